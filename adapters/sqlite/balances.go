@@ -1,0 +1,166 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// Balances is the points read model (ports.Balances).
+type Balances struct{ db *DB }
+
+// Balances returns the read model stored in db.
+func (db *DB) Balances() *Balances { return &Balances{db: db} }
+
+var _ ports.Balances = (*Balances)(nil)
+
+// queryer is what both *sql.Tx and *sql.DB offer for reading.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getView(ctx context.Context, q queryer, account string) (ports.BalanceView, error) {
+	v := ports.BalanceView{Account: account}
+	var next sql.NullString
+	var at string
+	err := q.QueryRowContext(ctx, `SELECT seq, next_expiry, updated_at FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, ports.ErrNotFound
+	}
+	if err != nil {
+		return v, err
+	}
+	v.NextExpiry = next.String
+	if v.UpdatedAt, err = parseTime(at); err != nil {
+		return v, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT issued_on, expires_on, issued, remaining, expired, last_updated FROM point_lots WHERE account = ? ORDER BY issued_on`, account)
+	if err != nil {
+		return v, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l ports.Lot
+		var at string
+		if err := rows.Scan(&l.IssuedOn, &l.ExpiresOn, &l.Issued, &l.Remaining, &l.Expired, &at); err != nil {
+			return v, err
+		}
+		if l.LastUpdated, err = parseTime(at); err != nil {
+			return v, err
+		}
+		v.Lots = append(v.Lots, l)
+	}
+	return v, rows.Err()
+}
+
+func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, error) {
+	var v ports.BalanceView
+	err := b.db.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		v, err = getView(ctx, tx, account)
+		return err
+	})
+	if err != nil {
+		return v, fmt.Errorf("get balance %s: %w", account, err)
+	}
+	return v, nil
+}
+
+func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.BalanceView) (bool, error)) error {
+	err := b.db.tx(ctx, func(tx *sql.Tx) error {
+		old, err := getView(ctx, tx, account)
+		if err != nil && !errors.Is(err, ports.ErrNotFound) {
+			return err
+		}
+		v := old
+		v.Lots = append([]ports.Lot(nil), old.Lots...)
+		changed, err := fn(&v)
+		if err != nil || !changed {
+			return err
+		}
+		var next any
+		if v.NextExpiry != "" {
+			next = v.NextExpiry
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO point_balances (account, seq, next_expiry, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account) DO UPDATE SET seq = excluded.seq, next_expiry = excluded.next_expiry, updated_at = excluded.updated_at`,
+			account, v.Seq, next, formatTime(v.UpdatedAt)); err != nil {
+			return err
+		}
+		// Write only the lots that changed: an account keeps a lot per day.
+		before := make(map[string]ports.Lot, len(old.Lots))
+		for _, l := range old.Lots {
+			before[l.IssuedOn] = l
+		}
+		for _, l := range v.Lots {
+			if prev, ok := before[l.IssuedOn]; ok && sameLot(prev, l) {
+				delete(before, l.IssuedOn)
+				continue
+			}
+			delete(before, l.IssuedOn)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO point_lots (account, issued_on, expires_on, issued, remaining, expired, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (account, issued_on) DO UPDATE SET expires_on = excluded.expires_on, issued = excluded.issued,
+				remaining = excluded.remaining, expired = excluded.expired, last_updated = excluded.last_updated`,
+				account, l.IssuedOn, l.ExpiresOn, l.Issued, l.Remaining, l.Expired, formatTime(l.LastUpdated)); err != nil {
+				return err
+			}
+		}
+		for day := range before {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM point_lots WHERE account = ? AND issued_on = ?`, account, day); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update balance %s: %w", account, err)
+	}
+	return nil
+}
+
+func (b *Balances) Expiring(ctx context.Context, day, cursor string, limit int) ([]string, string, error) {
+	rows, err := b.db.read.QueryContext(ctx, `SELECT account FROM point_balances
+		WHERE next_expiry IS NOT NULL AND next_expiry <= ? AND account > ? ORDER BY account LIMIT ?`, day, cursor, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("expiring accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, "", fmt.Errorf("expiring accounts: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("expiring accounts: %w", err)
+	}
+	if len(out) < limit {
+		return out, "", nil
+	}
+	return out, out[len(out)-1], nil
+}
+
+func (b *Balances) Reset(ctx context.Context) error {
+	err := b.db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM point_lots`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM point_balances`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reset balances: %w", err)
+	}
+	return nil
+}
+
+func sameLot(a, b ports.Lot) bool {
+	return a.IssuedOn == b.IssuedOn && a.ExpiresOn == b.ExpiresOn && a.Issued == b.Issued &&
+		a.Remaining == b.Remaining && a.Expired == b.Expired && a.LastUpdated.Equal(b.LastUpdated)
+}

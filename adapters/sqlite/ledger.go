@@ -1,0 +1,199 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// Ledger is the points event store (ports.Ledger). Every append also writes
+// its events to the outbox under ports.TopicPointsLedger, in the same
+// transaction, so the read model hears of every event that exists and of no
+// other.
+type Ledger struct{ db *DB }
+
+// Ledger returns the ledger stored in db.
+func (db *DB) Ledger() *Ledger { return &Ledger{db: db} }
+
+var _ ports.Ledger = (*Ledger)(nil)
+
+func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
+	if err := checkAppend(a); err != nil {
+		return err
+	}
+	err := l.db.tx(ctx, func(tx *sql.Tx) error {
+		if rec := a.Idempotency; rec != nil {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM idempotency_keys WHERE key = ?`, rec.Key).Scan(&one)
+			if err == nil {
+				return fmt.Errorf("idempotency key %q: %w", rec.Key, ports.ErrDuplicate)
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		var version int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE account = ?`, a.Account).Scan(&version); err != nil {
+			return err
+		}
+		if version != a.ExpectedVersion {
+			return fmt.Errorf("account %s is at version %d, not %d: %w", a.Account, version, a.ExpectedVersion, ports.ErrConflict)
+		}
+		for _, ev := range a.Events {
+			at := formatTime(ev.RecordedAt)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_events (account, seq, id, type, version, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				ev.Account, ev.Seq, ev.ID, ev.Type, ev.Version, string(ev.Data), at); err != nil {
+				if isConstraint(err) {
+					return fmt.Errorf("insert event %s seq %d: %w", ev.Account, ev.Seq, ports.ErrConflict)
+				}
+				return fmt.Errorf("insert event: %w", err)
+			}
+			payload, err := json.Marshal(ev)
+			if err != nil {
+				return fmt.Errorf("encode outbox message: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)`,
+				ports.TopicPointsLedger, ev.Account, payload, at); err != nil {
+				return fmt.Errorf("insert outbox message: %w", err)
+			}
+		}
+		if rec := a.Idempotency; rec != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, account, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)`,
+				rec.Key, rec.Account, rec.Fingerprint, string(rec.Result), formatTime(rec.CreatedAt)); err != nil {
+				return fmt.Errorf("insert idempotency key: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", a.Account, err)
+	}
+	l.db.wake()
+	return nil
+}
+
+// checkAppend rejects a malformed append before it reaches storage: the
+// events must continue the expected version without gaps.
+func checkAppend(a ports.Append) error {
+	if len(a.Events) == 0 {
+		return errors.New("append: no events")
+	}
+	for i, ev := range a.Events {
+		if ev.Account != a.Account || ev.Seq != a.ExpectedVersion+int64(i)+1 {
+			return fmt.Errorf("append to %s at version %d: event %d is %s seq %d", a.Account, a.ExpectedVersion, i, ev.Account, ev.Seq)
+		}
+	}
+	if a.Idempotency != nil && a.Idempotency.Key == "" {
+		return errors.New("append: idempotency record without a key")
+	}
+	return nil
+}
+
+const eventColumns = `account, seq, id, type, version, data, recorded_at`
+
+func scanEvents(rows *sql.Rows, extra ...any) ([]ports.Event, error) {
+	defer rows.Close()
+	var out []ports.Event
+	for rows.Next() {
+		var ev ports.Event
+		var data, at string
+		dest := append([]any{&ev.Account, &ev.Seq, &ev.ID, &ev.Type, &ev.Version, &data, &at}, extra...)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		ev.Data, ev.RecordedAt = json.RawMessage(data), t
+		out = append(out, ev)
+	}
+	return out, rows.Err()
+}
+
+func (l *Ledger) Load(ctx context.Context, account string, after int64) ([]ports.Event, error) {
+	rows, err := l.db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM ledger_events WHERE account = ? AND seq > ? ORDER BY seq`, account, after)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", account, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", account, err)
+	}
+	return events, nil
+}
+
+func (l *Ledger) LoadBackward(ctx context.Context, account string, before int64, limit int) ([]ports.Event, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := l.db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM ledger_events WHERE account = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, account, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("load %s backward: %w", account, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("load %s backward: %w", account, err)
+	}
+	return events, nil
+}
+
+func (l *Ledger) Version(ctx context.Context, account string) (int64, error) {
+	var v int64
+	if err := l.db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE account = ?`, account).Scan(&v); err != nil {
+		return 0, fmt.Errorf("version of %s: %w", account, err)
+	}
+	return v, nil
+}
+
+func (l *Ledger) Idempotency(ctx context.Context, key string) (ports.IdempotencyRecord, error) {
+	rec := ports.IdempotencyRecord{Key: key}
+	var result, at string
+	err := l.db.read.QueryRowContext(ctx, `SELECT account, fingerprint, result, created_at FROM idempotency_keys WHERE key = ?`, key).
+		Scan(&rec.Account, &rec.Fingerprint, &result, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, fmt.Errorf("idempotency key %q: %w", key, ports.ErrNotFound)
+	}
+	if err != nil {
+		return rec, fmt.Errorf("idempotency key %q: %w", key, err)
+	}
+	rec.Result = json.RawMessage(result)
+	rec.CreatedAt, err = parseTime(at)
+	return rec, err
+}
+
+func (l *Ledger) ReadAll(ctx context.Context, cursor string, limit int) ([]ports.Event, string, error) {
+	var from int64
+	if cursor != "" {
+		var err error
+		if from, err = strconv.ParseInt(cursor, 10, 64); err != nil || from < 0 {
+			return nil, "", fmt.Errorf("read all: bad cursor %q", cursor)
+		}
+	}
+	rows, err := l.db.read.QueryContext(ctx, `SELECT `+eventColumns+`, position FROM ledger_events WHERE position > ? ORDER BY position LIMIT ?`, from, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("read all: %w", err)
+	}
+	var last int64
+	events, err := scanEvents(rows, &last)
+	if err != nil {
+		return nil, "", fmt.Errorf("read all: %w", err)
+	}
+	if len(events) < limit {
+		return events, "", nil
+	}
+	return events, strconv.FormatInt(last, 10), nil
+}
+
+func (l *Ledger) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := l.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}

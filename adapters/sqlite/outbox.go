@@ -1,0 +1,263 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// Handler consumes one outbox message. It must be idempotent: a message is
+// delivered at least once, and again after a crash before its cursor moved.
+type Handler func(ctx context.Context, m ports.Message) error
+
+// Dispatcher drains the outbox in-process: each subscriber reads the
+// messages of its topics in order from its own durable cursor, so a slow or
+// failing subscriber holds up no other. A message that still fails after
+// MaxAttempts is parked in outbox_dead for an operator and skipped.
+type Dispatcher struct {
+	db   *DB
+	log  *slog.Logger
+	subs []*subscriber
+
+	// Poll is how often subscribers look for messages committed by other
+	// processes (commits in this process wake them at once).
+	Poll time.Duration
+	// MaxAttempts is how many times a message is tried before it is parked.
+	MaxAttempts int
+	// Backoff is the wait after the first failure; it doubles up to 30 s.
+	Backoff time.Duration
+	// Batch is how many messages a subscriber reads at a time.
+	Batch int
+}
+
+type subscriber struct {
+	name    string
+	topics  []string
+	handler Handler
+	wake    chan struct{}
+}
+
+// NewDispatcher returns a dispatcher with no subscribers.
+func (db *DB) NewDispatcher(log *slog.Logger) *Dispatcher {
+	return &Dispatcher{db: db, log: log, Poll: time.Second, MaxAttempts: 8, Backoff: 50 * time.Millisecond, Batch: 200}
+}
+
+// Subscribe registers handler under a durable name for the topics. Call it
+// before Run or Drain.
+func (d *Dispatcher) Subscribe(name string, handler Handler, topics ...string) {
+	d.subs = append(d.subs, &subscriber{name: name, topics: topics, handler: handler, wake: d.db.subscribeWakeups()})
+}
+
+// Run delivers messages until ctx is done, then returns nil. Delivered
+// messages are pruned from the outbox once every subscriber is past them.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, s := range d.subs {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if _, err := d.deliver(ctx, s); err != nil && ctx.Err() == nil {
+					d.log.Error("outbox delivery", "subscriber", s.name, "err", err)
+				}
+				select {
+				case <-ctx.Done():
+				case <-s.wake:
+				case <-time.After(d.Poll):
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Minute):
+				if err := d.prune(ctx); err != nil && ctx.Err() == nil {
+					d.log.Error("outbox prune", "err", err)
+				}
+			}
+		}
+	})
+	wg.Wait()
+	return nil
+}
+
+// Drain delivers every message committed so far to every subscriber and
+// returns how many deliveries it made.
+func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
+	total := 0
+	for _, s := range d.subs {
+		n, err := d.deliver(ctx, s)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, d.prune(ctx)
+}
+
+// deliver hands the subscriber everything past its cursor, batch by batch.
+func (d *Dispatcher) deliver(ctx context.Context, s *subscriber) (int, error) {
+	delivered := 0
+	for {
+		cursor, err := d.cursor(ctx, s.name)
+		if err != nil {
+			return delivered, err
+		}
+		msgs, head, err := d.fetch(ctx, s, cursor)
+		if err != nil {
+			return delivered, err
+		}
+		for _, m := range msgs {
+			if err := d.handle(ctx, s, m); err != nil {
+				return delivered, err
+			}
+			delivered++
+		}
+		// The cursor moves past other topics' messages too (up to head),
+		// so that delivered rows can be pruned.
+		next := head
+		if len(msgs) == d.Batch {
+			next = msgs[len(msgs)-1].ID
+		}
+		if next > cursor {
+			if err := d.setCursor(ctx, s.name, next); err != nil {
+				return delivered, err
+			}
+		}
+		if len(msgs) < d.Batch {
+			return delivered, nil
+		}
+	}
+}
+
+// handle tries one message until it succeeds or its attempts are spent, in
+// which case it is parked in outbox_dead. Only a failure to park, or ctx
+// ending, stops the subscriber.
+func (d *Dispatcher) handle(ctx context.Context, s *subscriber, m ports.Message) error {
+	wait := d.Backoff
+	var err error
+	for attempt := 1; attempt <= d.MaxAttempts; attempt++ {
+		if err = s.handler(ctx, m); err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d.log.Warn("outbox handler failed", "subscriber", s.name, "message", m.ID, "topic", m.Topic, "attempt", attempt, "err", err)
+		if attempt == d.MaxAttempts {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+	d.log.Error("outbox message parked", "subscriber", s.name, "message", m.ID, "topic", m.Topic, "key", m.Key, "err", err)
+	return d.db.tx(ctx, func(tx *sql.Tx) error {
+		_, perr := tx.ExecContext(ctx, `INSERT OR REPLACE INTO outbox_dead (subscriber, message_id, topic, key, payload, error, attempts, failed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.name, m.ID, m.Topic, m.Key, m.Payload, err.Error(), d.MaxAttempts, formatTime(time.Now()))
+		return perr
+	})
+}
+
+func (d *Dispatcher) cursor(ctx context.Context, name string) (int64, error) {
+	var pos int64
+	err := d.db.read.QueryRowContext(ctx, `SELECT position FROM outbox_cursors WHERE subscriber = ?`, name).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read cursor of %s: %w", name, err)
+	}
+	return pos, nil
+}
+
+func (d *Dispatcher) setCursor(ctx context.Context, name string, pos int64) error {
+	err := d.db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO outbox_cursors (subscriber, position) VALUES (?, ?)
+			ON CONFLICT (subscriber) DO UPDATE SET position = MAX(position, excluded.position)`, name, pos)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("move cursor of %s: %w", name, err)
+	}
+	return nil
+}
+
+// fetch reads the next batch of the subscriber's topics after cursor, and
+// the outbox's highest id at that moment.
+func (d *Dispatcher) fetch(ctx context.Context, s *subscriber, cursor int64) ([]ports.Message, int64, error) {
+	var msgs []ports.Message
+	var head int64
+	err := d.db.readTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&head); err != nil {
+			return err
+		}
+		args := []any{cursor, head}
+		for _, t := range s.topics {
+			args = append(args, t)
+		}
+		args = append(args, d.Batch)
+		rows, err := tx.QueryContext(ctx, `SELECT id, topic, key, payload, created_at FROM outbox
+			WHERE id > ? AND id <= ? AND topic IN (`+placeholders(len(s.topics))+`) ORDER BY id LIMIT ?`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m ports.Message
+			var at string
+			if err := rows.Scan(&m.ID, &m.Topic, &m.Key, &m.Payload, &at); err != nil {
+				return err
+			}
+			if m.CreatedAt, err = parseTime(at); err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read outbox for %s: %w", s.name, err)
+	}
+	return msgs, head, nil
+}
+
+// prune deletes the messages every registered subscriber has consumed.
+func (d *Dispatcher) prune(ctx context.Context) error {
+	if len(d.subs) == 0 {
+		return nil
+	}
+	names := make([]any, len(d.subs))
+	for i, s := range d.subs {
+		names[i] = s.name
+	}
+	return d.db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		var low sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(position) FROM outbox_cursors WHERE subscriber IN (`+placeholders(len(names))+`)`, names...).Scan(&n, &low); err != nil {
+			return fmt.Errorf("prune outbox: %w", err)
+		}
+		if n < len(names) || !low.Valid {
+			return nil // a subscriber has not consumed anything yet
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id <= ?`, low.Int64); err != nil {
+			return fmt.Errorf("prune outbox: %w", err)
+		}
+		return nil
+	})
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}

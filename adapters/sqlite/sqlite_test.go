@@ -1,0 +1,64 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/unicornstore/unicorn/adapters/sqlite"
+	"github.com/unicornstore/unicorn/ports"
+	"github.com/unicornstore/unicorn/ports/porttest"
+)
+
+// openDB opens a fresh database file in the test's temp dir.
+func openDB(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "unicorn.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestLedgerContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestLedger(t, func(t *testing.T) ports.Ledger { return openDB(t).Ledger() })
+}
+
+func TestBalancesContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestBalances(t, func(t *testing.T) ports.Balances { return openDB(t).Balances() })
+}
+
+func TestReopenKeepsDataAndSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "unicorn.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ledger().Append(ctx, ports.Append{Account: "a", Events: []ports.Event{{ID: "1", Account: "a", Seq: 1, Type: "t", Version: 1, Data: []byte(`{}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	if v, err := db.Ledger().Version(ctx, "a"); err != nil || v != 1 {
+		t.Errorf("Version after reopen = %d, %v; want 1", v, err)
+	}
+}
+
+func TestOpenRejectsBadPath(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"", "a?b.db", "a#b.db"} {
+		if db, err := sqlite.Open(context.Background(), p); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded", p)
+		}
+	}
+}

@@ -1,0 +1,33 @@
+package points
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Domain errors. The HTTP adapter maps them to status codes in one table.
+var (
+	ErrInvalidAccount      = errors.New("account id must be 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
+	ErrInvalidAmount       = fmt.Errorf("amount must be a whole number from 1 to %d", MaxAmount)
+	ErrInsufficientPoints  = errors.New("insufficient points")
+	ErrKeyReused           = errors.New("idempotency key already used for a different request")
+	ErrTransactionNotFound = errors.New("transaction not found")
+	ErrAlreadyReversed     = errors.New("transaction already reversed")
+	ErrNotReversible       = errors.New("only issues and redemptions can be reversed")
+	// ErrBusy: the account kept changing under the command (other writers
+	// won every attempt). Nothing was written; the caller may retry.
+	ErrBusy = errors.New("account is busy with concurrent changes, retry")
+)
+
+// InsufficientPointsError says how many points were asked for and how many
+// the account could spend. errors.Is(err, ErrInsufficientPoints) holds.
+type InsufficientPointsError struct {
+	Requested int64
+	Available int64
+}
+
+func (e *InsufficientPointsError) Error() string {
+	return fmt.Sprintf("insufficient points: requested %d, available %d", e.Requested, e.Available)
+}
+
+func (e *InsufficientPointsError) Is(target error) bool { return target == ErrInsufficientPoints }

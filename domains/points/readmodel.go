@@ -1,0 +1,292 @@
+package points
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// ExpiringWindowDays is how far ahead Balance looks for points about to expire.
+const ExpiringWindowDays = 30
+
+// ReadModel builds the balances view from ledger events and answers queries
+// from it. Building it is idempotent: every event is applied exactly once,
+// because the view stores the last applied Seq together with its effect, and
+// a gap (an event delivered before one it follows) is filled from the ledger.
+type ReadModel struct {
+	ledger   ports.Ledger
+	balances ports.Balances
+	clock    ports.Clock
+}
+
+// NewReadModel returns a ReadModel over the ledger and the balances view.
+func NewReadModel(ledger ports.Ledger, balances ports.Balances, clock ports.Clock) (*ReadModel, error) {
+	if ledger == nil || balances == nil || clock == nil {
+		return nil, errors.New("points read model: ledger, balances and clock are required")
+	}
+	return &ReadModel{ledger: ledger, balances: balances, clock: clock}, nil
+}
+
+// Apply projects one delivered event. Deliveries may repeat and arrive out
+// of order: repeats are skipped, gaps are filled from the ledger.
+func (m *ReadModel) Apply(ctx context.Context, ev ports.Event) error {
+	return m.applyEvents(ctx, ev.Account, []ports.Event{ev})
+}
+
+// CatchUp applies whatever the ledger holds beyond the account's view, so a
+// client reads its own writes even before the dispatcher has delivered them.
+func (m *ReadModel) CatchUp(ctx context.Context, account string) error {
+	return m.applyEvents(ctx, account, nil)
+}
+
+func (m *ReadModel) applyEvents(ctx context.Context, account string, events []ports.Event) error {
+	err := m.balances.Update(ctx, account, func(v *ports.BalanceView) (bool, error) {
+		book := lotBook{lots: v.Lots}
+		seq, at := v.Seq, v.UpdatedAt
+		step := func(ev ports.Event) error {
+			c, err := decode(ev)
+			if err != nil {
+				return err
+			}
+			if err := c.applyTo(&book, ev.RecordedAt); err != nil {
+				return fmt.Errorf("project %s seq %d: %w", ev.Account, ev.Seq, err)
+			}
+			seq, at = ev.Seq, ev.RecordedAt
+			return nil
+		}
+		fill := func() error {
+			missing, err := m.ledger.Load(ctx, account, seq)
+			if err != nil {
+				return fmt.Errorf("fill gap after seq %d: %w", seq, err)
+			}
+			for _, ev := range missing {
+				if ev.Seq != seq+1 {
+					return fmt.Errorf("ledger of %s jumps from seq %d to %d: %w", account, seq, ev.Seq, errCorrupt)
+				}
+				if err := step(ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if len(events) == 0 {
+			if err := fill(); err != nil {
+				return false, err
+			}
+		}
+		for _, ev := range events {
+			if ev.Seq > seq+1 {
+				if err := fill(); err != nil {
+					return false, err
+				}
+			}
+			switch {
+			case ev.Seq <= seq:
+				continue // already applied
+			case ev.Seq > seq+1:
+				return false, fmt.Errorf("event %s seq %d is not in the ledger (it holds up to %d): %w", account, ev.Seq, seq, errCorrupt)
+			}
+			if err := step(ev); err != nil {
+				return false, err
+			}
+		}
+		if seq == v.Seq {
+			return false, nil
+		}
+		v.Lots, v.Seq, v.UpdatedAt, v.NextExpiry = book.lots, seq, at, book.nextExpiry()
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("project account %s: %w", account, err)
+	}
+	return nil
+}
+
+// Rebuild replays the whole ledger into an emptied view. progress, when not
+// nil, is told how many events have been replayed so far.
+func (m *ReadModel) Rebuild(ctx context.Context, batch int, progress func(done int64)) error {
+	if batch < 1 {
+		batch = 1000
+	}
+	if err := m.balances.Reset(ctx); err != nil {
+		return fmt.Errorf("reset balances: %w", err)
+	}
+	var done int64
+	cursor := ""
+	for {
+		events, next, err := m.ledger.ReadAll(ctx, cursor, batch)
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		// One write per account per batch; order within an account is kept.
+		var order []string
+		byAccount := map[string][]ports.Event{}
+		for _, ev := range events {
+			if _, ok := byAccount[ev.Account]; !ok {
+				order = append(order, ev.Account)
+			}
+			byAccount[ev.Account] = append(byAccount[ev.Account], ev)
+		}
+		for _, account := range order {
+			if err := m.applyEvents(ctx, account, byAccount[account]); err != nil {
+				return err
+			}
+		}
+		done += int64(len(events))
+		if progress != nil {
+			progress(done)
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// LotStatus is a lot as the balance query shows it.
+type LotStatus struct {
+	ports.Lot
+	Status string // "active" or "expired"
+}
+
+// Balance is an account's points as of a moment.
+type Balance struct {
+	Account   string
+	Available int64 // spendable now: the points of active lots
+	Lots      []LotStatus
+	// ExpiringSoon is what expires within ExpiringWindowDays from today.
+	ExpiringSoon int64
+	AsOf         time.Time
+	Seq          int64 // the last ledger event included
+}
+
+// Balance reads the account's balance. Expiry is computed at read time, so a
+// lot past its day is excluded even before the sweeper has expired it.
+func (m *ReadModel) Balance(ctx context.Context, account string) (Balance, error) {
+	if err := ValidateAccount(account); err != nil {
+		return Balance{}, err
+	}
+	v, err := m.fresh(ctx, account)
+	if err != nil {
+		return Balance{}, err
+	}
+	now := m.clock.Now().UTC()
+	today := DayOf(now)
+	horizon := today.AddDays(ExpiringWindowDays).String()
+	b := Balance{Account: account, AsOf: now, Seq: v.Seq, Lots: make([]LotStatus, 0, len(v.Lots))}
+	for _, l := range v.Lots {
+		st := LotStatus{Lot: l, Status: "expired"}
+		if active(l, today.String()) {
+			st.Status = "active"
+			b.Available += l.Remaining
+			if l.ExpiresOn <= horizon {
+				b.ExpiringSoon += l.Remaining
+			}
+		}
+		b.Lots = append(b.Lots, st)
+	}
+	return b, nil
+}
+
+// fresh returns the account's view including every event the ledger holds
+// now: read-your-writes for a client that just issued or redeemed.
+func (m *ReadModel) fresh(ctx context.Context, account string) (ports.BalanceView, error) {
+	v, err := m.balances.Get(ctx, account)
+	if errors.Is(err, ports.ErrNotFound) {
+		v, err = ports.BalanceView{Account: account}, nil
+	}
+	if err != nil {
+		return v, fmt.Errorf("read balance of %s: %w", account, err)
+	}
+	version, err := m.ledger.Version(ctx, account)
+	if err != nil {
+		return v, fmt.Errorf("read ledger version of %s: %w", account, err)
+	}
+	if version <= v.Seq {
+		return v, nil
+	}
+	if err := m.CatchUp(ctx, account); err != nil {
+		return v, err
+	}
+	v, err = m.balances.Get(ctx, account)
+	if err != nil {
+		return v, fmt.Errorf("read balance of %s: %w", account, err)
+	}
+	return v, nil
+}
+
+// Transactions lists the account's ledger newest first, limit at a time;
+// before is the Seq to continue below (0 for the newest). next is the value
+// of before for the following page, 0 when there is none.
+func (m *ReadModel) Transactions(ctx context.Context, account string, before int64, limit int) (txs []Transaction, next int64, err error) {
+	if err := ValidateAccount(account); err != nil {
+		return nil, 0, err
+	}
+	events, err := m.ledger.LoadBackward(ctx, account, before, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read transactions of %s: %w", account, err)
+	}
+	txs = make([]Transaction, 0, len(events))
+	for _, ev := range events {
+		c, err := decode(ev)
+		if err != nil {
+			return nil, 0, err
+		}
+		txs = append(txs, transactionOf(ev, c))
+	}
+	if len(events) == limit && events[len(events)-1].Seq > 1 {
+		next = events[len(events)-1].Seq
+	}
+	return txs, next, nil
+}
+
+// Sweeper expires due lots across accounts. It finds candidates in the read
+// model, but each expiry is decided by Service from the account's stream.
+type Sweeper struct {
+	service  *Service
+	balances ports.Balances
+	clock    ports.Clock
+}
+
+// NewSweeper returns a Sweeper.
+func NewSweeper(service *Service, balances ports.Balances, clock ports.Clock) *Sweeper {
+	return &Sweeper{service: service, balances: balances, clock: clock}
+}
+
+// SweepResult counts what one sweep expired.
+type SweepResult struct {
+	Accounts int   // accounts that had points expire
+	Points   int64 // points expired
+}
+
+// Sweep expires every lot due today.
+func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
+	var res SweepResult
+	today := DayOf(s.clock.Now()).String()
+	cursor := ""
+	for {
+		accounts, next, err := s.balances.Expiring(ctx, today, cursor, 500)
+		if err != nil {
+			return res, fmt.Errorf("find expiring accounts: %w", err)
+		}
+		for _, account := range accounts {
+			txs, err := s.service.Expire(ctx, account)
+			if err != nil {
+				return res, err
+			}
+			if len(txs) > 0 {
+				res.Accounts++
+			}
+			for _, t := range txs {
+				res.Points += t.Amount
+			}
+		}
+		if next == "" {
+			return res, nil
+		}
+		cursor = next
+	}
+}

@@ -1,0 +1,360 @@
+package points
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// DefaultTTLDays is how long a lot stays spendable when nothing is configured.
+const DefaultTTLDays = 365
+
+// maxAttempts bounds how often a command reloads and decides again when
+// another writer appended first.
+const maxAttempts = 20
+
+// Transaction types, as the API shows them (seed 003 calls an issue "issue").
+const (
+	TxIssue              = "issue"
+	TxRedeem             = "redeem"
+	TxExpire             = "expire"
+	TxIssueReversal      = "issue_reversal"
+	TxRedemptionReversal = "redemption_reversal"
+)
+
+// Transaction is the outcome of one event, as commands return it and the
+// history lists it.
+type Transaction struct {
+	ID      string    `json:"id"`
+	Account string    `json:"account_id"`
+	Seq     int64     `json:"seq"`
+	Type    string    `json:"transaction_type"`
+	Amount  int64     `json:"amount"`
+	At      time.Time `json:"date_time"`
+	// BalanceAfter is the available balance right after the command; it is
+	// only known to the command that made the transaction.
+	BalanceAfter *int64          `json:"balance_after,omitempty"`
+	Lot          string          `json:"lot,omitempty"`
+	ExpiresOn    string          `json:"expires_on,omitempty"`
+	Allocations  []Allocation    `json:"allocations,omitempty"`
+	Reference    string          `json:"reference,omitempty"`
+	Details      json.RawMessage `json:"details,omitempty"`
+	Reverses     string          `json:"reverses,omitempty"`
+	Unrecovered  int64           `json:"unrecovered,omitempty"`
+}
+
+func transactionOf(ev ports.Event, c change) Transaction {
+	t := Transaction{ID: ev.ID, Account: ev.Account, Seq: ev.Seq, At: ev.RecordedAt}
+	switch e := c.(type) {
+	case Issued:
+		t.Type, t.Amount, t.Lot, t.ExpiresOn, t.Reference, t.Details = TxIssue, e.Amount, e.Lot, e.ExpiresOn, e.Reference, e.Details
+	case Redeemed:
+		t.Type, t.Amount, t.Allocations, t.Reference = TxRedeem, e.Amount, e.Allocations, e.Reference
+	case Expired:
+		t.Type, t.Amount, t.Lot, t.ExpiresOn = TxExpire, e.Amount, e.Lot, e.ExpiresOn
+	case IssueReversed:
+		t.Type, t.Amount, t.Allocations, t.Reverses, t.Unrecovered = TxIssueReversal, e.Amount, e.Allocations, e.IssueID, e.Unrecovered
+	case RedemptionReversed:
+		t.Type, t.Amount, t.Allocations, t.Reverses = TxRedemptionReversal, e.Amount, e.Allocations, e.RedemptionID
+	}
+	return t
+}
+
+// Config holds the rules a deployment chooses.
+type Config struct {
+	// TTLDays is how many days after its issue day a lot expires (seed 003
+	// used 2). 0 means DefaultTTLDays.
+	TTLDays int
+}
+
+// Service runs the points commands. Each command loads the account's stream,
+// decides, and appends at the version it loaded; it is safe for concurrent
+// use, within a process and across processes sharing a ledger.
+type Service struct {
+	ledger  ports.Ledger
+	clock   ports.Clock
+	ids     ports.IDs
+	ttlDays int
+
+	// Commands on one account in this process take turns, so they do not
+	// spend their time losing optimistic-concurrency races to each other.
+	// Other processes are still kept out by the ledger's version check.
+	seed  maphash.Seed
+	locks [256]sync.Mutex
+}
+
+// NewService returns a Service over the ledger.
+func NewService(ledger ports.Ledger, clock ports.Clock, ids ports.IDs, cfg Config) (*Service, error) {
+	if ledger == nil || clock == nil || ids == nil {
+		return nil, errors.New("points service: ledger, clock and ids are required")
+	}
+	ttl := cfg.TTLDays
+	if ttl == 0 {
+		ttl = DefaultTTLDays
+	}
+	if ttl < 1 || ttl > 36500 {
+		return nil, fmt.Errorf("points service: TTL of %d days is outside 1..36500", cfg.TTLDays)
+	}
+	return &Service{ledger: ledger, clock: clock, ids: ids, ttlDays: ttl, seed: maphash.MakeSeed()}, nil
+}
+
+// TTLDays returns the configured lifetime of a lot.
+func (s *Service) TTLDays() int { return s.ttlDays }
+
+// IssueCommand adds points to the lot of today.
+type IssueCommand struct {
+	Account string
+	Amount  int64
+	// Key makes the command idempotent: a repeat with the same key returns
+	// the first result and changes nothing. "" means no key.
+	Key       string
+	Reference string          // what the points are for, e.g. "order:42"
+	Details   json.RawMessage // why, e.g. a campaign breakdown; kept on the event
+}
+
+// Issue adds points.
+func (s *Service) Issue(ctx context.Context, cmd IssueCommand) (Transaction, error) {
+	if err := validate(cmd.Account, cmd.Amount); err != nil {
+		return Transaction{}, err
+	}
+	if cmd.Details != nil && !json.Valid(cmd.Details) {
+		return Transaction{}, errors.New("issue details must be JSON")
+	}
+	fp := fingerprint(TxIssue, cmd.Account, strconv.FormatInt(cmd.Amount, 10), cmd.Reference, string(cmd.Details))
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
+		return []change{a.decideIssue(cmd.Amount, now, s.ttlDays, cmd.Reference, cmd.Details)}, nil
+	})
+	return first(txs, err)
+}
+
+// RedeemCommand spends points, oldest lots first.
+type RedeemCommand struct {
+	Account   string
+	Amount    int64
+	Key       string
+	Reference string
+}
+
+// Redeem spends points. It fails with an *InsufficientPointsError when the
+// active lots hold fewer than Amount.
+func (s *Service) Redeem(ctx context.Context, cmd RedeemCommand) (Transaction, error) {
+	if err := validate(cmd.Account, cmd.Amount); err != nil {
+		return Transaction{}, err
+	}
+	fp := fingerprint(TxRedeem, cmd.Account, strconv.FormatInt(cmd.Amount, 10), cmd.Reference)
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
+		r, err := a.decideRedeem(cmd.Amount, now, cmd.Reference)
+		if err != nil {
+			return nil, err
+		}
+		return []change{r}, nil
+	})
+	return first(txs, err)
+}
+
+// ReverseCommand undoes an issue or a redemption.
+type ReverseCommand struct {
+	Account       string
+	TransactionID string
+	Key           string
+}
+
+// Reverse undoes an issue or a redemption of the account, once.
+func (s *Service) Reverse(ctx context.Context, cmd ReverseCommand) (Transaction, error) {
+	if err := ValidateAccount(cmd.Account); err != nil {
+		return Transaction{}, err
+	}
+	fp := fingerprint("reverse", cmd.Account, cmd.TransactionID)
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
+		c, err := a.decideReverse(cmd.TransactionID, now)
+		if err != nil {
+			return nil, err
+		}
+		return []change{c}, nil
+	})
+	return first(txs, err)
+}
+
+// Expire removes the points of the account's lots that are past their
+// expiry, one expired event per lot. It returns no transactions when nothing
+// is due. It needs no idempotency key: a second sweep finds nothing due.
+func (s *Service) Expire(ctx context.Context, account string) ([]Transaction, error) {
+	if err := ValidateAccount(account); err != nil {
+		return nil, err
+	}
+	return s.execute(ctx, account, "", "", func(a *Account, now time.Time) ([]change, error) {
+		return a.decideExpire(now), nil
+	})
+}
+
+// Load rebuilds the account from its stream.
+func (s *Service) Load(ctx context.Context, account string) (*Account, error) {
+	events, err := s.ledger.Load(ctx, account, 0)
+	if err != nil {
+		return nil, fmt.Errorf("load account %s: %w", account, err)
+	}
+	return RehydrateAccount(account, events)
+}
+
+// execute is the command loop: load, decide, append at the loaded version;
+// on a lost race reload and decide again; with a key, a repeat returns the
+// first result.
+func (s *Service) execute(ctx context.Context, account, key, fp string, decide func(*Account, time.Time) ([]change, error)) ([]Transaction, error) {
+	mu := &s.locks[maphash.String(s.seed, account)%uint64(len(s.locks))]
+	mu.Lock()
+	defer mu.Unlock()
+
+	for attempt := 1; ; attempt++ {
+		acct, err := s.Load(ctx, account)
+		if err != nil {
+			return nil, err
+		}
+		now := s.clock.Now()
+		changes, err := decide(acct, now)
+		if err != nil {
+			// A repeat of a command that succeeded may not be possible
+			// any more (the points are spent): the first result wins.
+			if key != "" {
+				if txs, found, rerr := s.replay(ctx, key, fp); found || rerr != nil {
+					return txs, rerr
+				}
+			}
+			return nil, err
+		}
+		if len(changes) == 0 {
+			return nil, nil
+		}
+		app, txs, err := s.record(acct, changes, now)
+		if err != nil {
+			return nil, err
+		}
+		if key != "" {
+			result, err := json.Marshal(txs)
+			if err != nil {
+				return nil, fmt.Errorf("encode result: %w", err)
+			}
+			app.Idempotency = &ports.IdempotencyRecord{Key: key, Account: account, Fingerprint: fp, Result: result, CreatedAt: now}
+		}
+		err = s.ledger.Append(ctx, app)
+		switch {
+		case err == nil:
+			return txs, nil
+		case errors.Is(err, ports.ErrDuplicate):
+			txs, found, err := s.replay(ctx, key, fp)
+			if err == nil && !found {
+				err = fmt.Errorf("idempotency key %q reported as duplicate but not found", key)
+			}
+			return txs, err
+		case errors.Is(err, ports.ErrConflict):
+			if attempt == maxAttempts {
+				return nil, ErrBusy
+			}
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("append to account %s: %w", account, err)
+		}
+	}
+}
+
+// record turns decided changes into events at the account's next sequence
+// numbers and applies them to the account, which checks them and gives the
+// balance after each.
+func (s *Service) record(acct *Account, changes []change, now time.Time) (ports.Append, []Transaction, error) {
+	app := ports.Append{Account: acct.id, ExpectedVersion: acct.version}
+	txs := make([]Transaction, 0, len(changes))
+	for _, c := range changes {
+		data, err := json.Marshal(c)
+		if err != nil {
+			return app, nil, fmt.Errorf("encode %s: %w", c.eventType(), err)
+		}
+		ev := ports.Event{ID: s.ids.NewID(), Account: acct.id, Seq: acct.version + 1, Type: c.eventType(),
+			Version: payloadVersion, Data: data, RecordedAt: now.UTC()}
+		if err := acct.apply(ev); err != nil {
+			return app, nil, err
+		}
+		t := transactionOf(ev, c)
+		bal := acct.Available(now)
+		t.BalanceAfter = &bal
+		app.Events = append(app.Events, ev)
+		txs = append(txs, t)
+	}
+	return app, txs, nil
+}
+
+// replay returns the stored result of key; found is false when the key was
+// never used.
+func (s *Service) replay(ctx context.Context, key, fp string) ([]Transaction, bool, error) {
+	rec, err := s.ledger.Idempotency(ctx, key)
+	if errors.Is(err, ports.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if rec.Fingerprint != fp {
+		return nil, true, ErrKeyReused
+	}
+	var txs []Transaction
+	if err := json.Unmarshal(rec.Result, &txs); err != nil {
+		return nil, true, fmt.Errorf("decode stored result of key %q: %w", key, err)
+	}
+	return txs, true, nil
+}
+
+func validate(account string, amount int64) error {
+	if err := ValidateAccount(account); err != nil {
+		return err
+	}
+	return ValidateAmount(amount)
+}
+
+func first(txs []Transaction, err error) (Transaction, error) {
+	if err != nil {
+		return Transaction{}, err
+	}
+	if len(txs) == 0 {
+		return Transaction{}, errors.New("command recorded no transaction")
+	}
+	return txs[0], nil
+}
+
+// fingerprint identifies a command's content, so that a key reused for a
+// different command is refused instead of answered with another's result.
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(h, "%d:%s;", len(p), p)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// backoff grows from about 1 ms to at most about 50 ms, with jitter so that
+// racing writers spread out.
+func backoff(attempt int) time.Duration {
+	d := time.Millisecond << min(attempt, 6)
+	d = min(d, 50*time.Millisecond)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

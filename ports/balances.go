@@ -1,0 +1,48 @@
+package ports
+
+import (
+	"context"
+	"time"
+)
+
+// Lot is the points issued to an account on one calendar day (UTC), as the
+// read model holds it. Days are "2006-01-02" strings so they sort as text.
+type Lot struct {
+	IssuedOn    string    `json:"issued_on"`
+	ExpiresOn   string    `json:"expires_on"`
+	Issued      int64     `json:"issued"`    // issued into the lot, net of issue reversals
+	Remaining   int64     `json:"remaining"` // still in the lot: spendable while the lot is active
+	Expired     int64     `json:"expired"`   // taken out of the lot by expiry
+	LastUpdated time.Time `json:"last_updated"`
+}
+
+// BalanceView is the read model of one account: its lots and the last ledger
+// event applied to them.
+type BalanceView struct {
+	Account string
+	// Seq is the last ledger event applied. Seq and the lots change in one
+	// write, so an event is applied exactly once.
+	Seq  int64
+	Lots []Lot // ordered by IssuedOn
+	// NextExpiry is the earliest ExpiresOn of a lot with points remaining,
+	// "" when there is none; the expiry sweeper looks accounts up by it.
+	NextExpiry string
+	UpdatedAt  time.Time
+}
+
+// Balances stores the points read model.
+type Balances interface {
+	// Get returns the account's view, or ErrNotFound when no event of the
+	// account has been applied.
+	Get(ctx context.Context, account string) (BalanceView, error)
+	// Update reads the account's view (a zero view with Account set when
+	// there is none), calls fn, and when fn reports a change stores the view
+	// atomically. fn must only compute: an adapter may call it again after a
+	// concurrent update.
+	Update(ctx context.Context, account string, fn func(*BalanceView) (changed bool, err error)) error
+	// Expiring pages through the accounts whose NextExpiry is on or before
+	// day. cursor "" starts; the returned cursor is "" at the end.
+	Expiring(ctx context.Context, day string, cursor string, limit int) (accounts []string, next string, err error)
+	// Reset deletes every view, before a rebuild from the ledger.
+	Reset(ctx context.Context) error
+}

@@ -1,0 +1,67 @@
+package ports
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Event is one recorded fact in an account's points stream. Type is a stable
+// name ("points.issued") and Version the version of Data's schema, so that a
+// Go rename never changes what is stored.
+type Event struct {
+	ID         string          `json:"id"`
+	Account    string          `json:"account"`
+	Seq        int64           `json:"seq"` // 1 for the first event of an account, then +1 without gaps
+	Type       string          `json:"type"`
+	Version    int             `json:"version"`
+	Data       json.RawMessage `json:"data"`
+	RecordedAt time.Time       `json:"recorded_at"`
+}
+
+// IdempotencyRecord remembers the outcome of a command sent with an
+// idempotency key, so that a repeat returns the first result.
+type IdempotencyRecord struct {
+	Key         string
+	Account     string
+	Fingerprint string          // digest of the command: the same key with another command is refused
+	Result      json.RawMessage // the first result, as the domain encoded it
+	CreatedAt   time.Time
+}
+
+// Append is one atomic write to an account's stream.
+type Append struct {
+	Account string
+	// ExpectedVersion is the Seq of the last event the decision was made
+	// on (0 for an empty stream). Events must carry Seq ExpectedVersion+1,
+	// ExpectedVersion+2, ...
+	ExpectedVersion int64
+	Events          []Event
+	// Idempotency, when set, is stored in the same transaction as the events.
+	Idempotency *IdempotencyRecord
+}
+
+// Ledger is the append-only event store of the points domain.
+//
+// Append fails with ErrConflict when the stream's version is not
+// ExpectedVersion, and with ErrDuplicate when the idempotency key is already
+// recorded; in both cases nothing is written.
+type Ledger interface {
+	Append(ctx context.Context, a Append) error
+	// Load returns the account's events with Seq > after, in order.
+	Load(ctx context.Context, account string, after int64) ([]Event, error)
+	// LoadBackward returns up to limit events with Seq < before, newest
+	// first; before <= 0 means from the newest.
+	LoadBackward(ctx context.Context, account string, before int64, limit int) ([]Event, error)
+	// Version returns the Seq of the account's last event, 0 for none.
+	Version(ctx context.Context, account string) (int64, error)
+	// Idempotency returns the record stored under key, or ErrNotFound.
+	Idempotency(ctx context.Context, key string) (IdempotencyRecord, error)
+	// ReadAll pages through the events of every account, for projections.
+	// cursor "" starts at the beginning; the returned cursor continues after
+	// the last event returned and is "" when there is nothing more. Events
+	// of one account come in Seq order; accounts may interleave.
+	ReadAll(ctx context.Context, cursor string, limit int) (events []Event, next string, err error)
+	// Count returns the number of events in the ledger (for progress).
+	Count(ctx context.Context) (int64, error)
+}

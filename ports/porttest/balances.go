@@ -1,0 +1,199 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// NewBalances returns an empty read model for one test.
+type NewBalances func(t *testing.T) ports.Balances
+
+func view(account string, seq int64, lots ...ports.Lot) ports.BalanceView {
+	v := ports.BalanceView{Account: account, Seq: seq, Lots: lots, UpdatedAt: t0.Add(time.Duration(seq) * time.Minute)}
+	for _, l := range lots {
+		if l.Remaining > 0 && (v.NextExpiry == "" || l.ExpiresOn < v.NextExpiry) {
+			v.NextExpiry = l.ExpiresOn
+		}
+	}
+	return v
+}
+
+func lot(day, expires string, remaining int64) ports.Lot {
+	return ports.Lot{IssuedOn: day, ExpiresOn: expires, Issued: remaining + 5, Remaining: remaining, Expired: 5, LastUpdated: t0}
+}
+
+func put(t *testing.T, b ports.Balances, v ports.BalanceView) {
+	t.Helper()
+	err := b.Update(context.Background(), v.Account, func(cur *ports.BalanceView) (bool, error) {
+		*cur = v
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("put %s: %v", v.Account, err)
+	}
+}
+
+// TestBalances is the contract of ports.Balances.
+func TestBalances(t *testing.T, newBalances NewBalances) {
+	ctx := context.Background()
+
+	t.Run("unknown account is not found", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		if _, err := b.Get(ctx, "nobody"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("update stores the view; get returns it", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		err := b.Update(ctx, "alice", func(v *ports.BalanceView) (bool, error) {
+			if v.Account != "alice" || v.Seq != 0 || len(v.Lots) != 0 {
+				t.Errorf("new view = %+v, want empty view of alice", v)
+			}
+			return false, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Get(ctx, "alice"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("unchanged update stored a view (err %v)", err)
+		}
+		want := view("alice", 3, lot("2026-11-20", "2026-11-22", 10), lot("2026-11-21", "2026-11-23", 0))
+		put(t, b, want)
+		got, err := b.Get(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Get (-want +got):\n%s", diff)
+		}
+		// Lots change, appear and disappear.
+		want = view("alice", 4, lot("2026-11-21", "2026-11-23", 7), lot("2026-11-22", "2026-11-24", 1))
+		err = b.Update(ctx, "alice", func(v *ports.BalanceView) (bool, error) {
+			if v.Seq != 3 || len(v.Lots) != 2 {
+				t.Errorf("view passed to update = %+v, want the stored one", v)
+			}
+			*v = want
+			return true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ = b.Get(ctx, "alice")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Get after change (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("an error from fn writes nothing", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		put(t, b, view("alice", 1, lot("2026-11-20", "2026-11-22", 10)))
+		boom := errors.New("boom")
+		err := b.Update(ctx, "alice", func(v *ports.BalanceView) (bool, error) {
+			v.Seq = 99
+			v.Lots = nil
+			return true, boom
+		})
+		if !errors.Is(err, boom) {
+			t.Errorf("err = %v, want boom", err)
+		}
+		if got, _ := b.Get(ctx, "alice"); got.Seq != 1 || len(got.Lots) != 1 {
+			t.Errorf("view changed by a failed update: %+v", got)
+		}
+	})
+
+	t.Run("20 concurrent updates lose nothing", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				err := b.Update(ctx, "alice", func(v *ports.BalanceView) (bool, error) {
+					v.Seq++
+					if len(v.Lots) == 0 {
+						v.Lots = []ports.Lot{lot("2026-11-20", "2026-11-22", 0)}
+					}
+					v.Lots[0].Remaining++
+					v.UpdatedAt = t0
+					return true, nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := b.Get(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Seq != 20 || got.Lots[0].Remaining != 20 {
+			t.Errorf("after 20 increments: seq %d, remaining %d; want 20, 20", got.Seq, got.Lots[0].Remaining)
+		}
+	})
+
+	t.Run("expiring pages through accounts due by a day", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		var want []string
+		for i := range 7 {
+			account := fmt.Sprint("due-", i)
+			put(t, b, view(account, 1, lot("2026-11-01", fmt.Sprintf("2026-11-%02d", 10+i), 3)))
+			if 10+i <= 14 {
+				want = append(want, account)
+			}
+		}
+		put(t, b, view("later", 1, lot("2026-11-01", "2026-12-01", 3)))
+		put(t, b, view("empty", 1, lot("2026-11-01", "2026-11-02", 0)))
+		var got []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			if pages > 20 {
+				t.Fatal("Expiring does not end")
+			}
+			accounts, next, err := b.Expiring(ctx, "2026-11-14", cursor, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, accounts...)
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		sort.Strings(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Expiring (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("reset deletes every view", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		put(t, b, view("alice", 1, lot("2026-11-20", "2026-11-22", 10)))
+		put(t, b, view("bob", 2, lot("2026-11-20", "2026-11-22", 10)))
+		if err := b.Reset(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []string{"alice", "bob"} {
+			if _, err := b.Get(ctx, a); !errors.Is(err, ports.ErrNotFound) {
+				t.Errorf("%s after reset: err = %v, want ErrNotFound", a, err)
+			}
+		}
+		if accounts, _, err := b.Expiring(ctx, "2030-01-01", "", 10); err != nil || len(accounts) != 0 {
+			t.Errorf("Expiring after reset = %v, %v", accounts, err)
+		}
+	})
+}
