@@ -195,3 +195,14 @@ func (db *DB) subscribeWakeups() chan struct{} {
 	db.wakeups = append(db.wakeups, c)
 	return c
 }
+
+// Ping checks that both pools answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping reader: %w", err)
+	}
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping writer: %w", err)
+	}
+	return nil
+}

@@ -43,7 +43,7 @@ type Transaction struct {
 	At      time.Time `json:"date_time"`
 	// BalanceAfter is the available balance right after the command; it is
 	// only known to the command that made the transaction.
-	BalanceAfter *int64          `json:"balance_after,omitempty"`
+	BalanceAfter *int64          `json:"balance,omitempty"`
 	Lot          string          `json:"lot,omitempty"`
 	ExpiresOn    string          `json:"expires_on,omitempty"`
 	Allocations  []Allocation    `json:"allocations,omitempty"`

@@ -1,0 +1,125 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/unicornstore/unicorn/domains/points"
+)
+
+// Problem is an RFC 9457 problem detail, the body of every error response.
+type Problem struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Errors   []FieldError `json:"errors,omitempty"`
+	// Extension members of some problems.
+	Available *int64 `json:"available,omitempty"`
+	Requested *int64 `json:"requested,omitempty"`
+}
+
+// FieldError names the part of the request that is wrong.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// problemType builds the stable, machine-readable type of a problem.
+func problemType(code string) string { return "urn:unicorn:problem:" + code }
+
+// kind is how one class of error is shown to clients.
+type kind struct {
+	status int
+	code   string
+	title  string
+	field  string // the request field at fault, when there is one
+}
+
+// errorKinds maps domain errors to HTTP, in one place. errors.Is decides, so
+// wrapped errors map like their sentinel.
+var errorKinds = []struct {
+	err error
+	kind
+}{
+	{points.ErrInvalidAccount, kind{http.StatusBadRequest, "invalid-request", "Invalid request", "account_id"}},
+	{points.ErrInvalidAmount, kind{http.StatusBadRequest, "invalid-request", "Invalid request", "amount"}},
+	{points.ErrInsufficientPoints, kind{http.StatusConflict, "insufficient-points", "Insufficient points", ""}},
+	{points.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
+	{points.ErrTransactionNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
+	{points.ErrAlreadyReversed, kind{http.StatusConflict, "already-reversed", "Already reversed", ""}},
+	{points.ErrNotReversible, kind{http.StatusConflict, "not-reversible", "Not reversible", ""}},
+	{points.ErrBusy, kind{http.StatusServiceUnavailable, "busy", "Busy, retry", ""}},
+}
+
+// requestError is a fault in the request itself, found by this adapter
+// (malformed JSON, a missing field, a body too large).
+type requestError struct {
+	kind
+	msg string
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+func badRequest(field, msg string) error {
+	return &requestError{kind{http.StatusBadRequest, "invalid-request", "Invalid request", field}, msg}
+}
+
+// writeError answers with the problem that err maps to. Errors that map to
+// nothing are internal: logged in full, shown only as "internal error".
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p := Problem{Instance: r.URL.Path}
+	var re *requestError
+	k, found := kind{}, false
+	if errors.As(err, &re) {
+		k, found = re.kind, true
+	} else {
+		for _, e := range errorKinds {
+			if errors.Is(err, e.err) {
+				k, found = e.kind, true
+				break
+			}
+		}
+	}
+	switch {
+	case found:
+		p.Detail = err.Error()
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		k = kind{http.StatusServiceUnavailable, "unavailable", "Request cancelled or timed out", ""}
+		logFor(r).Warn("request ended early", "err", err)
+	default:
+		k = kind{http.StatusInternalServerError, "internal", "Internal error", ""}
+		p.Detail = "internal error; the request id is in the X-Request-Id header"
+		logFor(r).Error("internal error", "err", err)
+	}
+	p.Type, p.Title, p.Status = problemType(k.code), k.title, k.status
+	if k.field != "" {
+		p.Errors = []FieldError{{Field: k.field, Message: err.Error()}}
+	}
+	var ip *points.InsufficientPointsError
+	if errors.As(err, &ip) {
+		p.Available, p.Requested = &ip.Available, &ip.Requested
+	}
+	if k.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeProblem(w, p)
+}
+
+func writeProblem(w http.ResponseWriter, p Problem) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func logFor(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}

@@ -1,0 +1,56 @@
+// Package httpapi is the HTTP adapter: it turns requests into calls of the
+// domain services and their results and errors into JSON and RFC 9457
+// problem details. Error-to-status mapping lives in one table (problem.go).
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/unicornstore/unicorn/domains/points"
+)
+
+// Config is what the API serves.
+type Config struct {
+	Points    *points.Service
+	ReadModel *points.ReadModel
+	Log       *slog.Logger
+	// Ready reports whether the storage answers; /healthz calls it.
+	Ready func(context.Context) error
+}
+
+type server struct {
+	points *points.Service
+	reads  *points.ReadModel
+	ready  func(context.Context) error
+}
+
+// NewHandler returns the API's handler.
+func NewHandler(cfg Config) (http.Handler, error) {
+	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Log == nil {
+		return nil, errors.New("httpapi: points service, read model and logger are required")
+	}
+	s := &server{points: cfg.Points, reads: cfg.ReadModel, ready: cfg.Ready}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.health)
+	mux.HandleFunc("POST /points", s.issue)
+	mux.HandleFunc("DELETE /points", s.redeem)
+	mux.HandleFunc("GET /points", s.balance)
+	mux.HandleFunc("GET /points/transactions", s.transactions)
+	mux.HandleFunc("POST /points/transactions/{id}/reversal", s.reverse)
+	return observe(cfg.Log, problems404(mux)), nil
+}
+
+func (s *server) health(w http.ResponseWriter, r *http.Request) {
+	if s.ready != nil {
+		if err := s.ready(r.Context()); err != nil {
+			logFor(r).Error("health check", "err", err)
+			writeProblem(w, Problem{Type: problemType("unavailable"), Title: "Storage unavailable",
+				Status: http.StatusServiceUnavailable, Instance: r.URL.Path})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

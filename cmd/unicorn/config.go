@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything a deployment chooses. Each field has a flag and an
+// environment variable; the flag wins.
+type config struct {
+	Addr       string
+	DBPath     string
+	TTLDays    int
+	SweepEvery time.Duration
+	LogLevel   slog.Level
+	LogFormat  string
+}
+
+// setting declares one flag with its environment variable.
+type setting struct {
+	flag, env, def, help string
+	set                  func(string) error
+}
+
+// parseConfig reads the flags of a command (those in want) over the
+// environment over the defaults.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, want ...string) (config, error) {
+	var c config
+	all := []setting{
+		{"addr", "UNICORN_ADDR", "localhost:8080", "address to listen on (\":8080\" for every interface)", func(s string) error { c.Addr = s; return nil }},
+		{"db", "UNICORN_DB", "data/unicorn.db", "path of the SQLite database file", func(s string) error { c.DBPath = s; return nil }},
+		{"point-ttl-days", "POINT_TTL_DAYS", "365", "days after its issue day that a lot of points expires", func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 36500 {
+				return fmt.Errorf("must be a whole number of days from 1 to 36500")
+			}
+			c.TTLDays = n
+			return nil
+		}},
+		{"sweep-interval", "UNICORN_SWEEP_INTERVAL", "1h", "how often serve expires due points (0 turns the sweeper off)", func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 {
+				return fmt.Errorf("must be a duration such as 10m or 1h")
+			}
+			c.SweepEvery = d
+			return nil
+		}},
+		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},
+		{"log-format", "LOG_FORMAT", "text", "text or json", func(s string) error {
+			if s != "text" && s != "json" {
+				return fmt.Errorf("must be text or json")
+			}
+			c.LogFormat = s
+			return nil
+		}},
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var used []setting
+	for _, s := range all {
+		if len(want) > 0 && !slices.Contains(want, s.flag) {
+			// Not a flag of this command, but its default still applies.
+			if err := s.set(s.def); err != nil {
+				panic(err) // a bad default is a programming error
+			}
+			continue
+		}
+		used = append(used, s)
+		fs.Func(s.flag, fmt.Sprintf("%s [%s] (default %q)", s.help, s.env, s.def), s.set)
+	}
+	// Defaults, then the environment, then the flags.
+	for _, s := range used {
+		if err := s.set(s.def); err != nil {
+			panic(err)
+		}
+		if v := getenv(s.env); v != "" {
+			if err := s.set(v); err != nil {
+				return c, fmt.Errorf("%s=%q: %w", s.env, v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return c, nil
+}
+
+func newLogger(c config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,383 @@
+package points
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// day0 is a Monday noon; dayN(n) is noon n days later.
+var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+func dayN(n int) time.Time { return day0.AddDate(0, 0, n) }
+
+type counter struct{ n int }
+
+func (c *counter) NewID() string { c.n++; return fmt.Sprint("ev-", c.n) }
+
+// history drives an Account through decisions the way Service does, without
+// storage: each decision's events are recorded and applied.
+type history struct {
+	t    *testing.T
+	svc  *Service
+	acct *Account
+	all  []ports.Event
+}
+
+func newHistory(t *testing.T, ttl int) *history {
+	acct, _ := RehydrateAccount("alice", nil)
+	return &history{t: t, svc: &Service{ids: &counter{}, ttlDays: ttl}, acct: acct}
+}
+
+func (h *history) commit(at time.Time, changes ...change) []Transaction {
+	h.t.Helper()
+	app, txs, err := h.svc.record(h.acct, changes, at)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.all = append(h.all, app.Events...)
+	return txs
+}
+
+func (h *history) issue(at time.Time, n int64) Transaction {
+	h.t.Helper()
+	return h.commit(at, h.acct.decideIssue(n, at, h.svc.ttlDays, "", nil))[0]
+}
+
+func (h *history) redeem(at time.Time, n int64) (Transaction, error) {
+	h.t.Helper()
+	r, err := h.acct.decideRedeem(n, at, "")
+	if err != nil {
+		return Transaction{}, err
+	}
+	return h.commit(at, r)[0], nil
+}
+
+func (h *history) reverse(at time.Time, id string) (Transaction, error) {
+	h.t.Helper()
+	c, err := h.acct.decideReverse(id, at)
+	if err != nil {
+		return Transaction{}, err
+	}
+	return h.commit(at, c)[0], nil
+}
+
+func (h *history) remaining() map[string]int64 {
+	out := map[string]int64{}
+	for _, l := range h.acct.book.lots {
+		out[l.IssuedOn] = l.Remaining
+	}
+	return out
+}
+
+// checkInvariants: no lot negative; the signed sum of the events equals the
+// sum of the lots; a replay of the events gives the same account.
+func (h *history) checkInvariants() {
+	h.t.Helper()
+	var signed int64
+	for _, ev := range h.all {
+		c, err := decode(ev)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		switch e := c.(type) {
+		case Issued:
+			signed += e.Amount
+		case Redeemed:
+			signed -= e.Amount
+		case Expired:
+			signed -= e.Amount
+		case IssueReversed:
+			signed -= e.Amount
+		case RedemptionReversed:
+			signed += e.Amount
+		}
+	}
+	for _, l := range h.acct.book.lots {
+		if l.Remaining < 0 {
+			h.t.Errorf("lot %s is negative: %d", l.IssuedOn, l.Remaining)
+		}
+	}
+	if got := h.acct.book.total(); got != signed {
+		h.t.Errorf("lots hold %d, the ledger sums to %d", got, signed)
+	}
+	replayed, err := RehydrateAccount("alice", h.all)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if diff := cmp.Diff(h.acct.book.lots, replayed.book.lots); diff != "" {
+		h.t.Errorf("replay differs (-live +replay):\n%s", diff)
+	}
+}
+
+func TestExpiryAndOldestFirst(t *testing.T) {
+	h := newHistory(t, 2) // seed 003's TTL
+	h.issue(dayN(0), 100)
+	h.issue(dayN(1), 50)
+	if got := h.acct.Available(dayN(1)); got != 150 {
+		t.Errorf("day 1 available = %d, want 150", got)
+	}
+	// Day 2: the day-0 lot expired at midnight; it is excluded from the
+	// balance and from redemption even before any sweep.
+	if got := h.acct.Available(dayN(2)); got != 50 {
+		t.Errorf("day 2 available = %d, want 50", got)
+	}
+	_, err := h.redeem(dayN(2), 60)
+	var ip *InsufficientPointsError
+	if !errors.As(err, &ip) || ip.Available != 50 || ip.Requested != 60 || !errors.Is(err, ErrInsufficientPoints) {
+		t.Fatalf("redeem 60 on day 2: err = %v, want insufficient (available 50)", err)
+	}
+	tx, err := h.redeem(dayN(2), 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Allocation{{Lot: "2026-03-03", ExpiresOn: "2026-03-05", Amount: 30}}
+	if diff := cmp.Diff(want, tx.Allocations); diff != "" {
+		t.Errorf("allocations (-want +got):\n%s", diff)
+	}
+	if *tx.BalanceAfter != 20 {
+		t.Errorf("balance after = %d, want 20", *tx.BalanceAfter)
+	}
+	// The sweep removes exactly the expired lot's points.
+	changes := h.acct.decideExpire(dayN(2))
+	if diff := cmp.Diff([]change{Expired{Lot: "2026-03-02", ExpiresOn: "2026-03-04", Amount: 100}}, changes); diff != "" {
+		t.Errorf("expire (-want +got):\n%s", diff)
+	}
+	h.commit(dayN(2), changes...)
+	if n := len(h.acct.decideExpire(dayN(2))); n != 0 {
+		t.Errorf("second sweep expires %d lots, want 0", n)
+	}
+	h.checkInvariants()
+}
+
+func TestRedeemTakesOldestLotsFirst(t *testing.T) {
+	h := newHistory(t, 365)
+	h.issue(dayN(0), 100)
+	h.issue(dayN(0).Add(time.Hour), 10) // same UTC day: same lot
+	h.issue(dayN(1), 50)
+	h.issue(dayN(3), 5)
+	tx, err := h.redeem(dayN(3), 130)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Allocation{{"2026-03-02", "2027-03-02", 110}, {"2026-03-03", "2027-03-03", 20}}
+	if diff := cmp.Diff(want, tx.Allocations); diff != "" {
+		t.Errorf("allocations (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int64{"2026-03-02": 0, "2026-03-03": 30, "2026-03-05": 5}, h.remaining()); diff != "" {
+		t.Errorf("lots (-want +got):\n%s", diff)
+	}
+	h.checkInvariants()
+}
+
+func TestReverseRedemptionRestoresExactLots(t *testing.T) {
+	h := newHistory(t, 2)
+	h.issue(dayN(0), 100)
+	h.issue(dayN(1), 50)
+	before := h.acct.Lots()
+	red, err := h.redeem(dayN(1), 120)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := h.reverse(dayN(1), red.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev.Type != TxRedemptionReversal || rev.Amount != 120 || rev.Reverses != red.ID {
+		t.Errorf("reversal = %+v", rev)
+	}
+	after := h.acct.Lots()
+	for i := range before {
+		if before[i].IssuedOn != after[i].IssuedOn || before[i].ExpiresOn != after[i].ExpiresOn || before[i].Remaining != after[i].Remaining {
+			t.Errorf("lot %d: before %+v, after %+v", i, before[i], after[i])
+		}
+	}
+	if _, err := h.reverse(dayN(1), red.ID); !errors.Is(err, ErrAlreadyReversed) {
+		t.Errorf("second reversal: err = %v, want ErrAlreadyReversed", err)
+	}
+	if _, err := h.reverse(dayN(1), rev.ID); !errors.Is(err, ErrNotReversible) {
+		t.Errorf("reversal of a reversal: err = %v, want ErrNotReversible", err)
+	}
+	if _, err := h.reverse(dayN(1), "no-such-id"); !errors.Is(err, ErrTransactionNotFound) {
+		t.Errorf("unknown id: err = %v, want ErrTransactionNotFound", err)
+	}
+	h.checkInvariants()
+}
+
+func TestReverseRedemptionIntoExpiredLot(t *testing.T) {
+	// Points go back to their own lot with its original expiry: if that
+	// lot has expired meanwhile, the restored points are expired too.
+	h := newHistory(t, 2)
+	h.issue(dayN(0), 100)
+	red, _ := h.redeem(dayN(1), 100)
+	if _, err := h.reverse(dayN(3), red.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.acct.Available(dayN(3)); got != 0 {
+		t.Errorf("available = %d, want 0 (restored into an expired lot)", got)
+	}
+	h.commit(dayN(3), h.acct.decideExpire(dayN(3))...)
+	if got := h.acct.book.total(); got != 0 {
+		t.Errorf("after sweep the lots hold %d, want 0", got)
+	}
+	h.checkInvariants()
+}
+
+func TestReverseIssue(t *testing.T) {
+	tests := []struct {
+		name            string
+		spend           int64 // redeemed after both issues, on day 1
+		wantAmount      int64
+		wantUnrecovered int64
+		wantAllocs      []Allocation
+	}{
+		{"unspent: all from its own lot", 0, 40, 0, []Allocation{{"2026-03-03", "2027-03-03", 40}}},
+		// The day-0 lot (100) is spent first, so 60 of 110 leaves the day-1
+		// lot whole: the reversal still takes all 40 from it.
+		{"older lot spent first", 60, 40, 0, []Allocation{{"2026-03-03", "2027-03-03", 40}}},
+		// 130 spent: day-0 lot empty, day-1 lot holds 10 of its 40.
+		{"partly spent: rest from other lots, none left", 130, 10, 30, []Allocation{{"2026-03-03", "2027-03-03", 10}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHistory(t, 365)
+			h.issue(dayN(0), 100)
+			iss := h.issue(dayN(1), 40)
+			if tt.spend > 0 {
+				if _, err := h.redeem(dayN(1), tt.spend); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rev, err := h.reverse(dayN(2), iss.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rev.Amount != tt.wantAmount || rev.Unrecovered != tt.wantUnrecovered {
+				t.Errorf("reversal took %d, unrecovered %d; want %d, %d", rev.Amount, rev.Unrecovered, tt.wantAmount, tt.wantUnrecovered)
+			}
+			if diff := cmp.Diff(tt.wantAllocs, rev.Allocations); diff != "" {
+				t.Errorf("allocations (-want +got):\n%s", diff)
+			}
+			h.checkInvariants()
+		})
+	}
+
+	t.Run("own lot spent: taken from the oldest other lots", func(t *testing.T) {
+		h := newHistory(t, 365)
+		h.issue(dayN(0), 100)
+		iss := h.issue(dayN(1), 40)
+		h.issue(dayN(2), 30)
+		// Spend 100 + 40: the day-0 and day-1 lots are empty.
+		if _, err := h.redeem(dayN(2), 140); err != nil {
+			t.Fatal(err)
+		}
+		h.issue(dayN(3), 5)
+		rev, err := h.reverse(dayN(3), iss.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Allocation{{"2026-03-04", "2027-03-04", 30}, {"2026-03-05", "2027-03-05", 5}}
+		if diff := cmp.Diff(want, rev.Allocations); diff != "" {
+			t.Errorf("allocations (-want +got):\n%s", diff)
+		}
+		if rev.Amount != 35 || rev.Unrecovered != 5 || h.acct.Available(dayN(3)) != 0 {
+			t.Errorf("took %d, unrecovered %d, available %d; want 35, 5, 0", rev.Amount, rev.Unrecovered, h.acct.Available(dayN(3)))
+		}
+		h.checkInvariants()
+	})
+}
+
+func TestLotKeepsItsFirstExpiry(t *testing.T) {
+	h := newHistory(t, 2)
+	h.issue(dayN(0), 10)
+	h.svc.ttlDays = 30 // configuration changed during the day
+	tx := h.issue(dayN(0).Add(time.Hour), 10)
+	if tx.ExpiresOn != "2026-03-04" {
+		t.Errorf("second issue of the day expires %s, want the lot's 2026-03-04", tx.ExpiresOn)
+	}
+	if tx := h.issue(dayN(1), 10); tx.ExpiresOn != "2026-04-02" {
+		t.Errorf("next day's lot expires %s, want 2026-04-02", tx.ExpiresOn)
+	}
+}
+
+func TestRehydrateRejectsBrokenStreams(t *testing.T) {
+	h := newHistory(t, 2)
+	h.issue(dayN(0), 10)
+	h.issue(dayN(0), 10)
+	ev := h.all
+	gap := []ports.Event{ev[0], ev[1]}
+	gap[1].Seq = 3
+	bad := ev[1]
+	bad.Data = json.RawMessage(`{"amount":"ten"}`)
+	unknown := ev[1]
+	unknown.Type = "points.minted"
+	future := ev[1]
+	future.Version = 2
+	for name, stream := range map[string][]ports.Event{
+		"gap":          gap,
+		"bad payload":  {ev[0], bad},
+		"unknown type": {ev[0], unknown},
+		"future":       {ev[0], future},
+		"other owner":  {ev[0], func() ports.Event { e := ev[1]; e.Account = "bob"; return e }()},
+	} {
+		if _, err := RehydrateAccount("alice", stream); err == nil {
+			t.Errorf("%s: rehydrated without error", name)
+		}
+	}
+	// A redemption larger than its lot is corruption, not a user error.
+	over := ports.Event{ID: "x", Account: "alice", Seq: 3, Type: EventRedeemed, Version: 1,
+		Data: json.RawMessage(`{"amount":50,"allocations":[{"lot":"2026-03-02","expires_on":"2026-03-04","amount":50}]}`)}
+	if _, err := RehydrateAccount("alice", append(ev[:2:2], over)); !errors.Is(err, errCorrupt) {
+		t.Errorf("overdrawn lot: err = %v, want errCorrupt", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		account string
+		amount  int64
+		want    error
+	}{
+		{"1234", 100, nil},
+		{"derick", 1, nil},
+		{"a.b_c@d:e-f", MaxAmount, nil},
+		{strings.Repeat("x", 128), 1, nil},
+		{"", 1, ErrInvalidAccount},
+		{strings.Repeat("x", 129), 1, ErrInvalidAccount},
+		{"has space", 1, ErrInvalidAccount},
+		{"slash/", 1, ErrInvalidAccount},
+		{"ünï", 1, ErrInvalidAccount},
+		{"ok", 0, ErrInvalidAmount},
+		{"ok", -5, ErrInvalidAmount},
+		{"ok", MaxAmount + 1, ErrInvalidAmount},
+	}
+	for _, tt := range tests {
+		if err := validate(tt.account, tt.amount); !errors.Is(err, tt.want) {
+			t.Errorf("validate(%q, %d) = %v, want %v", tt.account, tt.amount, err, tt.want)
+		}
+	}
+}
+
+func TestDay(t *testing.T) {
+	d := DayOf(time.Date(2026, 12, 31, 23, 59, 59, 0, time.FixedZone("UTC-5", -5*3600)))
+	if d.String() != "2027-01-01" {
+		t.Errorf("DayOf in UTC-5 late evening = %s, want 2027-01-01 (UTC)", d)
+	}
+	if got := d.AddDays(365).String(); got != "2028-01-01" {
+		t.Errorf("AddDays(365) = %s", got)
+	}
+	p, err := ParseDay("2028-02-29")
+	if err != nil || p.AddDays(1).String() != "2028-03-01" {
+		t.Errorf("ParseDay/AddDays across a leap day = %v, %v", p, err)
+	}
+	if _, err := ParseDay("2027-02-29"); err == nil {
+		t.Error("ParseDay accepted 2027-02-29")
+	}
+}
