@@ -3,6 +3,8 @@ package ports
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -64,4 +66,22 @@ type Ledger interface {
 	ReadAll(ctx context.Context, cursor string, limit int) (events []Event, next string, err error)
 	// Count returns the number of events in the ledger (for progress).
 	Count(ctx context.Context) (int64, error)
+}
+
+// Check reports a malformed append: no events, events of another account, or
+// sequence numbers that do not continue ExpectedVersion without gaps.
+// Adapters call it before writing.
+func (a Append) Check() error {
+	if len(a.Events) == 0 {
+		return errors.New("append: no events")
+	}
+	for i, ev := range a.Events {
+		if ev.Account != a.Account || ev.Seq != a.ExpectedVersion+int64(i)+1 {
+			return fmt.Errorf("append to %s at version %d: event %d is %s seq %d", a.Account, a.ExpectedVersion, i, ev.Account, ev.Seq)
+		}
+	}
+	if a.Idempotency != nil && a.Idempotency.Key == "" {
+		return errors.New("append: idempotency record without a key")
+	}
+	return nil
 }

@@ -23,7 +23,7 @@ func (db *DB) Ledger() *Ledger { return &Ledger{db: db} }
 var _ ports.Ledger = (*Ledger)(nil)
 
 func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
-	if err := checkAppend(a); err != nil {
+	if err := a.Check(); err != nil {
 		return err
 	}
 	err := l.db.tx(ctx, func(tx *sql.Tx) error {
@@ -74,23 +74,6 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 		return fmt.Errorf("append to %s: %w", a.Account, err)
 	}
 	l.db.wake()
-	return nil
-}
-
-// checkAppend rejects a malformed append before it reaches storage: the
-// events must continue the expected version without gaps.
-func checkAppend(a ports.Append) error {
-	if len(a.Events) == 0 {
-		return errors.New("append: no events")
-	}
-	for i, ev := range a.Events {
-		if ev.Account != a.Account || ev.Seq != a.ExpectedVersion+int64(i)+1 {
-			return fmt.Errorf("append to %s at version %d: event %d is %s seq %d", a.Account, a.ExpectedVersion, i, ev.Account, ev.Seq)
-		}
-	}
-	if a.Idempotency != nil && a.Idempotency.Key == "" {
-		return errors.New("append: idempotency record without a key")
-	}
 	return nil
 }
 

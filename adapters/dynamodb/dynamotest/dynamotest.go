@@ -1,0 +1,170 @@
+// Package dynamotest runs tests against DynamoDB Local: Main starts one
+// DynamoDB Local process (the AWS jar the Makefile fetches into
+// .cache/dynamodb-local) for a test binary, and NewStore gives each test its
+// own fresh tables in it.
+//
+// Without the jar, tests that need it are skipped with the reason, unless
+// UNICORN_REQUIRE_DYNAMODB is set (make test sets it), in which case the
+// test binary fails: CI can never pass by skipping them.
+package dynamotest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/unicornstore/unicorn/adapters/dynamodb"
+)
+
+var (
+	endpoint   string
+	skipReason string
+	tables     atomic.Int64
+)
+
+// Main starts DynamoDB Local, runs the tests and stops it. Call it from
+// TestMain.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := jarDir()
+	if err == nil {
+		var stop func()
+		stop, err = start(dir)
+		if err == nil {
+			defer stop()
+		}
+	}
+	if err != nil {
+		if os.Getenv("UNICORN_REQUIRE_DYNAMODB") != "" {
+			fmt.Fprintln(os.Stderr, "dynamotest:", err)
+			return 1
+		}
+		skipReason = err.Error()
+	}
+	return m.Run()
+}
+
+// jarDir finds the folder holding DynamoDBLocal.jar: $DYNAMODB_LOCAL_DIR,
+// or .cache/dynamodb-local at the root of the module.
+func jarDir() (string, error) {
+	if d := os.Getenv("DYNAMODB_LOCAL_DIR"); d != "" {
+		return d, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			jar := filepath.Join(d, ".cache", "dynamodb-local")
+			if _, err := os.Stat(filepath.Join(jar, "DynamoDBLocal.jar")); err != nil {
+				return "", fmt.Errorf("DynamoDB Local is not installed in %s: run `make dynamodb-local`", jar)
+			}
+			return jar, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New("no go.mod above the working directory")
+		}
+	}
+}
+
+func start(dir string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command("java", "-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
+		"-inMemory", "-port", fmt.Sprint(port))
+	cmd.Dir = dir
+	// Dies with the test binary, even if that is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var out limitedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start DynamoDB Local (is Java installed?): %w", err)
+	}
+	stop = func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
+	client := newClient()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := client.ListTables(ctx, &ddb.ListTablesInput{})
+		cancel()
+		if err == nil {
+			return stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("DynamoDB Local did not answer within 60s: %v\n%s", err, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func newClient() *ddb.Client {
+	return ddb.New(ddb.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
+// Client returns a client of the running DynamoDB Local, or skips the test
+// when it could not be started.
+func Client(tb testing.TB) *ddb.Client {
+	tb.Helper()
+	if endpoint == "" {
+		if skipReason == "" {
+			tb.Fatal("dynamotest: call dynamotest.Main from TestMain")
+		}
+		tb.Skip("dynamotest: ", skipReason)
+	}
+	return newClient()
+}
+
+// NewStore creates fresh, uniquely named tables for one test.
+func NewStore(tb testing.TB) *dynamodb.Store {
+	tb.Helper()
+	n := tables.Add(1)
+	s, err := dynamodb.New(Client(tb), dynamodb.Tables{Ledger: fmt.Sprintf("ledger_%d", n), Balances: fmt.Sprintf("balances_%d", n)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.CreateTables(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// limitedBuffer keeps the first 64 KiB of the process's output, for errors.
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := 64<<10 - len(l.b); room > 0 {
+		l.b = append(l.b, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (l *limitedBuffer) String() string { return string(l.b) }

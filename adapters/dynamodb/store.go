@@ -1,0 +1,202 @@
+// Package dynamodb stores the points ledger and read model in DynamoDB, the
+// storage of the cloud shape. It implements ports and knows nothing of the
+// domains; it passes the same contract suites as the SQLite adapter, run
+// against DynamoDB Local.
+//
+// Table keys (docs/decisions/0003-dynamodb-tables.md explains them):
+//
+//	ledger    pk (S) "A#<account>", sk (N) seq      one item per event
+//	          pk (S) "K#<key>",     sk (N) 0        one item per idempotency key
+//	balances  pk (S) account                         one item per account: seq, lots
+//	          GSI by_expiry: due (S) "E", nx (S)     only accounts with points that expire
+package dynamodb
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Tables names the tables of a deployment.
+type Tables struct {
+	Ledger   string
+	Balances string
+}
+
+// Store is a DynamoDB database with the store's tables.
+type Store struct {
+	client *ddb.Client
+	tables Tables
+}
+
+// New returns a Store over existing tables (CDK creates them in the cloud;
+// CreateTables creates them for local use and tests).
+func New(client *ddb.Client, tables Tables) (*Store, error) {
+	if client == nil || tables.Ledger == "" || tables.Balances == "" {
+		return nil, errors.New("dynamodb store: a client and both table names are required")
+	}
+	return &Store{client: client, tables: tables}, nil
+}
+
+const expiryIndex = "by_expiry"
+
+// CreateTables creates the store's tables (on demand capacity) and waits
+// until they are active. The ledger streams new images: in the cloud the
+// stream feeds the read model.
+func (s *Store) CreateTables(ctx context.Context) error {
+	str, num := types.ScalarAttributeTypeS, types.ScalarAttributeTypeN
+	inputs := []*ddb.CreateTableInput{
+		{
+			TableName:            aws.String(s.tables.Ledger),
+			BillingMode:          types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str}, {AttributeName: aws.String("sk"), AttributeType: num}},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
+			StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
+		},
+		{
+			TableName:   aws.String(s.tables.Balances),
+			BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str},
+				{AttributeName: aws.String("due"), AttributeType: str}, {AttributeName: aws.String("nx"), AttributeType: str}},
+			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+			GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+				IndexName:  aws.String(expiryIndex),
+				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("due"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("nx"), KeyType: types.KeyTypeRange}},
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
+			}},
+		},
+	}
+	for _, in := range inputs {
+		if _, err := s.client.CreateTable(ctx, in); err != nil {
+			var inUse *types.ResourceInUseException
+			if !errors.As(err, &inUse) {
+				return fmt.Errorf("create table %s: %w", *in.TableName, err)
+			}
+		}
+		w := ddb.NewTableExistsWaiter(s.client, func(o *ddb.TableExistsWaiterOptions) { o.MinDelay = 100 * time.Millisecond })
+		if err := w.Wait(ctx, &ddb.DescribeTableInput{TableName: in.TableName}, 2*time.Minute); err != nil {
+			return fmt.Errorf("wait for table %s: %w", *in.TableName, err)
+		}
+	}
+	return nil
+}
+
+// timeLayout matches the SQLite adapter's: fixed width, sorts as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+// item reads attributes of a stored item, remembering the first problem.
+type item struct {
+	m   map[string]types.AttributeValue
+	err error
+}
+
+func (it *item) str(name string) string {
+	v, ok := it.m[name].(*types.AttributeValueMemberS)
+	if !ok {
+		if it.err == nil {
+			it.err = fmt.Errorf("attribute %s is missing or not a string", name)
+		}
+		return ""
+	}
+	return v.Value
+}
+
+func (it *item) num(name string) int64 {
+	v, ok := it.m[name].(*types.AttributeValueMemberN)
+	if !ok {
+		if it.err == nil {
+			it.err = fmt.Errorf("attribute %s is missing or not a number", name)
+		}
+		return 0
+	}
+	n, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil && it.err == nil {
+		it.err = fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return n
+}
+
+func (it *item) time(name string) time.Time {
+	s := it.str(name)
+	if it.err != nil {
+		return time.Time{}
+	}
+	t, err := parseTime(s)
+	if err != nil {
+		it.err = err
+	}
+	return t
+}
+
+// encodeCursor turns a LastEvaluatedKey into an opaque page cursor.
+func encodeCursor(key map[string]types.AttributeValue) (string, error) {
+	if len(key) == 0 {
+		return "", nil
+	}
+	plain := map[string][2]string{}
+	for k, v := range key {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			plain[k] = [2]string{"S", v.Value}
+		case *types.AttributeValueMemberN:
+			plain[k] = [2]string{"N", v.Value}
+		default:
+			return "", fmt.Errorf("cursor: unexpected key attribute %s", k)
+		}
+	}
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, fmt.Errorf("bad cursor: %w", err)
+	}
+	var plain map[string][2]string
+	if err := json.Unmarshal(b, &plain); err != nil {
+		return nil, fmt.Errorf("bad cursor: %w", err)
+	}
+	key := map[string]types.AttributeValue{}
+	for k, v := range plain {
+		switch v[0] {
+		case "S":
+			key[k] = str(v[1])
+		case "N":
+			key[k] = &types.AttributeValueMemberN{Value: v[1]}
+		default:
+			return nil, fmt.Errorf("bad cursor: attribute %s", k)
+		}
+	}
+	return key, nil
+}
