@@ -53,18 +53,22 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
+// uriEscaper escapes the characters that would end the path part of an
+// SQLite URI filename.
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
 // Open opens (creating it and its directory if needed) the database at path
 // and brings its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("open database: path %q must be non-empty and contain no ? or #", path)
+	if path == "" {
+		return nil, errors.New("open database: no path")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	// synchronous(FULL): a commit is on disk before it is acknowledged, so
 	// not even a power cut loses an acknowledged points change.
-	common := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	common := "file:" + uriEscaper.Replace(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	write, err := sql.Open("sqlite", common+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -53,12 +54,23 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsBadPath(t *testing.T) {
+func TestOpenAnyPath(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"", "a?b.db", "a#b.db"} {
-		if db, err := sqlite.Open(context.Background(), p); err == nil {
-			db.Close()
-			t.Errorf("Open(%q) succeeded", p)
+	ctx := context.Background()
+	if db, err := sqlite.Open(ctx, ""); err == nil {
+		db.Close()
+		t.Error("Open with no path succeeded")
+	}
+	for _, name := range []string{"a?b.db", "a#b.db", "100%.db", "with space.db"} {
+		path := filepath.Join(t.TempDir(), name)
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Errorf("Open(%q): %v", name, err)
+			continue
+		}
+		db.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("Open(%q) did not create that file: %v", name, err)
 		}
 	}
 }

@@ -1,0 +1,207 @@
+package integration
+
+import (
+	"context"
+	"errors"
+
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unicornstore/unicorn/adapters/clock"
+	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/ports"
+)
+
+var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+func newService(t *testing.T, ledger ports.Ledger, clk ports.Clock, ttl int) *points.Service {
+	t.Helper()
+	s, err := points.NewService(ledger, clk, clock.UUIDs{}, points.Config{TTLDays: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// checkStream asserts the account's stream is seq 1..n without gaps.
+func checkStream(t *testing.T, ledger ports.Ledger, account string) []ports.Event {
+	t.Helper()
+	evs, err := ledger.Load(context.Background(), account, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) {
+			t.Fatalf("%s: event %d has seq %d: the stream has a gap", account, i, ev.Seq)
+		}
+	}
+	return evs
+}
+
+// TestDoubleSpend: 50 concurrent redemptions of 10 from a balance of 200,
+// through five service instances (five processes, or five Lambdas, sharing
+// the ledger), end with exactly 20 successes and a balance of 0.
+func TestDoubleSpend(t *testing.T) {
+	eachBackend(t, func(t *testing.T, ledger ports.Ledger, _ ports.Balances) {
+		ctx := context.Background()
+		clk := clock.NewManual(day0)
+		services := make([]*points.Service, 5)
+		for i := range services {
+			services[i] = newService(t, ledger, clk, 365)
+		}
+		if _, err := services[0].Issue(ctx, points.IssueCommand{Account: "alice", Amount: 200}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok, insufficient := 0, 0
+		for i := range 50 {
+			wg.Go(func() {
+				_, err := services[i%5].Redeem(ctx, points.RedeemCommand{Account: "alice", Amount: 10})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					ok++
+				case errors.Is(err, points.ErrInsufficientPoints):
+					insufficient++
+				default:
+					t.Errorf("redeem %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok != 20 || insufficient != 30 {
+			t.Errorf("successes = %d, insufficient = %d; want 20 and 30", ok, insufficient)
+		}
+		acct, err := services[0].Load(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := acct.Available(clk.Now()); got != 0 {
+			t.Errorf("balance = %d, want 0", got)
+		}
+		if evs := checkStream(t, ledger, "alice"); len(evs) != 21 {
+			t.Errorf("%d events, want 21 (one issue, 20 redemptions)", len(evs))
+		}
+	})
+}
+
+// TestSameKeyConcurrently: one key sent 20 times at once has one effect, and
+// every caller gets the first result.
+func TestSameKeyConcurrently(t *testing.T) {
+	eachBackend(t, func(t *testing.T, ledger ports.Ledger, _ ports.Balances) {
+		ctx := context.Background()
+		clk := clock.NewManual(day0)
+		services := []*points.Service{newService(t, ledger, clk, 365), newService(t, ledger, clk, 365)}
+		var wg sync.WaitGroup
+		ids := make([]string, 20)
+		for i := range 20 {
+			wg.Go(func() {
+				tx, err := services[i%2].Issue(ctx, points.IssueCommand{Account: "alice", Amount: 70, Key: "order:1:award"})
+				if err != nil {
+					t.Errorf("issue %d: %v", i, err)
+					return
+				}
+				ids[i] = tx.ID
+			})
+		}
+		wg.Wait()
+		for i := range ids {
+			if ids[i] != ids[0] {
+				t.Errorf("caller %d got transaction %s, caller 0 got %s", i, ids[i], ids[0])
+			}
+		}
+		if evs := checkStream(t, ledger, "alice"); len(evs) != 1 {
+			t.Errorf("%d events, want 1", len(evs))
+		}
+		// The same key for another command is refused.
+		_, err := services[0].Issue(ctx, points.IssueCommand{Account: "alice", Amount: 71, Key: "order:1:award"})
+		if !errors.Is(err, points.ErrKeyReused) {
+			t.Errorf("reused key: err = %v, want ErrKeyReused", err)
+		}
+	})
+}
+
+// TestRepeatAfterSpending: a repeated redemption returns its first result
+// even though the balance could no longer pay for it.
+func TestRepeatAfterSpending(t *testing.T) {
+	eachBackend(t, func(t *testing.T, ledger ports.Ledger, _ ports.Balances) {
+		ctx := context.Background()
+		s := newService(t, ledger, clock.NewManual(day0), 365)
+		if _, err := s.Issue(ctx, points.IssueCommand{Account: "alice", Amount: 100}); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.Redeem(ctx, points.RedeemCommand{Account: "alice", Amount: 100, Key: "pay:1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.Redeem(ctx, points.RedeemCommand{Account: "alice", Amount: 100, Key: "pay:1"})
+		if err != nil || again.ID != first.ID || *again.BalanceAfter != 0 {
+			t.Errorf("repeat = %+v, %v; want the first result %s", again, err, first.ID)
+		}
+		if evs := checkStream(t, ledger, "alice"); len(evs) != 2 {
+			t.Errorf("%d events, want 2", len(evs))
+		}
+	})
+}
+
+// TestExpirySweep: with TTL 2, the day-0 lot is expired on day 2; the sweep
+// appends an expired event for it, once, and the read model shows it.
+func TestExpirySweep(t *testing.T) {
+	eachBackend(t, func(t *testing.T, ledger ports.Ledger, balances ports.Balances) {
+		ctx := context.Background()
+		clk := clock.NewManual(day0)
+		s := newService(t, ledger, clk, 2)
+		rm, err := points.NewReadModel(ledger, balances, clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, account := range []string{"alice", "bob"} {
+			clk.Set(day0)
+			if _, err := s.Issue(ctx, points.IssueCommand{Account: account, Amount: 100}); err != nil {
+				t.Fatal(err)
+			}
+			clk.Set(day0.AddDate(0, 0, 1))
+			if _, err := s.Issue(ctx, points.IssueCommand{Account: account, Amount: 50}); err != nil {
+				t.Fatal(err)
+			}
+			if err := rm.CatchUp(ctx, account); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clk.Set(day0.AddDate(0, 0, 2))
+		// Before any sweep the balance already excludes the expired lot.
+		b, err := rm.Balance(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Available != 50 || b.Lots[0].Status != "expired" || b.Lots[1].Status != "active" {
+			t.Errorf("day 2 before sweep: %+v", b)
+		}
+		sw := points.NewSweeper(s, balances, clk)
+		res, err := sw.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != (points.SweepResult{Accounts: 2, Points: 200}) {
+			t.Errorf("sweep = %+v, want 2 accounts, 200 points", res)
+		}
+		for _, account := range []string{"alice", "bob"} {
+			if err := rm.CatchUp(ctx, account); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b, _ = rm.Balance(ctx, "alice")
+		if b.Available != 50 || b.Lots[0].Remaining != 0 || b.Lots[0].Expired != 100 {
+			t.Errorf("day 2 after sweep: %+v", b)
+		}
+		if res, err := sw.Sweep(ctx); err != nil || res != (points.SweepResult{}) {
+			t.Errorf("second sweep = %+v, %v; want nothing", res, err)
+		}
+		if evs := checkStream(t, ledger, "alice"); len(evs) != 3 || evs[2].Type != points.EventExpired {
+			t.Errorf("alice's stream: %d events, last %s", len(evs), evs[len(evs)-1].Type)
+		}
+	})
+}
