@@ -12,34 +12,40 @@ import (
 
 func TestMain(m *testing.M) { dynamotest.Main(m) }
 
+// stores are the points ports of one backend.
+type stores struct {
+	ledger    ports.Ledger
+	balances  ports.Balances
+	snapshots ports.Snapshots
+}
+
 // backend is one storage the points domain runs on.
 type backend struct {
 	name string
-	open func(t *testing.T) (ports.Ledger, ports.Balances)
+	open func(t *testing.T) stores
 }
 
 var backends = []backend{
-	{"sqlite", func(t *testing.T) (ports.Ledger, ports.Balances) {
+	{"sqlite", func(t *testing.T) stores {
 		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "unicorn.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		return db.Ledger(), db.Balances()
+		return stores{db.Ledger(), db.Balances(), db.Snapshots()}
 	}},
-	{"dynamodb", func(t *testing.T) (ports.Ledger, ports.Balances) {
+	{"dynamodb", func(t *testing.T) stores {
 		s := dynamotest.NewStore(t)
-		return s.Ledger(), s.Balances()
+		return stores{s.Ledger(), s.Balances(), s.Snapshots()}
 	}},
 }
 
 // eachBackend runs test once per backend, in parallel.
-func eachBackend(t *testing.T, test func(t *testing.T, ledger ports.Ledger, balances ports.Balances)) {
+func eachBackend(t *testing.T, test func(t *testing.T, st stores)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			ledger, balances := b.open(t)
-			test(t, ledger, balances)
+			test(t, b.open(t))
 		})
 	}
 }

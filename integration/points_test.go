@@ -15,9 +15,12 @@ import (
 
 var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
-func newService(t *testing.T, ledger ports.Ledger, clk ports.Clock, ttl int) *points.Service {
+// newService returns a points service that snapshots every 5 events, so
+// that tests go through snapshots often.
+func newService(t *testing.T, st stores, clk ports.Clock, ttl int) *points.Service {
 	t.Helper()
-	s, err := points.NewService(ledger, clk, clock.UUIDs{}, points.Config{TTLDays: ttl})
+	s, err := points.NewService(points.Deps{Ledger: st.ledger, Snapshots: st.snapshots, Clock: clk, IDs: clock.UUIDs{}},
+		points.Config{TTLDays: ttl, SnapshotEvery: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,12 +46,12 @@ func checkStream(t *testing.T, ledger ports.Ledger, account string) []ports.Even
 // through five service instances (five processes, or five Lambdas, sharing
 // the ledger), end with exactly 20 successes and a balance of 0.
 func TestDoubleSpend(t *testing.T) {
-	eachBackend(t, func(t *testing.T, ledger ports.Ledger, _ ports.Balances) {
+	eachBackend(t, func(t *testing.T, st stores) {
 		ctx := context.Background()
 		clk := clock.NewManual(day0)
 		services := make([]*points.Service, 5)
 		for i := range services {
-			services[i] = newService(t, ledger, clk, 365)
+			services[i] = newService(t, st, clk, 365)
 		}
 		if _, err := services[0].Issue(ctx, points.IssueCommand{Account: "alice", Amount: 200}); err != nil {
 			t.Fatal(err)
@@ -82,7 +85,7 @@ func TestDoubleSpend(t *testing.T) {
 		if got := acct.Available(clk.Now()); got != 0 {
 			t.Errorf("balance = %d, want 0", got)
 		}
-		if evs := checkStream(t, ledger, "alice"); len(evs) != 21 {
+		if evs := checkStream(t, st.ledger, "alice"); len(evs) != 21 {
 			t.Errorf("%d events, want 21 (one issue, 20 redemptions)", len(evs))
 		}
 	})
@@ -91,10 +94,10 @@ func TestDoubleSpend(t *testing.T) {
 // TestSameKeyConcurrently: one key sent 20 times at once has one effect, and
 // every caller gets the first result.
 func TestSameKeyConcurrently(t *testing.T) {
-	eachBackend(t, func(t *testing.T, ledger ports.Ledger, _ ports.Balances) {
+	eachBackend(t, func(t *testing.T, st stores) {
 		ctx := context.Background()
 		clk := clock.NewManual(day0)
-		services := []*points.Service{newService(t, ledger, clk, 365), newService(t, ledger, clk, 365)}
+		services := []*points.Service{newService(t, st, clk, 365), newService(t, st, clk, 365)}
 		var wg sync.WaitGroup
 		ids := make([]string, 20)
 		for i := range 20 {
@@ -113,7 +116,7 @@ func TestSameKeyConcurrently(t *testing.T) {
 				t.Errorf("caller %d got transaction %s, caller 0 got %s", i, ids[i], ids[0])
 			}
 		}
-		if evs := checkStream(t, ledger, "alice"); len(evs) != 1 {
+		if evs := checkStream(t, st.ledger, "alice"); len(evs) != 1 {
 			t.Errorf("%d events, want 1", len(evs))
 		}
 		// The same key for another command is refused.
@@ -127,9 +130,9 @@ func TestSameKeyConcurrently(t *testing.T) {
 // TestRepeatAfterSpending: a repeated redemption returns its first result
 // even though the balance could no longer pay for it.
 func TestRepeatAfterSpending(t *testing.T) {
-	eachBackend(t, func(t *testing.T, ledger ports.Ledger, _ ports.Balances) {
+	eachBackend(t, func(t *testing.T, st stores) {
 		ctx := context.Background()
-		s := newService(t, ledger, clock.NewManual(day0), 365)
+		s := newService(t, st, clock.NewManual(day0), 365)
 		if _, err := s.Issue(ctx, points.IssueCommand{Account: "alice", Amount: 100}); err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +144,7 @@ func TestRepeatAfterSpending(t *testing.T) {
 		if err != nil || again.ID != first.ID || *again.BalanceAfter != 0 {
 			t.Errorf("repeat = %+v, %v; want the first result %s", again, err, first.ID)
 		}
-		if evs := checkStream(t, ledger, "alice"); len(evs) != 2 {
+		if evs := checkStream(t, st.ledger, "alice"); len(evs) != 2 {
 			t.Errorf("%d events, want 2", len(evs))
 		}
 	})
@@ -150,11 +153,11 @@ func TestRepeatAfterSpending(t *testing.T) {
 // TestExpirySweep: with TTL 2, the day-0 lot is expired on day 2; the sweep
 // appends an expired event for it, once, and the read model shows it.
 func TestExpirySweep(t *testing.T) {
-	eachBackend(t, func(t *testing.T, ledger ports.Ledger, balances ports.Balances) {
+	eachBackend(t, func(t *testing.T, st stores) {
 		ctx := context.Background()
 		clk := clock.NewManual(day0)
-		s := newService(t, ledger, clk, 2)
-		rm, err := points.NewReadModel(ledger, balances, clk)
+		s := newService(t, st, clk, 2)
+		rm, err := points.NewReadModel(st.ledger, st.balances, clk)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +183,7 @@ func TestExpirySweep(t *testing.T) {
 		if b.Available != 50 || b.Lots[0].Status != "expired" || b.Lots[1].Status != "active" {
 			t.Errorf("day 2 before sweep: %+v", b)
 		}
-		sw := points.NewSweeper(s, balances, clk)
+		sw := points.NewSweeper(s, st.balances, clk)
 		res, err := sw.Sweep(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -200,7 +203,7 @@ func TestExpirySweep(t *testing.T) {
 		if res, err := sw.Sweep(ctx); err != nil || res != (points.SweepResult{}) {
 			t.Errorf("second sweep = %+v, %v; want nothing", res, err)
 		}
-		if evs := checkStream(t, ledger, "alice"); len(evs) != 3 || evs[2].Type != points.EventExpired {
+		if evs := checkStream(t, st.ledger, "alice"); len(evs) != 3 || evs[2].Type != points.EventExpired {
 			t.Errorf("alice's stream: %d events, last %s", len(evs), evs[len(evs)-1].Type)
 		}
 	})

@@ -3,8 +3,8 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -29,18 +29,18 @@ func TestRandomHistories(t *testing.T) {
 		for seed := uint64(1); seed <= 3; seed++ {
 			t.Run(fmt.Sprintf("%s/seed=%d", b.name, seed), func(t *testing.T) {
 				t.Parallel()
-				ledger, balances := b.open(t)
-				runHistory(t, ledger, balances, seed, steps[b.name])
+				runHistory(t, b.open(t), seed, steps[b.name])
 			})
 		}
 	}
 }
 
-func runHistory(t *testing.T, ledger ports.Ledger, balances ports.Balances, seed uint64, steps int) {
+func runHistory(t *testing.T, st stores, seed uint64, steps int) {
+	ledger, balances := st.ledger, st.balances
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 42))
 	clk := clock.NewManual(day0)
-	svc := newService(t, ledger, clk, 3)
+	svc := newService(t, st, clk, 3)
 	rm, err := points.NewReadModel(ledger, balances, clk)
 	if err != nil {
 		t.Fatal(err)

@@ -19,3 +19,8 @@ func TestBalancesContract(t *testing.T) {
 	t.Parallel()
 	porttest.TestBalances(t, func(t *testing.T) ports.Balances { return dynamotest.NewStore(t).Balances() })
 }
+
+func TestSnapshotsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestSnapshots(t, func(t *testing.T) ports.Snapshots { return dynamotest.NewStore(t).Snapshots() })
+}

@@ -74,3 +74,8 @@ func TestOpenAnyPath(t *testing.T) {
 		}
 	}
 }
+
+func TestSnapshotsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestSnapshots(t, func(t *testing.T) ports.Snapshots { return openDB(t).Snapshots() })
+}

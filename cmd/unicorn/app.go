@@ -45,7 +45,9 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (*app, erro
 	}
 	a := &app{log: log, db: db}
 	ledger, balances := db.Ledger(), db.Balances()
-	if a.points, err = points.NewService(ledger, d.clock, d.ids, points.Config{TTLDays: c.TTLDays}); err != nil {
+	a.points, err = points.NewService(points.Deps{Ledger: ledger, Snapshots: db.Snapshots(), Clock: d.clock, IDs: d.ids, Log: log},
+		points.Config{TTLDays: c.TTLDays})
+	if err != nil {
 		db.Close()
 		return nil, err
 	}

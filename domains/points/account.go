@@ -1,6 +1,7 @@
 package points
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -14,6 +15,10 @@ type Account struct {
 	id      string
 	version int64 // Seq of the last event applied
 	book    lotBook
+	// snapshotVersion is the version of the snapshot the account was
+	// restored from (0: built from the first event). Reversals need the
+	// whole stream, so they never use a snapshot.
+	snapshotVersion int64
 	// issues and redemptions, by event id, for reversals.
 	issues      map[string]*issueRecord
 	redemptions map[string]*redemptionRecord
@@ -35,13 +40,51 @@ type redemptionRecord struct {
 // RehydrateAccount rebuilds an account from its stream, which must start at
 // Seq 1 and have no gaps.
 func RehydrateAccount(id string, events []ports.Event) (*Account, error) {
-	a := &Account{id: id, issues: map[string]*issueRecord{}, redemptions: map[string]*redemptionRecord{}, others: map[string]bool{}}
+	return rehydrate(newAccount(id), events)
+}
+
+func newAccount(id string) *Account {
+	return &Account{id: id, issues: map[string]*issueRecord{}, redemptions: map[string]*redemptionRecord{}, others: map[string]bool{}}
+}
+
+func rehydrate(a *Account, events []ports.Event) (*Account, error) {
 	for _, ev := range events {
 		if err := a.apply(ev); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// snapshotState is what a snapshot keeps: the lots are all that issuing,
+// redeeming and expiring decide from.
+type snapshotState struct {
+	Format int         `json:"format"`
+	Lots   []ports.Lot `json:"lots"`
+}
+
+const snapshotFormat = 1
+
+// restoreAccount starts an account from a snapshot; ok is false when the
+// snapshot cannot be used (another format, or damaged) and the stream must
+// be read from the start.
+func restoreAccount(snap ports.Snapshot) (a *Account, ok bool) {
+	var st snapshotState
+	if err := json.Unmarshal(snap.State, &st); err != nil || st.Format != snapshotFormat || snap.Version < 1 {
+		return nil, false
+	}
+	a = newAccount(snap.Account)
+	a.version, a.snapshotVersion, a.book.lots = snap.Version, snap.Version, st.Lots
+	return a, true
+}
+
+// snapshot encodes the account's state at its version.
+func (a *Account) snapshot(now time.Time) (ports.Snapshot, error) {
+	state, err := json.Marshal(snapshotState{Format: snapshotFormat, Lots: a.book.lots})
+	if err != nil {
+		return ports.Snapshot{}, fmt.Errorf("encode snapshot of %s: %w", a.id, err)
+	}
+	return ports.Snapshot{Account: a.id, Version: a.version, State: state, TakenAt: now}, nil
 }
 
 // Version is the Seq of the last event the account was built from.

@@ -381,3 +381,43 @@ func TestDay(t *testing.T) {
 		t.Error("ParseDay accepted 2027-02-29")
 	}
 }
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	h := newHistory(t, 2)
+	h.issue(dayN(0), 100)
+	h.issue(dayN(1), 50)
+	if _, err := h.redeem(dayN(1), 120); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := h.acct.snapshot(dayN(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.issue(dayN(2), 7)
+	h.commit(dayN(2), h.acct.decideExpire(dayN(2))...)
+
+	restored, ok := restoreAccount(snap)
+	if !ok {
+		t.Fatal("snapshot not restorable")
+	}
+	tail := h.all[snap.Version:]
+	got, err := rehydrate(restored, tail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(h.acct.book.lots, got.book.lots); diff != "" {
+		t.Errorf("snapshot + tail differs from the whole stream (-whole +snapshot):\n%s", diff)
+	}
+	if got.Version() != h.acct.Version() || got.snapshotVersion != snap.Version {
+		t.Errorf("versions: %d/%d, want %d/%d", got.Version(), got.snapshotVersion, h.acct.Version(), snap.Version)
+	}
+	for name, bad := range map[string]ports.Snapshot{
+		"not JSON":       {Account: "alice", Version: 3, State: json.RawMessage(`{`)},
+		"another format": {Account: "alice", Version: 3, State: json.RawMessage(`{"format":2,"lots":[]}`)},
+		"no version":     {Account: "alice", Version: 0, State: snap.State},
+	} {
+		if _, ok := restoreAccount(bad); ok {
+			t.Errorf("%s: restored", name)
+		}
+	}
+}

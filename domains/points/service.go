@@ -1,6 +1,7 @@
 package points
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -75,16 +77,38 @@ type Config struct {
 	// TTLDays is how many days after its issue day a lot expires (seed 003
 	// used 2). 0 means DefaultTTLDays.
 	TTLDays int
+	// SnapshotEvery is how many events may follow an account's snapshot
+	// before a command takes a new one. 0 means DefaultSnapshotEvery.
+	SnapshotEvery int
+}
+
+// DefaultSnapshotEvery keeps a command's read to at most about 100 events.
+const DefaultSnapshotEvery = 100
+
+// Deps are the ports the service works through.
+type Deps struct {
+	Ledger ports.Ledger
+	// Snapshots is optional: without it every command reads the whole
+	// stream of its account.
+	Snapshots ports.Snapshots
+	Clock     ports.Clock
+	IDs       ports.IDs
+	// Log receives what goes wrong without failing a command (a snapshot
+	// that could not be written). Optional.
+	Log *slog.Logger
 }
 
 // Service runs the points commands. Each command loads the account's stream,
 // decides, and appends at the version it loaded; it is safe for concurrent
 // use, within a process and across processes sharing a ledger.
 type Service struct {
-	ledger  ports.Ledger
-	clock   ports.Clock
-	ids     ports.IDs
-	ttlDays int
+	ledger        ports.Ledger
+	snapshots     ports.Snapshots
+	clock         ports.Clock
+	ids           ports.IDs
+	log           *slog.Logger
+	ttlDays       int
+	snapshotEvery int
 
 	// Commands on one account in this process take turns, so they do not
 	// spend their time losing optimistic-concurrency races to each other.
@@ -94,18 +118,23 @@ type Service struct {
 }
 
 // NewService returns a Service over the ledger.
-func NewService(ledger ports.Ledger, clock ports.Clock, ids ports.IDs, cfg Config) (*Service, error) {
-	if ledger == nil || clock == nil || ids == nil {
+func NewService(d Deps, cfg Config) (*Service, error) {
+	if d.Ledger == nil || d.Clock == nil || d.IDs == nil {
 		return nil, errors.New("points service: ledger, clock and ids are required")
 	}
-	ttl := cfg.TTLDays
-	if ttl == 0 {
-		ttl = DefaultTTLDays
+	if d.Log == nil {
+		d.Log = slog.Default()
 	}
+	ttl := cmp.Or(cfg.TTLDays, DefaultTTLDays)
 	if ttl < 1 || ttl > 36500 {
 		return nil, fmt.Errorf("points service: TTL of %d days is outside 1..36500", cfg.TTLDays)
 	}
-	return &Service{ledger: ledger, clock: clock, ids: ids, ttlDays: ttl, seed: maphash.MakeSeed()}, nil
+	every := cmp.Or(cfg.SnapshotEvery, DefaultSnapshotEvery)
+	if every < 1 {
+		return nil, fmt.Errorf("points service: snapshot every %d events is not possible", cfg.SnapshotEvery)
+	}
+	return &Service{ledger: d.Ledger, snapshots: d.Snapshots, clock: d.Clock, ids: d.IDs, log: d.Log,
+		ttlDays: ttl, snapshotEvery: every, seed: maphash.MakeSeed()}, nil
 }
 
 // TTLDays returns the configured lifetime of a lot.
@@ -131,7 +160,7 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCommand) (Transaction, err
 		return Transaction{}, errors.New("issue details must be JSON")
 	}
 	fp := fingerprint(TxIssue, cmd.Account, strconv.FormatInt(cmd.Amount, 10), cmd.Reference, string(cmd.Details))
-	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
 		return []change{a.decideIssue(cmd.Amount, now, s.ttlDays, cmd.Reference, cmd.Details)}, nil
 	})
 	return first(txs, err)
@@ -152,7 +181,7 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCommand) (Transaction, e
 		return Transaction{}, err
 	}
 	fp := fingerprint(TxRedeem, cmd.Account, strconv.FormatInt(cmd.Amount, 10), cmd.Reference)
-	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
 		r, err := a.decideRedeem(cmd.Amount, now, cmd.Reference)
 		if err != nil {
 			return nil, err
@@ -175,7 +204,7 @@ func (s *Service) Reverse(ctx context.Context, cmd ReverseCommand) (Transaction,
 		return Transaction{}, err
 	}
 	fp := fingerprint("reverse", cmd.Account, cmd.TransactionID)
-	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, wholeStream, func(a *Account, now time.Time) ([]change, error) {
 		c, err := a.decideReverse(cmd.TransactionID, now)
 		if err != nil {
 			return nil, err
@@ -192,30 +221,70 @@ func (s *Service) Expire(ctx context.Context, account string) ([]Transaction, er
 	if err := ValidateAccount(account); err != nil {
 		return nil, err
 	}
-	return s.execute(ctx, account, "", "", func(a *Account, now time.Time) ([]change, error) {
+	return s.execute(ctx, account, "", "", fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
 		return a.decideExpire(now), nil
 	})
 }
 
-// Load rebuilds the account from its stream.
+// Load rebuilds the account from its whole stream.
 func (s *Service) Load(ctx context.Context, account string) (*Account, error) {
-	events, err := s.ledger.Load(ctx, account, 0)
+	return s.load(ctx, account, wholeStream)
+}
+
+// How a command reads its account.
+const (
+	fromSnapshot = false // the latest snapshot and the events after it
+	wholeStream  = true  // every event: reversals look up old transactions
+)
+
+func (s *Service) load(ctx context.Context, account string, whole bool) (*Account, error) {
+	a := newAccount(account)
+	if !whole && s.snapshots != nil {
+		snap, err := s.snapshots.Get(ctx, account)
+		switch {
+		case err == nil:
+			if restored, ok := restoreAccount(snap); ok {
+				a = restored
+			} else {
+				s.log.Warn("points snapshot unusable, reading the whole stream", "account", account, "version", snap.Version)
+			}
+		case !errors.Is(err, ports.ErrNotFound):
+			return nil, fmt.Errorf("load account %s: %w", account, err)
+		}
+	}
+	events, err := s.ledger.Load(ctx, account, a.version)
 	if err != nil {
 		return nil, fmt.Errorf("load account %s: %w", account, err)
 	}
-	return RehydrateAccount(account, events)
+	return rehydrate(a, events)
+}
+
+// maybeSnapshot stores the account's state when enough events followed its
+// last snapshot. Failing to is not the command's failure: the next command
+// reads a few more events and tries again.
+func (s *Service) maybeSnapshot(ctx context.Context, a *Account, now time.Time) {
+	if s.snapshots == nil || a.version-a.snapshotVersion < int64(s.snapshotEvery) {
+		return
+	}
+	snap, err := a.snapshot(now)
+	if err == nil {
+		err = s.snapshots.Put(ctx, snap)
+	}
+	if err != nil {
+		s.log.Warn("points snapshot not written", "account", a.id, "version", a.version, "err", err)
+	}
 }
 
 // execute is the command loop: load, decide, append at the loaded version;
 // on a lost race reload and decide again; with a key, a repeat returns the
 // first result.
-func (s *Service) execute(ctx context.Context, account, key, fp string, decide func(*Account, time.Time) ([]change, error)) ([]Transaction, error) {
+func (s *Service) execute(ctx context.Context, account, key, fp string, whole bool, decide func(*Account, time.Time) ([]change, error)) ([]Transaction, error) {
 	mu := &s.locks[maphash.String(s.seed, account)%uint64(len(s.locks))]
 	mu.Lock()
 	defer mu.Unlock()
 
 	for attempt := 1; ; attempt++ {
-		acct, err := s.Load(ctx, account)
+		acct, err := s.load(ctx, account, whole)
 		if err != nil {
 			return nil, err
 		}
@@ -248,6 +317,7 @@ func (s *Service) execute(ctx context.Context, account, key, fp string, decide f
 		err = s.ledger.Append(ctx, app)
 		switch {
 		case err == nil:
+			s.maybeSnapshot(ctx, acct, now)
 			return txs, nil
 		case errors.Is(err, ports.ErrDuplicate):
 			txs, found, err := s.replay(ctx, key, fp)

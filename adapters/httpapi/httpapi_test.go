@@ -1,0 +1,407 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unicornstore/unicorn/adapters/clock"
+	"github.com/unicornstore/unicorn/adapters/httpapi"
+	"github.com/unicornstore/unicorn/adapters/sqlite"
+	"github.com/unicornstore/unicorn/domains/points"
+)
+
+var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+type api struct {
+	t     testing.TB
+	srv   *httptest.Server
+	clock *clock.Manual
+}
+
+// newAPI serves the API over a fresh SQLite file with a hand-moved clock.
+func newAPI(t testing.TB, ttlDays int) *api {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "unicorn.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clk := clock.NewManual(day0)
+	svc, err := points.NewService(points.Deps{Ledger: db.Ledger(), Snapshots: db.Snapshots(), Clock: clk, IDs: clock.UUIDs{}},
+		points.Config{TTLDays: ttlDays})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err := points.NewReadModel(db.Ledger(), db.Balances(), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &api{t: t, srv: srv, clock: clk}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %v\n%s", err, r.body)
+	}
+	return m
+}
+
+func (a *api) do(method, path, body string, header ...string) response {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, b}
+}
+
+func (a *api) must(status int, method, path, body string, header ...string) map[string]any {
+	a.t.Helper()
+	r := a.do(method, path, body, header...)
+	if r.status != status {
+		a.t.Fatalf("%s %s %s: status %d, want %d\n%s", method, path, body, r.status, status, r.body)
+	}
+	return r.json(a.t)
+}
+
+func num(v any) int64 {
+	f, _ := v.(float64)
+	return int64(f)
+}
+
+// TestSeedCalls: the calls seed 003 documents work unchanged.
+func TestSeedCalls(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	issued := a.must(201, "POST", "/points", `{"account_id": "1234", "amount" : 100 }`)
+	for _, f := range []string{"id", "account_id", "transaction_type", "amount", "date_time", "balance"} {
+		if _, ok := issued[f]; !ok {
+			t.Errorf("issue response lacks %q: %v", f, issued)
+		}
+	}
+	if issued["transaction_type"] != "issue" || num(issued["amount"]) != 100 || num(issued["balance"]) != 100 || issued["account_id"] != "1234" {
+		t.Errorf("issue response = %v", issued)
+	}
+	a.must(201, "POST", "/points", `{"account_id": "1234", "amount" : 100 }`)
+	redeemed := a.must(200, "DELETE", "/points", `{"account_id": "1234", "amount" : 100 }`)
+	if redeemed["transaction_type"] != "redeem" || num(redeemed["balance"]) != 100 {
+		t.Errorf("redeem response = %v", redeemed)
+	}
+	bal := a.must(200, "GET", "/points?account_id=1234", "")
+	if bal["account_id"] != "1234" || num(bal["balance"]) != 100 {
+		t.Errorf("balance = %v", bal)
+	}
+	entries, _ := bal["balance_entries"].([]any)
+	if len(entries) != 1 {
+		t.Fatalf("balance_entries = %v, want one lot", bal["balance_entries"])
+	}
+	e := entries[0].(map[string]any)
+	want := map[string]any{"issued_date": "2026-03-02", "balance": 100.0, "status": "active", "expires_on": "2027-03-02", "issued": 200.0, "expired": 0.0}
+	for k, v := range want {
+		if e[k] != v {
+			t.Errorf("entry[%s] = %v, want %v", k, e[k], v)
+		}
+	}
+	if _, err := time.Parse(time.RFC3339Nano, e["last_updated"].(string)); err != nil {
+		t.Errorf("last_updated: %v", err)
+	}
+}
+
+// TestBadRequests: every malformed request is a 4xx problem+json naming the
+// field at fault, never a 5xx.
+func TestBadRequests(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/points", `{"account_id":"rich","amount":50}`)
+	big := `{"account_id":"1234","amount":1,"reference":"` + strings.Repeat("x", 1<<20) + `"}`
+	tests := []struct {
+		name, method, path, body string
+		header                   []string
+		status                   int
+		field                    string
+	}{
+		{"malformed JSON", "POST", "/points", `{"account_id":"1234",`, nil, 400, ""},
+		{"not JSON", "POST", "/points", `account_id=1234&amount=100`, nil, 400, ""},
+		{"empty body", "POST", "/points", ``, nil, 400, ""},
+		{"array body", "POST", "/points", `[1,2]`, nil, 400, ""},
+		{"trailing data", "POST", "/points", `{"account_id":"1234","amount":1} {}`, nil, 400, ""},
+		{"amount as string", "POST", "/points", `{"account_id":"1234","amount":"100"}`, nil, 400, "amount"},
+		{"amount as bool", "POST", "/points", `{"account_id":"1234","amount":true}`, nil, 400, "amount"},
+		{"fractional amount", "DELETE", "/points", `{"account_id":"1234","amount":10.5}`, nil, 400, "amount"},
+		{"zero amount", "POST", "/points", `{"account_id":"1234","amount":0}`, nil, 400, "amount"},
+		{"negative amount", "DELETE", "/points", `{"account_id":"1234","amount":-10}`, nil, 400, "amount"},
+		{"absurd amount", "POST", "/points", `{"account_id":"1234","amount":1000000001}`, nil, 400, "amount"},
+		{"huge amount", "POST", "/points", `{"account_id":"1234","amount":1e400}`, nil, 400, "amount"},
+		{"missing amount", "POST", "/points", `{"account_id":"1234"}`, nil, 400, "amount"},
+		{"null amount", "POST", "/points", `{"account_id":"1234","amount":null}`, nil, 400, "amount"},
+		{"missing account", "POST", "/points", `{"amount":5}`, nil, 400, "account_id"},
+		{"account as number", "POST", "/points", `{"account_id":1234,"amount":5}`, nil, 400, "account_id"},
+		{"account with space", "POST", "/points", `{"account_id":"12 34","amount":5}`, nil, 400, "account_id"},
+		{"account with slash", "DELETE", "/points", `{"account_id":"../etc","amount":5}`, nil, 400, "account_id"},
+		{"account too long", "POST", "/points", `{"account_id":"` + strings.Repeat("a", 129) + `","amount":5}`, nil, 400, "account_id"},
+		{"unknown field", "POST", "/points", `{"account_id":"1234","amont":5}`, nil, 400, "amont"},
+		{"reference too long", "POST", "/points", `{"account_id":"1234","amount":5,"reference":"` + strings.Repeat("r", 257) + `"}`, nil, 400, "reference"},
+		{"body over 1 MiB", "POST", "/points", big, nil, 413, ""},
+		{"idempotency key with space", "POST", "/points", `{"account_id":"1234","amount":5}`, []string{"Idempotency-Key", "a b"}, 400, "Idempotency-Key"},
+		{"idempotency key too long", "POST", "/points", `{"account_id":"1234","amount":5}`, []string{"Idempotency-Key", strings.Repeat("k", 256)}, 400, "Idempotency-Key"},
+		{"balance without account", "GET", "/points", ``, nil, 400, "account_id"},
+		{"balance of bad account", "GET", "/points?account_id=%20x", ``, nil, 400, "account_id"},
+		{"transactions without account", "GET", "/points/transactions", ``, nil, 400, "account_id"},
+		{"limit not a number", "GET", "/points/transactions?account_id=1234&limit=ten", ``, nil, 400, "limit"},
+		{"limit too large", "GET", "/points/transactions?account_id=1234&limit=501", ``, nil, 400, "limit"},
+		{"bad cursor", "GET", "/points/transactions?account_id=1234&cursor=-3", ``, nil, 400, "cursor"},
+		{"insufficient points", "DELETE", "/points", `{"account_id":"rich","amount":51}`, nil, 409, ""},
+		{"reverse unknown transaction", "POST", "/points/transactions/nope/reversal", `{"account_id":"rich"}`, nil, 404, ""},
+		{"reverse without account", "POST", "/points/transactions/nope/reversal", `{}`, nil, 400, "account_id"},
+		{"unknown path", "GET", "/nope", ``, nil, 404, ""},
+		{"wrong method", "PUT", "/points", `{}`, nil, 405, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := a.do(tt.method, tt.path, tt.body, tt.header...)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d\n%s", r.status, tt.status, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
+				t.Errorf("Content-Type = %q, want application/problem+json", ct)
+			}
+			p := r.json(t)
+			if num(p["status"]) != int64(tt.status) || p["title"] == "" || !strings.HasPrefix(p["type"].(string), "urn:unicorn:problem:") {
+				t.Errorf("problem = %v", p)
+			}
+			if tt.field != "" {
+				errs, _ := p["errors"].([]any)
+				if len(errs) == 0 || errs[0].(map[string]any)["field"] != tt.field {
+					t.Errorf("errors = %v, want field %q", p["errors"], tt.field)
+				}
+			}
+		})
+	}
+	// Nothing above changed the balance.
+	if bal := a.must(200, "GET", "/points?account_id=rich", ""); num(bal["balance"]) != 50 {
+		t.Errorf("balance = %v, want 50", bal["balance"])
+	}
+}
+
+func TestInsufficientPointsSaysWhatIsAvailable(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/points", `{"account_id":"1234","amount":70}`)
+	p := a.must(409, "DELETE", "/points", `{"account_id":"1234","amount":100}`)
+	if num(p["available"]) != 70 || num(p["requested"]) != 100 {
+		t.Errorf("problem = %v, want available 70, requested 100", p)
+	}
+}
+
+// TestDoubleSpendOverHTTP: 50 concurrent redemptions of 10 from 200 give
+// exactly 20 successes, a balance of 0 and a ledger without gaps.
+func TestDoubleSpendOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/points", `{"account_id":"1234","amount":200}`)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	for range 50 {
+		wg.Go(func() {
+			r := a.do("DELETE", "/points", `{"account_id":"1234","amount":10}`)
+			mu.Lock()
+			statuses[r.status]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if statuses[200] != 20 || statuses[409] != 30 || len(statuses) != 2 {
+		t.Errorf("statuses = %v, want 20×200 and 30×409", statuses)
+	}
+	if bal := a.must(200, "GET", "/points?account_id=1234", ""); num(bal["balance"]) != 0 {
+		t.Errorf("balance = %v, want 0", bal["balance"])
+	}
+	page := a.must(200, "GET", "/points/transactions?account_id=1234&limit=500", "")
+	items := page["items"].([]any)
+	if len(items) != 21 {
+		t.Fatalf("%d transactions, want 21", len(items))
+	}
+	for i, it := range items {
+		if seq := num(it.(map[string]any)["seq"]); seq != int64(21-i) {
+			t.Fatalf("transaction %d has seq %d, want %d: a gap", i, seq, 21-i)
+		}
+	}
+}
+
+// TestIdempotencyKeyOverHTTP: one key sent 20 times concurrently has one
+// effect and every response is the first; the key with another body is 422.
+func TestIdempotencyKeyOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	var wg sync.WaitGroup
+	bodies := make([]string, 20)
+	for i := range 20 {
+		wg.Go(func() {
+			r := a.do("POST", "/points", `{"account_id":"1234","amount":25}`, "Idempotency-Key", "req-7")
+			if r.status != 201 {
+				t.Errorf("attempt %d: status %d: %s", i, r.status, r.body)
+			}
+			bodies[i] = string(r.body)
+		})
+	}
+	wg.Wait()
+	for i := range bodies {
+		if bodies[i] != bodies[0] {
+			t.Errorf("response %d differs:\n%s\n%s", i, bodies[i], bodies[0])
+		}
+	}
+	if bal := a.must(200, "GET", "/points?account_id=1234", ""); num(bal["balance"]) != 25 {
+		t.Errorf("balance = %v, want 25 (one effect)", bal["balance"])
+	}
+	a.must(422, "POST", "/points", `{"account_id":"1234","amount":26}`, "Idempotency-Key", "req-7")
+	a.must(422, "DELETE", "/points", `{"account_id":"1234","amount":25}`, "Idempotency-Key", "req-7")
+	// Redeem with a key: a repeat returns the first result even once the
+	// points are gone.
+	first := a.must(200, "DELETE", "/points", `{"account_id":"1234","amount":25}`, "Idempotency-Key", "pay-1")
+	again := a.must(200, "DELETE", "/points", `{"account_id":"1234","amount":25}`, "Idempotency-Key", "pay-1")
+	if first["id"] != again["id"] {
+		t.Errorf("repeat redeemed again: %v vs %v", first, again)
+	}
+}
+
+func TestTransactionsPages(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	for i := 1; i <= 7; i++ {
+		a.must(201, "POST", "/points", fmt.Sprintf(`{"account_id":"1234","amount":%d}`, i))
+	}
+	var amounts []int64
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("pagination does not end")
+		}
+		path := "/points/transactions?account_id=1234&limit=3"
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		p := a.must(200, "GET", path, "")
+		for _, it := range p["items"].([]any) {
+			amounts = append(amounts, num(it.(map[string]any)["amount"]))
+		}
+		next, _ := p["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if fmt.Sprint(amounts) != "[7 6 5 4 3 2 1]" {
+		t.Errorf("amounts = %v, want newest first 7..1", amounts)
+	}
+	if p := a.must(200, "GET", "/points/transactions?account_id=nobody", ""); len(p["items"].([]any)) != 0 {
+		t.Errorf("unknown account has transactions: %v", p)
+	}
+}
+
+// TestExpiryOverHTTP: seed 003's TTL of 2 days, lots on day 0 and day 1.
+func TestExpiryOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 2)
+	a.must(201, "POST", "/points", `{"account_id":"1234","amount":100}`)
+	a.clock.Advance(24 * time.Hour)
+	a.must(201, "POST", "/points", `{"account_id":"1234","amount":50}`)
+	bal := a.must(200, "GET", "/points?account_id=1234", "")
+	if num(bal["balance"]) != 150 || num(bal["expiring_soon"].(map[string]any)["points"]) != 150 {
+		t.Errorf("day 1: %v", bal)
+	}
+	a.clock.Advance(24 * time.Hour)
+	bal = a.must(200, "GET", "/points?account_id=1234", "")
+	entries := bal["balance_entries"].([]any)
+	if num(bal["balance"]) != 50 || entries[0].(map[string]any)["status"] != "expired" || entries[1].(map[string]any)["status"] != "active" {
+		t.Errorf("day 2: %v", bal)
+	}
+	p := a.must(409, "DELETE", "/points", `{"account_id":"1234","amount":60}`)
+	if num(p["available"]) != 50 {
+		t.Errorf("expired points offered for redemption: %v", p)
+	}
+}
+
+func TestReversalOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/points", `{"account_id":"1234","amount":100}`)
+	red := a.must(200, "DELETE", "/points", `{"account_id":"1234","amount":80}`)
+	path := "/points/transactions/" + red["id"].(string) + "/reversal"
+	rev := a.must(201, "POST", path, `{"account_id":"1234"}`)
+	if rev["transaction_type"] != "redemption_reversal" || num(rev["balance"]) != 100 || rev["reverses"] != red["id"] {
+		t.Errorf("reversal = %v", rev)
+	}
+	a.must(409, "POST", path, `{"account_id":"1234"}`)
+	// Another account cannot reverse it.
+	a.must(404, "POST", path, `{"account_id":"5678"}`)
+}
+
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	if h := a.must(200, "GET", "/healthz", ""); h["status"] != "ok" {
+		t.Errorf("health = %v", h)
+	}
+	r := a.do("GET", "/healthz", "", "X-Request-Id", "trace-42")
+	if r.header.Get("X-Request-Id") != "trace-42" {
+		t.Errorf("X-Request-Id = %q, want the client's", r.header.Get("X-Request-Id"))
+	}
+}
+
+// FuzzPointsBody: no body makes the API answer 5xx.
+func FuzzPointsBody(f *testing.F) {
+	for _, s := range []string{`{"account_id":"1234","amount":100}`, `{"account_id":"1234","amount":1e3}`, `{"account_id":"","amount":-0}`,
+		`{"amount":9223372036854775808}`, `[{}]`, `"x"`, `{"account_id":"a","amount":1,"reference":"r"}`, "\x00", `{"account_id":"1234","amount":0.0000001}`} {
+		f.Add(s)
+	}
+	a := newAPI(f, 365)
+	f.Fuzz(func(t *testing.T, body string) {
+		for _, method := range []string{"POST", "DELETE"} {
+			w := httptest.NewRecorder()
+			a.srv.Config.Handler.ServeHTTP(w, httptest.NewRequest(method, "/points", bytes.NewBufferString(body)))
+			if w.Code >= 500 {
+				t.Fatalf("%s %q: status %d", method, body, w.Code)
+			}
+		}
+	})
+}
