@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unicornstore/unicorn/adapters/clock"
+	"github.com/unicornstore/unicorn/domains/points"
+)
+
+func noEnv(string) string { return "" }
+
+// seedPoints writes points to the database at db through the app, with the
+// clock at "at".
+func seedPoints(t *testing.T, db string, at time.Time, ttl int, issues map[string]int64) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := newApp(ctx, config{DBPath: db, TTLDays: ttl}, slog.New(slog.DiscardHandler), deps{clock: clock.NewManual(at)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for account, n := range issues {
+		if _, err := a.points.Issue(ctx, points.IssueCommand{Account: account, Amount: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestExpireCommand(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "unicorn.db")
+	seedPoints(t, db, time.Now().AddDate(0, 0, -10), 2, map[string]int64{"old-1": 100, "old-2": 20})
+	seedPoints(t, db, time.Now(), 2, map[string]int64{"new": 5})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"points", "expire", "-db", db}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != "expired 120 points in 2 accounts" {
+		t.Errorf("output = %q", got)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"points", "expire", "-db", db}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != "expired 0 points in 0 accounts" {
+		t.Errorf("second sweep output = %q", got)
+	}
+}
+
+func TestRebuildCommand(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "unicorn.db")
+	seedPoints(t, db, time.Now(), 365, map[string]int64{"a": 1, "b": 2, "c": 3})
+	var out, progress bytes.Buffer
+	if err := run(context.Background(), []string{"projections", "rebuild", "-db", db}, noEnv, &out, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^rebuilt the points read model from 3 events in \S+\n$`).MatchString(out.String()) {
+		t.Errorf("output = %q", out.String())
+	}
+	if !strings.Contains(progress.String(), "replaying ledger: 3/3 events (100%)") {
+		t.Errorf("progress = %q", progress.String())
+	}
+	ctx := context.Background()
+	a, err := newApp(ctx, config{DBPath: db}, slog.New(slog.DiscardHandler), deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for account, want := range map[string]int64{"a": 1, "b": 2, "c": 3} {
+		v, err := a.db.Balances().Get(ctx, account)
+		if err != nil || v.Seq != 1 || v.Lots[0].Remaining != want {
+			t.Errorf("%s after rebuild: %+v, %v", account, v, err)
+		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug"}
+	c, err := parseConfig("serve", []string{"-db", "x.db", "-point-ttl-days", "7"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text"}
+	if c != want {
+		t.Errorf("config = %+v\nwant     %+v", c, want)
+	}
+	bad := []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"-point-ttl-days", "0"}, nil},
+		{[]string{"-point-ttl-days", "x"}, nil},
+		{nil, map[string]string{"POINT_TTL_DAYS": "-1"}},
+		{[]string{"-sweep-interval", "soon"}, nil},
+		{[]string{"-log-format", "xml"}, nil},
+		{[]string{"-log-level", "loud"}, nil},
+		{[]string{"-nope"}, nil},
+		{[]string{"stray"}, nil},
+	}
+	for _, b := range bad {
+		if _, err := parseConfig("serve", b.args, func(k string) string { return b.env[k] }, io.Discard); err == nil {
+			t.Errorf("parseConfig(%v, %v) accepted", b.args, b.env)
+		}
+	}
+	// A command only takes its own flags.
+	if _, err := parseConfig("points expire", []string{"-addr", ":1"}, noEnv, io.Discard, "db"); err == nil {
+		t.Error("points expire accepted -addr")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	if err := run(context.Background(), nil, noEnv, io.Discard, &stderr); !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "usage: unicorn") {
+		t.Errorf("no arguments: %v, %q", err, stderr.String())
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "unknown command") {
+		t.Errorf("unknown command: %v", err)
+	}
+}
