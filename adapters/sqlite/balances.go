@@ -17,17 +17,11 @@ func (db *DB) Balances() *Balances { return &Balances{db: db} }
 
 var _ ports.Balances = (*Balances)(nil)
 
-// queryer is what both *sql.Tx and *sql.DB offer for reading.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func getView(ctx context.Context, q queryer, account string) (ports.BalanceView, error) {
+func getView(q *txn, account string) (ports.BalanceView, error) {
 	v := ports.BalanceView{Account: account}
 	var next sql.NullString
 	var at string
-	err := q.QueryRowContext(ctx, `SELECT seq, next_expiry, updated_at FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at)
+	err := q.queryRow(`SELECT seq, next_expiry, updated_at FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, ports.ErrNotFound
 	}
@@ -38,7 +32,7 @@ func getView(ctx context.Context, q queryer, account string) (ports.BalanceView,
 	if v.UpdatedAt, err = parseTime(at); err != nil {
 		return v, err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT issued_on, expires_on, issued, remaining, expired, last_updated FROM point_lots WHERE account = ? ORDER BY issued_on`, account)
+	rows, err := q.query(`SELECT issued_on, expires_on, issued, remaining, expired, last_updated FROM point_lots WHERE account = ? ORDER BY issued_on`, account)
 	if err != nil {
 		return v, err
 	}
@@ -59,9 +53,9 @@ func getView(ctx context.Context, q queryer, account string) (ports.BalanceView,
 
 func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, error) {
 	var v ports.BalanceView
-	err := b.db.readTx(ctx, func(tx *sql.Tx) error {
+	err := b.db.readTx(ctx, func(tx *txn) error {
 		var err error
-		v, err = getView(ctx, tx, account)
+		v, err = getView(tx, account)
 		return err
 	})
 	if err != nil {
@@ -71,8 +65,8 @@ func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, 
 }
 
 func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.BalanceView) (bool, error)) error {
-	err := b.db.tx(ctx, func(tx *sql.Tx) error {
-		old, err := getView(ctx, tx, account)
+	err := b.db.tx(ctx, func(tx *txn) error {
+		old, err := getView(tx, account)
 		if err != nil && !errors.Is(err, ports.ErrNotFound) {
 			return err
 		}
@@ -86,7 +80,7 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 		if v.NextExpiry != "" {
 			next = v.NextExpiry
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO point_balances (account, seq, next_expiry, updated_at) VALUES (?, ?, ?, ?)
+		if _, err := tx.exec(`INSERT INTO point_balances (account, seq, next_expiry, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (account) DO UPDATE SET seq = excluded.seq, next_expiry = excluded.next_expiry, updated_at = excluded.updated_at`,
 			account, v.Seq, next, formatTime(v.UpdatedAt)); err != nil {
 			return err
@@ -102,7 +96,7 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 				continue
 			}
 			delete(before, l.IssuedOn)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO point_lots (account, issued_on, expires_on, issued, remaining, expired, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)
+			if _, err := tx.exec(`INSERT INTO point_lots (account, issued_on, expires_on, issued, remaining, expired, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (account, issued_on) DO UPDATE SET expires_on = excluded.expires_on, issued = excluded.issued,
 				remaining = excluded.remaining, expired = excluded.expired, last_updated = excluded.last_updated`,
 				account, l.IssuedOn, l.ExpiresOn, l.Issued, l.Remaining, l.Expired, formatTime(l.LastUpdated)); err != nil {
@@ -110,7 +104,7 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 			}
 		}
 		for day := range before {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM point_lots WHERE account = ? AND issued_on = ?`, account, day); err != nil {
+			if _, err := tx.exec(`DELETE FROM point_lots WHERE account = ? AND issued_on = ?`, account, day); err != nil {
 				return err
 			}
 		}
@@ -123,7 +117,7 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 }
 
 func (b *Balances) Expiring(ctx context.Context, day, cursor string, limit int) ([]string, string, error) {
-	rows, err := b.db.read.QueryContext(ctx, `SELECT account FROM point_balances
+	rows, err := b.db.query(ctx, `SELECT account FROM point_balances
 		WHERE next_expiry IS NOT NULL AND next_expiry <= ? AND account > ? ORDER BY account LIMIT ?`, day, cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("expiring accounts: %w", err)
@@ -147,11 +141,11 @@ func (b *Balances) Expiring(ctx context.Context, day, cursor string, limit int) 
 }
 
 func (b *Balances) Reset(ctx context.Context) error {
-	err := b.db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM point_lots`); err != nil {
+	err := b.db.tx(ctx, func(tx *txn) error {
+		if _, err := tx.exec(`DELETE FROM point_lots`); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM point_balances`)
+		_, err := tx.exec(`DELETE FROM point_balances`)
 		return err
 	})
 	if err != nil {

@@ -34,6 +34,9 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+	// Statements are prepared once per pool: parsing SQL was a seventh of
+	// a points command's CPU time.
+	writeStmts, readStmts stmtCache
 
 	mu      sync.Mutex
 	wakeups []chan struct{} // outbox subscribers to wake after a commit
@@ -81,7 +84,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	db := &DB{write: write, read: read}
+	db := &DB{write: write, read: read, writeStmts: stmtCache{pool: write}, readStmts: stmtCache{pool: read}}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -91,7 +94,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.readStmts.close(), db.writeStmts.close(), db.read.Close(), db.write.Close())
 }
 
 // migrate applies the embedded migrations newer than the file's
@@ -121,11 +124,12 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		err = db.tx(ctx, func(tx *txn) error {
+			// Raw: a migration holds several statements, and runs once.
+			if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
+			_, err := tx.tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version))
 			return err
 		})
 		if err != nil {
@@ -137,12 +141,14 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // tx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if fn
 // returns nil.
-func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(tx); err != nil {
+	t := &txn{ctx: ctx, tx: tx, stmts: &db.writeStmts}
+	defer t.cacheMissed()
+	if err := fn(t); err != nil {
 		return errors.Join(err, ignoreDone(tx.Rollback()))
 	}
 	if err := tx.Commit(); err != nil {
@@ -152,13 +158,144 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // readTx runs fn in a read transaction: one consistent snapshot.
-func (db *DB) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) readTx(ctx context.Context, fn func(*txn) error) error {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin read: %w", err)
 	}
+	t := &txn{ctx: ctx, tx: tx, stmts: &db.readStmts}
+	defer t.cacheMissed()
 	defer tx.Rollback()
-	return fn(tx)
+	return fn(t)
+}
+
+// query and queryRow read outside a transaction, on the reader pool.
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.readStmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
+	st, err := db.readStmts.get(ctx, query)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{row: st.QueryRowContext(ctx, args...)}
+}
+
+// txn is a transaction that runs the pool's prepared statements.
+type txn struct {
+	ctx    context.Context
+	tx     *sql.Tx
+	stmts  *stmtCache
+	missed []string // queries to prepare on the pool once the transaction ends
+}
+
+func (t *txn) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts.lookup(query); ok {
+		return t.tx.StmtContext(t.ctx, st), nil
+	}
+	// Preparing on the pool now could wait forever for the connection
+	// this transaction holds: prepare on the transaction, cache later.
+	t.missed = append(t.missed, query)
+	return t.tx.PrepareContext(t.ctx, query)
+}
+
+// cacheMissed prepares, on the pool, the queries the transaction ran
+// unprepared. It runs after the transaction has released its connection.
+func (t *txn) cacheMissed() {
+	for _, q := range t.missed {
+		_, _ = t.stmts.get(context.WithoutCancel(t.ctx), q) // an error here only costs the cache
+	}
+}
+
+func (t *txn) exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
+}
+
+func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
+}
+
+func (t *txn) queryRow(query string, args ...any) row {
+	st, err := t.stmt(query)
+	if err != nil {
+		return row{err: err}
+	}
+	return row{row: st.QueryRowContext(t.ctx, args...)}
+}
+
+// row is a *sql.Row that can also carry an error from preparing.
+type row struct {
+	row *sql.Row
+	err error
+}
+
+func (r row) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.row.Scan(dest...)
+}
+
+// stmtCache prepares each query once per pool. database/sql re-prepares a
+// statement on each connection of the pool the first time it runs there.
+type stmtCache struct {
+	pool *sql.DB
+	mu   sync.Mutex
+	m    map[string]*sql.Stmt
+}
+
+func (c *stmtCache) lookup(query string) (*sql.Stmt, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[query]
+	return st, ok
+}
+
+// get returns the pool's statement for query, preparing it if needed. The
+// caller must hold no connection of the pool.
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := c.lookup(query); ok {
+		return st, nil
+	}
+	st, err := c.pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.m[query]; ok { // prepared meanwhile by another caller
+		st.Close()
+		return prev, nil
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
 }
 
 func ignoreDone(err error) error {

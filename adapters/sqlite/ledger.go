@@ -26,10 +26,10 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 	if err := a.Check(); err != nil {
 		return err
 	}
-	err := l.db.tx(ctx, func(tx *sql.Tx) error {
+	err := l.db.tx(ctx, func(tx *txn) error {
 		if rec := a.Idempotency; rec != nil {
 			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM idempotency_keys WHERE key = ?`, rec.Key).Scan(&one)
+			err := tx.queryRow(`SELECT 1 FROM idempotency_keys WHERE key = ?`, rec.Key).Scan(&one)
 			if err == nil {
 				return fmt.Errorf("idempotency key %q: %w", rec.Key, ports.ErrDuplicate)
 			}
@@ -38,7 +38,7 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 			}
 		}
 		var version int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE account = ?`, a.Account).Scan(&version); err != nil {
+		if err := tx.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE account = ?`, a.Account).Scan(&version); err != nil {
 			return err
 		}
 		if version != a.ExpectedVersion {
@@ -46,7 +46,7 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 		}
 		for _, ev := range a.Events {
 			at := formatTime(ev.RecordedAt)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_events (account, seq, id, type, version, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			if _, err := tx.exec(`INSERT INTO ledger_events (account, seq, id, type, version, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				ev.Account, ev.Seq, ev.ID, ev.Type, ev.Version, string(ev.Data), at); err != nil {
 				if isConstraint(err) {
 					return fmt.Errorf("insert event %s seq %d: %w", ev.Account, ev.Seq, ports.ErrConflict)
@@ -57,13 +57,13 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 			if err != nil {
 				return fmt.Errorf("encode outbox message: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)`,
+			if _, err := tx.exec(`INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)`,
 				ports.TopicPointsLedger, ev.Account, payload, at); err != nil {
 				return fmt.Errorf("insert outbox message: %w", err)
 			}
 		}
 		if rec := a.Idempotency; rec != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key, account, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)`,
+			if _, err := tx.exec(`INSERT INTO idempotency_keys (key, account, fingerprint, result, created_at) VALUES (?, ?, ?, ?, ?)`,
 				rec.Key, rec.Account, rec.Fingerprint, string(rec.Result), formatTime(rec.CreatedAt)); err != nil {
 				return fmt.Errorf("insert idempotency key: %w", err)
 			}
@@ -100,7 +100,7 @@ func scanEvents(rows *sql.Rows, extra ...any) ([]ports.Event, error) {
 }
 
 func (l *Ledger) Load(ctx context.Context, account string, after int64) ([]ports.Event, error) {
-	rows, err := l.db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM ledger_events WHERE account = ? AND seq > ? ORDER BY seq`, account, after)
+	rows, err := l.db.query(ctx, `SELECT `+eventColumns+` FROM ledger_events WHERE account = ? AND seq > ? ORDER BY seq`, account, after)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", account, err)
 	}
@@ -115,7 +115,7 @@ func (l *Ledger) LoadBackward(ctx context.Context, account string, before int64,
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := l.db.read.QueryContext(ctx, `SELECT `+eventColumns+` FROM ledger_events WHERE account = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, account, before, limit)
+	rows, err := l.db.query(ctx, `SELECT `+eventColumns+` FROM ledger_events WHERE account = ? AND seq < ? ORDER BY seq DESC LIMIT ?`, account, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("load %s backward: %w", account, err)
 	}
@@ -128,7 +128,7 @@ func (l *Ledger) LoadBackward(ctx context.Context, account string, before int64,
 
 func (l *Ledger) Version(ctx context.Context, account string) (int64, error) {
 	var v int64
-	if err := l.db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE account = ?`, account).Scan(&v); err != nil {
+	if err := l.db.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM ledger_events WHERE account = ?`, account).Scan(&v); err != nil {
 		return 0, fmt.Errorf("version of %s: %w", account, err)
 	}
 	return v, nil
@@ -137,7 +137,7 @@ func (l *Ledger) Version(ctx context.Context, account string) (int64, error) {
 func (l *Ledger) Idempotency(ctx context.Context, key string) (ports.IdempotencyRecord, error) {
 	rec := ports.IdempotencyRecord{Key: key}
 	var result, at string
-	err := l.db.read.QueryRowContext(ctx, `SELECT account, fingerprint, result, created_at FROM idempotency_keys WHERE key = ?`, key).
+	err := l.db.queryRow(ctx, `SELECT account, fingerprint, result, created_at FROM idempotency_keys WHERE key = ?`, key).
 		Scan(&rec.Account, &rec.Fingerprint, &result, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, fmt.Errorf("idempotency key %q: %w", key, ports.ErrNotFound)
@@ -158,7 +158,7 @@ func (l *Ledger) ReadAll(ctx context.Context, cursor string, limit int) ([]ports
 			return nil, "", fmt.Errorf("read all: bad cursor %q", cursor)
 		}
 	}
-	rows, err := l.db.read.QueryContext(ctx, `SELECT `+eventColumns+`, position FROM ledger_events WHERE position > ? ORDER BY position LIMIT ?`, from, limit)
+	rows, err := l.db.query(ctx, `SELECT `+eventColumns+`, position FROM ledger_events WHERE position > ? ORDER BY position LIMIT ?`, from, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("read all: %w", err)
 	}
@@ -175,7 +175,7 @@ func (l *Ledger) ReadAll(ctx context.Context, cursor string, limit int) ([]ports
 
 func (l *Ledger) Count(ctx context.Context) (int64, error) {
 	var n int64
-	if err := l.db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_events`).Scan(&n); err != nil {
+	if err := l.db.queryRow(ctx, `SELECT COUNT(*) FROM ledger_events`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count events: %w", err)
 	}
 	return n, nil

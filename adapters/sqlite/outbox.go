@@ -163,8 +163,8 @@ func (d *Dispatcher) handle(ctx context.Context, s *subscriber, m ports.Message)
 		wait = min(2*wait, 30*time.Second)
 	}
 	d.log.Error("outbox message parked", "subscriber", s.name, "message", m.ID, "topic", m.Topic, "key", m.Key, "err", err)
-	return d.db.tx(ctx, func(tx *sql.Tx) error {
-		_, perr := tx.ExecContext(ctx, `INSERT OR REPLACE INTO outbox_dead (subscriber, message_id, topic, key, payload, error, attempts, failed_at)
+	return d.db.tx(ctx, func(tx *txn) error {
+		_, perr := tx.exec(`INSERT OR REPLACE INTO outbox_dead (subscriber, message_id, topic, key, payload, error, attempts, failed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, s.name, m.ID, m.Topic, m.Key, m.Payload, err.Error(), d.MaxAttempts, formatTime(time.Now()))
 		return perr
 	})
@@ -172,7 +172,7 @@ func (d *Dispatcher) handle(ctx context.Context, s *subscriber, m ports.Message)
 
 func (d *Dispatcher) cursor(ctx context.Context, name string) (int64, error) {
 	var pos int64
-	err := d.db.read.QueryRowContext(ctx, `SELECT position FROM outbox_cursors WHERE subscriber = ?`, name).Scan(&pos)
+	err := d.db.queryRow(ctx, `SELECT position FROM outbox_cursors WHERE subscriber = ?`, name).Scan(&pos)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -183,8 +183,8 @@ func (d *Dispatcher) cursor(ctx context.Context, name string) (int64, error) {
 }
 
 func (d *Dispatcher) setCursor(ctx context.Context, name string, pos int64) error {
-	err := d.db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO outbox_cursors (subscriber, position) VALUES (?, ?)
+	err := d.db.tx(ctx, func(tx *txn) error {
+		_, err := tx.exec(`INSERT INTO outbox_cursors (subscriber, position) VALUES (?, ?)
 			ON CONFLICT (subscriber) DO UPDATE SET position = MAX(position, excluded.position)`, name, pos)
 		return err
 	})
@@ -199,8 +199,8 @@ func (d *Dispatcher) setCursor(ctx context.Context, name string, pos int64) erro
 func (d *Dispatcher) fetch(ctx context.Context, s *subscriber, cursor int64) ([]ports.Message, int64, error) {
 	var msgs []ports.Message
 	var head int64
-	err := d.db.readTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&head); err != nil {
+	err := d.db.readTx(ctx, func(tx *txn) error {
+		if err := tx.queryRow(`SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&head); err != nil {
 			return err
 		}
 		args := []any{cursor, head}
@@ -208,7 +208,7 @@ func (d *Dispatcher) fetch(ctx context.Context, s *subscriber, cursor int64) ([]
 			args = append(args, t)
 		}
 		args = append(args, d.Batch)
-		rows, err := tx.QueryContext(ctx, `SELECT id, topic, key, payload, created_at FROM outbox
+		rows, err := tx.query(`SELECT id, topic, key, payload, created_at FROM outbox
 			WHERE id > ? AND id <= ? AND topic IN (`+placeholders(len(s.topics))+`) ORDER BY id LIMIT ?`, args...)
 		if err != nil {
 			return err
@@ -242,16 +242,16 @@ func (d *Dispatcher) prune(ctx context.Context) error {
 	for i, s := range d.subs {
 		names[i] = s.name
 	}
-	return d.db.tx(ctx, func(tx *sql.Tx) error {
+	return d.db.tx(ctx, func(tx *txn) error {
 		var n int
 		var low sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), MIN(position) FROM outbox_cursors WHERE subscriber IN (`+placeholders(len(names))+`)`, names...).Scan(&n, &low); err != nil {
+		if err := tx.queryRow(`SELECT COUNT(*), MIN(position) FROM outbox_cursors WHERE subscriber IN (`+placeholders(len(names))+`)`, names...).Scan(&n, &low); err != nil {
 			return fmt.Errorf("prune outbox: %w", err)
 		}
 		if n < len(names) || !low.Valid {
 			return nil // a subscriber has not consumed anything yet
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox WHERE id <= ?`, low.Int64); err != nil {
+		if _, err := tx.exec(`DELETE FROM outbox WHERE id <= ?`, low.Int64); err != nil {
 			return fmt.Errorf("prune outbox: %w", err)
 		}
 		return nil

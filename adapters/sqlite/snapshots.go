@@ -21,7 +21,7 @@ var _ ports.Snapshots = (*Snapshots)(nil)
 func (s *Snapshots) Get(ctx context.Context, account string) (ports.Snapshot, error) {
 	snap := ports.Snapshot{Account: account}
 	var state, at string
-	err := s.db.read.QueryRowContext(ctx, `SELECT version, state, taken_at FROM point_snapshots WHERE account = ?`, account).Scan(&snap.Version, &state, &at)
+	err := s.db.queryRow(ctx, `SELECT version, state, taken_at FROM point_snapshots WHERE account = ?`, account).Scan(&snap.Version, &state, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return snap, fmt.Errorf("snapshot of %s: %w", account, ports.ErrNotFound)
 	}
@@ -34,8 +34,8 @@ func (s *Snapshots) Get(ctx context.Context, account string) (ports.Snapshot, er
 }
 
 func (s *Snapshots) Put(ctx context.Context, snap ports.Snapshot) error {
-	err := s.db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO point_snapshots (account, version, state, taken_at) VALUES (?, ?, ?, ?)
+	err := s.db.tx(ctx, func(tx *txn) error {
+		_, err := tx.exec(`INSERT INTO point_snapshots (account, version, state, taken_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (account) DO UPDATE SET version = excluded.version, state = excluded.state, taken_at = excluded.taken_at
 			WHERE excluded.version > point_snapshots.version`, snap.Account, snap.Version, string(snap.State), formatTime(snap.TakenAt))
 		return err
