@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/unicornstore/unicorn/adapters/sqlite"
 )
 
 // binary is the unicorn command built for the tests that run it as a
@@ -285,6 +287,22 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if status, body, err := call("POST", url+"/points", `{"account_id":"1234","amount":100}`); err != nil || status != 201 {
 		t.Fatalf("issue: %d %v %s", status, err, body)
+	}
+	// The outbox dispatcher projects the event without anyone reading the
+	// balance: look at the read model through a second handle on the file.
+	other, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		v, err := other.Balances().Get(context.Background(), "1234")
+		if err == nil && v.Seq == 1 && v.Lots[0].Remaining == 100 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the dispatcher did not project the issue: %+v, %v", v, err)
+		}
 	}
 	cancel()
 	select {

@@ -1,0 +1,58 @@
+# Unicorn Store. `make run` starts the store; `make test` is what CI runs.
+GO          ?= go
+BIN         := bin/unicorn
+# DynamoDB Local (the AWS jar) ships inside this npm package.
+DDB_PACKAGE := amplify-dynamodb-simulator@2.9.30
+DDB_DIR     := .cache/dynamodb-local
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+
+.PHONY: run build test test-short bench lint dynamodb-local fuzz clean
+
+## run: build and start the store on ./data/unicorn.db (http://localhost:8080)
+run: build
+	./$(BIN) serve
+
+## build: compile the unicorn command into bin/
+build:
+	$(GO) build -o $(BIN) ./cmd/unicorn
+
+## test: everything, against real SQLite files and DynamoDB Local, with the race detector
+test: dynamodb-local
+	$(GO) vet ./...
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))"; \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	UNICORN_REQUIRE_DYNAMODB=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+## test-short: the quick tests, without DynamoDB Local or the race detector
+test-short:
+	$(GO) test -short -count=1 ./...
+
+## bench: run the benchmarks and write their medians to docs/benchmarks.md
+bench:
+	@mkdir -p .cache
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 6 ./... | tee .cache/bench.txt
+	$(GO) run ./tools/benchreport -doc docs/benchmarks.md < .cache/bench.txt
+	@echo "docs/benchmarks.md updated"
+
+## lint: gofmt, go vet and staticcheck
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+## fuzz: run each fuzz target for a while
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzPointsBody -fuzztime 60s ./adapters/httpapi/
+
+## dynamodb-local: fetch DynamoDB Local into .cache/ (needs npm; runs on Java 17)
+dynamodb-local: $(DDB_DIR)/DynamoDBLocal.jar
+
+$(DDB_DIR)/DynamoDBLocal.jar:
+	@command -v java >/dev/null || (echo "DynamoDB Local needs Java (17 or later): apt-get install -y openjdk-17-jre-headless" && exit 1)
+	rm -rf .cache/ddb-download && mkdir -p .cache/ddb-download
+	cd .cache/ddb-download && npm pack --silent $(DDB_PACKAGE) >/dev/null && tar -xzf *.tgz
+	rm -rf $(DDB_DIR) && mv .cache/ddb-download/package/emulator $(DDB_DIR) && rm -rf .cache/ddb-download
+	@test -f $@
+
+clean:
+	rm -rf bin .cache
