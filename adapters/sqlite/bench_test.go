@@ -25,7 +25,7 @@ func BenchmarkLedgerAppend(b *testing.B) {
 		account := fmt.Sprint("acct-", acct)
 		err := ledger.Append(ctx, ports.Append{
 			Account: account, ExpectedVersion: versions[acct],
-			Events: []ports.Event{{ID: fmt.Sprint("ev-", i), Account: account, Seq: versions[acct] + 1, Type: "points.issued", Version: 1, Data: data, RecordedAt: time.Now()}},
+			Events:      []ports.Event{{ID: fmt.Sprint("ev-", i), Account: account, Seq: versions[acct] + 1, Type: "points.issued", Version: 1, Data: data, RecordedAt: time.Now()}},
 			Idempotency: &ports.IdempotencyRecord{Key: fmt.Sprint("key-", i), Account: account, Fingerprint: "f", Result: data, CreatedAt: time.Now()},
 		})
 		if err != nil {

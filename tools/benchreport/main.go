@@ -57,7 +57,7 @@ func run(in io.Reader, doc string, now time.Time) error {
 
 type results struct {
 	cpu    string
-	order  []string                       // "pkg Benchmark" in first-seen order
+	order  []string                        // "pkg Benchmark" in first-seen order
 	values map[string]map[string][]float64 // name -> unit -> one value per run
 	units  map[string][]string             // name -> units in order
 }
