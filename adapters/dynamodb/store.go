@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/unicornstore/unicorn/adapters/internal/storedtime"
 )
 
 // Tables names the tables of a deployment.
@@ -89,18 +91,8 @@ func (s *Store) CreateTables(ctx context.Context) error {
 	return nil
 }
 
-// timeLayout matches the SQLite adapter's: fixed width, sorts as text.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
-	}
-	return t, nil
-}
+// Times are stored as text that sorts (see storedtime).
+var formatTime, parseTime = storedtime.Format, storedtime.Parse
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 

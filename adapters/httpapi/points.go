@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -49,7 +50,10 @@ func idempotencyKey(r *http.Request) (string, error) {
 	return "api:" + k, nil
 }
 
-func (s *server) issue(w http.ResponseWriter, r *http.Request) {
+// pointsCommand reads a POST or DELETE /points request and runs it through
+// do; both calls take the same body and headers.
+func (s *server) pointsCommand(w http.ResponseWriter, r *http.Request, status int,
+	do func(ctx context.Context, req pointsRequest, amount int64, key string) (points.Transaction, error)) {
 	var req pointsRequest
 	amount, err := req.read(r)
 	if err != nil {
@@ -61,32 +65,24 @@ func (s *server) issue(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	tx, err := s.points.Issue(r.Context(), points.IssueCommand{Account: req.AccountID, Amount: amount, Key: key, Reference: req.Reference})
+	tx, err := do(r.Context(), req, amount, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, tx)
+	writeJSON(w, status, tx)
+}
+
+func (s *server) issue(w http.ResponseWriter, r *http.Request) {
+	s.pointsCommand(w, r, http.StatusCreated, func(ctx context.Context, req pointsRequest, amount int64, key string) (points.Transaction, error) {
+		return s.points.Issue(ctx, points.IssueCommand{Account: req.AccountID, Amount: amount, Key: key, Reference: req.Reference})
+	})
 }
 
 func (s *server) redeem(w http.ResponseWriter, r *http.Request) {
-	var req pointsRequest
-	amount, err := req.read(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	key, err := idempotencyKey(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	tx, err := s.points.Redeem(r.Context(), points.RedeemCommand{Account: req.AccountID, Amount: amount, Key: key, Reference: req.Reference})
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tx)
+	s.pointsCommand(w, r, http.StatusOK, func(ctx context.Context, req pointsRequest, amount int64, key string) (points.Transaction, error) {
+		return s.points.Redeem(ctx, points.RedeemCommand{Account: req.AccountID, Amount: amount, Key: key, Reference: req.Reference})
+	})
 }
 
 func (s *server) reverse(w http.ResponseWriter, r *http.Request) {

@@ -21,10 +21,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/unicornstore/unicorn/adapters/internal/storedtime"
 )
 
 //go:embed migrations/*.sql
@@ -42,19 +43,8 @@ type DB struct {
 	wakeups []chan struct{} // outbox subscribers to wake after a commit
 }
 
-// timeLayout stores times as fixed-width UTC text, so they sort as text and
-// stay readable to an operator with the sqlite3 shell.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
-	}
-	return t, nil
-}
+// Times are stored as text that sorts (see storedtime).
+var formatTime, parseTime = storedtime.Format, storedtime.Parse
 
 // uriEscaper escapes the characters that would end the path part of an
 // SQLite URI filename.

@@ -14,11 +14,7 @@ import (
 // rebuild replays the ledger into a fresh read model. It is safe while
 // serve runs: the read model applies each event once whoever delivers it.
 func rebuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseConfig("projections rebuild", args, getenv, stderr, "db", "log-level", "log-format")
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, c, newLogger(c, stderr), deps{})
+	a, err := openApp(ctx, "projections rebuild", args, getenv, stderr, "db", "log-level", "log-format")
 	if err != nil {
 		return err
 	}
@@ -36,13 +32,18 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	return nil
 }
 
+// openApp builds the app for an operator command from its flags.
+func openApp(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, flags ...string) (*app, error) {
+	c, err := parseConfig(name, args, getenv, stderr, flags...)
+	if err != nil {
+		return nil, err
+	}
+	return newApp(ctx, c, newLogger(c, stderr), deps{})
+}
+
 // expire runs one expiry sweep.
 func expire(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseConfig("points expire", args, getenv, stderr, "db", "point-ttl-days", "log-level", "log-format")
-	if err != nil {
-		return err
-	}
-	a, err := newApp(ctx, c, newLogger(c, stderr), deps{})
+	a, err := openApp(ctx, "points expire", args, getenv, stderr, "db", "point-ttl-days", "log-level", "log-format")
 	if err != nil {
 		return err
 	}
