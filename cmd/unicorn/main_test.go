@@ -202,6 +202,15 @@ func TestCrashKeepsAcknowledgedIssues(t *testing.T) {
 			t.Errorf("ledger holds %s %d times (acknowledged: %v)", key, n, acked[key] != 0)
 		}
 	}
+	// The balance is exactly the issues the ledger holds: the acknowledged
+	// ones and those that committed before their answer was lost.
+	var ledgerSum int64
+	for key := range refs {
+		ledgerSum += acked[key] + unacked[key]
+	}
+	if got := balance(t, p.url, "crash"); got != ledgerSum {
+		t.Errorf("balance after the crashes = %d, the ledger holds %d", got, ledgerSum)
+	}
 	// Retry every request that was never acknowledged, as a client would.
 	total := ackedSum
 	for key, amount := range unacked {
