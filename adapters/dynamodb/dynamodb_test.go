@@ -24,3 +24,8 @@ func TestSnapshotsContract(t *testing.T) {
 	t.Parallel()
 	porttest.TestSnapshots(t, func(t *testing.T) ports.Snapshots { return dynamotest.NewStore(t).Snapshots() })
 }
+
+func TestCampaignsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestCampaigns(t, func(t *testing.T) ports.Campaigns { return dynamotest.NewStore(t).Campaigns() })
+}

@@ -9,6 +9,10 @@
 //	          pk (S) "K#<key>",     sk (N) 0        one item per idempotency key
 //	balances  pk (S) account                         one item per account: seq, lots
 //	          GSI by_expiry: due (S) "E", nx (S)     only accounts with points that expire
+//	campaigns pk (S) "C#<client>",        sk (S) name            current version
+//	          pk (S) "V#<client>#<name>", sk (S) version (padded) every version
+//	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
+//	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award
 package dynamodb
 
 import (
@@ -29,8 +33,9 @@ import (
 
 // Tables names the tables of a deployment.
 type Tables struct {
-	Ledger   string
-	Balances string
+	Ledger    string
+	Balances  string
+	Campaigns string
 }
 
 // Store is a DynamoDB database with the store's tables.
@@ -42,8 +47,8 @@ type Store struct {
 // New returns a Store over existing tables (CDK creates them in the cloud;
 // CreateTables creates them for local use and tests).
 func New(client *ddb.Client, tables Tables) (*Store, error) {
-	if client == nil || tables.Ledger == "" || tables.Balances == "" {
-		return nil, errors.New("dynamodb store: a client and both table names are required")
+	if client == nil || tables.Ledger == "" || tables.Balances == "" || tables.Campaigns == "" {
+		return nil, errors.New("dynamodb store: a client and every table name are required")
 	}
 	return &Store{client: client, tables: tables}, nil
 }
@@ -74,6 +79,12 @@ func (s *Store) CreateTables(ctx context.Context) error {
 				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("due"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("nx"), KeyType: types.KeyTypeRange}},
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 			}},
+		},
+		{
+			TableName:            aws.String(s.tables.Campaigns),
+			BillingMode:          types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str}, {AttributeName: aws.String("sk"), AttributeType: str}},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
 		},
 	}
 	for _, in := range inputs {

@@ -18,6 +18,7 @@ import (
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
 )
 
@@ -48,7 +49,11 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
+	campaigns, err := campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: svc, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns, Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}

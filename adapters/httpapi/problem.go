@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
 )
 
@@ -23,10 +24,12 @@ type Problem struct {
 	Requested *int64 `json:"requested,omitempty"`
 }
 
-// FieldError names the part of the request that is wrong.
+// FieldError names the part of the request that is wrong; Position is the
+// character offset in a formula.
 type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Field    string `json:"field"`
+	Message  string `json:"message"`
+	Position *int   `json:"position,omitempty"`
 }
 
 // problemType builds the stable, machine-readable type of a problem.
@@ -54,6 +57,11 @@ var errorKinds = []struct {
 	{points.ErrAlreadyReversed, kind{http.StatusConflict, "already-reversed", "Already reversed", ""}},
 	{points.ErrNotReversible, kind{http.StatusConflict, "not-reversible", "Not reversible", ""}},
 	{points.ErrBusy, kind{http.StatusServiceUnavailable, "busy", "Busy, retry", ""}},
+	{campaign.ErrInvalid, kind{http.StatusBadRequest, "invalid-campaign", "Invalid campaign", ""}},
+	{campaign.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
+	{campaign.ErrExists, kind{http.StatusConflict, "campaign-exists", "Campaign exists", "campaign_name"}},
+	{campaign.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Campaign changed", "If-Match"}},
+	{campaign.ErrInvalidEvent, kind{http.StatusBadRequest, "invalid-event", "Invalid purchase event", "event"}},
 }
 
 // requestError is a fault in the request itself, found by this adapter
@@ -99,6 +107,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p.Type, p.Title, p.Status = problemType(k.code), k.title, k.status
 	if k.field != "" {
 		p.Errors = []FieldError{{Field: k.field, Message: err.Error()}}
+	}
+	var ve *campaign.ValidationError
+	if errors.As(err, &ve) {
+		p.Detail = "the campaign has mistakes; each is listed under errors with its field"
+		for _, vp := range ve.Problems {
+			p.Errors = append(p.Errors, FieldError{Field: vp.Field, Message: vp.Message, Position: vp.Position})
+		}
 	}
 	var ip *points.InsufficientPointsError
 	if errors.As(err, &ip) {

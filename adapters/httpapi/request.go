@@ -15,14 +15,9 @@ import (
 // decodeBody reads a JSON object into dst, strictly: unknown fields,
 // trailing data and wrong types are errors that name the field.
 func decodeBody(r *http.Request, dst any) error {
-	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return &requestError{kind{http.StatusRequestEntityTooLarge, "too-large", "Request body too large", ""},
-			fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit)}
-	}
+	body, err := readBody(r)
 	if err != nil {
-		return badRequest("", "could not read the request body: "+err.Error())
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("", "request body is empty: send a JSON object")
@@ -112,4 +107,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// readBody reads the whole body; one over the limit is a 413.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, &requestError{kind{http.StatusRequestEntityTooLarge, "too-large", "Request body too large", ""},
+			fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit)}
+	}
+	if err != nil {
+		return nil, badRequest("", "could not read the request body: "+err.Error())
+	}
+	return body, nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
 )
 
@@ -16,23 +17,25 @@ import (
 type Config struct {
 	Points    *points.Service
 	ReadModel *points.ReadModel
+	Campaigns *campaign.Service
 	Log       *slog.Logger
 	// Ready reports whether the storage answers; /healthz calls it.
 	Ready func(context.Context) error
 }
 
 type server struct {
-	points *points.Service
-	reads  *points.ReadModel
-	ready  func(context.Context) error
+	points    *points.Service
+	reads     *points.ReadModel
+	campaigns *campaign.Service
+	ready     func(context.Context) error
 }
 
 // NewHandler returns the API's handler.
 func NewHandler(cfg Config) (http.Handler, error) {
-	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Log == nil {
-		return nil, errors.New("httpapi: points service, read model and logger are required")
+	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Campaigns == nil || cfg.Log == nil {
+		return nil, errors.New("httpapi: points and campaign services, read model and logger are required")
 	}
-	s := &server{points: cfg.Points, reads: cfg.ReadModel, ready: cfg.Ready}
+	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, ready: cfg.Ready}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.HandleFunc("POST /points", s.issue)
@@ -40,6 +43,14 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /points", s.balance)
 	mux.HandleFunc("GET /points/transactions", s.transactions)
 	mux.HandleFunc("POST /points/transactions/{id}/reversal", s.reverse)
+	mux.HandleFunc("POST /points/awards", s.award)
+	mux.HandleFunc("GET /campaigns", s.listCampaigns)
+	mux.HandleFunc("POST /campaigns", s.createCampaign)
+	mux.HandleFunc("POST /campaigns/simulate", s.simulate)
+	mux.HandleFunc("GET /campaigns/{name}", s.getCampaign)
+	mux.HandleFunc("PATCH /campaigns/{name}", s.updateCampaign)
+	mux.HandleFunc("DELETE /campaigns/{name}", s.deleteCampaign)
+	mux.HandleFunc("GET /campaigns/{name}/versions", s.campaignVersions)
 	return observe(cfg.Log, problems404(mux)), nil
 }
 

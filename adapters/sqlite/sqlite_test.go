@@ -79,3 +79,8 @@ func TestSnapshotsContract(t *testing.T) {
 	t.Parallel()
 	porttest.TestSnapshots(t, func(t *testing.T) ports.Snapshots { return openDB(t).Snapshots() })
 }
+
+func TestCampaignsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestCampaigns(t, func(t *testing.T) ports.Campaigns { return openDB(t).Campaigns() })
+}

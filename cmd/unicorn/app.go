@@ -10,6 +10,7 @@ import (
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -20,6 +21,7 @@ type app struct {
 	log        *slog.Logger
 	db         *sqlite.DB
 	points     *points.Service
+	campaigns  *campaign.Service
 	reads      *points.ReadModel
 	sweeper    *points.Sweeper
 	dispatcher *sqlite.Dispatcher
@@ -64,7 +66,12 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (*app, erro
 		}
 		return a.reads.Apply(ctx, ev)
 	}, ports.TopicPointsLedger)
-	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Log: log, Ready: db.Ping})
+	a.campaigns, err = campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: a.points, Clock: d.clock, Log: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Campaigns: a.campaigns, Log: log, Ready: db.Ping})
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -228,6 +228,30 @@ func (s *Service) Expire(ctx context.Context, account string) ([]Transaction, er
 	})
 }
 
+// Find returns the transaction a command sent with key made, or
+// ErrTransactionNotFound if no command with that key has succeeded.
+func (s *Service) Find(ctx context.Context, key string) (Transaction, error) {
+	_, txs, err := s.stored(ctx, key)
+	if errors.Is(err, ports.ErrNotFound) {
+		return Transaction{}, fmt.Errorf("key %q: %w", key, ErrTransactionNotFound)
+	}
+	return first(txs, err)
+}
+
+// stored reads what the command sent with key recorded: its fingerprint and
+// its transactions. An unknown key is ports.ErrNotFound.
+func (s *Service) stored(ctx context.Context, key string) (string, []Transaction, error) {
+	rec, err := s.ledger.Idempotency(ctx, key)
+	if err != nil {
+		return "", nil, fmt.Errorf("read idempotency key: %w", err)
+	}
+	var txs []Transaction
+	if err := json.Unmarshal(rec.Result, &txs); err != nil {
+		return "", nil, fmt.Errorf("decode stored result of key %q: %w", key, err)
+	}
+	return rec.Fingerprint, txs, nil
+}
+
 // Load rebuilds the account from its whole stream.
 func (s *Service) Load(ctx context.Context, account string) (*Account, error) {
 	return s.load(ctx, account, wholeStream)
@@ -368,19 +392,14 @@ func (s *Service) record(acct *Account, changes []change, now time.Time) (ports.
 // replay returns the stored result of key; found is false when the key was
 // never used.
 func (s *Service) replay(ctx context.Context, key, fp string) ([]Transaction, bool, error) {
-	rec, err := s.ledger.Idempotency(ctx, key)
-	if errors.Is(err, ports.ErrNotFound) {
+	storedFP, txs, err := s.stored(ctx, key)
+	switch {
+	case errors.Is(err, ports.ErrNotFound):
 		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, fmt.Errorf("read idempotency key: %w", err)
-	}
-	if rec.Fingerprint != fp {
+	case err != nil:
+		return nil, false, err
+	case storedFP != fp:
 		return nil, true, ErrKeyReused
-	}
-	var txs []Transaction
-	if err := json.Unmarshal(rec.Result, &txs); err != nil {
-		return nil, true, fmt.Errorf("decode stored result of key %q: %w", key, err)
 	}
 	return txs, true, nil
 }

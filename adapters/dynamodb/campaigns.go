@@ -1,0 +1,235 @@
+package dynamodb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// Campaigns stores versioned campaigns and their budgets on DynamoDB
+// (ports.Campaigns). A save is one transaction: the current item, on
+// condition that it is at the previous version, and the history item.
+type Campaigns struct {
+	client *ddb.Client
+	table  string
+}
+
+// Campaigns returns the store's campaign store.
+func (s *Store) Campaigns() *Campaigns {
+	return &Campaigns{client: s.client, table: s.tables.Campaigns}
+}
+
+var _ ports.Campaigns = (*Campaigns)(nil)
+
+// grantAttempts bounds the optimistic retries of one Grant.
+const grantAttempts = 50
+
+func campaignKey(client, name string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("C#" + client), "sk": str(name)}
+}
+
+func versionKey(client, name string, version int64) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("V#" + client + "#" + name), "sk": str(fmt.Sprintf("%019d", version))}
+}
+
+func campaignItem(key map[string]types.AttributeValue, r ports.CampaignRecord) map[string]types.AttributeValue {
+	key["client"], key["name"], key["version"] = str(r.Client), str(r.Name), num(r.Version)
+	key["def"], key["at"], key["by"] = str(string(r.Definition)), str(formatTime(r.UpdatedAt)), str(r.UpdatedBy)
+	key["deleted"] = &types.AttributeValueMemberBOOL{Value: r.Deleted}
+	return key
+}
+
+func campaignFrom(m map[string]types.AttributeValue) (ports.CampaignRecord, error) {
+	it := item{m: m}
+	r := ports.CampaignRecord{Client: it.str("client"), Name: it.str("name"), Version: it.num("version"),
+		Definition: json.RawMessage(it.str("def")), UpdatedAt: it.time("at"), UpdatedBy: it.str("by")}
+	if b, ok := m["deleted"].(*types.AttributeValueMemberBOOL); ok {
+		r.Deleted = b.Value
+	}
+	return r, it.err
+}
+
+func (c *Campaigns) Get(ctx context.Context, client, name string) (ports.CampaignRecord, error) {
+	out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: campaignKey(client, name), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return ports.CampaignRecord{}, fmt.Errorf("campaign %s/%s: %w", client, name, err)
+	}
+	if out.Item == nil {
+		return ports.CampaignRecord{}, fmt.Errorf("campaign %s/%s: %w", client, name, ports.ErrNotFound)
+	}
+	return campaignFrom(out.Item)
+}
+
+func (c *Campaigns) collect(items []map[string]types.AttributeValue, out []ports.CampaignRecord) ([]ports.CampaignRecord, error) {
+	for _, m := range items {
+		r, err := campaignFrom(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c *Campaigns) List(ctx context.Context, client string) ([]ports.CampaignRecord, error) {
+	var out []ports.CampaignRecord
+	notDeleted := map[string]types.AttributeValue{":no": &types.AttributeValueMemberBOOL{Value: false}}
+	if client != "" {
+		notDeleted[":pk"] = str("C#" + client)
+		p := ddb.NewQueryPaginator(c.client, &ddb.QueryInput{
+			TableName: aws.String(c.table), KeyConditionExpression: aws.String("pk = :pk"),
+			FilterExpression: aws.String("deleted = :no"), ExpressionAttributeValues: notDeleted, ConsistentRead: aws.Bool(true),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list campaigns: %w", err)
+			}
+			if out, err = c.collect(page.Items, out); err != nil {
+				return nil, fmt.Errorf("list campaigns: %w", err)
+			}
+		}
+		return out, nil
+	}
+	notDeleted[":c"] = str("C#")
+	p := ddb.NewScanPaginator(c.client, &ddb.ScanInput{
+		TableName: aws.String(c.table), FilterExpression: aws.String("begins_with(pk, :c) AND deleted = :no"),
+		ExpressionAttributeValues: notDeleted, ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list campaigns: %w", err)
+		}
+		if out, err = c.collect(page.Items, out); err != nil {
+			return nil, fmt.Errorf("list campaigns: %w", err)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Client < out[j].Client || out[i].Client == out[j].Client && out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+func (c *Campaigns) History(ctx context.Context, client, name string) ([]ports.CampaignRecord, error) {
+	var out []ports.CampaignRecord
+	p := ddb.NewQueryPaginator(c.client, &ddb.QueryInput{
+		TableName: aws.String(c.table), KeyConditionExpression: aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("V#" + client + "#" + name)}, ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("history of campaign %s/%s: %w", client, name, err)
+		}
+		if out, err = c.collect(page.Items, out); err != nil {
+			return nil, fmt.Errorf("history of campaign %s/%s: %w", client, name, err)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("history of campaign %s/%s: %w", client, name, ports.ErrNotFound)
+	}
+	return out, nil
+}
+
+func (c *Campaigns) Save(ctx context.Context, r ports.CampaignRecord) error {
+	if r.Version < 1 {
+		return fmt.Errorf("save campaign %s/%s: version %d: %w", r.Client, r.Name, r.Version, ports.ErrConflict)
+	}
+	current := &types.Put{TableName: aws.String(c.table), Item: campaignItem(campaignKey(r.Client, r.Name), r)}
+	if r.Version == 1 {
+		current.ConditionExpression = aws.String("attribute_not_exists(pk)")
+	} else {
+		current.ConditionExpression = aws.String("version = :prev")
+		current.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(r.Version - 1)}
+	}
+	_, err := c.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: current},
+		{Put: &types.Put{TableName: aws.String(c.table), Item: campaignItem(versionKey(r.Client, r.Name, r.Version), r),
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	var cancelled *types.TransactionCanceledException
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &cancelled) || errors.As(err, &conflict) {
+		return fmt.Errorf("save campaign %s/%s v%d: %w", r.Client, r.Name, r.Version, ports.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("save campaign %s/%s: %w", r.Client, r.Name, err)
+	}
+	return nil
+}
+
+func budgetKey(client, name string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("B#" + client + "#" + name), "sk": str("-")}
+}
+
+func grantKey(client, name, key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("G#" + client + "#" + name), "sk": str(key)}
+}
+
+// awarded reads the budget item: what was awarded and whether it exists.
+func (c *Campaigns) awarded(ctx context.Context, client, name string) (int64, bool, error) {
+	out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: budgetKey(client, name), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return 0, false, err
+	}
+	it := item{m: out.Item}
+	return it.num("awarded"), true, it.err
+}
+
+func (c *Campaigns) Grant(ctx context.Context, client, name, key string, want, budget int64) (int64, error) {
+	for range grantAttempts {
+		out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: grantKey(client, name, key), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return 0, fmt.Errorf("grant budget of campaign %s/%s: %w", client, name, err)
+		}
+		if out.Item != nil { // a repeat
+			it := item{m: out.Item}
+			return it.num("points"), it.err
+		}
+		awarded, exists, err := c.awarded(ctx, client, name)
+		if err != nil {
+			return 0, fmt.Errorf("grant budget of campaign %s/%s: %w", client, name, err)
+		}
+		granted := max(0, min(want, budget-awarded))
+		budgetItem := budgetKey(client, name)
+		budgetItem["awarded"] = num(awarded + granted)
+		put := &types.Put{TableName: aws.String(c.table), Item: budgetItem, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+		if exists {
+			put.ConditionExpression = aws.String("awarded = :was")
+			put.ExpressionAttributeValues = map[string]types.AttributeValue{":was": num(awarded)}
+		}
+		grant := grantKey(client, name, key)
+		grant["points"] = num(granted)
+		_, err = c.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Put: put},
+			{Put: &types.Put{TableName: aws.String(c.table), Item: grant, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		}})
+		var cancelled *types.TransactionCanceledException
+		var conflict *types.TransactionConflictException
+		if errors.As(err, &cancelled) || errors.As(err, &conflict) {
+			continue // another award moved the budget, or this key was granted meanwhile
+		}
+		if err != nil {
+			return 0, fmt.Errorf("grant budget of campaign %s/%s: %w", client, name, err)
+		}
+		return granted, nil
+	}
+	return 0, fmt.Errorf("grant budget of campaign %s/%s: %d attempts lost to concurrent awards: %w", client, name, grantAttempts, ports.ErrConflict)
+}
+
+func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, error) {
+	awarded, _, err := c.awarded(ctx, client, name)
+	if err != nil {
+		return 0, fmt.Errorf("budget of campaign %s/%s: %w", client, name, err)
+	}
+	return awarded, nil
+}

@@ -1,0 +1,244 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unicornstore/unicorn/domains/campaign"
+)
+
+// campaignView is a campaign as the API shows it: its definition (seed 003's
+// client, campaign_name, rules, and the rest) and its version metadata.
+type campaignView struct {
+	campaign.Draft
+	Version   int64     `json:"version"`
+	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedBy string    `json:"updated_by"`
+	Awarded   *int64    `json:"awarded,omitempty"` // points granted from the budget, when there is one
+}
+
+func (s *server) view(r *http.Request, c *campaign.Campaign) (campaignView, error) {
+	v := campaignView{Draft: c.Draft(), Version: c.Version(), UpdatedAt: c.UpdatedAt(), UpdatedBy: c.UpdatedBy()}
+	if c.Budget() > 0 {
+		awarded, err := s.campaigns.Awarded(r.Context(), c)
+		if err != nil {
+			return v, err
+		}
+		v.Awarded = &awarded
+	}
+	return v, nil
+}
+
+func (s *server) writeCampaign(w http.ResponseWriter, r *http.Request, status int, c *campaign.Campaign) {
+	v, err := s.view(r, c)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(c.Version()))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", "/campaigns/"+c.Name()+"?client="+c.Client())
+	}
+	writeJSON(w, status, v)
+}
+
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// ifMatch reads the version an edit was made against from If-Match; 0
+// when the header is absent or "*".
+func ifMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, badRequest("If-Match", `If-Match must be the ETag of a campaign version, such as "3"`)
+	}
+	return v, nil
+}
+
+// client reads ?client=, defaulting to seed 003's store.
+func client(r *http.Request) string {
+	if c := r.URL.Query().Get("client"); c != "" {
+		return c
+	}
+	return campaign.DefaultClient
+}
+
+// actor names who makes a change. Until sign-in exists it is what the
+// caller says in X-Actor, or "api".
+func actor(r *http.Request) string {
+	if a := r.Header.Get("X-Actor"); a != "" && len(a) <= 128 {
+		return a
+	}
+	return "api"
+}
+
+func (s *server) listCampaigns(w http.ResponseWriter, r *http.Request) {
+	list, err := s.campaigns.List(r.Context(), r.URL.Query().Get("client"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	items := make([]campaignView, 0, len(list))
+	for _, c := range list {
+		v, err := s.view(r, c)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		items = append(items, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "count": len(items)})
+}
+
+func (s *server) createCampaign(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	d, err := campaign.DecodeDraft(body)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.campaigns.Create(r.Context(), d, actor(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeCampaign(w, r, http.StatusCreated, c)
+}
+
+func (s *server) getCampaign(w http.ResponseWriter, r *http.Request) {
+	c, err := s.campaigns.Get(r.Context(), client(r), r.PathValue("name"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeCampaign(w, r, http.StatusOK, c)
+}
+
+func (s *server) updateCampaign(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.campaigns.Update(r.Context(), client(r), r.PathValue("name"), version, body, actor(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeCampaign(w, r, http.StatusOK, c)
+}
+
+func (s *server) deleteCampaign(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.campaigns.Delete(r.Context(), client(r), r.PathValue("name"), version, actor(r)); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) campaignVersions(w http.ResponseWriter, r *http.Request) {
+	revs, err := s.campaigns.History(r.Context(), client(r), r.PathValue("name"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": revs, "count": len(revs)})
+}
+
+// simulate evaluates a sample purchase against the saved campaigns of a
+// client or against a draft campaign, issuing nothing.
+func (s *server) simulate(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Client   string          `json:"client"`
+		Event    json.RawMessage `json:"event"`
+		Campaign json.RawMessage `json:"campaign"`
+	}
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if len(req.Event) == 0 || string(req.Event) == "null" {
+		writeError(w, r, badRequest("event", "event is required: a sample purchase such as {\"amount\":1700}"))
+		return
+	}
+	ev, err := campaign.ParseEvent(req.Event)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	clientName := req.Client
+	if clientName == "" {
+		clientName = campaign.DefaultClient
+	}
+	var draft *campaign.Draft
+	if len(req.Campaign) > 0 && string(req.Campaign) != "null" {
+		d, err := campaign.DecodeDraft(req.Campaign)
+		if err != nil {
+			writeError(w, r, prefixProblems(err, "campaign."))
+			return
+		}
+		draft = &d
+	}
+	res, err := s.campaigns.Simulate(r.Context(), clientName, ev, draft)
+	if err != nil {
+		writeError(w, r, prefixProblems(err, "campaign."))
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// prefixProblems puts a draft's problems under the request field holding it.
+func prefixProblems(err error, prefix string) error {
+	var ve *campaign.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	out := &campaign.ValidationError{Problems: make([]campaign.Problem, len(ve.Problems))}
+	for i, p := range ve.Problems {
+		p.Field = strings.TrimSuffix(prefix+p.Field, ".")
+		out.Problems[i] = p
+	}
+	return out
+}
+
+// award evaluates a purchase event against its client's campaigns and
+// issues the points, once per order_id.
+func (s *server) award(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ev, err := campaign.ParseEvent(body)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.campaigns.Award(r.Context(), ev)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}

@@ -1,0 +1,117 @@
+package campaign
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/domains/points"
+)
+
+// Line is one rule's contribution to a purchase's points: the answer to
+// "why did I get 170 points?".
+type Line struct {
+	Campaign string                 `json:"campaign_name"`
+	Version  int64                  `json:"campaign_version"`
+	Rule     int                    `json:"rule_index"`
+	Inputs   map[string]json.Number `json:"inputs"`
+	Formula  string                 `json:"formula"`
+	Raw      json.Number            `json:"raw,omitempty"` // the formula's exact value, before rounding
+	Points   int64                  `json:"points"`
+	Note     string                 `json:"note,omitempty"` // why Points differs from the rounded raw value
+}
+
+// Result is what a purchase event earns.
+type Result struct {
+	Total int64  `json:"total"`
+	Lines []Line `json:"breakdown"`
+}
+
+// Budgets gives the points a campaign may still award, by name; a campaign
+// that is absent has no budget limit.
+type Budgets map[string]int64
+
+// Evaluate computes what the event earns from the campaigns active at now:
+// in priority order (then by name), each rule whose condition holds
+// contributes its formula's value rounded by its campaign; a campaign's
+// lines are then capped by max_points_per_purchase and by what is left of
+// its budget. Nothing is issued.
+func Evaluate(campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) Result {
+	active := make([]*Campaign, 0, len(campaigns))
+	for _, c := range campaigns {
+		if c.ActiveAt(now) {
+			active = append(active, c)
+		}
+	}
+	sort.SliceStable(active, func(i, j int) bool {
+		if active[i].draft.Priority != active[j].draft.Priority {
+			return active[i].draft.Priority < active[j].draft.Priority
+		}
+		return active[i].draft.Name < active[j].draft.Name
+	})
+	s := newScope(ev)
+	res := Result{Lines: []Line{}}
+	for _, c := range active {
+		first := len(res.Lines)
+		for i, r := range c.compiled {
+			if r.cond != nil && !r.cond(s) {
+				continue
+			}
+			res.Lines = append(res.Lines, c.line(i, r.formula.run(s)))
+		}
+		lines := res.Lines[first:]
+		if c.draft.MaxPointsPerPurchase > 0 {
+			capLines(lines, c.draft.MaxPointsPerPurchase, "capped by max_points_per_purchase")
+		}
+		if left, ok := budgets[c.draft.Name]; ok {
+			capLines(lines, max(left, 0), "capped by the campaign's remaining budget")
+		}
+	}
+	for _, l := range res.Lines {
+		res.Total += l.Points
+	}
+	if res.Total > points.MaxAmount {
+		capLines(res.Lines, points.MaxAmount, "capped by the most points one purchase can earn")
+		res.Total = points.MaxAmount
+	}
+	return res
+}
+
+func (c *Campaign) line(rule int, r formulaResult) Line {
+	l := Line{Campaign: c.draft.Name, Version: c.version, Rule: rule, Inputs: r.inputs, Formula: c.compiled[rule].formula.text}
+	switch {
+	case r.err != nil:
+		l.Note = "no points: " + r.err.Error()
+		return l
+	case r.raw.IsNegative():
+		l.Raw, l.Note = json.Number(r.raw.String()), "no points: the formula is negative for this purchase"
+		return l
+	}
+	l.Raw = json.Number(r.raw.String())
+	rounded := c.round(r.raw)
+	if rounded.GreaterThan(decimal.NewFromInt(points.MaxAmount)) {
+		l.Points, l.Note = points.MaxAmount, "capped by the most points one purchase can earn"
+		return l
+	}
+	l.Points = rounded.IntPart()
+	return l
+}
+
+// capLines lowers the points of lines, the last first, until they sum to at
+// most limit.
+func capLines(lines []Line, limit int64, note string) {
+	var sum int64
+	for _, l := range lines {
+		sum += l.Points
+	}
+	for i := len(lines) - 1; i >= 0 && sum > limit; i-- {
+		cut := min(lines[i].Points, sum-limit)
+		if cut > 0 {
+			lines[i].Points -= cut
+			lines[i].Note = note
+			sum -= cut
+		}
+	}
+}

@@ -1,0 +1,124 @@
+package campaign
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/PaesslerAG/gval"
+	"github.com/PaesslerAG/jsonpath"
+	"github.com/shopspring/decimal"
+)
+
+// Event is a purchase event as rules see it: any JSON object, with the
+// fields the store itself needs (client, username, order_id) read out.
+// Numbers are kept as their exact text, never as floats.
+type Event struct {
+	Client   string
+	Username string
+	OrderID  string
+	data     any
+}
+
+// ParseEvent reads a purchase event.
+func ParseEvent(raw []byte) (Event, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var data any
+	if err := dec.Decode(&data); err != nil {
+		return Event{}, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
+	}
+	if dec.More() {
+		return Event{}, fmt.Errorf("%w: data after the JSON object", ErrInvalidEvent)
+	}
+	return NewEvent(data)
+}
+
+// NewEvent wraps an event already decoded from JSON (with UseNumber).
+func NewEvent(data any) (Event, error) {
+	obj, ok := data.(map[string]any)
+	if !ok {
+		return Event{}, fmt.Errorf("%w: it must be a JSON object", ErrInvalidEvent)
+	}
+	ev := Event{data: obj}
+	for field, dst := range map[string]*string{"client": &ev.Client, "username": &ev.Username, "order_id": &ev.OrderID} {
+		switch v := obj[field].(type) {
+		case nil:
+		case string:
+			*dst = v
+		case json.Number:
+			*dst = v.String()
+		default:
+			return Event{}, fmt.Errorf("%w: %s must be a string", ErrInvalidEvent, field)
+		}
+	}
+	return ev, nil
+}
+
+// MarshalJSON writes the event back as it came.
+func (e Event) MarshalJSON() ([]byte, error) { return json.Marshal(e.data) }
+
+// path is a compiled JSONPath.
+type path struct {
+	text string
+	eval gval.Evaluable
+}
+
+const maxPathLength = 256
+
+// compilePath checks and compiles a JSONPath over the event.
+func compilePath(text string) (*path, error) {
+	switch {
+	case text == "":
+		return nil, fmt.Errorf("a JSONPath is required, such as $.amount")
+	case len(text) > maxPathLength:
+		return nil, fmt.Errorf("a JSONPath may have at most %d characters", maxPathLength)
+	case !strings.HasPrefix(text, "$"):
+		return nil, fmt.Errorf("%q is not a JSONPath: it must start with $", text)
+	}
+	eval, err := jsonpath.New(text)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid JSONPath: %v", text, err)
+	}
+	return &path{text: text, eval: eval}, nil
+}
+
+// value is what a path found in an event.
+type value struct {
+	present bool
+	raw     any             // json.Number, string, bool, nil, []any, map[string]any
+	num     decimal.Decimal // when isNum
+	isNum   bool
+}
+
+// scope evaluates one event: each path is looked up once, however many
+// rules use it, and each formula computed once.
+type scope struct {
+	ev       Event
+	values   map[string]value
+	formulas map[string]formulaResult
+}
+
+func newScope(ev Event) *scope {
+	return &scope{ev: ev, values: make(map[string]value, 8), formulas: make(map[string]formulaResult, 8)}
+}
+
+func (s *scope) get(p *path) value {
+	if v, ok := s.values[p.text]; ok {
+		return v
+	}
+	var v value
+	// An absent key or index is not an error: the value is just absent.
+	if raw, err := p.eval(context.Background(), s.ev.data); err == nil {
+		v.present, v.raw = true, raw
+		if n, ok := raw.(json.Number); ok {
+			if d, err := decimal.NewFromString(n.String()); err == nil {
+				v.num, v.isNum = d, true
+			}
+		}
+	}
+	s.values[p.text] = v
+	return v
+}

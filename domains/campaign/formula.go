@@ -1,0 +1,475 @@
+package campaign
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/shopspring/decimal"
+)
+
+// Formula limits, checked when a campaign is saved.
+const (
+	maxFormulaLength = 1000
+	maxFormulaNodes  = 200
+)
+
+// Functions a formula may call, with how many arguments each takes
+// (max -1: any number from min). Nothing else is callable.
+var functions = map[string]struct {
+	min, max int
+	fn       func(args []decimal.Decimal) decimal.Decimal
+}{
+	"min":   {2, -1, func(a []decimal.Decimal) decimal.Decimal { return decimal.Min(a[0], a[1:]...) }},
+	"max":   {2, -1, func(a []decimal.Decimal) decimal.Decimal { return decimal.Max(a[0], a[1:]...) }},
+	"floor": {1, 1, func(a []decimal.Decimal) decimal.Decimal { return a[0].Floor() }},
+	"ceil":  {1, 1, func(a []decimal.Decimal) decimal.Decimal { return a[0].Ceil() }},
+	"abs":   {1, 1, func(a []decimal.Decimal) decimal.Decimal { return a[0].Abs() }},
+	// round(x) rounds half away from zero to a whole number; round(x, n)
+	// to n decimal places (0 to 8).
+	"round": {1, 2, func(a []decimal.Decimal) decimal.Decimal {
+		places := int32(0)
+		if len(a) == 2 {
+			places = int32(a[1].IntPart())
+		}
+		return a[0].Round(places)
+	}},
+}
+
+// formula is a compiled formula.
+type formula struct {
+	text  string
+	root  node
+	paths []*path // the event values it reads, in order of first use
+}
+
+// node is one step of a compiled formula.
+type node interface {
+	eval(s *scope) (decimal.Decimal, error)
+}
+
+type constNode struct{ v decimal.Decimal }
+
+type pathNode struct{ p *path }
+
+type negNode struct{ n node }
+
+type binaryNode struct {
+	op   byte
+	l, r node
+}
+
+type callNode struct {
+	name string
+	args []node
+}
+
+var errDivByZero = errors.New("division by zero")
+
+func (n constNode) eval(*scope) (decimal.Decimal, error) { return n.v, nil }
+
+func (n pathNode) eval(s *scope) (decimal.Decimal, error) {
+	v := s.get(n.p)
+	switch {
+	case !v.present:
+		return decimal.Decimal{}, fmt.Errorf("%s is absent from the event", n.p.text)
+	case !v.isNum:
+		return decimal.Decimal{}, fmt.Errorf("%s is not a number", n.p.text)
+	}
+	return v.num, nil
+}
+
+func (n negNode) eval(s *scope) (decimal.Decimal, error) {
+	v, err := n.n.eval(s)
+	return v.Neg(), err
+}
+
+func (n binaryNode) eval(s *scope) (decimal.Decimal, error) {
+	l, err := n.l.eval(s)
+	if err != nil {
+		return l, err
+	}
+	r, err := n.r.eval(s)
+	if err != nil {
+		return r, err
+	}
+	switch n.op {
+	case '+':
+		return l.Add(r), nil
+	case '-':
+		return l.Sub(r), nil
+	case '*':
+		return l.Mul(r), nil
+	}
+	if r.IsZero() {
+		return r, errDivByZero
+	}
+	return l.Div(r), nil
+}
+
+func (n callNode) eval(s *scope) (decimal.Decimal, error) {
+	args := make([]decimal.Decimal, len(n.args))
+	for i, a := range n.args {
+		v, err := a.eval(s)
+		if err != nil {
+			return v, err
+		}
+		args[i] = v
+	}
+	return functions[n.name].fn(args), nil
+}
+
+// formulaResult is a formula's value for one event.
+type formulaResult struct {
+	raw    decimal.Decimal
+	inputs map[string]json.Number
+	err    error
+}
+
+// run computes the formula for the scope's event, once per event.
+func (f *formula) run(s *scope) formulaResult {
+	if r, ok := s.formulas[f.text]; ok {
+		return r
+	}
+	raw, err := f.root.eval(s)
+	r := formulaResult{raw: raw, err: err, inputs: make(map[string]json.Number, len(f.paths))}
+	for _, p := range f.paths {
+		if v := s.get(p); v.isNum {
+			r.inputs[p.text] = json.Number(v.num.String())
+		}
+	}
+	s.formulas[f.text] = r
+	return r
+}
+
+// compileFormula parses text with expr's parser and compiles the allowed
+// subset; anything else is a problem at field, with its position.
+func compileFormula(text, field string, p *problems) *formula {
+	switch {
+	case strings.TrimSpace(text) == "":
+		p.add(field, "a formula is required, such as $.amount/10")
+		return nil
+	case len(text) > maxFormulaLength:
+		p.add(field, "a formula may have at most %d characters", maxFormulaLength)
+		return nil
+	}
+	cfg := conf.CreateNew()
+	cfg.MaxNodes = maxFormulaNodes
+	tree, err := parser.ParseWithConfig(text, cfg)
+	if err != nil {
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			p.addAt(field, fe.From, "%s", fe.Message)
+		} else {
+			p.add(field, "%v", err)
+		}
+		return nil
+	}
+	c := &formulaCompiler{text: text, field: field, p: p, seen: map[string]bool{}}
+	root := c.compile(tree.Node)
+	if c.failed {
+		return nil
+	}
+	f := &formula{text: text, root: root, paths: c.paths}
+	// A result that can be known now must not be negative.
+	if len(f.paths) == 0 {
+		v, err := root.eval(newScope(Event{}))
+		switch {
+		case err != nil:
+			p.addAt(field, 0, "%v", err)
+			return nil
+		case v.IsNegative():
+			p.addAt(field, 0, "the formula is always %s: points cannot be negative", v)
+			return nil
+		}
+	}
+	if !signOf(root).has(positive) {
+		p.addAt(field, 0, "the formula never gives points when the event's values are zero or more")
+		return nil
+	}
+	return f
+}
+
+// signs is the set of signs a value can have: what can be known of a
+// formula's result before any event, assuming event values are not
+// negative (amounts, quantities, prices).
+type signs uint8
+
+const (
+	negative signs = 1 << iota
+	zero
+	positive
+)
+
+func (s signs) has(x signs) bool { return s&x != 0 }
+
+func signOfValue(d decimal.Decimal) signs {
+	switch d.Sign() {
+	case -1:
+		return negative
+	case 0:
+		return zero
+	}
+	return positive
+}
+
+func flip(s signs) signs {
+	out := s & zero
+	if s.has(negative) {
+		out |= positive
+	}
+	if s.has(positive) {
+		out |= negative
+	}
+	return out
+}
+
+func signOf(n node) signs {
+	switch n := n.(type) {
+	case constNode:
+		return signOfValue(n.v)
+	case pathNode:
+		return zero | positive
+	case negNode:
+		return flip(signOf(n.n))
+	case binaryNode:
+		l, r := signOf(n.l), signOf(n.r)
+		switch n.op {
+		case '-':
+			return addSigns(l, flip(r))
+		case '+':
+			return addSigns(l, r)
+		case '/':
+			r &^= zero // a zero divisor is an error, not a value
+		}
+		var out signs
+		if l.has(zero) || r.has(zero) {
+			out |= zero
+		}
+		if l.has(positive) && r.has(positive) || l.has(negative) && r.has(negative) {
+			out |= positive
+		}
+		if l.has(positive) && r.has(negative) || l.has(negative) && r.has(positive) {
+			out |= negative
+		}
+		return out
+	case callNode:
+		args := make([]signs, len(n.args))
+		for i, a := range n.args {
+			args[i] = signOf(a)
+		}
+		a := args[0]
+		switch n.name {
+		case "abs":
+			out := a & zero
+			if a.has(negative | positive) {
+				out |= positive
+			}
+			return out
+		case "floor", "round": // 0.4 becomes 0: a positive may become zero
+			if a.has(positive) {
+				a |= zero
+			}
+			if n.name == "round" && a.has(negative) {
+				a |= zero
+			}
+			return a
+		case "ceil":
+			if a.has(negative) {
+				a |= zero
+			}
+			return a
+		case "min", "max":
+			var any, all signs = 0, negative | zero | positive
+			for _, s := range args {
+				any |= s
+				all &= s
+			}
+			if n.name == "min" {
+				return any&(negative|zero) | all&positive
+			}
+			return any&(positive|zero) | all&negative
+		}
+	}
+	return negative | zero | positive
+}
+
+func addSigns(l, r signs) signs {
+	out := (l | r) & (negative | positive)
+	if l.has(zero) && r.has(zero) || l.has(positive) && r.has(negative) || l.has(negative) && r.has(positive) {
+		out |= zero
+	}
+	return out
+}
+
+type formulaCompiler struct {
+	text   string
+	field  string
+	p      *problems
+	failed bool
+	paths  []*path
+	seen   map[string]bool
+}
+
+func (c *formulaCompiler) fail(n ast.Node, format string, args ...any) node {
+	c.failed = true
+	c.p.addAt(c.field, n.Location().From, format, args...)
+	return nil
+}
+
+func (c *formulaCompiler) compile(n ast.Node) node {
+	switch n := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		// The literal's own text, so 0.1 is exactly one tenth.
+		loc := n.Location()
+		d, err := decimal.NewFromString(c.text[loc.From:loc.To])
+		if err != nil {
+			return c.fail(n, "%q is not a number", c.text[loc.From:loc.To])
+		}
+		return constNode{d}
+	case *ast.MemberNode:
+		text, ok := memberPath(n)
+		if !ok {
+			return c.fail(n, "only event values such as $.amount or $.items[0].quantity can be read")
+		}
+		pth, err := compilePath(text)
+		if err != nil {
+			return c.fail(n, "%v", err)
+		}
+		if !c.seen[text] {
+			c.seen[text] = true
+			c.paths = append(c.paths, pth)
+		}
+		return pathNode{pth}
+	case *ast.IdentifierNode:
+		if n.Value == "$" {
+			return c.fail(n, "$ is the whole event: name a value, such as $.amount")
+		}
+		return c.fail(n, "unknown name %q: event values are written $.%s", n.Value, n.Value)
+	case *ast.UnaryNode:
+		switch n.Operator {
+		case "-":
+			return negNode{c.compile(n.Node)}
+		case "+":
+			return c.compile(n.Node)
+		}
+		return c.fail(n, "operator %q is not allowed", n.Operator)
+	case *ast.BinaryNode:
+		if len(n.Operator) != 1 || !strings.Contains("+-*/", n.Operator) {
+			return c.fail(n, "operator %q is not allowed: use + - * /", n.Operator)
+		}
+		l, r := c.compile(n.Left), c.compile(n.Right)
+		if n.Operator == "/" {
+			if k, ok := r.(constNode); ok && k.v.IsZero() {
+				return c.fail(n, "division by zero")
+			}
+		}
+		return binaryNode{op: n.Operator[0], l: l, r: r}
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return c.fail(n, "only min, max, floor, ceil, round and abs can be called")
+		}
+		return c.call(n, id.Value, n.Arguments)
+	case *ast.BuiltinNode:
+		// expr's parser knows min, max, abs, ... as its builtins; here
+		// they are ours, over decimals. Its other builtins are refused.
+		if n.Map != nil {
+			return c.fail(n, "function %q is not allowed", n.Name)
+		}
+		return c.call(n, n.Name, n.Arguments)
+	}
+	return c.fail(n, "%s is not allowed in a formula: use numbers, event values ($.amount), + - * / and min, max, floor, ceil, round, abs", describe(n))
+}
+
+func (c *formulaCompiler) call(n ast.Node, name string, argNodes []ast.Node) node {
+	fn, ok := functions[name]
+	if !ok {
+		return c.fail(n, "function %q is not allowed: use min, max, floor, ceil, round or abs", name)
+	}
+	if len(argNodes) < fn.min || fn.max >= 0 && len(argNodes) > fn.max {
+		return c.fail(n, "%s takes %s", name, arity(fn.min, fn.max))
+	}
+	args := make([]node, len(argNodes))
+	for i, a := range argNodes {
+		args[i] = c.compile(a)
+	}
+	if name == "round" && len(args) == 2 {
+		k, ok := args[1].(constNode)
+		if !ok || !k.v.IsInteger() || k.v.IsNegative() || k.v.GreaterThan(decimal.NewFromInt(8)) {
+			return c.fail(argNodes[1], "round's places must be a whole number from 0 to 8")
+		}
+	}
+	return callNode{name: name, args: args}
+}
+
+// memberPath turns $.a.b[0]["c d"] into its JSONPath, if it is one.
+func memberPath(n ast.Node) (string, bool) {
+	switch n := n.(type) {
+	case *ast.IdentifierNode:
+		return "$", n.Value == "$"
+	case *ast.MemberNode:
+		if n.Optional || n.Method {
+			return "", false
+		}
+		base, ok := memberPath(n.Node)
+		if !ok {
+			return "", false
+		}
+		switch prop := n.Property.(type) {
+		case *ast.StringNode:
+			if isIdentifier(prop.Value) {
+				return base + "." + prop.Value, true
+			}
+			return base + "[" + strconv.Quote(prop.Value) + "]", true
+		case *ast.IntegerNode:
+			return base + "[" + strconv.Itoa(prop.Value) + "]", true
+		}
+	}
+	return "", false
+}
+
+func isIdentifier(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func arity(min, max int) string {
+	switch {
+	case max < 0:
+		return fmt.Sprintf("at least %d arguments", min)
+	case min == max && min == 1:
+		return "one argument"
+	case min == max:
+		return fmt.Sprintf("%d arguments", min)
+	}
+	return fmt.Sprintf("%d or %d arguments", min, max)
+}
+
+func describe(n ast.Node) string {
+	switch n.(type) {
+	case *ast.StringNode:
+		return "a string"
+	case *ast.BoolNode:
+		return "true/false"
+	case *ast.NilNode:
+		return "nil"
+	case *ast.ConditionalNode:
+		return "a conditional"
+	case *ast.ArrayNode, *ast.MapNode:
+		return "a literal list or map"
+	case *ast.PredicateNode, *ast.PointerNode:
+		return "a closure"
+	}
+	return fmt.Sprintf("%q", n.String())
+}

@@ -1,0 +1,366 @@
+package campaign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// DefaultClient is the client of events that name none (seed 003's store).
+const DefaultClient = "UnicornStore"
+
+// Deps are what the service works with.
+type Deps struct {
+	Store  ports.Campaigns
+	Points *points.Service // issues awards
+	Clock  ports.Clock
+	Log    *slog.Logger // optional
+}
+
+// Service manages campaigns, simulates them and awards their points.
+type Service struct {
+	store  ports.Campaigns
+	points *points.Service
+	clock  ports.Clock
+	log    *slog.Logger
+
+	// Compiled campaigns, by client, name and version: a version never
+	// changes, so an entry never goes stale.
+	mu    sync.Mutex
+	cache map[string]*Campaign
+}
+
+const cacheSize = 4096
+
+// NewService returns a Service.
+func NewService(d Deps) (*Service, error) {
+	if d.Store == nil || d.Points == nil || d.Clock == nil {
+		return nil, errors.New("campaign service: store, points service and clock are required")
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Service{store: d.Store, points: d.Points, clock: d.Clock, log: d.Log, cache: map[string]*Campaign{}}, nil
+}
+
+// campaign returns the compiled campaign of a stored record.
+func (s *Service) campaign(r ports.CampaignRecord) (*Campaign, error) {
+	key := fmt.Sprintf("%s\x00%s\x00%d", r.Client, r.Name, r.Version)
+	s.mu.Lock()
+	c, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := Rehydrate(r.Definition, r.Version, r.UpdatedAt, r.UpdatedBy)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.cache) >= cacheSize {
+		clear(s.cache) // simple and rare: versions are few
+	}
+	s.cache[key] = c
+	s.mu.Unlock()
+	return c, nil
+}
+
+func (s *Service) save(ctx context.Context, c *Campaign, version int64, actor string, deleted bool) (*Campaign, error) {
+	def, err := json.Marshal(c.draft)
+	if err != nil {
+		return nil, fmt.Errorf("encode campaign: %w", err)
+	}
+	rec := ports.CampaignRecord{Client: c.draft.Client, Name: c.draft.Name, Version: version, Definition: def,
+		UpdatedAt: s.clock.Now().UTC(), UpdatedBy: actor, Deleted: deleted}
+	if err := s.store.Save(ctx, rec); err != nil {
+		return nil, err
+	}
+	return s.campaign(rec)
+}
+
+// Create saves a new campaign at version 1 (or, for a name whose campaign
+// was deleted, at the version after the deletion).
+func (s *Service) Create(ctx context.Context, d Draft, actor string) (*Campaign, error) {
+	c, err := Compile(d)
+	if err != nil {
+		return nil, err
+	}
+	var version int64 = 1
+	switch cur, err := s.store.Get(ctx, d.Client, d.Name); {
+	case err == nil && !cur.Deleted:
+		return nil, fmt.Errorf("%s/%s: %w", d.Client, d.Name, ErrExists)
+	case err == nil:
+		version = cur.Version + 1
+	case !errors.Is(err, ports.ErrNotFound):
+		return nil, err
+	}
+	saved, err := s.save(ctx, c, version, actor, false)
+	if errors.Is(err, ports.ErrConflict) {
+		return nil, fmt.Errorf("%s/%s: %w", d.Client, d.Name, ErrExists)
+	}
+	return saved, err
+}
+
+// Get returns the current version of a campaign.
+func (s *Service) Get(ctx context.Context, client, name string) (*Campaign, error) {
+	r, err := s.store.Get(ctx, client, name)
+	if errors.Is(err, ports.ErrNotFound) || err == nil && r.Deleted {
+		return nil, fmt.Errorf("%s/%s: %w", client, name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.campaign(r)
+}
+
+// List returns the current campaigns of a client ("" for every client). A
+// stored campaign that no longer compiles is left out and logged, so one
+// bad record cannot stop every purchase.
+func (s *Service) List(ctx context.Context, client string) ([]*Campaign, error) {
+	recs, err := s.store.List(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Campaign, 0, len(recs))
+	for _, r := range recs {
+		c, err := s.campaign(r)
+		if err != nil {
+			s.log.Error("stored campaign skipped", "client", r.Client, "campaign", r.Name, "version", r.Version, "err", err)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// Update applies a JSON merge patch to the campaign (rules, status,
+// schedule, caps, ...) and saves it as the next version. ifVersion, when
+// not 0, is the version the change was made against: any other current
+// version is ErrStale.
+func (s *Service) Update(ctx context.Context, client, name string, ifVersion int64, patch []byte, actor string) (*Campaign, error) {
+	cur, err := s.Get(ctx, client, name)
+	if err != nil {
+		return nil, err
+	}
+	if ifVersion != 0 && ifVersion != cur.version {
+		return nil, fmt.Errorf("%s/%s is at version %d, not %d: %w", client, name, cur.version, ifVersion, ErrStale)
+	}
+	d, err := applyPatch(cur.draft, patch)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Compile(d)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := s.save(ctx, c, cur.version+1, actor, false)
+	if errors.Is(err, ports.ErrConflict) {
+		return nil, fmt.Errorf("%s/%s changed meanwhile: %w", client, name, ErrStale)
+	}
+	return saved, err
+}
+
+// Delete removes a campaign; its history stays. ifVersion as for Update.
+func (s *Service) Delete(ctx context.Context, client, name string, ifVersion int64, actor string) error {
+	cur, err := s.Get(ctx, client, name)
+	if err != nil {
+		return err
+	}
+	if ifVersion != 0 && ifVersion != cur.version {
+		return fmt.Errorf("%s/%s is at version %d, not %d: %w", client, name, cur.version, ifVersion, ErrStale)
+	}
+	_, err = s.save(ctx, cur, cur.version+1, actor, true)
+	if errors.Is(err, ports.ErrConflict) {
+		return fmt.Errorf("%s/%s changed meanwhile: %w", client, name, ErrStale)
+	}
+	return err
+}
+
+// Revision is one version of a campaign in its history.
+type Revision struct {
+	Version   int64     `json:"version"`
+	UpdatedAt time.Time `json:"updated_at"`
+	UpdatedBy string    `json:"updated_by"`
+	Deleted   bool      `json:"deleted,omitempty"`
+	Campaign  Draft     `json:"campaign"`
+}
+
+// History lists every version of a campaign, oldest first.
+func (s *Service) History(ctx context.Context, client, name string) ([]Revision, error) {
+	recs, err := s.store.History(ctx, client, name)
+	if errors.Is(err, ports.ErrNotFound) {
+		return nil, fmt.Errorf("%s/%s: %w", client, name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Revision, 0, len(recs))
+	for _, r := range recs {
+		var d Draft
+		if err := json.Unmarshal(r.Definition, &d); err != nil {
+			return nil, fmt.Errorf("decode version %d of %s/%s: %w", r.Version, client, name, err)
+		}
+		out = append(out, Revision{Version: r.Version, UpdatedAt: r.UpdatedAt, UpdatedBy: r.UpdatedBy, Deleted: r.Deleted, Campaign: d})
+	}
+	return out, nil
+}
+
+// Awarded returns how many points the campaign's budget has granted.
+func (s *Service) Awarded(ctx context.Context, c *Campaign) (int64, error) {
+	return s.store.Awarded(ctx, c.draft.Client, c.draft.Name)
+}
+
+// Simulate computes what the event would earn, issuing nothing: from the
+// client's saved campaigns as they stand (with what is left of their
+// budgets), or, when draft is given, from that draft alone, as if it were
+// active now.
+func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *Draft) (Result, error) {
+	now := s.clock.Now()
+	if draft != nil {
+		d := *draft
+		d.Client = client
+		if d.Name == "" {
+			d.Name = "draft"
+		}
+		d.Status, d.StartsAt, d.EndsAt = StatusActive, "", ""
+		c, err := Compile(d)
+		if err != nil {
+			return Result{}, err
+		}
+		return Evaluate([]*Campaign{c}, ev, now, nil), nil
+	}
+	campaigns, err := s.List(ctx, client)
+	if err != nil {
+		return Result{}, err
+	}
+	budgets := Budgets{}
+	for _, c := range campaigns {
+		if c.draft.Budget > 0 && c.ActiveAt(now) {
+			awarded, err := s.Awarded(ctx, c)
+			if err != nil {
+				return Result{}, err
+			}
+			budgets[c.draft.Name] = c.draft.Budget - awarded
+		}
+	}
+	return Evaluate(campaigns, ev, now, budgets), nil
+}
+
+// Award is what a purchase earned and the points transaction that issued it.
+type Award struct {
+	OrderID     string              `json:"order_id"`
+	Account     string              `json:"account_id"`
+	Total       int64               `json:"total"`
+	Lines       []Line              `json:"breakdown"`
+	Transaction *points.Transaction `json:"transaction,omitempty"` // none when nothing was earned
+}
+
+// awardDetails is what an award records on its points issue.
+type awardDetails struct {
+	OrderID string `json:"order_id"`
+	Lines   []Line `json:"breakdown"`
+}
+
+// AwardKey is the idempotency key of an order's award.
+func AwardKey(orderID string) string { return "order:" + orderID + ":award" }
+
+// Award evaluates the purchase event against its client's active campaigns
+// and issues the points to the buyer (the event's username), with the
+// breakdown recorded on the issue. It is idempotent per order: a repeat
+// returns the first award, even if the campaigns changed since.
+func (s *Service) Award(ctx context.Context, ev Event) (Award, error) {
+	if ev.OrderID == "" || ev.Username == "" {
+		return Award{}, fmt.Errorf("%w: an award needs the event's order_id and username", ErrInvalidEvent)
+	}
+	if err := points.ValidateAccount(ev.Username); err != nil {
+		return Award{}, fmt.Errorf("%w: username: %v", ErrInvalidEvent, err)
+	}
+	key := AwardKey(ev.OrderID)
+	if a, err := s.previous(ctx, key, ev); !errors.Is(err, points.ErrTransactionNotFound) {
+		return a, err
+	}
+	client := ev.Client
+	if client == "" {
+		client = DefaultClient
+	}
+	campaigns, err := s.List(ctx, client)
+	if err != nil {
+		return Award{}, err
+	}
+	res := Evaluate(campaigns, ev, s.clock.Now(), nil)
+	if err := s.grantBudgets(ctx, campaigns, key, res.Lines); err != nil {
+		return Award{}, err
+	}
+	a := Award{OrderID: ev.OrderID, Account: ev.Username, Lines: res.Lines}
+	for _, l := range res.Lines {
+		a.Total += l.Points
+	}
+	if a.Total == 0 {
+		return a, nil
+	}
+	details, err := json.Marshal(awardDetails{OrderID: ev.OrderID, Lines: res.Lines})
+	if err != nil {
+		return Award{}, fmt.Errorf("encode award: %w", err)
+	}
+	tx, err := s.points.Issue(ctx, points.IssueCommand{Account: ev.Username, Amount: a.Total, Key: key,
+		Reference: "order:" + ev.OrderID, Details: details})
+	if errors.Is(err, points.ErrKeyReused) {
+		// A concurrent award of the same order won with another result
+		// (the campaigns changed between the two): the first one stands.
+		return s.previous(ctx, key, ev)
+	}
+	if err != nil {
+		return Award{}, err
+	}
+	a.Transaction = &tx
+	return a, nil
+}
+
+// previous returns the award already issued under key.
+func (s *Service) previous(ctx context.Context, key string, ev Event) (Award, error) {
+	tx, err := s.points.Find(ctx, key)
+	if err != nil {
+		return Award{}, err
+	}
+	var d awardDetails
+	if err := json.Unmarshal(tx.Details, &d); err != nil {
+		return Award{}, fmt.Errorf("decode award of order %s: %w", ev.OrderID, err)
+	}
+	return Award{OrderID: ev.OrderID, Account: tx.Account, Total: tx.Amount, Lines: d.Lines, Transaction: &tx}, nil
+}
+
+// grantBudgets takes each budgeted campaign's points from its budget (once
+// per award key) and lowers its lines to what was granted.
+func (s *Service) grantBudgets(ctx context.Context, campaigns []*Campaign, key string, lines []Line) error {
+	byName := make(map[string]*Campaign, len(campaigns))
+	for _, c := range campaigns {
+		byName[c.draft.Name] = c
+	}
+	for start := 0; start < len(lines); {
+		end := start
+		for end < len(lines) && lines[end].Campaign == lines[start].Campaign {
+			end++
+		}
+		c := byName[lines[start].Campaign]
+		var want int64
+		for _, l := range lines[start:end] {
+			want += l.Points
+		}
+		if c != nil && c.draft.Budget > 0 && want > 0 {
+			granted, err := s.store.Grant(ctx, c.draft.Client, c.draft.Name, key, want, c.draft.Budget)
+			if err != nil {
+				return err
+			}
+			capLines(lines[start:end], granted, "capped by the campaign's remaining budget")
+		}
+		start = end
+	}
+	return nil
+}

@@ -1,0 +1,186 @@
+package porttest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// NewCampaigns returns an empty campaign store for one test.
+type NewCampaigns func(t *testing.T) ports.Campaigns
+
+func campaignRec(client, name string, version int64) ports.CampaignRecord {
+	return ports.CampaignRecord{Client: client, Name: name, Version: version,
+		Definition: json.RawMessage(fmt.Sprintf(`{"campaign_name":%q,"v":%d}`, name, version)),
+		UpdatedAt:  t0.Add(time.Duration(version) * time.Minute), UpdatedBy: "marketer"}
+}
+
+func save(t *testing.T, c ports.Campaigns, rec ports.CampaignRecord) {
+	t.Helper()
+	if err := c.Save(context.Background(), rec); err != nil {
+		t.Fatalf("save %s v%d: %v", rec.Name, rec.Version, err)
+	}
+}
+
+// TestCampaigns is the contract of ports.Campaigns.
+func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
+	ctx := context.Background()
+
+	t.Run("versions, current and history", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		if _, err := c.Get(ctx, "UnicornStore", "1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Get of a new name: err = %v, want ErrNotFound", err)
+		}
+		if _, err := c.History(ctx, "UnicornStore", "1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("History of a new name: err = %v, want ErrNotFound", err)
+		}
+		v1, v2 := campaignRec("UnicornStore", "1", 1), campaignRec("UnicornStore", "1", 2)
+		save(t, c, v1)
+		save(t, c, v2)
+		got, err := c.Get(ctx, "UnicornStore", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(v2, got); diff != "" {
+			t.Errorf("Get (-want +got):\n%s", diff)
+		}
+		hist, err := c.History(ctx, "UnicornStore", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]ports.CampaignRecord{v1, v2}, hist); diff != "" {
+			t.Errorf("History (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("a version out of turn conflicts and writes nothing", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		for _, v := range []int64{0, 2} {
+			if err := c.Save(ctx, campaignRec("UnicornStore", "1", v)); !errors.Is(err, ports.ErrConflict) {
+				t.Errorf("save v%d of a new name: err = %v, want ErrConflict", v, err)
+			}
+		}
+		save(t, c, campaignRec("UnicornStore", "1", 1))
+		for _, v := range []int64{1, 3} {
+			if err := c.Save(ctx, campaignRec("UnicornStore", "1", v)); !errors.Is(err, ports.ErrConflict) {
+				t.Errorf("save v%d after v1: err = %v, want ErrConflict", v, err)
+			}
+		}
+		if hist, _ := c.History(ctx, "UnicornStore", "1"); len(hist) != 1 {
+			t.Errorf("history has %d versions, want 1", len(hist))
+		}
+	})
+
+	t.Run("only one of 20 concurrent editors wins", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		save(t, c, campaignRec("UnicornStore", "1", 1))
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				rec := campaignRec("UnicornStore", "1", 2)
+				rec.UpdatedBy = fmt.Sprint("editor-", i)
+				switch err := c.Save(ctx, rec); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, ports.ErrConflict):
+					t.Errorf("editor %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%d editors won, want 1", wins.Load())
+		}
+	})
+
+	t.Run("list by client skips deleted campaigns", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		save(t, c, campaignRec("UnicornStore", "b", 1))
+		save(t, c, campaignRec("UnicornStore", "a", 1))
+		save(t, c, campaignRec("UnicornStore", "gone", 1))
+		gone := campaignRec("UnicornStore", "gone", 2)
+		gone.Deleted = true
+		save(t, c, gone)
+		save(t, c, campaignRec("OtherShop", "a", 1))
+		list, err := c.List(ctx, "UnicornStore")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]ports.CampaignRecord{campaignRec("UnicornStore", "a", 1), campaignRec("UnicornStore", "b", 1)}, list); diff != "" {
+			t.Errorf("List (-want +got):\n%s", diff)
+		}
+		all, err := c.List(ctx, "")
+		if err != nil || len(all) != 3 {
+			t.Errorf("List of every client = %d campaigns, %v; want 3", len(all), err)
+		}
+		// A deleted name is still known, and can be used again.
+		if got, err := c.Get(ctx, "UnicornStore", "gone"); err != nil || !got.Deleted || got.Version != 2 {
+			t.Errorf("Get deleted = %+v, %v", got, err)
+		}
+		save(t, c, campaignRec("UnicornStore", "gone", 3))
+		if list, _ := c.List(ctx, "UnicornStore"); len(list) != 3 {
+			t.Errorf("re-created campaign missing from List: %d", len(list))
+		}
+	})
+
+	t.Run("budget grants are capped and idempotent", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		for _, g := range []struct {
+			key        string
+			want, got  int64
+			awardedAft int64
+		}{
+			{"order:1", 60, 60, 60},
+			{"order:1", 60, 60, 60}, // a repeat: the first grant, nothing more
+			{"order:2", 60, 40, 100},
+			{"order:3", 10, 0, 100},
+		} {
+			got, err := c.Grant(ctx, "UnicornStore", "1", g.key, g.want, 100)
+			if err != nil || got != g.got {
+				t.Errorf("Grant(%s, %d) = %d, %v; want %d", g.key, g.want, got, err, g.got)
+			}
+			if awarded, err := c.Awarded(ctx, "UnicornStore", "1"); err != nil || awarded != g.awardedAft {
+				t.Errorf("after %s: awarded %d, %v; want %d", g.key, awarded, err, g.awardedAft)
+			}
+		}
+		if awarded, err := c.Awarded(ctx, "UnicornStore", "never"); err != nil || awarded != 0 {
+			t.Errorf("Awarded of an unknown campaign = %d, %v", awarded, err)
+		}
+	})
+
+	t.Run("concurrent grants never exceed the budget", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		var granted atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				got, err := c.Grant(ctx, "UnicornStore", "1", fmt.Sprint("order:", i), 7, 100)
+				if err != nil {
+					t.Error(err)
+				}
+				granted.Add(got)
+			})
+		}
+		wg.Wait()
+		awarded, _ := c.Awarded(ctx, "UnicornStore", "1")
+		if granted.Load() != 100 || awarded != 100 {
+			t.Errorf("granted %d, awarded %d; want 100 and 100", granted.Load(), awarded)
+		}
+	})
+}
