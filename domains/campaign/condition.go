@@ -120,7 +120,7 @@ func compileComparison(c *Condition, variable, field string, p *problems) predic
 	case OpGreaterThan, OpGreaterThanEquals, OpLessThan, OpLessThanEquals, OpEquals:
 		want, ok := numberValue(c.Value)
 		if !ok {
-			p.add(valField, "%s needs a number", c.Rule)
+			p.add(valField, "%s needs a number (at most %d digits, exponent within ±%d)", c.Rule, maxDigits, maxExponent)
 			return nil
 		}
 		test := map[string]func(cmp int) bool{
@@ -199,8 +199,7 @@ func numberValue(raw json.RawMessage) (decimal.Decimal, bool) {
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return decimal.Decimal{}, false
 	}
-	d, err := decimal.NewFromString(n.String())
-	return d, err == nil
+	return parseNumber(n.String())
 }
 
 func isString(raw json.RawMessage) bool {

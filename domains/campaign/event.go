@@ -114,11 +114,37 @@ func (s *scope) get(p *path) value {
 	if raw, err := p.eval(context.Background(), s.ev.data); err == nil {
 		v.present, v.raw = true, raw
 		if n, ok := raw.(json.Number); ok {
-			if d, err := decimal.NewFromString(n.String()); err == nil {
-				v.num, v.isNum = d, true
-			}
+			v.num, v.isNum = parseNumber(n.String())
 		}
 	}
 	s.values[p.text] = v
 	return v
+}
+
+// Numbers a rule works with are bounded: at most maxDigits significant
+// digits and a decimal exponent within ±maxExponent. Arithmetic on
+// 1e-999999999 would allocate a number with a billion digits; a number
+// outside the bounds counts as not a number.
+const (
+	maxDigits   = 40
+	maxExponent = 40
+)
+
+func parseNumber(s string) (decimal.Decimal, bool) {
+	if len(s) > 2*maxDigits+8 {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, false
+	}
+	exp := d.Exponent()
+	digits := len(d.Coefficient().String())
+	if d.Coefficient().Sign() < 0 {
+		digits--
+	}
+	if exp < -maxExponent || exp > maxExponent || digits > maxDigits {
+		return decimal.Decimal{}, false
+	}
+	return d, true
 }

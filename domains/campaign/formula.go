@@ -328,9 +328,9 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 	case *ast.IntegerNode, *ast.FloatNode:
 		// The literal's own text, so 0.1 is exactly one tenth.
 		loc := n.Location()
-		d, err := decimal.NewFromString(c.text[loc.From:loc.To])
-		if err != nil {
-			return c.fail(n, "%q is not a number", c.text[loc.From:loc.To])
+		d, ok := parseNumber(c.text[loc.From:loc.To])
+		if !ok {
+			return c.fail(n, "%q is out of range: numbers have at most %d digits and an exponent within ±%d", c.text[loc.From:loc.To], maxDigits, maxExponent)
 		}
 		return constNode{d}
 	case *ast.MemberNode:

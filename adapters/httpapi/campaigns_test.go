@@ -1,0 +1,243 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// seedCampaign is seed 003's CampaignTable item, rules stored as a string.
+const seedCampaign = `{"client":"UnicornStore","campaign_name":"1","rules":"[{\"variable\":\"$.amount\",\"condition\": {\"rule\": \"numeric_greater_than\",\"value\": 100},\"action\" : {\"command\" : \"issue\",\"formula\" : \"$.amount/10\"}}]"}`
+
+func TestCampaignLifecycle(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	r := a.do("POST", "/campaigns", seedCampaign, "X-Actor", "marketer")
+	if r.status != 201 || r.header.Get("ETag") != `"1"` || r.header.Get("Location") != "/campaigns/1?client=UnicornStore" {
+		t.Fatalf("create: %d, ETag %s, Location %s\n%s", r.status, r.header.Get("ETag"), r.header.Get("Location"), r.body)
+	}
+	c := r.json(t)
+	rules, _ := c["rules"].([]any)
+	if c["campaign_name"] != "1" || c["status"] != "active" || c["rounding"] != "floor" || len(rules) != 1 || c["updated_by"] != "marketer" || num(c["version"]) != 1 {
+		t.Errorf("created campaign = %v", c)
+	}
+	a.must(409, "POST", "/campaigns", seedCampaign)
+
+	list := a.must(200, "GET", "/campaigns?client=UnicornStore", "")
+	if num(list["count"]) != 1 {
+		t.Errorf("list = %v", list)
+	}
+	if list := a.must(200, "GET", "/campaigns?client=Elsewhere", ""); num(list["count"]) != 0 {
+		t.Errorf("another client's list = %v", list)
+	}
+	if r := a.do("GET", "/campaigns/1", ""); r.status != 200 || r.header.Get("ETag") != `"1"` {
+		t.Errorf("get: %d %s", r.status, r.header.Get("ETag"))
+	}
+
+	// Edits go through If-Match: a stale one is refused.
+	r = a.do("PATCH", "/campaigns/1?client=UnicornStore", `{"status":"paused","priority":5}`, "If-Match", `"1"`)
+	if r.status != 200 || r.header.Get("ETag") != `"2"` {
+		t.Fatalf("patch: %d %s\n%s", r.status, r.header.Get("ETag"), r.body)
+	}
+	if c := r.json(t); c["status"] != "paused" || num(c["priority"]) != 5 || len(c["rules"].([]any)) != 1 {
+		t.Errorf("patched = %v", c)
+	}
+	a.must(412, "PATCH", "/campaigns/1", `{"status":"active"}`, "If-Match", `"1"`)
+	a.must(412, "DELETE", "/campaigns/1", "", "If-Match", `"1"`)
+	a.must(400, "PATCH", "/campaigns/1", `{"campaign_name":"2"}`, "If-Match", `"2"`)
+	a.must(400, "PATCH", "/campaigns/1", `{"rounding":"sideways"}`, "If-Match", `"2"`)
+	a.must(400, "PATCH", "/campaigns/1", `[1]`)
+	a.must(400, "PATCH", "/campaigns/1", `{}`, "If-Match", `soon`)
+	// null removes a setting (JSON merge patch).
+	if c := a.must(200, "PATCH", "/campaigns/1", `{"priority":null,"max_points_per_purchase":50}`, "If-Match", `"2"`); num(c["priority"]) != 0 || num(c["max_points_per_purchase"]) != 50 {
+		t.Errorf("merge patch = %v", c)
+	}
+	if r := a.do("DELETE", "/campaigns/1", "", "If-Match", `"3"`); r.status != 204 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	a.must(404, "GET", "/campaigns/1", "")
+	a.must(404, "PATCH", "/campaigns/1", `{"status":"active"}`)
+
+	versions := a.must(200, "GET", "/campaigns/1/versions", "")
+	items := versions["items"].([]any)
+	if len(items) != 4 {
+		t.Fatalf("%d versions, want 4", len(items))
+	}
+	last := items[3].(map[string]any)
+	if last["deleted"] != true || num(last["version"]) != 4 || items[1].(map[string]any)["campaign"].(map[string]any)["status"] != "paused" {
+		t.Errorf("versions = %v", items)
+	}
+	// The name can be used again; versions continue.
+	if c := a.must(201, "POST", "/campaigns", seedCampaign); num(c["version"]) != 5 {
+		t.Errorf("re-created at version %v, want 5", c["version"])
+	}
+	a.must(404, "GET", "/campaigns/nope/versions", "")
+}
+
+// TestBadCampaigns: each mistake is a 400 naming its field, and for a
+// formula the position.
+func TestBadCampaigns(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	withRule := func(r string) string {
+		return `{"client":"UnicornStore","campaign_name":"x","rules":[` + r + `]}`
+	}
+	cond := `"variable":"$.amount","condition":{"rule":"numeric_greater_than","value":100}`
+	tests := []struct {
+		name, body, field string
+		position          int
+	}{
+		{"bad JSONPath", withRule(`{"variable":"$..[","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}`), "variable", -1},
+		{"unknown operator", withRule(`{"variable":"$.amount","condition":{"rule":"bigger","value":1},"action":{"command":"issue","formula":"1"}}`), "rules[0].condition.rule", -1},
+		{"value of the wrong type", withRule(`{"variable":"$.amount","condition":{"rule":"numeric_less_than","value":"x"},"action":{"command":"issue","formula":"1"}}`), "rules[0].condition.value", -1},
+		{"unknown identifier", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount / ten"}}`), "rules[0].action.formula", 11},
+		{"function not allowed", withRule(`{` + cond + `,"action":{"command":"issue","formula":"upper($.amount)"}}`), "rules[0].action.formula", 0},
+		{"division by zero", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount/0"}}`), "rules[0].action.formula", 8},
+		{"formula too long", withRule(`{` + cond + `,"action":{"command":"issue","formula":"` + strings.Repeat("1+", 600) + `1"}}`), "rules[0].action.formula", -1},
+		{"unknown field", `{"client":"UnicornStore","campaign_name":"x","rulez":[]}`, "rulez", -1},
+		{"wrong type", `{"client":"UnicornStore","campaign_name":"x","priority":"high","rules":[]}`, "priority", -1},
+		{"missing name", `{"client":"UnicornStore","rules":[{"action":{"command":"issue","formula":"1"}}]}`, "campaign_name", -1},
+		{"bad schedule", `{"client":"UnicornStore","campaign_name":"x","starts_at":"monday","rules":[{"action":{"command":"issue","formula":"1"}}]}`, "starts_at", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := a.must(400, "POST", "/campaigns", tt.body)
+			errs, _ := p["errors"].([]any)
+			var found map[string]any
+			for _, e := range errs {
+				if e := e.(map[string]any); e["field"] == tt.field {
+					found = e
+				}
+			}
+			if found == nil {
+				t.Fatalf("no error at %s: %v", tt.field, p)
+			}
+			if tt.position >= 0 && (found["position"] == nil || num(found["position"]) != int64(tt.position)) {
+				t.Errorf("position = %v, want %d", found["position"], tt.position)
+			}
+		})
+	}
+	if list := a.must(200, "GET", "/campaigns", ""); num(list["count"]) != 0 {
+		t.Errorf("a bad campaign was saved: %v", list)
+	}
+}
+
+func TestSimulate(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/campaigns", seedCampaign)
+	res := a.must(200, "POST", "/campaigns/simulate", `{"client":"UnicornStore","event":{"username":"derick","amount":1705}}`)
+	lines := res["breakdown"].([]any)
+	l := lines[0].(map[string]any)
+	if num(res["total"]) != 170 || len(lines) != 1 || l["raw"] != 170.5 || l["formula"] != "$.amount/10" || l["inputs"].(map[string]any)["$.amount"] != 1705.0 {
+		t.Errorf("simulate saved = %v", res)
+	}
+	// A draft, with its own rounding, without saving it.
+	res = a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":1705},"campaign":{"rounding":"ceil","rules":[{"action":{"command":"issue","formula":"$.amount/10"}}]}}`)
+	if num(res["total"]) != 171 {
+		t.Errorf("simulate draft = %v", res)
+	}
+	p := a.must(400, "POST", "/campaigns/simulate", `{"event":{"amount":1},"campaign":{"rules":[{"action":{"command":"issue","formula":"$.amount % 2"}}]}}`)
+	if p["errors"].([]any)[0].(map[string]any)["field"] != "campaign.rules[0].action.formula" {
+		t.Errorf("draft error = %v", p)
+	}
+	a.must(400, "POST", "/campaigns/simulate", `{"client":"UnicornStore"}`)
+	a.must(400, "POST", "/campaigns/simulate", `{"event":[1,2]}`)
+	// Simulating issues nothing.
+	if bal := a.must(200, "GET", "/points?account_id=derick", ""); num(bal["balance"]) != 0 {
+		t.Errorf("simulation issued points: %v", bal)
+	}
+	a.must(404, "GET", "/campaigns/draft", "") // the draft was not saved
+}
+
+func TestAwardOverHTTP(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/campaigns", seedCampaign)
+	award := a.must(200, "POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1700}`)
+	tx := award["transaction"].(map[string]any)
+	if num(award["total"]) != 170 || tx["reference"] != "order:42" || num(tx["amount"]) != 170 {
+		t.Fatalf("award = %v", award)
+	}
+	again := a.must(200, "POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1700}`)
+	if again["transaction"].(map[string]any)["id"] != tx["id"] || num(again["total"]) != 170 {
+		t.Errorf("repeat = %v", again)
+	}
+	if bal := a.must(200, "GET", "/points?account_id=derick", ""); num(bal["balance"]) != 170 {
+		t.Errorf("balance = %v, want 170", bal["balance"])
+	}
+	// "Why did I get 170 points?": the breakdown is on the transaction.
+	hist := a.must(200, "GET", "/points/transactions?account_id=derick", "")
+	details := hist["items"].([]any)[0].(map[string]any)["details"].(map[string]any)
+	line := details["breakdown"].([]any)[0].(map[string]any)
+	if details["order_id"] != "42" || line["campaign_name"] != "1" || num(line["points"]) != 170 || line["raw"] != 170.0 {
+		t.Errorf("details = %v", details)
+	}
+	// Nothing earned: no transaction.
+	small := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"43","amount":100}`)
+	if num(small["total"]) != 0 || small["transaction"] != nil {
+		t.Errorf("award under the threshold = %v", small)
+	}
+	a.must(400, "POST", "/points/awards", `{"username":"derick","amount":1700}`)
+	a.must(400, "POST", "/points/awards", `{"order_id":"44","amount":1700}`)
+	a.must(400, "POST", "/points/awards", `{"username":"not valid","order_id":"44","amount":1700}`)
+	a.must(400, "POST", "/points/awards", `[]`)
+}
+
+func TestAwardBudget(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/campaigns", `{"client":"UnicornStore","campaign_name":"launch","budget":250,
+		"rules":[{"action":{"command":"issue","formula":"$.amount/10"}}]}`)
+	first := a.must(200, "POST", "/points/awards", `{"username":"ann","order_id":"1","amount":1700}`)
+	second := a.must(200, "POST", "/points/awards", `{"username":"bob","order_id":"2","amount":1700}`)
+	third := a.must(200, "POST", "/points/awards", `{"username":"cid","order_id":"3","amount":1700}`)
+	if num(first["total"]) != 170 || num(second["total"]) != 80 || num(third["total"]) != 0 {
+		t.Errorf("totals %v, %v, %v; want 170, 80, 0", first["total"], second["total"], third["total"])
+	}
+	if note := second["breakdown"].([]any)[0].(map[string]any)["note"]; note != "capped by the campaign's remaining budget" {
+		t.Errorf("note = %v", note)
+	}
+	if c := a.must(200, "GET", "/campaigns/launch", ""); num(c["awarded"]) != 250 {
+		t.Errorf("awarded = %v, want 250", c["awarded"])
+	}
+	// A repeat takes nothing more from the budget.
+	a.must(200, "POST", "/points/awards", `{"username":"ann","order_id":"1","amount":1700}`)
+	if c := a.must(200, "GET", "/campaigns/launch", ""); num(c["awarded"]) != 250 {
+		t.Errorf("awarded after a repeat = %v", c["awarded"])
+	}
+	sim := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":1700}}`)
+	if num(sim["total"]) != 0 {
+		t.Errorf("simulation ignores the spent budget: %v", sim)
+	}
+}
+
+// TestAwardConcurrently: the same order awarded 20 times at once issues
+// its points once.
+func TestAwardConcurrently(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/campaigns", seedCampaign)
+	var wg sync.WaitGroup
+	ids := make([]string, 20)
+	for i := range 20 {
+		wg.Go(func() {
+			r := a.do("POST", "/points/awards", `{"username":"derick","order_id":"7","amount":1700}`)
+			if r.status != 200 {
+				t.Errorf("award %d: %d %s", i, r.status, r.body)
+				return
+			}
+			ids[i] = fmt.Sprint(r.json(t)["transaction"].(map[string]any)["id"])
+		})
+	}
+	wg.Wait()
+	for i := range ids {
+		if ids[i] != ids[0] {
+			t.Errorf("award %d got transaction %s, award 0 got %s", i, ids[i], ids[0])
+		}
+	}
+	if bal := a.must(200, "GET", "/points?account_id=derick", ""); num(bal["balance"]) != 170 {
+		t.Errorf("balance = %v, want 170", bal["balance"])
+	}
+}
