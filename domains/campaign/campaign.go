@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/unicornstore/unicorn/domains/points"
 )
 
@@ -256,12 +254,12 @@ func (c *Campaign) ActiveAt(t time.Time) bool {
 }
 
 // round turns a rule's raw result into whole points by the campaign's rule.
-func (c *Campaign) round(d decimal.Decimal) decimal.Decimal {
+func (c *Campaign) round(d num) num {
 	switch c.draft.Rounding {
 	case RoundHalfEven:
-		return d.RoundBank(0)
+		return d.roundTo(0, modeHalfEven)
 	case RoundCeil:
-		return d.Ceil()
+		return d.roundTo(0, modeCeil)
 	}
-	return d.Floor()
+	return d.roundTo(0, modeFloor)
 }

@@ -203,7 +203,7 @@ func TestBreakdown(t *testing.T) {
 	c := mustCompile(t, draft(seedRule))
 	c.version = 3
 	res := Evaluate([]*Campaign{c}, event(t, `{"amount":1705,"username":"derick"}`), now, nil)
-	want := Result{Total: 170, Lines: []Line{{Campaign: "1", Version: 3, Rule: 0, Inputs: map[string]json.Number{"$.amount": "1705"},
+	want := Result{Total: 170, Lines: []Line{{Campaign: "1", Version: 3, Rule: 0, Inputs: Inputs{{Path: "$.amount", Value: "1705"}},
 		Formula: "$.amount/10", Raw: "170.5", Points: 170}}}
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)

@@ -130,9 +130,10 @@ func compileComparison(c *Condition, variable, field string, p *problems) predic
 			OpLessThanEquals:    func(cmp int) bool { return cmp <= 0 },
 			OpEquals:            func(cmp int) bool { return cmp == 0 },
 		}[c.Rule]
+		w := numOf(want)
 		return func(s *scope) bool {
 			v := s.get(pth)
-			return v.isNum && test(v.num.Cmp(want))
+			return v.isNum && test(v.num.cmp(w))
 		}
 	case OpBetween:
 		var bounds []json.RawMessage
@@ -146,9 +147,10 @@ func compileComparison(c *Condition, variable, field string, p *problems) predic
 			p.add(valField, "numeric_between needs two numbers, low first")
 			return nil
 		}
+		l, h := numOf(lo), numOf(hi)
 		return func(s *scope) bool {
 			v := s.get(pth)
-			return v.isNum && v.num.Cmp(lo) >= 0 && v.num.Cmp(hi) <= 0
+			return v.isNum && v.num.cmp(l) >= 0 && v.num.cmp(h) <= 0
 		}
 	case OpStringEquals:
 		var want string

@@ -2,10 +2,9 @@ package campaign
 
 import (
 	"encoding/json"
-	"sort"
+	"slices"
+	"strings"
 	"time"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/domains/points"
 )
@@ -13,14 +12,14 @@ import (
 // Line is one rule's contribution to a purchase's points: the answer to
 // "why did I get 170 points?".
 type Line struct {
-	Campaign string                 `json:"campaign_name"`
-	Version  int64                  `json:"campaign_version"`
-	Rule     int                    `json:"rule_index"`
-	Inputs   map[string]json.Number `json:"inputs"`
-	Formula  string                 `json:"formula"`
-	Raw      json.Number            `json:"raw,omitempty"` // the formula's exact value, before rounding
-	Points   int64                  `json:"points"`
-	Note     string                 `json:"note,omitempty"` // why Points differs from the rounded raw value
+	Campaign string      `json:"campaign_name"`
+	Version  int64       `json:"campaign_version"`
+	Rule     int         `json:"rule_index"`
+	Inputs   Inputs      `json:"inputs"`
+	Formula  string      `json:"formula"`
+	Raw      json.Number `json:"raw,omitempty"` // the formula's exact value, before rounding
+	Points   int64       `json:"points"`
+	Note     string      `json:"note,omitempty"` // why Points differs from the rounded raw value
 }
 
 // Result is what a purchase event earns.
@@ -45,14 +44,18 @@ func Evaluate(campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) R
 			active = append(active, c)
 		}
 	}
-	sort.SliceStable(active, func(i, j int) bool {
-		if active[i].draft.Priority != active[j].draft.Priority {
-			return active[i].draft.Priority < active[j].draft.Priority
+	slices.SortStableFunc(active, func(a, b *Campaign) int {
+		if a.draft.Priority != b.draft.Priority {
+			return a.draft.Priority - b.draft.Priority
 		}
-		return active[i].draft.Name < active[j].draft.Name
+		return strings.Compare(a.draft.Name, b.draft.Name)
 	})
-	s := newScope(ev)
-	res := Result{Lines: []Line{}}
+	rules := 0
+	for _, c := range active {
+		rules += len(c.compiled)
+	}
+	s := newScope(ev, rules)
+	res := Result{Lines: make([]Line, 0, rules)}
 	for _, c := range active {
 		first := len(res.Lines)
 		for i, r := range c.compiled {
@@ -85,18 +88,56 @@ func (c *Campaign) line(rule int, r formulaResult) Line {
 	case r.err != nil:
 		l.Note = "no points: " + r.err.Error()
 		return l
-	case r.raw.IsNegative():
+	case r.raw.sign() < 0:
 		l.Raw, l.Note = json.Number(r.raw.String()), "no points: the formula is negative for this purchase"
 		return l
 	}
 	l.Raw = json.Number(r.raw.String())
-	rounded := c.round(r.raw)
-	if rounded.GreaterThan(decimal.NewFromInt(points.MaxAmount)) {
+	pts, ok := c.round(r.raw).int64()
+	if !ok || pts > points.MaxAmount {
 		l.Points, l.Note = points.MaxAmount, "capped by the most points one purchase can earn"
 		return l
 	}
-	l.Points = rounded.IntPart()
+	l.Points = pts
 	return l
+}
+
+// Inputs are the event values a formula read, by JSONPath, as the event
+// wrote them. They encode as a JSON object.
+type Inputs []Input
+
+// Input is one event value a formula read.
+type Input struct {
+	Path  string
+	Value json.Number
+}
+
+func (in Inputs) MarshalJSON() ([]byte, error) {
+	b := []byte{'{'}
+	for i, x := range in {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		key, err := json.Marshal(x.Path)
+		if err != nil {
+			return nil, err
+		}
+		b = append(append(append(b, key...), ':'), x.Value...)
+	}
+	return append(b, '}'), nil
+}
+
+func (in *Inputs) UnmarshalJSON(b []byte) error {
+	var m map[string]json.Number
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*in = (*in)[:0]
+	for k, v := range m {
+		*in = append(*in, Input{Path: k, Value: v})
+	}
+	slices.SortFunc(*in, func(a, b Input) int { return strings.Compare(a.Path, b.Path) })
+	return nil
 }
 
 // capLines lowers the points of lines, the last first, until they sum to at

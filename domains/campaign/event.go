@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/PaesslerAG/gval"
 	"github.com/PaesslerAG/jsonpath"
@@ -68,6 +70,17 @@ type path struct {
 
 const maxPathLength = 256
 
+// paths interns compiled paths by text, so that every rule reading
+// $.amount shares one *path and an evaluation looks it up by pointer. It
+// holds at most maxInterned paths: drafts from anyone must not grow it
+// without bound (past it, paths are compiled afresh, and still work).
+var (
+	paths       sync.Map // string -> *path
+	internedLen atomic.Int64
+)
+
+const maxInterned = 10_000
+
 // compilePath checks and compiles a JSONPath over the event.
 func compilePath(text string) (*path, error) {
 	switch {
@@ -78,35 +91,47 @@ func compilePath(text string) (*path, error) {
 	case !strings.HasPrefix(text, "$"):
 		return nil, fmt.Errorf("%q is not a JSONPath: it must start with $", text)
 	}
+	if p, ok := paths.Load(text); ok {
+		return p.(*path), nil
+	}
 	eval, err := jsonpath.New(text)
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a valid JSONPath: %v", text, err)
 	}
-	return &path{text: text, eval: eval}, nil
+	fresh := &path{text: text, eval: eval}
+	if internedLen.Load() >= maxInterned {
+		return fresh, nil
+	}
+	p, loaded := paths.LoadOrStore(text, fresh)
+	if !loaded {
+		internedLen.Add(1)
+	}
+	return p.(*path), nil
 }
 
 // value is what a path found in an event.
 type value struct {
 	present bool
-	raw     any             // json.Number, string, bool, nil, []any, map[string]any
-	num     decimal.Decimal // when isNum
+	raw     any // json.Number, string, bool, nil, []any, map[string]any
+	num     num // when isNum
 	isNum   bool
 }
 
 // scope evaluates one event: each path is looked up once, however many
-// rules use it, and each formula computed once.
+// rules use it.
 type scope struct {
-	ev       Event
-	values   map[string]value
-	formulas map[string]formulaResult
+	ev     Event
+	values map[*path]value
+	inputs []Input // backing store of every line's inputs
 }
 
-func newScope(ev Event) *scope {
-	return &scope{ev: ev, values: make(map[string]value, 8), formulas: make(map[string]formulaResult, 8)}
+// newScope starts evaluating ev by up to rules rules.
+func newScope(ev Event, rules int) *scope {
+	return &scope{ev: ev, values: make(map[*path]value, 8), inputs: make([]Input, 0, 2*rules)}
 }
 
 func (s *scope) get(p *path) value {
-	if v, ok := s.values[p.text]; ok {
+	if v, ok := s.values[p]; ok {
 		return v
 	}
 	var v value
@@ -114,10 +139,12 @@ func (s *scope) get(p *path) value {
 	if raw, err := p.eval(context.Background(), s.ev.data); err == nil {
 		v.present, v.raw = true, raw
 		if n, ok := raw.(json.Number); ok {
-			v.num, v.isNum = parseNumber(n.String())
+			if d, ok := parseNumber(n.String()); ok {
+				v.num, v.isNum = numOf(d), true
+			}
 		}
 	}
-	s.values[p.text] = v
+	s.values[p] = v
 	return v
 }
 

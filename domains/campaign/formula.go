@@ -11,7 +11,6 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
-	"github.com/shopspring/decimal"
 )
 
 // Formula limits, checked when a campaign is saved.
@@ -21,24 +20,34 @@ const (
 )
 
 // Functions a formula may call, with how many arguments each takes
-// (max -1: any number from min). Nothing else is callable.
+// (max -1: any number from min). Nothing else is callable. A function
+// either maps one value (one) or folds its arguments pairwise (fold), so a
+// call needs no slice of arguments.
 var functions = map[string]struct {
 	min, max int
-	fn       func(args []decimal.Decimal) decimal.Decimal
+	one      func(x num) num
+	fold     func(acc, x num) num
 }{
-	"min":   {2, -1, func(a []decimal.Decimal) decimal.Decimal { return decimal.Min(a[0], a[1:]...) }},
-	"max":   {2, -1, func(a []decimal.Decimal) decimal.Decimal { return decimal.Max(a[0], a[1:]...) }},
-	"floor": {1, 1, func(a []decimal.Decimal) decimal.Decimal { return a[0].Floor() }},
-	"ceil":  {1, 1, func(a []decimal.Decimal) decimal.Decimal { return a[0].Ceil() }},
-	"abs":   {1, 1, func(a []decimal.Decimal) decimal.Decimal { return a[0].Abs() }},
-	// round(x) rounds half away from zero to a whole number; round(x, n)
-	// to n decimal places (0 to 8).
-	"round": {1, 2, func(a []decimal.Decimal) decimal.Decimal {
-		places := int32(0)
-		if len(a) == 2 {
-			places = int32(a[1].IntPart())
+	"min": {min: 2, max: -1, fold: func(a, x num) num {
+		if x.cmp(a) < 0 {
+			return x
 		}
-		return a[0].Round(places)
+		return a
+	}},
+	"max": {min: 2, max: -1, fold: func(a, x num) num {
+		if x.cmp(a) > 0 {
+			return x
+		}
+		return a
+	}},
+	"floor": {min: 1, max: 1, one: func(x num) num { return x.roundTo(0, modeFloor) }},
+	"ceil":  {min: 1, max: 1, one: func(x num) num { return x.roundTo(0, modeCeil) }},
+	"abs":   {min: 1, max: 1, one: num.abs},
+	// round(x) rounds half away from zero to a whole number; round(x, n)
+	// to n decimal places (0 to 8, checked when compiled).
+	"round": {min: 1, max: 2, one: func(x num) num { return x.roundTo(0, modeHalfAway) }, fold: func(x, places num) num {
+		p, _ := places.int64()
+		return x.roundTo(int32(p), modeHalfAway)
 	}},
 }
 
@@ -51,10 +60,10 @@ type formula struct {
 
 // node is one step of a compiled formula.
 type node interface {
-	eval(s *scope) (decimal.Decimal, error)
+	eval(s *scope) (num, error)
 }
 
-type constNode struct{ v decimal.Decimal }
+type constNode struct{ v num }
 
 type pathNode struct{ p *path }
 
@@ -67,30 +76,32 @@ type binaryNode struct {
 
 type callNode struct {
 	name string
+	one  func(num) num
+	fold func(acc, x num) num
 	args []node
 }
 
 var errDivByZero = errors.New("division by zero")
 
-func (n constNode) eval(*scope) (decimal.Decimal, error) { return n.v, nil }
+func (n constNode) eval(*scope) (num, error) { return n.v, nil }
 
-func (n pathNode) eval(s *scope) (decimal.Decimal, error) {
+func (n pathNode) eval(s *scope) (num, error) {
 	v := s.get(n.p)
 	switch {
 	case !v.present:
-		return decimal.Decimal{}, fmt.Errorf("%s is absent from the event", n.p.text)
+		return num{}, fmt.Errorf("%s is absent from the event", n.p.text)
 	case !v.isNum:
-		return decimal.Decimal{}, fmt.Errorf("%s is not a number", n.p.text)
+		return num{}, fmt.Errorf("%s is not a number", n.p.text)
 	}
 	return v.num, nil
 }
 
-func (n negNode) eval(s *scope) (decimal.Decimal, error) {
+func (n negNode) eval(s *scope) (num, error) {
 	v, err := n.n.eval(s)
-	return v.Neg(), err
+	return v.neg(), err
 }
 
-func (n binaryNode) eval(s *scope) (decimal.Decimal, error) {
+func (n binaryNode) eval(s *scope) (num, error) {
 	l, err := n.l.eval(s)
 	if err != nil {
 		return l, err
@@ -101,50 +112,54 @@ func (n binaryNode) eval(s *scope) (decimal.Decimal, error) {
 	}
 	switch n.op {
 	case '+':
-		return l.Add(r), nil
+		return l.add(r), nil
 	case '-':
-		return l.Sub(r), nil
+		return l.sub(r), nil
 	case '*':
-		return l.Mul(r), nil
+		return l.mul(r), nil
 	}
-	if r.IsZero() {
+	if r.isZero() {
 		return r, errDivByZero
 	}
-	return l.Div(r), nil
+	return l.div(r), nil
 }
 
-func (n callNode) eval(s *scope) (decimal.Decimal, error) {
-	args := make([]decimal.Decimal, len(n.args))
-	for i, a := range n.args {
+func (n callNode) eval(s *scope) (num, error) {
+	acc, err := n.args[0].eval(s)
+	if err != nil {
+		return acc, err
+	}
+	if len(n.args) == 1 {
+		return n.one(acc), nil
+	}
+	for _, a := range n.args[1:] {
 		v, err := a.eval(s)
 		if err != nil {
 			return v, err
 		}
-		args[i] = v
+		acc = n.fold(acc, v)
 	}
-	return functions[n.name].fn(args), nil
+	return acc, nil
 }
 
 // formulaResult is a formula's value for one event.
 type formulaResult struct {
-	raw    decimal.Decimal
-	inputs map[string]json.Number
+	raw    num
+	inputs Inputs
 	err    error
 }
 
-// run computes the formula for the scope's event, once per event.
+// run computes the formula for the scope's event.
 func (f *formula) run(s *scope) formulaResult {
-	if r, ok := s.formulas[f.text]; ok {
-		return r
-	}
 	raw, err := f.root.eval(s)
-	r := formulaResult{raw: raw, err: err, inputs: make(map[string]json.Number, len(f.paths))}
+	r := formulaResult{raw: raw, err: err}
+	start := len(s.inputs)
 	for _, p := range f.paths {
 		if v := s.get(p); v.isNum {
-			r.inputs[p.text] = json.Number(v.num.String())
+			s.inputs = append(s.inputs, Input{Path: p.text, Value: v.raw.(json.Number)}) // as the event wrote it
 		}
 	}
-	s.formulas[f.text] = r
+	r.inputs = s.inputs[start:len(s.inputs):len(s.inputs)]
 	return r
 }
 
@@ -179,12 +194,12 @@ func compileFormula(text, field string, p *problems) *formula {
 	f := &formula{text: text, root: root, paths: c.paths}
 	// A result that can be known now must not be negative.
 	if len(f.paths) == 0 {
-		v, err := root.eval(newScope(Event{}))
+		v, err := root.eval(newScope(Event{}, 0))
 		switch {
 		case err != nil:
 			p.addAt(field, 0, "%v", err)
 			return nil
-		case v.IsNegative():
+		case v.sign() < 0:
 			p.addAt(field, 0, "the formula is always %s: points cannot be negative", v)
 			return nil
 		}
@@ -209,8 +224,8 @@ const (
 
 func (s signs) has(x signs) bool { return s&x != 0 }
 
-func signOfValue(d decimal.Decimal) signs {
-	switch d.Sign() {
+func signOfValue(d num) signs {
+	switch d.sign() {
 	case -1:
 		return negative
 	case 0:
@@ -332,7 +347,7 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 		if !ok {
 			return c.fail(n, "%q is out of range: numbers have at most %d digits and an exponent within ±%d", c.text[loc.From:loc.To], maxDigits, maxExponent)
 		}
-		return constNode{d}
+		return constNode{numOf(d)}
 	case *ast.MemberNode:
 		text, ok := memberPath(n)
 		if !ok {
@@ -366,7 +381,7 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 		}
 		l, r := c.compile(n.Left), c.compile(n.Right)
 		if n.Operator == "/" {
-			if k, ok := r.(constNode); ok && k.v.IsZero() {
+			if k, ok := r.(constNode); ok && k.v.isZero() {
 				return c.fail(n, "division by zero")
 			}
 		}
@@ -402,11 +417,12 @@ func (c *formulaCompiler) call(n ast.Node, name string, argNodes []ast.Node) nod
 	}
 	if name == "round" && len(args) == 2 {
 		k, ok := args[1].(constNode)
-		if !ok || !k.v.IsInteger() || k.v.IsNegative() || k.v.GreaterThan(decimal.NewFromInt(8)) {
+		places, whole := k.v.int64()
+		if !ok || !whole || places < 0 || places > 8 {
 			return c.fail(argNodes[1], "round's places must be a whole number from 0 to 8")
 		}
 	}
-	return callNode{name: name, args: args}
+	return callNode{name: name, one: fn.one, fold: fn.fold, args: args}
 }
 
 // memberPath turns $.a.b[0]["c d"] into its JSONPath, if it is one.
