@@ -17,6 +17,7 @@ type stores struct {
 	ledger    ports.Ledger
 	balances  ports.Balances
 	snapshots ports.Snapshots
+	campaigns ports.Campaigns
 }
 
 // backend is one storage the points domain runs on.
@@ -32,11 +33,11 @@ var backends = []backend{
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		return stores{db.Ledger(), db.Balances(), db.Snapshots()}
+		return stores{db.Ledger(), db.Balances(), db.Snapshots(), db.Campaigns()}
 	}},
 	{"dynamodb", func(t *testing.T) stores {
 		s := dynamotest.NewStore(t)
-		return stores{s.Ledger(), s.Balances(), s.Snapshots()}
+		return stores{s.Ledger(), s.Balances(), s.Snapshots(), s.Campaigns()}
 	}},
 }
 
