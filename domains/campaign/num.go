@@ -42,8 +42,6 @@ func numOf(d decimal.Decimal) num {
 	return num{big: &d}
 }
 
-func numInt(i int64) num { return num{c: i} }
-
 func (n num) dec() decimal.Decimal {
 	if n.big != nil {
 		return *n.big
