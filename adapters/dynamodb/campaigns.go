@@ -68,34 +68,48 @@ func (c *Campaigns) Get(ctx context.Context, client, name string) (ports.Campaig
 	return campaignFrom(out.Item)
 }
 
-func (c *Campaigns) collect(items []map[string]types.AttributeValue, out []ports.CampaignRecord) ([]ports.CampaignRecord, error) {
-	for _, m := range items {
-		r, err := campaignFrom(m)
+type itemPage = []map[string]types.AttributeValue
+
+// collect reads every page of a query or scan into campaign records.
+func collect(ctx context.Context, more func() bool, next func(context.Context) (itemPage, error)) ([]ports.CampaignRecord, error) {
+	var out []ports.CampaignRecord
+	for more() {
+		items, err := next(ctx)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		for _, m := range items {
+			r, err := campaignFrom(m)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }
 
+func (c *Campaigns) query(ctx context.Context, in *ddb.QueryInput) ([]ports.CampaignRecord, error) {
+	p := ddb.NewQueryPaginator(c.client, in)
+	return collect(ctx, p.HasMorePages, func(ctx context.Context) (itemPage, error) {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return page.Items, nil
+	})
+}
+
 func (c *Campaigns) List(ctx context.Context, client string) ([]ports.CampaignRecord, error) {
-	var out []ports.CampaignRecord
 	notDeleted := map[string]types.AttributeValue{":no": &types.AttributeValueMemberBOOL{Value: false}}
 	if client != "" {
 		notDeleted[":pk"] = str("C#" + client)
-		p := ddb.NewQueryPaginator(c.client, &ddb.QueryInput{
+		out, err := c.query(ctx, &ddb.QueryInput{
 			TableName: aws.String(c.table), KeyConditionExpression: aws.String("pk = :pk"),
 			FilterExpression: aws.String("deleted = :no"), ExpressionAttributeValues: notDeleted, ConsistentRead: aws.Bool(true),
 		})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list campaigns: %w", err)
-			}
-			if out, err = c.collect(page.Items, out); err != nil {
-				return nil, fmt.Errorf("list campaigns: %w", err)
-			}
+		if err != nil {
+			return nil, fmt.Errorf("list campaigns: %w", err)
 		}
 		return out, nil
 	}
@@ -104,14 +118,15 @@ func (c *Campaigns) List(ctx context.Context, client string) ([]ports.CampaignRe
 		TableName: aws.String(c.table), FilterExpression: aws.String("begins_with(pk, :c) AND deleted = :no"),
 		ExpressionAttributeValues: notDeleted, ConsistentRead: aws.Bool(true),
 	})
-	for p.HasMorePages() {
+	out, err := collect(ctx, p.HasMorePages, func(ctx context.Context) (itemPage, error) {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list campaigns: %w", err)
+			return nil, err
 		}
-		if out, err = c.collect(page.Items, out); err != nil {
-			return nil, fmt.Errorf("list campaigns: %w", err)
-		}
+		return page.Items, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Client < out[j].Client || out[i].Client == out[j].Client && out[i].Name < out[j].Name
@@ -120,19 +135,12 @@ func (c *Campaigns) List(ctx context.Context, client string) ([]ports.CampaignRe
 }
 
 func (c *Campaigns) History(ctx context.Context, client, name string) ([]ports.CampaignRecord, error) {
-	var out []ports.CampaignRecord
-	p := ddb.NewQueryPaginator(c.client, &ddb.QueryInput{
+	out, err := c.query(ctx, &ddb.QueryInput{
 		TableName: aws.String(c.table), KeyConditionExpression: aws.String("pk = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str("V#" + client + "#" + name)}, ConsistentRead: aws.Bool(true),
 	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("history of campaign %s/%s: %w", client, name, err)
-		}
-		if out, err = c.collect(page.Items, out); err != nil {
-			return nil, fmt.Errorf("history of campaign %s/%s: %w", client, name, err)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("history of campaign %s/%s: %w", client, name, err)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("history of campaign %s/%s: %w", client, name, ports.ErrNotFound)
