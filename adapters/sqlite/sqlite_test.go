@@ -84,3 +84,8 @@ func TestCampaignsContract(t *testing.T) {
 	t.Parallel()
 	porttest.TestCampaigns(t, func(t *testing.T) ports.Campaigns { return openDB(t).Campaigns() })
 }
+
+func TestExecutionsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestExecutions(t, func(t *testing.T) ports.Executions { return openDB(t).Executions() })
+}

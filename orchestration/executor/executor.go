@@ -1,0 +1,387 @@
+// Package executor runs Amazon States Language state machines on one
+// machine, durably: every transition of an execution is stored (through
+// ports.Executions) before the next action, so after a crash — kill -9 at
+// any moment — a restart resumes every running execution where it stood.
+// A Task may then run again (at least once), which is why tasks must be
+// idempotent. Starting an execution under a name that exists returns that
+// execution, as Step Functions Standard does.
+//
+// Time comes from the Clock port: Wait states and retry delays are wake-up
+// times, not sleeps, so tests move a hand-set clock instead of sleeping.
+package executor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/unicornstore/unicorn/orchestration/asl"
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// Handler runs a Task: it gets the state's effective input and returns its
+// result. A business failure is an *asl.Error with its name ("OutOfStock")
+// so that Catch can match it; any other error is States.TaskFailed.
+type Handler func(ctx context.Context, input json.RawMessage) (json.RawMessage, error)
+
+// Config sets up an Executor.
+type Config struct {
+	Store ports.Executions
+	Clock ports.Clock
+	IDs   ports.IDs
+	Log   *slog.Logger
+	// Workers bounds how many executions move at once (default 4).
+	Workers int
+	// Poll is how often Run looks for executions that became due (default
+	// 250 ms); a start or a finished step in this process wakes it at once.
+	Poll time.Duration
+	// Jitter draws the delay of a retry with JitterStrategy FULL, between
+	// 0 and max (default: uniformly at random).
+	Jitter func(max time.Duration) time.Duration
+}
+
+// Executor runs registered state machines.
+type Executor struct {
+	cfg      Config
+	machines map[string]*machine
+
+	mu       sync.Mutex
+	inflight map[string]bool
+	waiters  map[string][]chan struct{}
+	wake     chan struct{}
+}
+
+// machine is a registered definition with its tasks resolved.
+type machine struct {
+	name     string
+	def      *asl.StateMachine
+	handlers map[string]Handler // by Resource
+}
+
+// New returns an Executor with no state machines.
+func New(cfg Config) (*Executor, error) {
+	if cfg.Store == nil || cfg.Clock == nil || cfg.IDs == nil {
+		return nil, errors.New("executor: store, clock and ids are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 250 * time.Millisecond
+	}
+	if cfg.Jitter == nil {
+		cfg.Jitter = func(max time.Duration) time.Duration { return rand.N(max + 1) }
+	}
+	return &Executor{cfg: cfg, machines: map[string]*machine{}, inflight: map[string]bool{},
+		waiters: map[string][]chan struct{}{}, wake: make(chan struct{}, 1)}, nil
+}
+
+var placeholder = regexp.MustCompile(`^\$\{([A-Za-z0-9_]+)\}$`)
+
+// ResourceName is the handler name a Task Resource stands for: the name in
+// a "${Name}" placeholder (CDK substitutes a Lambda ARN for it), the
+// function name of a Lambda ARN, or else the Resource itself.
+func ResourceName(resource string) string {
+	if m := placeholder.FindStringSubmatch(resource); m != nil {
+		return m[1]
+	}
+	if strings.HasPrefix(resource, "arn:aws:lambda:") {
+		parts := strings.Split(resource, ":")
+		if len(parts) >= 7 && parts[5] == "function" {
+			return parts[6]
+		}
+	}
+	return resource
+}
+
+// Register adds a state machine under name. Every Task's Resource must
+// name one of the handlers (see ResourceName).
+func (e *Executor) Register(name string, definition []byte, handlers map[string]Handler) error {
+	def, err := asl.Parse(definition)
+	if err != nil {
+		return fmt.Errorf("register %s: %w", name, err)
+	}
+	m := &machine{name: name, def: def, handlers: map[string]Handler{}}
+	var missing []string
+	for _, r := range def.Resources() {
+		h, ok := handlers[ResourceName(r)]
+		if !ok {
+			missing = append(missing, r)
+			continue
+		}
+		m.handlers[r] = h
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("register %s: no handler for Task resources %v", name, missing)
+	}
+	e.machines[name] = m
+	return nil
+}
+
+// Definition returns a registered machine's parsed definition.
+func (e *Executor) Definition(name string) (*asl.StateMachine, bool) {
+	m, ok := e.machines[name]
+	if !ok {
+		return nil, false
+	}
+	return m.def, true
+}
+
+// ErrUnknownMachine: no state machine is registered under that name.
+var ErrUnknownMachine = errors.New("unknown state machine")
+
+// Start starts an execution of a registered machine. If an execution of
+// that name exists, it is returned (created false) and nothing starts.
+func (e *Executor) Start(ctx context.Context, machineName, name string, input json.RawMessage) (ports.Execution, bool, error) {
+	m, ok := e.machines[machineName]
+	if !ok {
+		return ports.Execution{}, false, fmt.Errorf("%w: %q", ErrUnknownMachine, machineName)
+	}
+	if name == "" || len(name) > 80 {
+		return ports.Execution{}, false, fmt.Errorf("an execution name is 1 to 80 characters, not %q", name)
+	}
+	in, err := asl.Decode(input)
+	if err != nil {
+		return ports.Execution{}, false, fmt.Errorf("execution input is not JSON: %w", err)
+	}
+	canonical, err := asl.Encode(in)
+	if err != nil {
+		return ports.Execution{}, false, err
+	}
+	now := e.cfg.Clock.Now().UTC()
+	cp := checkpoint{Frames: []frame{{State: m.def.StartAt, Input: canonical, Entered: now}}}
+	x := ports.Execution{Name: name, StateMachine: machineName, Status: ports.ExecutionRunning, Input: canonical, StartedAt: now, Version: 1}
+	var evs events
+	evs.add(now, "ExecutionStarted", "", map[string]any{"input": json.RawMessage(canonical), "state_machine": machineName})
+	evs.add(now, m.def.States[m.def.StartAt].Type+"StateEntered", m.def.StartAt, map[string]any{"input": json.RawMessage(canonical)})
+	if x.Checkpoint, err = json.Marshal(cp); err != nil {
+		return ports.Execution{}, false, err
+	}
+	stored, created, err := e.cfg.Store.Start(ctx, x, evs.seal(&x))
+	if err != nil {
+		return ports.Execution{}, false, err
+	}
+	if created {
+		e.poke()
+	}
+	return stored, created, nil
+}
+
+// Get returns an execution.
+func (e *Executor) Get(ctx context.Context, name string) (ports.Execution, error) {
+	return e.cfg.Store.Get(ctx, name)
+}
+
+// History returns an execution's events.
+func (e *Executor) History(ctx context.Context, name string) ([]ports.ExecutionEvent, error) {
+	return e.cfg.Store.History(ctx, name)
+}
+
+// Abort stops a running execution; it will not move again.
+func (e *Executor) Abort(ctx context.Context, name, cause string) error {
+	for {
+		x, err := e.cfg.Store.Get(ctx, name)
+		if err != nil {
+			return err
+		}
+		if x.Status != ports.ExecutionRunning {
+			return nil
+		}
+		now := e.cfg.Clock.Now().UTC()
+		var evs events
+		finish(&x, &evs, now, ports.ExecutionAborted, nil, "States.Aborted", cause)
+		err = e.cfg.Store.Advance(ctx, x, evs.seal(&x))
+		if errors.Is(err, ports.ErrConflict) {
+			continue
+		}
+		if err == nil {
+			e.notify(name)
+		}
+		return err
+	}
+}
+
+// Terminal reports whether an execution has finished.
+func Terminal(x ports.Execution) bool { return x.Status != ports.ExecutionRunning }
+
+// Wait blocks until the execution has finished or ctx ends, and returns it
+// as it stands.
+func (e *Executor) Wait(ctx context.Context, name string) (ports.Execution, error) {
+	for {
+		ch := make(chan struct{})
+		e.mu.Lock()
+		e.waiters[name] = append(e.waiters[name], ch)
+		e.mu.Unlock()
+		x, err := e.cfg.Store.Get(ctx, name)
+		if err != nil || Terminal(x) {
+			return x, err
+		}
+		select {
+		case <-ctx.Done():
+			return x, nil
+		case <-ch:
+		case <-time.After(e.cfg.Poll): // finished by another process
+		}
+	}
+}
+
+func (e *Executor) notify(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ch := range e.waiters[name] {
+		close(ch)
+	}
+	delete(e.waiters, name)
+}
+
+func (e *Executor) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run moves due executions with a bounded pool of workers until ctx ends.
+// Executions left running by a crash are due at once, so Run resumes them.
+func (e *Executor) Run(ctx context.Context) error {
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range e.cfg.Workers {
+		wg.Go(func() {
+			for name := range work {
+				e.drive(ctx, name)
+				e.release(name)
+				e.poke()
+			}
+		})
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	for ctx.Err() == nil {
+		now := e.cfg.Clock.Now()
+		names, err := e.cfg.Store.Due(ctx, now, 100)
+		if err != nil && ctx.Err() == nil {
+			e.cfg.Log.Error("executor: find due executions", "err", err)
+		}
+		for _, name := range names {
+			if !e.claim(name) {
+				continue
+			}
+			select {
+			case work <- name:
+			case <-ctx.Done():
+				e.release(name)
+				return nil
+			}
+		}
+		wait := e.cfg.Poll
+		if next, err := e.cfg.Store.NextWake(ctx, now); err == nil && !next.IsZero() {
+			wait = min(wait, max(next.Sub(now), time.Millisecond))
+		}
+		select {
+		case <-ctx.Done():
+		case <-e.wake:
+		case <-time.After(wait):
+		}
+	}
+	return nil
+}
+
+// RunDue moves every execution that is due now until none is, in the
+// calling goroutine, and returns how many it moved. Tests use it with a
+// hand-set clock; Run is the production loop.
+func (e *Executor) RunDue(ctx context.Context) (int, error) {
+	moved := 0
+	for {
+		names, err := e.cfg.Store.Due(ctx, e.cfg.Clock.Now(), 100)
+		if err != nil {
+			return moved, err
+		}
+		progressed := false
+		for _, name := range names {
+			if !e.claim(name) {
+				continue
+			}
+			if e.drive(ctx, name) {
+				progressed = true
+			}
+			e.release(name)
+			moved++
+		}
+		if !progressed {
+			return moved, ctx.Err()
+		}
+	}
+}
+
+func (e *Executor) claim(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.inflight[name] {
+		return false
+	}
+	e.inflight[name] = true
+	return true
+}
+
+func (e *Executor) release(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.inflight, name)
+}
+
+// drive moves one execution until it finishes, waits for a later time, or
+// ctx ends. It reports whether it moved at all.
+func (e *Executor) drive(ctx context.Context, name string) bool {
+	moved := false
+	for ctx.Err() == nil {
+		x, err := e.cfg.Store.Get(ctx, name)
+		if err != nil {
+			e.cfg.Log.Error("executor: load execution", "execution", name, "err", err)
+			return moved
+		}
+		if Terminal(x) || x.WakeAt.After(e.cfg.Clock.Now()) {
+			return moved
+		}
+		m, ok := e.machines[x.StateMachine]
+		if !ok {
+			e.cfg.Log.Error("executor: execution of an unregistered state machine", "execution", name, "state_machine", x.StateMachine)
+			return moved
+		}
+		evs, err := e.step(ctx, m, &x)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.cfg.Log.Error("executor: step", "execution", name, "err", err)
+			}
+			return moved
+		}
+		x.Version++
+		if err := e.cfg.Store.Advance(ctx, x, evs.seal(&x)); err != nil {
+			if errors.Is(err, ports.ErrConflict) {
+				continue // moved by someone else: read it again
+			}
+			if ctx.Err() == nil {
+				e.cfg.Log.Error("executor: store transition", "execution", name, "err", err)
+			}
+			return moved
+		}
+		moved = true
+		if Terminal(x) {
+			e.notify(name)
+			return moved
+		}
+	}
+	return moved
+}
