@@ -189,7 +189,7 @@ func (e *Executor) History(ctx context.Context, name string) ([]ports.ExecutionE
 
 // Abort stops a running execution; it will not move again.
 func (e *Executor) Abort(ctx context.Context, name, cause string) error {
-	for {
+	for range 20 {
 		x, err := e.cfg.Store.Get(ctx, name)
 		if err != nil {
 			return err
@@ -200,15 +200,17 @@ func (e *Executor) Abort(ctx context.Context, name, cause string) error {
 		now := e.cfg.Clock.Now().UTC()
 		var evs events
 		finish(&x, &evs, now, ports.ExecutionAborted, nil, "States.Aborted", cause)
+		x.Version++
 		err = e.cfg.Store.Advance(ctx, x, evs.seal(&x))
 		if errors.Is(err, ports.ErrConflict) {
-			continue
+			continue // it moved meanwhile: look again
 		}
 		if err == nil {
 			e.notify(name)
 		}
 		return err
 	}
+	return fmt.Errorf("abort %s: it kept moving: %w", name, ports.ErrConflict)
 }
 
 // Terminal reports whether an execution has finished.
@@ -345,7 +347,7 @@ func (e *Executor) release(name string) {
 // drive moves one execution until it finishes, waits for a later time, or
 // ctx ends. It reports whether it moved at all.
 func (e *Executor) drive(ctx context.Context, name string) bool {
-	moved := false
+	moved, conflicts := false, 0
 	for ctx.Err() == nil {
 		x, err := e.cfg.Store.Get(ctx, name)
 		if err != nil {
@@ -369,7 +371,8 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 		}
 		x.Version++
 		if err := e.cfg.Store.Advance(ctx, x, evs.seal(&x)); err != nil {
-			if errors.Is(err, ports.ErrConflict) {
+			if errors.Is(err, ports.ErrConflict) && conflicts < 50 {
+				conflicts++
 				continue // moved by someone else: read it again
 			}
 			if ctx.Err() == nil {
