@@ -131,7 +131,7 @@ func Parse(data []byte) (*StateMachine, error) {
 	p := &parser{}
 	m := p.machine(v, "")
 	if len(p.problems) > 0 {
-		return nil, &DefinitionError{Problems: p.problems}
+		return nil, &DefinitionError{Problems: sortedProblems(p.problems)}
 	}
 	return m, nil
 }
