@@ -71,6 +71,13 @@ func TestImportRules(t *testing.T) {
 				if strings.HasPrefix(imp, module+"domains") || strings.HasPrefix(imp, module+"adapters") {
 					broken = "ports import neither domains nor adapters"
 				}
+			case strings.HasPrefix(dir, "orchestration/") && !strings.HasSuffix(file, "_test.go"):
+				// The executor runs on ports; which storage is the
+				// composition root's choice (its tests use SQLite).
+				checked["orchestration"]++
+				if strings.HasPrefix(imp, module+"adapters") || strings.HasPrefix(imp, module+"domains") {
+					broken = "the executor imports an adapter or a domain"
+				}
 			case strings.HasPrefix(dir, "adapters/"):
 				adapter := strings.Split(dir, "/")[1]
 				if !drivingAdapters[adapter] {
@@ -85,7 +92,7 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
-	for _, layer := range []string{"domains", "ports", "driven adapters"} {
+	for _, layer := range []string{"domains", "ports", "driven adapters", "orchestration"} {
 		if checked[layer] == 0 {
 			t.Errorf("no imports of %s were checked: is the walk broken?", layer)
 		}

@@ -348,11 +348,15 @@ func (e *Executor) release(name string) {
 // ctx ends. It reports whether it moved at all.
 func (e *Executor) drive(ctx context.Context, name string) bool {
 	moved, conflicts := false, 0
+	var x ports.Execution
+	fresh := false // x is what the store holds: no need to read it again
 	for ctx.Err() == nil {
-		x, err := e.cfg.Store.Get(ctx, name)
-		if err != nil {
-			e.cfg.Log.Error("executor: load execution", "execution", name, "err", err)
-			return moved
+		if !fresh {
+			var err error
+			if x, err = e.cfg.Store.Get(ctx, name); err != nil {
+				e.cfg.Log.Error("executor: load execution", "execution", name, "err", err)
+				return moved
+			}
 		}
 		if Terminal(x) || x.WakeAt.After(e.cfg.Clock.Now()) {
 			return moved
@@ -362,17 +366,19 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 			e.cfg.Log.Error("executor: execution of an unregistered state machine", "execution", name, "state_machine", x.StateMachine)
 			return moved
 		}
-		evs, err := e.step(ctx, m, &x)
+		next := x
+		evs, err := e.step(ctx, m, &next)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.cfg.Log.Error("executor: step", "execution", name, "err", err)
 			}
 			return moved
 		}
-		x.Version++
-		if err := e.cfg.Store.Advance(ctx, x, evs.seal(&x)); err != nil {
+		next.Version++
+		if err := e.cfg.Store.Advance(ctx, next, evs.seal(&next)); err != nil {
 			if errors.Is(err, ports.ErrConflict) && conflicts < 50 {
 				conflicts++
+				fresh = false
 				continue // moved by someone else: read it again
 			}
 			if ctx.Err() == nil {
@@ -380,7 +386,7 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 			}
 			return moved
 		}
-		moved = true
+		x, fresh, moved = next, true, true
 		if Terminal(x) {
 			e.notify(name)
 			return moved
