@@ -77,7 +77,7 @@ func CompileCondition(raw map[string]any, nested bool) (Condition, error) {
 	if not, ok := raw["Not"]; ok {
 		m, ok := not.(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("Not must be an object")
+			return nil, fmt.Errorf("the value of Not must be an object")
 		}
 		if _, ok := m["Next"]; ok {
 			return nil, fmt.Errorf("a condition inside Not cannot have Next")
@@ -91,7 +91,7 @@ func CompileCondition(raw map[string]any, nested bool) (Condition, error) {
 	}
 	variable, err := CompilePath(v)
 	if err != nil {
-		return nil, fmt.Errorf("Variable: %v", err)
+		return nil, fmt.Errorf("the Variable path: %v", err)
 	}
 	var found []string
 	for k := range raw {
