@@ -121,20 +121,20 @@ type value struct {
 // rules use it.
 type scope struct {
 	ev     Event
-	values map[*path]value
+	values map[*path]*value
 	inputs []Input // backing store of every line's inputs
 }
 
 // newScope starts evaluating ev by up to rules rules.
 func newScope(ev Event, rules int) *scope {
-	return &scope{ev: ev, values: make(map[*path]value, 8), inputs: make([]Input, 0, 2*rules)}
+	return &scope{ev: ev, values: make(map[*path]*value, 8), inputs: make([]Input, 0, 2*rules)}
 }
 
-func (s *scope) get(p *path) value {
+func (s *scope) get(p *path) *value {
 	if v, ok := s.values[p]; ok {
 		return v
 	}
-	var v value
+	v := &value{}
 	// An absent key or index is not an error: the value is just absent.
 	if raw, err := p.eval(context.Background(), s.ev.data); err == nil {
 		v.present, v.raw = true, raw
