@@ -421,27 +421,35 @@ func (p *parser) errorEquals(v any, where, field string, last bool) []string {
 	return out
 }
 
-func (p *parser) retry(v any, where string) []Retrier {
+// objects calls fn for each object of the list field (Retry, Catch),
+// reporting what is not a list of objects.
+func (p *parser) objects(v any, where, name, what string, fn func(field string, m map[string]any, last bool)) {
 	list, ok := v.([]any)
 	if !ok {
-		p.add(where, "Retry", "Retry must be a list")
-		return nil
+		p.add(where, name, "%s must be a list", name)
+		return
 	}
-	var out []Retrier
 	for i, x := range list {
-		field := fmt.Sprintf("Retry[%d]", i)
+		field := fmt.Sprintf("%s[%d]", name, i)
 		m, ok := x.(map[string]any)
 		if !ok {
-			p.add(where, field, "a retrier must be an object")
+			p.add(where, field, "a %s must be an object", what)
 			continue
 		}
+		fn(field, m, i == len(list)-1)
+	}
+}
+
+func (p *parser) retry(v any, where string) []Retrier {
+	var out []Retrier
+	p.objects(v, where, "Retry", "retrier", func(field string, m map[string]any, last bool) {
 		r := Retrier{IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2}
 		for k, val := range m {
 			num, isNum := val.(json.Number)
 			f, ferr := num.Float64()
 			switch k {
 			case "ErrorEquals":
-				r.ErrorEquals = p.errorEquals(val, where, field+".ErrorEquals", i == len(list)-1)
+				r.ErrorEquals = p.errorEquals(val, where, field+".ErrorEquals", last)
 			case "IntervalSeconds":
 				if !isNum || ferr != nil || f < 1 || f != math.Trunc(f) {
 					p.add(where, field+".IntervalSeconds", "IntervalSeconds must be a whole number, at least 1")
@@ -478,25 +486,14 @@ func (p *parser) retry(v any, where string) []Retrier {
 			p.add(where, field+".ErrorEquals", "ErrorEquals is required")
 		}
 		out = append(out, r)
-	}
+	})
 	return out
 }
 
 func (p *parser) catch(v any, where string) []Catcher {
-	list, ok := v.([]any)
-	if !ok {
-		p.add(where, "Catch", "Catch must be a list")
-		return nil
-	}
 	var out []Catcher
-	for i, x := range list {
-		field := fmt.Sprintf("Catch[%d]", i)
-		m, ok := x.(map[string]any)
-		if !ok {
-			p.add(where, field, "a catcher must be an object")
-			continue
-		}
-		c := Catcher{ErrorEquals: p.errorEquals(m["ErrorEquals"], where, field+".ErrorEquals", i == len(list)-1)}
+	p.objects(v, where, "Catch", "catcher", func(field string, m map[string]any, last bool) {
+		c := Catcher{ErrorEquals: p.errorEquals(m["ErrorEquals"], where, field+".ErrorEquals", last)}
 		c.Next, _ = m["Next"].(string)
 		if c.Next == "" {
 			p.add(where, field+".Next", "a catcher needs Next")
@@ -518,7 +515,7 @@ func (p *parser) catch(v any, where string) []Catcher {
 			}
 		}
 		out = append(out, c)
-	}
+	})
 	return out
 }
 
