@@ -144,6 +144,9 @@ func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if t.enqueued {
+		db.wake()
+	}
 	return nil
 }
 
@@ -178,10 +181,11 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
 
 // txn is a transaction that runs the pool's prepared statements.
 type txn struct {
-	ctx    context.Context
-	tx     *sql.Tx
-	stmts  *stmtCache
-	missed []string // queries to prepare on the pool once the transaction ends
+	ctx      context.Context
+	tx       *sql.Tx
+	stmts    *stmtCache
+	missed   []string // queries to prepare on the pool once the transaction ends
+	enqueued bool     // wrote to the outbox: wake the subscribers after commit
 }
 
 func (t *txn) stmt(query string) (*sql.Stmt, error) {

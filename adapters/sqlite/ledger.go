@@ -53,13 +53,8 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 				}
 				return fmt.Errorf("insert event: %w", err)
 			}
-			payload, err := json.Marshal(ev)
-			if err != nil {
-				return fmt.Errorf("encode outbox message: %w", err)
-			}
-			if _, err := tx.exec(`INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)`,
-				ports.TopicPointsLedger, ev.Account, payload, at); err != nil {
-				return fmt.Errorf("insert outbox message: %w", err)
+			if err := tx.enqueue(ports.TopicPointsLedger, ev.Account, ev, ev.RecordedAt); err != nil {
+				return err
 			}
 		}
 		if rec := a.Idempotency; rec != nil {
@@ -73,7 +68,6 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", a.Account, err)
 	}
-	l.db.wake()
 	return nil
 }
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -231,6 +232,20 @@ func (d *Dispatcher) fetch(ctx context.Context, s *subscriber, cursor int64) ([]
 		return nil, 0, fmt.Errorf("read outbox for %s: %w", s.name, err)
 	}
 	return msgs, head, nil
+}
+
+// enqueue writes a message to the outbox in the caller's transaction; the
+// DB wakes the subscribers once the transaction commits.
+func (t *txn) enqueue(topic, key string, payload any, at time.Time) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("encode outbox message: %w", err)
+	}
+	if _, err := t.exec(`INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?)`, topic, key, b, formatTime(at)); err != nil {
+		return fmt.Errorf("insert outbox message: %w", err)
+	}
+	t.enqueued = true
+	return nil
 }
 
 // prune deletes the messages every registered subscriber has consumed.

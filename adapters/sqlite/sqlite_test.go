@@ -89,3 +89,21 @@ func TestExecutionsContract(t *testing.T) {
 	t.Parallel()
 	porttest.TestExecutions(t, func(t *testing.T) ports.Executions { return openDB(t).Executions() })
 }
+
+func TestRetailContracts(t *testing.T) {
+	t.Parallel()
+	t.Run("catalog", func(t *testing.T) {
+		porttest.TestCatalog(t, func(t *testing.T) ports.Catalog { return openDB(t).Catalog() })
+	})
+	t.Run("stock", func(t *testing.T) {
+		porttest.TestStock(t, func(t *testing.T) (ports.Catalog, ports.Stock) { db := openDB(t); return db.Catalog(), db.Stock() })
+	})
+	t.Run("wallets", func(t *testing.T) {
+		porttest.TestWallets(t, func(t *testing.T) ports.Wallets { return openDB(t).Wallets() })
+	})
+	t.Run("orders", func(t *testing.T) {
+		porttest.TestOrders(t, func(t *testing.T) ports.Orders { return openDB(t).Orders() })
+	})
+	t.Run("product search", func(t *testing.T) { porttest.TestProductSearch(t, openDB(t).ProductSearch()) })
+	t.Run("sales tallies", func(t *testing.T) { porttest.TestSalesTallies(t, openDB(t).SalesTallies()) })
+}

@@ -1,0 +1,451 @@
+package porttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// decimalEqual compares decimals by value (1700 equals 1700.00).
+var decimalEqual = cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })
+
+func product(id string, stock int64) ports.Product {
+	return ports.Product{ID: id, Name: "Unicorn " + id, Description: "a fine unicorn", Image: "/images/" + id + ".svg",
+		Price: dec("1700.50"), Stock: stock, Version: 1, UpdatedAt: t0}
+}
+
+// NewCatalog returns an empty catalog for one test.
+type NewCatalog func(t *testing.T) ports.Catalog
+
+// TestCatalog is the contract of ports.Catalog.
+func TestCatalog(t *testing.T, newCatalog NewCatalog) {
+	ctx := context.Background()
+	t.Run("save, get, list, delete with versions", func(t *testing.T) {
+		t.Parallel()
+		c := newCatalog(t)
+		if _, err := c.Get(ctx, "1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Get unknown: %v", err)
+		}
+		p1, p2 := product("1", 4), product("2", 0)
+		for _, p := range []ports.Product{p2, p1} {
+			if err := c.Save(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Save(ctx, p1); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("create twice: %v, want ErrConflict", err)
+		}
+		got, err := c.Get(ctx, "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(p1, got, decimalEqual); diff != "" {
+			t.Errorf("Get (-want +got):\n%s", diff)
+		}
+		edit := p1
+		edit.Version, edit.Price, edit.Name, edit.Stock = 2, dec("99.99"), "Renamed", 1000 // stock is ignored on update
+		if err := c.Save(ctx, edit); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = c.Get(ctx, "1")
+		if got.Name != "Renamed" || !got.Price.Equal(dec("99.99")) || got.Stock != 4 || got.Version != 2 {
+			t.Errorf("after update: %+v", got)
+		}
+		stale := edit
+		stale.Name = "stale"
+		if err := c.Save(ctx, stale); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("stale update: %v", err)
+		}
+		list, err := c.List(ctx)
+		if err != nil || len(list) != 2 || list[0].ID != "1" || list[1].ID != "2" {
+			t.Errorf("List = %v, %v", list, err)
+		}
+		if err := c.Delete(ctx, "1", 1); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("stale delete: %v", err)
+		}
+		if err := c.Delete(ctx, "1", 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Get(ctx, "1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Get deleted: %v", err)
+		}
+		if err := c.Delete(ctx, "1", 2); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("delete again: %v", err)
+		}
+	})
+}
+
+// NewStock returns an empty catalog and its stock for one test.
+type NewStock func(t *testing.T) (ports.Catalog, ports.Stock)
+
+func stockOf(t *testing.T, c ports.Catalog, id string) int64 {
+	t.Helper()
+	p, err := c.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Stock
+}
+
+// TestStock is the contract of ports.Stock.
+func TestStock(t *testing.T, newStock NewStock) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (ports.Catalog, ports.Stock) {
+		c, s := newStock(t)
+		for _, p := range []ports.Product{product("1", 4), product("2", 10)} {
+			if err := c.Save(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return c, s
+	}
+	lines := []ports.StockLine{{ProductID: "1", Quantity: 3}, {ProductID: "2", Quantity: 5}}
+
+	t.Run("reserve all or nothing, once", func(t *testing.T) {
+		t.Parallel()
+		c, s := setup(t)
+		r, err := s.Reserve(ctx, "o-1", lines, t0.Add(time.Minute))
+		if err != nil || r.Status != ports.ReservationReserved {
+			t.Fatalf("Reserve = %+v, %v", r, err)
+		}
+		if r2, err := s.Reserve(ctx, "o-1", lines, t0.Add(time.Minute)); err != nil || r2.Status != ports.ReservationReserved {
+			t.Errorf("second Reserve = %+v, %v", r2, err)
+		}
+		if stockOf(t, c, "1") != 1 || stockOf(t, c, "2") != 5 {
+			t.Errorf("stock = %d, %d; want 1, 5", stockOf(t, c, "1"), stockOf(t, c, "2"))
+		}
+		_, err = s.Reserve(ctx, "o-2", lines, t0.Add(time.Minute))
+		var ie *ports.InsufficientError
+		if !errors.As(err, &ie) || !errors.Is(err, ports.ErrInsufficient) || ie.ID != "1" || ie.Available != "1" {
+			t.Fatalf("Reserve beyond stock: %v", err)
+		}
+		if stockOf(t, c, "2") != 5 {
+			t.Errorf("a failed reservation took stock of product 2: %d", stockOf(t, c, "2"))
+		}
+		if _, err := s.Reserve(ctx, "o-3", []ports.StockLine{{ProductID: "nope", Quantity: 1}}, t0); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Reserve of an unknown product: %v", err)
+		}
+	})
+
+	t.Run("commit and release", func(t *testing.T) {
+		t.Parallel()
+		c, s := setup(t)
+		s.Reserve(ctx, "o-1", lines, t0.Add(time.Minute))
+		s.Reserve(ctx, "o-2", []ports.StockLine{{ProductID: "2", Quantity: 2}}, t0.Add(time.Minute))
+		if r, err := s.Commit(ctx, "o-1"); err != nil || r.Status != ports.ReservationCommitted {
+			t.Errorf("Commit = %+v, %v", r, err)
+		}
+		if _, err := s.Commit(ctx, "o-1"); err != nil {
+			t.Errorf("Commit again: %v", err)
+		}
+		if _, err := s.Release(ctx, "o-1"); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("Release of a committed reservation: %v", err)
+		}
+		if r, err := s.Release(ctx, "o-2"); err != nil || r.Status != ports.ReservationReleased {
+			t.Errorf("Release = %+v, %v", r, err)
+		}
+		if _, err := s.Release(ctx, "o-2"); err != nil {
+			t.Errorf("Release again: %v", err)
+		}
+		if stockOf(t, c, "2") != 5 {
+			t.Errorf("stock of 2 = %d, want 5 (released once)", stockOf(t, c, "2"))
+		}
+		if _, err := s.Commit(ctx, "o-2"); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("Commit of a released reservation: %v", err)
+		}
+		if _, err := s.Commit(ctx, "nope"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Commit unknown: %v", err)
+		}
+		// Released before it was reserved: a late Reserve takes nothing.
+		if _, err := s.Release(ctx, "o-3"); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.Reserve(ctx, "o-3", lines, t0); err != nil || r.Status != ports.ReservationReleased {
+			t.Errorf("Reserve after Release = %+v, %v", r, err)
+		}
+		if stockOf(t, c, "1") != 1 {
+			t.Errorf("a late Reserve took stock: %d", stockOf(t, c, "1"))
+		}
+	})
+
+	t.Run("expired reservations and adjustments", func(t *testing.T) {
+		t.Parallel()
+		c, s := setup(t)
+		s.Reserve(ctx, "early", []ports.StockLine{{ProductID: "2", Quantity: 1}}, t0.Add(time.Minute))
+		s.Reserve(ctx, "late", []ports.StockLine{{ProductID: "2", Quantity: 1}}, t0.Add(time.Hour))
+		s.Reserve(ctx, "done", []ports.StockLine{{ProductID: "2", Quantity: 1}}, t0)
+		s.Commit(ctx, "done")
+		got, err := s.Expired(ctx, t0.Add(10*time.Minute), 10)
+		if err != nil || len(got) != 1 || got[0] != "early" {
+			t.Errorf("Expired = %v, %v", got, err)
+		}
+		if n, err := s.Adjust(ctx, "2", 5); err != nil || n != 12 {
+			t.Errorf("Adjust +5 = %d, %v", n, err)
+		}
+		if _, err := s.Adjust(ctx, "2", -13); !errors.Is(err, ports.ErrInsufficient) {
+			t.Errorf("Adjust below zero: %v", err)
+		}
+		if stockOf(t, c, "2") != 12 {
+			t.Errorf("stock = %d", stockOf(t, c, "2"))
+		}
+		if _, err := s.Adjust(ctx, "nope", 1); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Adjust unknown: %v", err)
+		}
+	})
+
+	t.Run("20 concurrent reservations never oversell", func(t *testing.T) {
+		t.Parallel()
+		c, s := setup(t)
+		var ok atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				_, err := s.Reserve(ctx, fmt.Sprint("o-", i), []ports.StockLine{{ProductID: "1", Quantity: 1}}, t0.Add(time.Minute))
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case !errors.Is(err, ports.ErrInsufficient):
+					t.Errorf("reserve %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 4 || stockOf(t, c, "1") != 0 {
+			t.Errorf("%d reservations, stock %d; want 4 and 0", ok.Load(), stockOf(t, c, "1"))
+		}
+	})
+}
+
+// NewWallets returns an empty wallet store for one test.
+type NewWallets func(t *testing.T) ports.Wallets
+
+// TestWallets is the contract of ports.Wallets.
+func TestWallets(t *testing.T, newWallets NewWallets) {
+	ctx := context.Background()
+	t.Run("deposits, charges and refunds, each once", func(t *testing.T) {
+		t.Parallel()
+		w := newWallets(t)
+		if _, err := w.Get(ctx, "derick"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Get unknown: %v", err)
+		}
+		if got, err := w.Deposit(ctx, "derick", dec("3300"), "dep-1", t0); err != nil || !got.Balance.Equal(dec("3300")) {
+			t.Fatalf("Deposit = %+v, %v", got, err)
+		}
+		if got, _ := w.Deposit(ctx, "derick", dec("3300"), "dep-1", t0); !got.Balance.Equal(dec("3300")) {
+			t.Errorf("a repeated deposit counted: %s", got.Balance)
+		}
+		if got, err := w.Charge(ctx, "derick", "o-1", dec("1700.10"), t0); err != nil || !got.Balance.Equal(dec("1599.90")) {
+			t.Fatalf("Charge = %+v, %v", got, err)
+		}
+		if got, _ := w.Charge(ctx, "derick", "o-1", dec("1700.10"), t0); !got.Balance.Equal(dec("1599.90")) {
+			t.Errorf("a repeated charge counted: %s", got.Balance)
+		}
+		_, err := w.Charge(ctx, "derick", "o-2", dec("1600"), t0)
+		var ie *ports.InsufficientError
+		if !errors.As(err, &ie) || ie.Available != "1599.9" && ie.Available != "1599.90" {
+			t.Errorf("Charge beyond the balance: %v", err)
+		}
+		if _, err := w.Charge(ctx, "nobody", "o-3", dec("1"), t0); !errors.Is(err, ports.ErrInsufficient) && !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Charge of an unknown wallet: %v", err)
+		}
+		for range 2 {
+			if err := w.Refund(ctx, "o-1", t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, _ := w.Get(ctx, "derick"); !got.Balance.Equal(dec("3300")) {
+			t.Errorf("after refund (twice): %s, want 3300", got.Balance)
+		}
+		// Refunded before it was charged: no later charge.
+		if err := w.Refund(ctx, "o-4", t0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Charge(ctx, "derick", "o-4", dec("1"), t0); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("Charge after Refund: %v, want ErrConflict", err)
+		}
+	})
+
+	t.Run("20 concurrent charges never overdraw", func(t *testing.T) {
+		t.Parallel()
+		w := newWallets(t)
+		w.Deposit(ctx, "derick", dec("100"), "dep", t0)
+		var ok atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				_, err := w.Charge(ctx, "derick", fmt.Sprint("o-", i), dec("10"), t0)
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case !errors.Is(err, ports.ErrInsufficient):
+					t.Errorf("charge %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if got, _ := w.Get(ctx, "derick"); ok.Load() != 10 || !got.Balance.IsZero() {
+			t.Errorf("%d charges, balance %s; want 10 and 0", ok.Load(), got.Balance)
+		}
+	})
+}
+
+// NewOrders returns an empty order store for one test.
+type NewOrders func(t *testing.T) ports.Orders
+
+func order(id, user string, at time.Time) ports.Order {
+	return ports.Order{ID: id, UserID: user, Client: "UnicornStore", Status: ports.OrderPending, Attempt: 1,
+		Lines: []ports.OrderLine{{ProductID: "1", Name: "Unicorn", Quantity: 2, UnitPrice: dec("1700"), Amount: dec("3400")}},
+		Total: dec("3400"), PointsValue: dec("0"), Charged: dec("3400"), CreatedAt: at, UpdatedAt: at, Version: 1}
+}
+
+// TestOrders is the contract of ports.Orders.
+func TestOrders(t *testing.T, newOrders NewOrders) {
+	ctx := context.Background()
+	t.Run("create once, update, list", func(t *testing.T) {
+		t.Parallel()
+		s := newOrders(t)
+		if _, err := s.Get(ctx, "o-1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Get unknown: %v", err)
+		}
+		o := order("o-1", "derick", t0)
+		got, created, err := s.Create(ctx, o)
+		if err != nil || !created {
+			t.Fatalf("Create = %v, %v", created, err)
+		}
+		again := o
+		again.Total = dec("1")
+		if got, created, err = s.Create(ctx, again); err != nil || created || !got.Total.Equal(dec("3400")) {
+			t.Errorf("Create again = %+v, %v, %v", got, created, err)
+		}
+		up, err := s.Update(ctx, "o-1", func(o *ports.Order) error {
+			o.Status, o.PointsAwarded, o.Award = ports.OrderCompleted, 340, []byte(`{"total":340}`)
+			return nil
+		})
+		if err != nil || up.Version != 2 || up.Status != ports.OrderCompleted {
+			t.Fatalf("Update = %+v, %v", up, err)
+		}
+		stored, _ := s.Get(ctx, "o-1")
+		if diff := cmp.Diff(up, stored, decimalEqual); diff != "" {
+			t.Errorf("Get after Update (-want +got):\n%s", diff)
+		}
+		boom := errors.New("boom")
+		if _, err := s.Update(ctx, "o-1", func(*ports.Order) error { return boom }); !errors.Is(err, boom) {
+			t.Errorf("Update error: %v", err)
+		}
+		if _, err := s.Update(ctx, "nope", func(*ports.Order) error { return nil }); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Update unknown: %v", err)
+		}
+		for i := range 5 {
+			s.Create(ctx, order(fmt.Sprint("d-", i), "derick", t0.Add(time.Duration(i+1)*time.Minute)))
+		}
+		s.Create(ctx, order("x-1", "ann", t0))
+		var ids []string
+		cursor := ""
+		for range 10 {
+			page, next, err := s.ByUser(ctx, "derick", cursor, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range page {
+				ids = append(ids, o.ID)
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		if diff := cmp.Diff([]string{"d-4", "d-3", "d-2", "d-1", "d-0", "o-1"}, ids); diff != "" {
+			t.Errorf("ByUser (-want +got):\n%s", diff)
+		}
+		done, err := s.WithStatus(ctx, ports.OrderCompleted, 10)
+		if err != nil || len(done) != 1 || done[0].ID != "o-1" {
+			t.Errorf("WithStatus = %v, %v", done, err)
+		}
+	})
+
+	t.Run("20 concurrent updates lose nothing", func(t *testing.T) {
+		t.Parallel()
+		s := newOrders(t)
+		s.Create(ctx, order("o-1", "derick", t0))
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				if _, err := s.Update(ctx, "o-1", func(o *ports.Order) error { o.PointsAwarded++; return nil }); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if got, _ := s.Get(ctx, "o-1"); got.PointsAwarded != 20 || got.Version != 21 {
+			t.Errorf("after 20 updates: %d points, version %d", got.PointsAwarded, got.Version)
+		}
+	})
+}
+
+// TestProductSearch is the contract of ports.ProductSearch.
+func TestProductSearch(t *testing.T, s ports.ProductSearch) {
+	ctx := context.Background()
+	air := product("1", 4)
+	air.Name, air.Description = "Unicorn Air (2023 Model)", "Latest Unicorn Air model from re:Invent 2023"
+	pink := product("2", 1)
+	pink.Name, pink.Description = "Pink Pony Deluxe", "a pink unicorn that sparkles"
+	for _, p := range []ports.Product{air, pink} {
+		if err := s.Index(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q, want := range map[string][]string{"air": {"1"}, "UNICORN": {"1", "2"}, "spark": {"2"}, "re:Invent 2023": {"1"}, "zebra": nil, `"quoted" OR *`: nil} {
+		got, err := s.Search(ctx, q, 10)
+		if err != nil {
+			t.Errorf("Search(%q): %v", q, err)
+			continue
+		}
+		if len(want) == 1 && (len(got) != 1 || got[0] != want[0]) || len(want) != 1 && len(got) != len(want) {
+			t.Errorf("Search(%q) = %v, want %v", q, got, want)
+		}
+	}
+	older := pink
+	older.Version, older.Name = 0, "Old Name"
+	s.Index(ctx, older) // an older version is ignored
+	if got, _ := s.Search(ctx, "old", 10); len(got) != 0 {
+		t.Errorf("an older version replaced a newer one: %v", got)
+	}
+	if err := s.Remove(ctx, "1", air.Version); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Search(ctx, "air", 10); len(got) != 0 {
+		t.Errorf("removed product still found: %v", got)
+	}
+}
+
+// TestSalesTallies is the contract of ports.SalesTallies.
+func TestSalesTallies(t *testing.T, s ports.SalesTallies) {
+	ctx := context.Background()
+	p := ports.PurchaseCompleted{OrderID: "o-1", Lines: []ports.OrderLine{
+		{ProductID: "1", Name: "Air", Quantity: 2, Amount: dec("3400")}, {ProductID: "2", Name: "Pony", Quantity: 1, Amount: dec("5")}}}
+	for range 3 {
+		if err := s.Record(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Record(ctx, ports.PurchaseCompleted{OrderID: "o-2", Lines: []ports.OrderLine{{ProductID: "2", Name: "Pony", Quantity: 4, Amount: dec("20")}}})
+	got, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ports.Tally{{ProductID: "2", Name: "Pony", Orders: 2, Units: 5, Revenue: dec("25")}, {ProductID: "1", Name: "Air", Orders: 1, Units: 2, Revenue: dec("3400")}}
+	if diff := cmp.Diff(want, got, decimalEqual); diff != "" {
+		t.Errorf("List (-want +got):\n%s", diff)
+	}
+}
