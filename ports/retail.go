@@ -10,6 +10,12 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+func init() {
+	// Money is written as a JSON number with its exact digits (1700.50),
+	// as clients expect, not as a string. Reading accepts both.
+	decimal.MarshalJSONWithoutQuotes = true
+}
+
 // Outbox topics of the store.
 const (
 	// TopicProducts carries a ProductChange for every product created,
@@ -168,7 +174,8 @@ type Order struct {
 	Status         string          `json:"status"`
 	FailureCode    string          `json:"failure_code,omitempty"`
 	FailureReason  string          `json:"failure_reason,omitempty"`
-	Attempt        int             `json:"attempt"` // saga runs: 1, then +1 per admin retry
+	Attempt        int             `json:"attempt"`               // saga runs: 1, then +1 per admin retry
+	Fingerprint    string          `json:"fingerprint,omitempty"` // of the request that created it
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
 	Version        int64           `json:"version"`

@@ -57,7 +57,7 @@ func ifMatch(r *http.Request) (int64, error) {
 	}
 	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil || v < 1 {
-		return 0, badRequest("If-Match", `If-Match must be the ETag of a campaign version, such as "3"`)
+		return 0, badRequest("If-Match", `If-Match must be an ETag this API gave, such as "3"`)
 	}
 	return v, nil
 }

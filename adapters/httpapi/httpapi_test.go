@@ -20,6 +20,8 @@ import (
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/orchestration/executor"
 )
 
 var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
@@ -53,7 +55,20 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns, Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
+	// The retail routes are tested end to end with the saga running, in
+	// cmd/unicorn; here they only need to exist.
+	ex, err := executor.New(executor.Config{Store: db.Executions(), Clock: clk, IDs: clock.UUIDs{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, err := retail.NewOrders(retail.OrderDeps{Catalog: db.Catalog(), Stock: db.Stock(), Orders: db.Orders(),
+		Sagas: ex.Sagas("purchase"), Clock: clk, IDs: clock.UUIDs{}}, retail.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
+		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
+		Orders: orders, Sales: retail.NewSales(db.SalesTallies()), Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/domains/retail"
 )
 
 // Problem is an RFC 9457 problem detail, the body of every error response.
@@ -62,6 +63,11 @@ var errorKinds = []struct {
 	{campaign.ErrExists, kind{http.StatusConflict, "campaign-exists", "Campaign exists", "campaign_name"}},
 	{campaign.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Campaign changed", "If-Match"}},
 	{campaign.ErrInvalidEvent, kind{http.StatusBadRequest, "invalid-event", "Invalid purchase event", "event"}},
+	{retail.ErrInvalid, kind{http.StatusBadRequest, "invalid-request", "Invalid request", ""}},
+	{retail.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
+	{retail.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Changed meanwhile", "If-Match"}},
+	{retail.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
+	{retail.ErrNotRetryable, kind{http.StatusConflict, "not-retryable", "Not retryable", ""}},
 }
 
 // requestError is a fault in the request itself, found by this adapter
@@ -107,6 +113,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p.Type, p.Title, p.Status = problemType(k.code), k.title, k.status
 	if k.field != "" {
 		p.Errors = []FieldError{{Field: k.field, Message: err.Error()}}
+	}
+	var fe *retail.FieldError
+	if errors.As(err, &fe) {
+		p.Errors = []FieldError{{Field: fe.Field, Message: fe.Message}}
 	}
 	var ve *campaign.ValidationError
 	if errors.As(err, &ve) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/domains/retail"
 )
 
 // Config is what the API serves.
@@ -18,6 +19,10 @@ type Config struct {
 	Points    *points.Service
 	ReadModel *points.ReadModel
 	Campaigns *campaign.Service
+	Catalog   *retail.Catalog
+	Wallets   *retail.Wallets
+	Orders    *retail.Orders
+	Sales     *retail.Sales
 	Log       *slog.Logger
 	// Ready reports whether the storage answers; /healthz calls it.
 	Ready func(context.Context) error
@@ -27,15 +32,21 @@ type server struct {
 	points    *points.Service
 	reads     *points.ReadModel
 	campaigns *campaign.Service
+	catalog   *retail.Catalog
+	wallets   *retail.Wallets
+	orders    *retail.Orders
+	sales     *retail.Sales
 	ready     func(context.Context) error
 }
 
 // NewHandler returns the API's handler.
 func NewHandler(cfg Config) (http.Handler, error) {
-	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Campaigns == nil || cfg.Log == nil {
-		return nil, errors.New("httpapi: points and campaign services, read model and logger are required")
+	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Campaigns == nil || cfg.Catalog == nil || cfg.Wallets == nil ||
+		cfg.Orders == nil || cfg.Sales == nil || cfg.Log == nil {
+		return nil, errors.New("httpapi: every service and a logger are required")
 	}
-	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, ready: cfg.Ready}
+	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
+		orders: cfg.Orders, sales: cfg.Sales, ready: cfg.Ready}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.HandleFunc("POST /points", s.issue)
@@ -51,6 +62,20 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("PATCH /campaigns/{name}", s.updateCampaign)
 	mux.HandleFunc("DELETE /campaigns/{name}", s.deleteCampaign)
 	mux.HandleFunc("GET /campaigns/{name}/versions", s.campaignVersions)
+	mux.HandleFunc("GET /products", s.listProducts)
+	mux.HandleFunc("GET /products/{id}", s.getProduct)
+	mux.HandleFunc("POST /products", s.createProduct)
+	mux.HandleFunc("PUT /products/{id}", s.updateProduct)
+	mux.HandleFunc("DELETE /products/{id}", s.deleteProduct)
+	mux.HandleFunc("POST /products/{id}/stock", s.restock)
+	mux.HandleFunc("GET /users/{first}/{second}", s.wallet) // {username}/wallet, and seed 003's balance/{username}
+	mux.HandleFunc("POST /users/{username}/wallet/deposits", s.deposit)
+	mux.HandleFunc("POST /purchase", s.purchase)
+	mux.HandleFunc("GET /orders", s.listOrders)
+	mux.HandleFunc("GET /orders/{id}", s.getOrder)
+	mux.HandleFunc("POST /orders/{id}/retry", s.retryOrder)
+	mux.HandleFunc("GET /analytics/products", s.analytics)
+	mux.Handle("GET /images/", images())
 	return observe(cfg.Log, problems404(mux)), nil
 }
 

@@ -9,9 +9,13 @@ import (
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
+	"github.com/unicornstore/unicorn/adapters/sagatasks"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/orchestration"
+	"github.com/unicornstore/unicorn/orchestration/executor"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -24,17 +28,24 @@ type app struct {
 	campaigns  *campaign.Service
 	reads      *points.ReadModel
 	sweeper    *points.Sweeper
+	catalog    *retail.Catalog
+	wallets    *retail.Wallets
+	orders     *retail.Orders
+	sales      *retail.Sales
+	executor   *executor.Executor
 	dispatcher *sqlite.Dispatcher
 	handler    http.Handler
 }
 
-// deps are the ports a deployment may replace (tests move the clock).
+// deps are what a test may replace: the clock, the ids, and wrappers
+// around the saga's tasks (to inject faults).
 type deps struct {
 	clock ports.Clock
 	ids   ports.IDs
+	wrap  sagatasks.Wrap
 }
 
-func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (*app, error) {
+func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, err error) {
 	if d.clock == nil {
 		d.clock = clock.System{}
 	}
@@ -45,19 +56,48 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (*app, erro
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
 	a := &app{log: log, db: db}
 	ledger, balances := db.Ledger(), db.Balances()
 	a.points, err = points.NewService(points.Deps{Ledger: ledger, Snapshots: db.Snapshots(), Clock: d.clock, IDs: d.ids, Log: log},
 		points.Config{TTLDays: c.TTLDays})
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	if a.reads, err = points.NewReadModel(ledger, balances, d.clock); err != nil {
-		db.Close()
 		return nil, err
 	}
 	a.sweeper = points.NewSweeper(a.points, balances, d.clock)
+	if a.campaigns, err = campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: a.points, Clock: d.clock, Log: log}); err != nil {
+		return nil, err
+	}
+
+	retailCfg := retail.Config{PointValue: c.PointValue, ReservationTTL: c.ReservationTTL, PurchaseWait: c.PurchaseWait}
+	if a.executor, err = executor.New(executor.Config{Store: db.Executions(), Clock: d.clock, IDs: d.ids, Log: log, Workers: c.SagaWorkers}); err != nil {
+		return nil, err
+	}
+	steps, err := retail.NewSteps(retail.StepDeps{Stock: db.Stock(), Wallets: db.Wallets(), Orders: db.Orders(), Publisher: db.Publisher(),
+		Points: a.points, Campaigns: a.campaigns, Clock: d.clock}, retailCfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.executor.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, d.wrap)); err != nil {
+		return nil, err
+	}
+	a.catalog = retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), d.clock)
+	a.wallets = retail.NewWallets(db.Wallets(), d.clock)
+	a.sales = retail.NewSales(db.SalesTallies())
+	a.orders, err = retail.NewOrders(retail.OrderDeps{Catalog: db.Catalog(), Stock: db.Stock(), Orders: db.Orders(),
+		Sagas: a.executor.Sagas(orchestration.PurchaseMachine), Clock: d.clock, IDs: d.ids}, retailCfg)
+	if err != nil {
+		return nil, err
+	}
+
+	// The outbox feeds the read models.
 	a.dispatcher = db.NewDispatcher(log)
 	a.dispatcher.Subscribe("points-read-model", func(ctx context.Context, m ports.Message) error {
 		var ev ports.Event
@@ -66,14 +106,12 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (*app, erro
 		}
 		return a.reads.Apply(ctx, ev)
 	}, ports.TopicPointsLedger)
-	a.campaigns, err = campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: a.points, Clock: d.clock, Log: log})
+	a.dispatcher.Subscribe("product-search", a.catalog.IndexChange, ports.TopicProducts)
+	a.dispatcher.Subscribe("sales-tallies", a.sales.Record, ports.TopicPurchases)
+
+	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Campaigns: a.campaigns,
+		Catalog: a.catalog, Wallets: a.wallets, Orders: a.orders, Sales: a.sales, Log: log, Ready: db.Ping})
 	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Campaigns: a.campaigns, Log: log, Ready: db.Ping})
-	if err != nil {
-		db.Close()
 		return nil, err
 	}
 	return a, nil

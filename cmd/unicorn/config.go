@@ -9,17 +9,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // config is everything a deployment chooses. Each field has a flag and an
 // environment variable; the flag wins.
 type config struct {
-	Addr       string
-	DBPath     string
-	TTLDays    int
-	SweepEvery time.Duration
-	LogLevel   slog.Level
-	LogFormat  string
+	Addr           string
+	DBPath         string
+	TTLDays        int
+	SweepEvery     time.Duration
+	LogLevel       slog.Level
+	LogFormat      string
+	PointValue     decimal.Decimal
+	PurchaseWait   time.Duration
+	ReservationTTL time.Duration
+	SagaWorkers    int
+	Demo           bool
 }
 
 // setting declares one flag with its environment variable.
@@ -49,6 +56,46 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 				return fmt.Errorf("must be a duration such as 10m or 1h")
 			}
 			c.SweepEvery = d
+			return nil
+		}},
+		{"point-value", "UNICORN_POINT_VALUE", "0.01", "money one loyalty point is worth when it pays for an order", func(s string) error {
+			d, err := decimal.NewFromString(s)
+			if err != nil || !d.IsPositive() || d.GreaterThan(decimal.NewFromInt(1000)) {
+				return fmt.Errorf("must be a positive decimal, at most 1000")
+			}
+			c.PointValue = d
+			return nil
+		}},
+		{"purchase-wait", "UNICORN_PURCHASE_WAIT", "5s", "how long POST /purchase waits for the saga before answering 202", func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 || d > time.Minute {
+				return fmt.Errorf("must be a duration from 0 to 1m")
+			}
+			c.PurchaseWait = d
+			return nil
+		}},
+		{"reservation-ttl", "UNICORN_RESERVATION_TTL", "15m", "how long reserved stock waits for its order before it is given back", func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < time.Minute {
+				return fmt.Errorf("must be a duration of at least 1m")
+			}
+			c.ReservationTTL = d
+			return nil
+		}},
+		{"saga-workers", "UNICORN_SAGA_WORKERS", "8", "how many purchase sagas move at once", func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 256 {
+				return fmt.Errorf("must be a whole number from 1 to 256")
+			}
+			c.SagaWorkers = n
+			return nil
+		}},
+		{"demo", "UNICORN_DEMO", "true", "load the demo catalog, wallet and campaign into an empty store", func(s string) error {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			c.Demo = b
 			return nil
 		}},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},

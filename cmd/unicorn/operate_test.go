@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/domains/points"
 )
@@ -92,9 +95,10 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text"}
-	if c != want {
-		t.Errorf("config = %+v\nwant     %+v", c, want)
+	want := config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
+		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true}
+	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
 	}
 	bad := []struct {
 		args []string
@@ -106,6 +110,10 @@ func TestConfig(t *testing.T) {
 		{[]string{"-sweep-interval", "soon"}, nil},
 		{[]string{"-log-format", "xml"}, nil},
 		{[]string{"-log-level", "loud"}, nil},
+		{[]string{"-point-value", "-1"}, nil},
+		{[]string{"-purchase-wait", "2h"}, nil},
+		{[]string{"-saga-workers", "0"}, nil},
+		{[]string{"-demo", "maybe"}, nil},
 		{[]string{"-nope"}, nil},
 		{[]string{"stray"}, nil},
 	}

@@ -22,6 +22,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer a.Close()
+	if c.Demo {
+		if err := loadDemo(ctx, a); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -38,6 +43,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	bg, stopBackground := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = a.dispatcher.Run(bg) })
+	wg.Go(func() { _ = a.executor.Run(bg) })
+	wg.Go(func() { releaseEvery(bg, a, time.Minute) })
 	if c.SweepEvery > 0 {
 		wg.Go(func() { sweepEvery(bg, a, c.SweepEvery) })
 	}
@@ -62,6 +69,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		err = nil
 	}
 	return err
+}
+
+// releaseEvery gives back stock held by reservations past their expiry.
+func releaseEvery(ctx context.Context, a *app, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := a.orders.ReleaseExpired(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Error("release expired reservations", "err", err)
+		case n > 0:
+			a.log.Warn("released expired stock reservations", "orders", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // sweepEvery expires due points now and then every interval.

@@ -246,6 +246,10 @@ func (e *Executor) notify(name string) {
 	delete(e.waiters, name)
 }
 
+// Poke makes Run look for due executions now: after the clock was moved,
+// for one.
+func (e *Executor) Poke() { e.poke() }
+
 func (e *Executor) poke() {
 	select {
 	case e.wake <- struct{}{}:

@@ -1,0 +1,364 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// productBody is what an admin sends to create or change a product.
+type productBody struct {
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Image       string          `json:"image"`
+	Price       json.RawMessage `json:"price"`
+	Stock       json.RawMessage `json:"stock"`
+}
+
+func (b productBody) draft(id string) (retail.ProductDraft, error) {
+	price, err := money("price", b.Price)
+	if err != nil {
+		return retail.ProductDraft{}, err
+	}
+	d := retail.ProductDraft{ID: id, Name: b.Name, Description: b.Description, Image: b.Image, Price: price}
+	if len(b.Stock) > 0 {
+		if d.Stock, err = wholeNumber("stock", b.Stock); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// money reads a required JSON number exactly ("1700.50" as text is refused:
+// money is a number).
+func money(field string, raw json.RawMessage) (decimal.Decimal, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return decimal.Decimal{}, badRequest(field, field+" is required")
+	}
+	if raw[0] == '"' {
+		return decimal.Decimal{}, badRequest(field, field+" must be a number, not a string")
+	}
+	d, err := decimal.NewFromString(string(raw))
+	if err != nil {
+		return d, badRequest(field, field+" must be a number")
+	}
+	return d, nil
+}
+
+func (s *server) listProducts(w http.ResponseWriter, r *http.Request) {
+	products, err := s.catalog.Products(r.Context(), r.URL.Query().Get("q"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if products == nil {
+		products = []ports.Product{}
+	}
+	writeJSON(w, http.StatusOK, products)
+}
+
+func (s *server) getProduct(w http.ResponseWriter, r *http.Request) {
+	p, err := s.catalog.Product(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(p.Version))
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *server) createProduct(w http.ResponseWriter, r *http.Request) {
+	var b productBody
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	d, err := b.draft(b.ID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.catalog.Create(r.Context(), d)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(p.Version))
+	w.Header().Set("Location", "/products/"+p.ID)
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (s *server) updateProduct(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var b productBody
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if b.ID != "" && b.ID != r.PathValue("id") {
+		writeError(w, r, badRequest("id", "the id in the body differs from the path"))
+		return
+	}
+	if len(b.Stock) > 0 {
+		writeError(w, r, badRequest("stock", "stock changes through POST /products/{id}/stock"))
+		return
+	}
+	d, err := b.draft(r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, err := s.catalog.Update(r.Context(), d, version)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(p.Version))
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *server) deleteProduct(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := s.catalog.Delete(r.Context(), r.PathValue("id"), version); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *server) restock(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Delta json.RawMessage `json:"delta"`
+	}
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	delta, err := wholeNumber("delta", b.Delta)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	n, err := s.catalog.Restock(r.Context(), r.PathValue("id"), delta)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"product_id": r.PathValue("id"), "stock": n})
+}
+
+// wallet answers GET /users/{username}/wallet and seed 003's
+// GET /users/balance/{username} (which wins for /users/balance/wallet).
+func (s *server) wallet(w http.ResponseWriter, r *http.Request) {
+	var username string
+	switch first, second := r.PathValue("first"), r.PathValue("second"); {
+	case first == "balance":
+		username = second
+	case second == "wallet":
+		username = first
+	default:
+		writeProblem(w, Problem{Type: problemType("not-found"), Title: "Not Found", Status: http.StatusNotFound,
+			Detail: "no route for GET " + r.URL.Path, Instance: r.URL.Path})
+		return
+	}
+	wallet, err := s.wallets.Balance(r.Context(), username)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"username": wallet.Username, "balance": wallet.Balance})
+}
+
+// requestKey is the Idempotency-Key, or a fresh random one: without a key a
+// request is simply not deduplicated.
+func requestKey(r *http.Request) (string, error) {
+	k, err := idempotencyKey(r)
+	if err != nil || k != "" {
+		return k, err
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "random:" + hex.EncodeToString(b[:]), nil
+}
+
+func (s *server) deposit(w http.ResponseWriter, r *http.Request) {
+	var b struct {
+		Amount json.RawMessage `json:"amount"`
+	}
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	amount, err := money("amount", b.Amount)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	key, err := requestKey(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	wallet, err := s.wallets.Deposit(r.Context(), r.PathValue("username"), amount, key)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"username": wallet.Username, "balance": wallet.Balance})
+}
+
+// purchaseBody takes seed 003's form ({userId, productId, quantity}) or the
+// full one ({user_id, items, redeem_points}).
+type purchaseBody struct {
+	UserID       string          `json:"user_id"`
+	Items        []retail.Item   `json:"items"`
+	RedeemPoints json.RawMessage `json:"redeem_points"`
+	SeedUserID   string          `json:"userId"`
+	SeedProduct  string          `json:"productId"`
+	SeedQuantity json.RawMessage `json:"quantity"`
+}
+
+func (b purchaseBody) command() (retail.PurchaseCommand, error) {
+	if b.SeedUserID != "" || b.SeedProduct != "" {
+		if b.UserID != "" || b.Items != nil {
+			return retail.PurchaseCommand{}, badRequest("", "send either {userId, productId, quantity} or {user_id, items}, not both")
+		}
+		qty := int64(1)
+		if len(b.SeedQuantity) > 0 {
+			var err error
+			if qty, err = wholeNumber("quantity", b.SeedQuantity); err != nil {
+				return retail.PurchaseCommand{}, err
+			}
+		}
+		return retail.PurchaseCommand{UserID: b.SeedUserID, Items: []retail.Item{{ProductID: b.SeedProduct, Quantity: qty}}}, nil
+	}
+	cmd := retail.PurchaseCommand{UserID: b.UserID, Items: b.Items}
+	if len(b.RedeemPoints) > 0 && string(b.RedeemPoints) != "null" {
+		n, err := wholeNumber("redeem_points", b.RedeemPoints)
+		if err != nil {
+			return cmd, err
+		}
+		cmd.RedeemPoints = n
+	}
+	return cmd, nil
+}
+
+// writeOrder answers with an order the saga has finished (201) or is still
+// working on (202, with where to look).
+func (s *server) writeOrder(w http.ResponseWriter, r *http.Request, id string, done bool) {
+	v, err := s.orders.Order(r.Context(), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/orders/"+id)
+	status := http.StatusCreated
+	if !done {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, v)
+}
+
+func (s *server) purchase(w http.ResponseWriter, r *http.Request) {
+	var b purchaseBody
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	cmd, err := b.command()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if cmd.Key, err = idempotencyKey(r); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	order, done, err := s.orders.Purchase(r.Context(), cmd)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeOrder(w, r, order.ID, done)
+}
+
+func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
+	v, err := s.orders.Order(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var (
+		orders []ports.Order
+		next   string
+		err    error
+	)
+	switch {
+	case q.Get("status") == ports.OrderNeedsAttention:
+		orders, err = s.orders.NeedingAttention(r.Context())
+	case q.Get("status") != "":
+		err = badRequest("status", "the only status to list by is needs_attention")
+	case q.Get("user_id") == "":
+		err = badRequest("user_id", "user_id is required")
+	default:
+		limit := defaultPage
+		if v := q.Get("limit"); v != "" {
+			if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxPage {
+				err = badRequest("limit", "limit must be a whole number from 1 to 500")
+				break
+			}
+		}
+		orders, next, err = s.orders.OrdersOf(r.Context(), q.Get("user_id"), q.Get("cursor"), limit)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if orders == nil {
+		orders = []ports.Order{}
+	}
+	resp := map[string]any{"items": orders}
+	if next != "" {
+		resp["next_cursor"] = next
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *server) retryOrder(w http.ResponseWriter, r *http.Request) {
+	order, done, err := s.orders.Retry(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	s.writeOrder(w, r, order.ID, done)
+}
+
+func (s *server) analytics(w http.ResponseWriter, r *http.Request) {
+	tallies, err := s.sales.Tallies(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": tallies})
+}

@@ -1,0 +1,93 @@
+// Package sagatasks exposes the purchase saga's steps as task handlers: it
+// decodes a task's JSON input, calls the step, and turns the step's
+// business failures into the error names the state machine's Catch fields
+// match. The local executor and the Lambda adapter use the same handlers.
+package sagatasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/orchestration/asl"
+	"github.com/unicornstore/unicorn/orchestration/executor"
+)
+
+// Step is one saga step.
+type Step func(*retail.Steps, context.Context, retail.StepInput) error
+
+// Steps maps each Resource name of purchase.asl.json to its step.
+var Steps = map[string]Step{
+	"ReserveStockFunctionArn":             (*retail.Steps).ReserveStock,
+	"RedeemPointsFunctionArn":             (*retail.Steps).RedeemPoints,
+	"ChargeWalletFunctionArn":             (*retail.Steps).ChargeWallet,
+	"AwardPointsFunctionArn":              (*retail.Steps).AwardPoints,
+	"CompleteOrderFunctionArn":            (*retail.Steps).CompleteOrder,
+	"PublishPurchaseCompletedFunctionArn": (*retail.Steps).PublishPurchaseCompleted,
+	"ReverseAwardFunctionArn":             (*retail.Steps).ReverseAward,
+	"RefundWalletFunctionArn":             (*retail.Steps).RefundWallet,
+	"RestorePointsFunctionArn":            (*retail.Steps).RestorePoints,
+	"ReleaseStockFunctionArn":             (*retail.Steps).ReleaseStock,
+	"FailOrderFunctionArn":                (*retail.Steps).FailOrder,
+	"MarkNeedsAttentionFunctionArn":       (*retail.Steps).MarkNeedsAttention,
+}
+
+// errorNames are the ASL error names of the business failures, the names
+// purchase.asl.json's Retry and Catch fields use.
+var errorNames = []struct {
+	err  error
+	name string
+}{
+	{retail.ErrOutOfStock, "OutOfStock"},
+	{retail.ErrNoPoints, "InsufficientPoints"},
+	{retail.ErrNoFunds, "InsufficientFunds"},
+	{retail.ErrOrderClosed, "OrderClosed"},
+	{retail.ErrReservationGone, "ReservationExpired"},
+}
+
+// ErrorName returns the ASL error name of a step's error, "" for an error
+// that is not a business failure (the executor reports it as
+// States.TaskFailed and retries it).
+func ErrorName(err error) string {
+	for _, e := range errorNames {
+		if errors.Is(err, e.err) {
+			return e.name
+		}
+	}
+	return ""
+}
+
+// Wrap lets a caller put something around each handler, by resource name.
+// Production passes none; tests inject faults with it.
+type Wrap func(resource string, h executor.Handler) executor.Handler
+
+// Handlers returns a handler for every step.
+func Handlers(steps *retail.Steps, wrap Wrap) map[string]executor.Handler {
+	out := make(map[string]executor.Handler, len(Steps))
+	for resource, step := range Steps {
+		h := handler(steps, step)
+		if wrap != nil {
+			h = wrap(resource, h)
+		}
+		out[resource] = h
+	}
+	return out
+}
+
+func handler(steps *retail.Steps, step Step) executor.Handler {
+	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		var in retail.StepInput
+		if err := json.Unmarshal(input, &in); err != nil || in.OrderID == "" {
+			return nil, &asl.Error{Name: "BadInput", Cause: fmt.Sprintf("a step needs {\"order_id\": ...}: %v", err)}
+		}
+		if err := step(steps, ctx, in); err != nil {
+			if name := ErrorName(err); name != "" {
+				return nil, &asl.Error{Name: name, Cause: err.Error()}
+			}
+			return nil, err
+		}
+		return json.RawMessage(`{"ok":true}`), nil
+	}
+}

@@ -1,0 +1,63 @@
+package retail
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors. The HTTP adapter maps them to statuses; the saga's task adapter
+// maps the business failures to the error names the state machine's
+// Catch fields match (OutOfStock, InsufficientPoints, InsufficientFunds).
+var (
+	ErrInvalid         = errors.New("invalid request")
+	ErrNotFound        = errors.New("not found")
+	ErrStale           = errors.New("changed since the version given")
+	ErrKeyReused       = errors.New("idempotency key already used for a different purchase")
+	ErrNotRetryable    = errors.New("only an order that needs attention can be retried")
+	ErrOutOfStock      = errors.New("out of stock")
+	ErrNoFunds         = errors.New("insufficient funds")
+	ErrNoPoints        = errors.New("insufficient points")
+	ErrOrderClosed     = errors.New("the order was already compensated")
+	ErrReservationGone = errors.New("the stock reservation expired before the order completed")
+)
+
+// FieldError is a request field that is wrong. errors.Is(err, ErrInvalid)
+// holds.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string        { return e.Field + ": " + e.Message }
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// FailureError is a business failure of a saga step with its words for
+// the customer. errors.Is matches its kind (ErrOutOfStock, ...).
+type FailureError struct {
+	Kind   error
+	Detail string
+}
+
+func (e *FailureError) Error() string        { return e.Detail }
+func (e *FailureError) Unwrap() error        { return e.Kind }
+func (e *FailureError) Is(target error) bool { return target == e.Kind }
+
+func failure(kind error, format string, args ...any) error {
+	return &FailureError{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// joinNonEmpty joins the non-empty parts with sep.
+func joinNonEmpty(sep string, parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, sep)
+}
