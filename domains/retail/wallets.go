@@ -45,5 +45,6 @@ func (w *Wallets) Deposit(ctx context.Context, username string, amount decimal.D
 	case key == "":
 		return ports.Wallet{}, fmt.Errorf("deposit without a key")
 	}
-	return w.wallets.Deposit(ctx, username, amount, key, w.clock.Now().UTC())
+	// Keys are the caller's: scope them to the wallet.
+	return w.wallets.Deposit(ctx, username, amount, username+"|"+key, w.clock.Now().UTC())
 }
