@@ -3,6 +3,9 @@
 //
 //   node localsfn.mjs definition.asl.json input.json [tasks.json]
 //
+// It also prints "calls": the Task resources called, in order, so that the
+// path through the machine is compared too, not only where it ended.
+//
 // tasks.json gives, per Task resource name (the NAME of "${NAME}"), what
 // its successive calls do: {"result": <json>}, {"echo": true} (return the
 // input), or {"error": "Name", "cause": "text"}; the last entry repeats.
@@ -28,6 +31,7 @@ const input = JSON.parse(readFileSync(inputPath, 'utf8'));
 const tasks = tasksPath && existsSync(tasksPath) ? JSON.parse(readFileSync(tasksPath, 'utf8')) : {};
 
 const calls = {};
+const order = []; // task resources in the order they were called
 const handlers = {};
 const waits = {};
 const retries = {};
@@ -42,6 +46,7 @@ function visit(machine) {
       const resource = resourceName(state.Resource);
       handlers[name] = async (taskInput) => {
         const script = tasks[resource] ?? [{ echo: true }];
+        order.push(resource);
         const n = calls[resource] ?? 0;
         calls[resource] = n + 1;
         const step = script[Math.min(n, script.length - 1)];
@@ -67,8 +72,8 @@ const execution = machine.run(input, {
 });
 try {
   const output = await execution.result;
-  console.log(JSON.stringify({ output }));
+  console.log(JSON.stringify({ output, calls: order }));
 } catch (e) {
   const cause = e.cause ?? e;
-  console.log(JSON.stringify({ error: cause.name, cause: cause.message }));
+  console.log(JSON.stringify({ error: cause.name, cause: cause.message, calls: order }));
 }

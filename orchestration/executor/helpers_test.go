@@ -70,6 +70,20 @@ type script struct {
 	mu    sync.Mutex
 	steps []step
 	calls int
+	name  string
+	log   *callLog
+}
+
+// callLog records the resources called, in order, across scripts.
+type callLog struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (l *callLog) add(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.names = append(l.names, name)
 }
 
 type step struct {
@@ -80,6 +94,9 @@ type step struct {
 }
 
 func (s *script) handle(_ context.Context, input json.RawMessage) (json.RawMessage, error) {
+	if s.log != nil {
+		s.log.add(s.name)
+	}
 	s.mu.Lock()
 	st := s.steps[min(s.calls, len(s.steps)-1)]
 	s.calls++
@@ -96,6 +113,11 @@ func (s *script) handle(_ context.Context, input json.RawMessage) (json.RawMessa
 // handlers builds a handler per resource of def from scripts (a missing
 // script echoes).
 func handlers(t testing.TB, def []byte, scripts map[string][]step) map[string]executor.Handler {
+	return loggedHandlers(t, def, scripts, nil)
+}
+
+// loggedHandlers is handlers, recording each call in log.
+func loggedHandlers(t testing.TB, def []byte, scripts map[string][]step, log *callLog) map[string]executor.Handler {
 	t.Helper()
 	sm, err := asl.Parse(def)
 	if err != nil {
@@ -108,7 +130,7 @@ func handlers(t testing.TB, def []byte, scripts map[string][]step) map[string]ex
 		if len(steps) == 0 {
 			steps = []step{{Echo: true}}
 		}
-		out[name] = (&script{steps: steps}).handle
+		out[name] = (&script{steps: steps, name: name, log: log}).handle
 	}
 	return out
 }
