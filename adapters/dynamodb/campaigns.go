@@ -3,7 +3,6 @@ package dynamodb
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 
@@ -164,9 +163,7 @@ func (c *Campaigns) Save(ctx context.Context, r ports.CampaignRecord) error {
 		{Put: &types.Put{TableName: aws.String(c.table), Item: campaignItem(versionKey(r.Client, r.Name, r.Version), r),
 			ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 	}})
-	var cancelled *types.TransactionCanceledException
-	var conflict *types.TransactionConflictException
-	if errors.As(err, &cancelled) || errors.As(err, &conflict) {
+	if lostRace(err) {
 		return fmt.Errorf("save campaign %s/%s v%d: %w", r.Client, r.Name, r.Version, ports.ErrConflict)
 	}
 	if err != nil {
@@ -221,9 +218,7 @@ func (c *Campaigns) Grant(ctx context.Context, client, name, key string, want, b
 			{Put: put},
 			{Put: &types.Put{TableName: aws.String(c.table), Item: grant, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
 		}})
-		var cancelled *types.TransactionCanceledException
-		var conflict *types.TransactionConflictException
-		if errors.As(err, &cancelled) || errors.As(err, &conflict) {
+		if lostRace(err) {
 			continue // another award moved the budget, or this key was granted meanwhile
 		}
 		if err != nil {

@@ -29,3 +29,26 @@ func TestCampaignsContract(t *testing.T) {
 	t.Parallel()
 	porttest.TestCampaigns(t, func(t *testing.T) ports.Campaigns { return dynamotest.NewStore(t).Campaigns() })
 }
+
+func TestCatalogContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestCatalog(t, func(t *testing.T) ports.Catalog { return dynamotest.NewStore(t).Catalog() })
+}
+
+func TestStockContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestStock(t, func(t *testing.T) (ports.Catalog, ports.Stock) {
+		s := dynamotest.NewStore(t)
+		return s.Catalog(), s.Stock()
+	})
+}
+
+func TestWalletsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestWallets(t, func(t *testing.T) ports.Wallets { return dynamotest.NewStore(t).Wallets() })
+}
+
+func TestOrdersContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestOrders(t, func(t *testing.T) ports.Orders { return dynamotest.NewStore(t).Orders() })
+}

@@ -1,5 +1,6 @@
-// Package dynamodb stores the points ledger and read model in DynamoDB, the
-// storage of the cloud shape. It implements ports and knows nothing of the
+// Package dynamodb stores the points ledger and read model, campaigns, and
+// the store's catalog, stock, wallets and orders in DynamoDB, the storage of
+// the cloud shape. It implements ports and knows nothing of the
 // domains; it passes the same contract suites as the SQLite adapter, run
 // against DynamoDB Local.
 //
@@ -13,6 +14,11 @@
 //	          pk (S) "V#<client>#<name>", sk (S) version (padded) every version
 //	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
 //	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award
+//	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates)
+//	          pk (S) "R#<order>" reservation; in GSI held (hk "HELD", hs expiry|order) while held
+//	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)
+//	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" charge or refund of an order
+//	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id)
 package dynamodb
 
 import (
@@ -27,6 +33,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/adapters/internal/storedtime"
 )
@@ -36,6 +43,7 @@ type Tables struct {
 	Ledger    string
 	Balances  string
 	Campaigns string
+	Retail    string
 }
 
 // Store is a DynamoDB database with the store's tables.
@@ -47,13 +55,30 @@ type Store struct {
 // New returns a Store over existing tables (CDK creates them in the cloud;
 // CreateTables creates them for local use and tests).
 func New(client *ddb.Client, tables Tables) (*Store, error) {
-	if client == nil || tables.Ledger == "" || tables.Balances == "" || tables.Campaigns == "" {
+	if client == nil || tables.Ledger == "" || tables.Balances == "" || tables.Campaigns == "" || tables.Retail == "" {
 		return nil, errors.New("dynamodb store: a client and every table name are required")
 	}
 	return &Store{client: client, tables: tables}, nil
 }
 
 const expiryIndex = "by_expiry"
+
+// Indexes of the retail table. Orders project every attribute (an order is
+// one small item; a page of them needs no second read); held reservations
+// only their keys.
+const (
+	heldIndex   = "held"
+	userIndex   = "by_user"
+	statusIndex = "by_status"
+)
+
+func gsi(name, hash, sort string, projection types.ProjectionType) types.GlobalSecondaryIndex {
+	return types.GlobalSecondaryIndex{
+		IndexName:  aws.String(name),
+		KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}, {AttributeName: aws.String(sort), KeyType: types.KeyTypeRange}},
+		Projection: &types.Projection{ProjectionType: projection},
+	}
+}
 
 // CreateTables creates the store's tables (on demand capacity) and waits
 // until they are active. The ledger streams new images: in the cloud the
@@ -79,6 +104,20 @@ func (s *Store) CreateTables(ctx context.Context) error {
 				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("due"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("nx"), KeyType: types.KeyTypeRange}},
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 			}},
+		},
+		{
+			TableName:   aws.String(s.tables.Retail),
+			BillingMode: types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str},
+				{AttributeName: aws.String("hk"), AttributeType: str}, {AttributeName: aws.String("hs"), AttributeType: str},
+				{AttributeName: aws.String("uk"), AttributeType: str}, {AttributeName: aws.String("us"), AttributeType: str},
+				{AttributeName: aws.String("stk"), AttributeType: str}, {AttributeName: aws.String("sts"), AttributeType: str}},
+			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+			GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
+				gsi(heldIndex, "hk", "hs", types.ProjectionTypeKeysOnly),
+				gsi(userIndex, "uk", "us", types.ProjectionTypeAll), gsi(statusIndex, "stk", "sts", types.ProjectionTypeAll),
+			},
+			StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
 		},
 		{
 			TableName:            aws.String(s.tables.Campaigns),
@@ -202,4 +241,61 @@ func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
 		}
 	}
 	return key, nil
+}
+
+// lostRace reports whether a write failed on its condition or lost a
+// transaction to a concurrent one: the caller reads again and decides.
+func lostRace(err error) bool {
+	var cancelled *types.TransactionCanceledException
+	var conflict *types.TransactionConflictException
+	var failed *types.ConditionalCheckFailedException
+	return errors.As(err, &cancelled) || errors.As(err, &conflict) || errors.As(err, &failed)
+}
+
+// getItem reads one item by partition key, consistently; nil if absent.
+func getItem(ctx context.Context, client *ddb.Client, table, pk string) (map[string]types.AttributeValue, error) {
+	out, err := client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{"pk": str(pk)}, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, err
+	}
+	return out.Item, nil
+}
+
+func (it *item) decimal(name string) decimal.Decimal {
+	var s string
+	switch v := it.m[name].(type) {
+	case *types.AttributeValueMemberN:
+		s = v.Value
+	case *types.AttributeValueMemberS:
+		s = v.Value
+	default:
+		if it.err == nil {
+			it.err = fmt.Errorf("attribute %s is missing or not a number", name)
+		}
+		return decimal.Zero
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil && it.err == nil {
+		it.err = fmt.Errorf("attribute %s: %w", name, err)
+	}
+	return d
+}
+
+// dec stores an exact decimal as a DynamoDB number (38 significant digits,
+// exact arithmetic in update expressions).
+func dec(d decimal.Decimal) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: d.String()}
+}
+
+// update runs one transaction update on its own and returns the attributes
+// it wrote: the same update serves alone and inside a transaction.
+func update(ctx context.Context, client *ddb.Client, u *types.Update) (map[string]types.AttributeValue, error) {
+	out, err := client.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
+		ExpressionAttributeValues: u.ExpressionAttributeValues, ReturnValues: types.ReturnValueUpdatedNew})
+	if err != nil {
+		return nil, err
+	}
+	return out.Attributes, nil
 }
