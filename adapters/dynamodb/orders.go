@@ -147,4 +147,3 @@ func (s *Orders) WithStatus(ctx context.Context, status string, limit int) ([]po
 	}
 	return orders, nil
 }
-
