@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/unicornstore/unicorn/internal/benchlat"
 )
 
 // These benchmarks drive the real handler over loopback HTTP (keep-alive
@@ -18,28 +18,6 @@ import (
 // percentile latency of its requests besides the mean (ns/op).
 
 const benchAccounts = 1000
-
-// latencies collects per-request durations from several goroutines.
-type latencies struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (l *latencies) add(d time.Duration) {
-	l.mu.Lock()
-	l.d = append(l.d, d)
-	l.mu.Unlock()
-}
-
-func (l *latencies) report(b *testing.B) {
-	slices.Sort(l.d)
-	if len(l.d) == 0 {
-		return
-	}
-	at := func(q float64) float64 { return float64(l.d[int(q*float64(len(l.d)-1))].Microseconds()) }
-	b.ReportMetric(at(0.50), "p50-µs")
-	b.ReportMetric(at(0.99), "p99-µs")
-}
 
 func benchRequest(b *testing.B, client *http.Client, method, url, body string) {
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
@@ -62,22 +40,22 @@ func benchClient() *http.Client {
 func BenchmarkPOSTPoints(b *testing.B) {
 	a := newAPI(b, 365)
 	client := benchClient()
-	var lat latencies
+	var lat benchlat.Recorder
 	i := 0
 	for b.Loop() {
 		i++
 		start := time.Now()
 		benchRequest(b, client, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":10}`, i%benchAccounts))
-		lat.add(time.Since(start))
+		lat.Since(start)
 	}
-	lat.report(b)
+	lat.Report(b)
 }
 
 // BenchmarkPOSTPointsConcurrent issues points from 8 concurrent clients.
 func BenchmarkPOSTPointsConcurrent(b *testing.B) {
 	a := newAPI(b, 365)
 	client := benchClient()
-	var lat latencies
+	var lat benchlat.Recorder
 	var n atomic.Int64
 	b.SetParallelism(4) // 4 × GOMAXPROCS(2) = 8 clients
 	b.RunParallel(func(pb *testing.PB) {
@@ -85,10 +63,10 @@ func BenchmarkPOSTPointsConcurrent(b *testing.B) {
 			i := n.Add(1)
 			start := time.Now()
 			benchRequest(b, client, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":10}`, i%benchAccounts))
-			lat.add(time.Since(start))
+			lat.Since(start)
 		}
 	})
-	lat.report(b)
+	lat.Report(b)
 }
 
 // BenchmarkGETPoints reads balances of 1,000 accounts holding 10 lots each
@@ -109,15 +87,15 @@ func BenchmarkGETPoints(b *testing.B) {
 	for acct := range benchAccounts {
 		benchRequest(b, client, "GET", fmt.Sprintf("%s/points?account_id=acct-%d", a.srv.URL, acct), "")
 	}
-	var lat latencies
+	var lat benchlat.Recorder
 	i := 0
 	for b.Loop() {
 		i++
 		start := time.Now()
 		benchRequest(b, client, "GET", fmt.Sprintf("%s/points?account_id=acct-%d", a.srv.URL, i%benchAccounts), "")
-		lat.add(time.Since(start))
+		lat.Since(start)
 	}
-	lat.report(b)
+	lat.Report(b)
 }
 
 // BenchmarkDELETEPointsHotAccount redeems from one account with a long
@@ -126,11 +104,11 @@ func BenchmarkDELETEPointsHotAccount(b *testing.B) {
 	a := newAPI(b, 365)
 	client := benchClient()
 	benchRequest(b, client, "POST", a.srv.URL+"/points", `{"account_id":"hot","amount":1000000000}`)
-	var lat latencies
+	var lat benchlat.Recorder
 	for b.Loop() {
 		start := time.Now()
 		benchRequest(b, client, "DELETE", a.srv.URL+"/points", `{"account_id":"hot","amount":1}`)
-		lat.add(time.Since(start))
+		lat.Since(start)
 	}
-	lat.report(b)
+	lat.Report(b)
 }

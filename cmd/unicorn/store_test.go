@@ -37,11 +37,20 @@ type store struct {
 
 func newStore(t testing.TB, wrap sagatasks.Wrap) *store {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	clk := clock.NewManual(time.Now())
+	s := startStore(t, deps{clock: clk, wrap: wrap})
+	s.clock = clk
+	return s
+}
+
+// startStore starts the app with d on a temporary database. With a manual
+// clock, a goroutine moves it to the next wake-up of a waiting saga.
+func startStore(t testing.TB, d deps) *store {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	c := config{DBPath: filepath.Join(t.TempDir(), "unicorn.db"), TTLDays: 365, PointValue: decimal.RequireFromString("0.01"),
 		PurchaseWait: 10 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8}
-	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{clock: clk, wrap: wrap})
+	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,15 +60,17 @@ func newStore(t testing.TB, wrap sagatasks.Wrap) *store {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = a.dispatcher.Run(ctx) })
 	wg.Go(func() { _ = a.executor.Run(ctx) })
-	wg.Go(func() {
-		for ctx.Err() == nil {
-			if next, err := a.db.Executions().NextWake(ctx, clk.Now()); err == nil && !next.IsZero() {
-				clk.Set(next)
-				a.executor.Poke()
+	if clk, ok := d.clock.(*clock.Manual); ok {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if next, err := a.db.Executions().NextWake(ctx, clk.Now()); err == nil && !next.IsZero() {
+					clk.Set(next)
+					a.executor.Poke()
+				}
+				time.Sleep(2 * time.Millisecond)
 			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	})
+		})
+	}
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(func() {
 		srv.Close()
@@ -67,7 +78,7 @@ func newStore(t testing.TB, wrap sagatasks.Wrap) *store {
 		wg.Wait()
 		a.Close()
 	})
-	return &store{t: t, app: a, srv: srv, clock: clk}
+	return &store{t: t, app: a, srv: srv}
 }
 
 func (s *store) do(method, path, body string, header ...string) (int, map[string]any) {
