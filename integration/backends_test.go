@@ -12,15 +12,19 @@ import (
 
 func TestMain(m *testing.M) { dynamotest.Main(m) }
 
-// stores are the points ports of one backend.
+// stores are the ports of one backend.
 type stores struct {
 	ledger    ports.Ledger
 	balances  ports.Balances
 	snapshots ports.Snapshots
 	campaigns ports.Campaigns
+	catalog   ports.Catalog
+	stock     ports.Stock
+	wallets   ports.Wallets
+	orders    ports.Orders
 }
 
-// backend is one storage the points domain runs on.
+// backend is one storage the domains run on.
 type backend struct {
 	name string
 	open func(t *testing.T) stores
@@ -33,11 +37,11 @@ var backends = []backend{
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		return stores{db.Ledger(), db.Balances(), db.Snapshots(), db.Campaigns()}
+		return stores{db.Ledger(), db.Balances(), db.Snapshots(), db.Campaigns(), db.Catalog(), db.Stock(), db.Wallets(), db.Orders()}
 	}},
 	{"dynamodb", func(t *testing.T) stores {
 		s := dynamotest.NewStore(t)
-		return stores{s.Ledger(), s.Balances(), s.Snapshots(), s.Campaigns()}
+		return stores{s.Ledger(), s.Balances(), s.Snapshots(), s.Campaigns(), s.Catalog(), s.Stock(), s.Wallets(), s.Orders()}
 	}},
 }
 

@@ -3,7 +3,6 @@ package retail
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Errors. The HTTP adapter maps them to statuses; the saga's task adapter
@@ -49,15 +48,4 @@ func (e *FailureError) Is(target error) bool { return target == e.Kind }
 
 func failure(kind error, format string, args ...any) error {
 	return &FailureError{Kind: kind, Detail: fmt.Sprintf(format, args...)}
-}
-
-// joinNonEmpty joins the non-empty parts with sep.
-func joinNonEmpty(sep string, parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, sep)
 }

@@ -276,16 +276,27 @@ func (o *Orders) Retry(ctx context.Context, id string) (ports.Order, bool, error
 // expiry (a saga that never finished). It returns how many it released.
 func (o *Orders) ReleaseExpired(ctx context.Context) (int, error) {
 	released := 0
+	seen := map[string]bool{}
 	for {
 		ids, err := o.d.Stock.Expired(ctx, o.d.Clock.Now(), 100)
-		if err != nil || len(ids) == 0 {
+		if err != nil {
 			return released, err
 		}
+		fresh := 0
 		for _, id := range ids {
-			if _, err := o.d.Stock.Release(ctx, id); err != nil && !errors.Is(err, ports.ErrConflict) {
+			if seen[id] {
+				continue // an index that lags (DynamoDB's) lists it again
+			}
+			seen[id], fresh = true, fresh+1
+			switch _, err := o.d.Stock.Release(ctx, id); {
+			case err == nil:
+				released++
+			case !errors.Is(err, ports.ErrConflict): // committed meanwhile: not ours to release
 				return released, err
 			}
-			released++
+		}
+		if fresh == 0 {
+			return released, nil
 		}
 	}
 }
