@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -288,5 +289,43 @@ func TestRunLoop(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not stop")
+	}
+}
+
+// TestTaskTimesAreItsOwn: a task that takes 3 s ends 3 s after it was
+// scheduled in the history, and a retry's delay counts from the failure.
+func TestTaskTimesAreItsOwn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var at []time.Duration
+	calls := 0
+	def := []byte(`{"StartAt":"Slow","States":{"Slow":{"Type":"Task","Resource":"${Slow}",
+		"Retry":[{"ErrorEquals":["Transient"],"IntervalSeconds":2,"MaxAttempts":1}],"End":true}}}`)
+	err := h.ex.Register("m", def, map[string]executor.Handler{"Slow": func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		at = append(at, h.clock.Now().Sub(t0))
+		h.clock.Advance(3 * time.Second)
+		if calls++; calls == 1 {
+			return nil, asl.NewError("Transient", "slow and failing")
+		}
+		return json.RawMessage(`{}`), nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ex.Start(context.Background(), "m", "s-1", json.RawMessage(`{}`))
+	h.finish("s-1")
+	if want := []time.Duration{0, 5 * time.Second}; !slices.Equal(at, want) {
+		t.Errorf("calls at %v, want %v (3 s of work, then 2 s of delay)", at, want)
+	}
+	hist, _ := h.ex.History(context.Background(), "s-1")
+	var got []string
+	for _, ev := range hist {
+		if strings.HasPrefix(ev.Type, "Task") && ev.Type != "TaskStateEntered" && ev.Type != "TaskStateExited" {
+			got = append(got, fmt.Sprintf("%s@%s", ev.Type, ev.At.Sub(t0)))
+		}
+	}
+	want := []string{"TaskScheduled@0s", "TaskFailed@3s", "TaskScheduled@5s", "TaskSucceeded@8s"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("task events (-want +got):\n%s", diff)
 	}
 }

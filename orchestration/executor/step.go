@@ -220,6 +220,9 @@ func (r *run) task(ctx context.Context, st *asl.State, raw, in, c any) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down: the task runs again after restart
 	}
+	// What follows happened after the task: its end, and a retry's delay
+	// (counted from the failure, as Step Functions does).
+	r.now = r.e.cfg.Clock.Now().UTC()
 	var result any
 	if err == nil {
 		if len(out) == 0 {
