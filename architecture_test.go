@@ -15,9 +15,9 @@ import (
 
 const module = "github.com/unicornstore/unicorn/"
 
-// drivingAdapters call the domains; every other adapter is driven and must
-// not know them.
-var drivingAdapters = map[string]bool{"httpapi": true, "lambda": true}
+// drivingAdapters call the domains (HTTP requests, Lambda events, the
+// saga's tasks); every other adapter is driven and must not know them.
+var drivingAdapters = map[string]bool{"httpapi": true, "lambda": true, "sagatasks": true}
 
 // storageOrTransport is what a domain must never import.
 var storageOrTransport = []string{"database/sql", "net/http", "github.com/aws/", "modernc.org/", "github.com/unicornstore/unicorn/adapters/"}

@@ -65,6 +65,7 @@ var errorKinds = []struct {
 	{campaign.ErrInvalidEvent, kind{http.StatusBadRequest, "invalid-event", "Invalid purchase event", "event"}},
 	{retail.ErrInvalid, kind{http.StatusBadRequest, "invalid-request", "Invalid request", ""}},
 	{retail.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
+	{retail.ErrExists, kind{http.StatusConflict, "product-exists", "Product exists", "id"}},
 	{retail.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Changed meanwhile", "If-Match"}},
 	{retail.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
 	{retail.ErrNotRetryable, kind{http.StatusConflict, "not-retryable", "Not retryable", ""}},

@@ -398,7 +398,7 @@ func TestStoreRequests(t *testing.T) {
 		{"POST", "/products", `{"id":"x","name":"","price":1}`, 400, "name"},
 		{"POST", "/products", `{"id":"x","name":"X","price":"1"}`, 400, "price"},
 		{"POST", "/products", `{"id":"x","name":"X","price":1.001}`, 400, "price"},
-		{"POST", "/products", `{"id":"1","name":"X","price":1}`, 400, "id"},
+		{"POST", "/products", `{"id":"1","name":"X","price":1}`, 409, "id"},
 		{"PUT", "/products/1", `{"name":"X","price":1,"stock":5}`, 400, "stock"},
 		{"PUT", "/products/1", `{"name":"X","price":1}`, 412, "If-Match"},
 		{"POST", "/products/1/stock", `{"delta":-100}`, 400, "delta"},

@@ -110,7 +110,7 @@ func (c *Catalog) Create(ctx context.Context, d ProductDraft) (ports.Product, er
 		Price: d.Price, Stock: d.Stock, Version: 1, UpdatedAt: c.clock.Now().UTC()}
 	if err := c.catalog.Save(ctx, p); err != nil {
 		if errors.Is(err, ports.ErrConflict) {
-			return p, invalid("id", "a product %s exists already", d.ID)
+			return p, fmt.Errorf("product %s: %w", d.ID, ErrExists)
 		}
 		return p, err
 	}

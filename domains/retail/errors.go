@@ -11,6 +11,7 @@ import (
 var (
 	ErrInvalid         = errors.New("invalid request")
 	ErrNotFound        = errors.New("not found")
+	ErrExists          = errors.New("exists already")
 	ErrStale           = errors.New("changed since the version given")
 	ErrKeyReused       = errors.New("idempotency key already used for a different purchase")
 	ErrNotRetryable    = errors.New("only an order that needs attention can be retried")

@@ -1,0 +1,99 @@
+package sagatasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/orchestration"
+	"github.com/unicornstore/unicorn/orchestration/asl"
+)
+
+type definition struct {
+	States map[string]struct {
+		Type     string
+		Resource string
+		Retry    []struct {
+			ErrorEquals []string
+			MaxAttempts *int
+		}
+		Catch []struct{ ErrorEquals []string }
+	}
+}
+
+// TestTheDefinitionAndTheHandlersAgree: every Task of purchase.asl.json has
+// a step, every step is used, and every business error name is one the
+// definition never retries and catches on every forward step.
+func TestTheDefinitionAndTheHandlersAgree(t *testing.T) {
+	var def definition
+	if err := json.Unmarshal(orchestration.Purchase, &def); err != nil {
+		t.Fatal(err)
+	}
+	used := map[string]bool{}
+	for name, st := range def.States {
+		if st.Type != "Task" {
+			continue
+		}
+		resource := st.Resource[2 : len(st.Resource)-1] // ${...}
+		if _, ok := Steps[resource]; !ok {
+			t.Errorf("state %s: no step for %s", name, st.Resource)
+		}
+		used[resource] = true
+		forward := len(st.Retry) > 0 && slices.Contains(st.Retry[0].ErrorEquals, "OutOfStock")
+		if !forward {
+			continue
+		}
+		for _, e := range errorNames {
+			if !slices.Contains(st.Retry[0].ErrorEquals, e.name) || st.Retry[0].MaxAttempts == nil || *st.Retry[0].MaxAttempts != 0 {
+				t.Errorf("state %s retries %s", name, e.name)
+			}
+			caught := false
+			for _, c := range st.Catch {
+				caught = caught || slices.Contains(c.ErrorEquals, e.name) || slices.Contains(c.ErrorEquals, "States.ALL")
+			}
+			if !caught {
+				t.Errorf("state %s does not catch %s", name, e.name)
+			}
+		}
+	}
+	for resource := range Steps {
+		if !used[resource] {
+			t.Errorf("step %s is not in the definition", resource)
+		}
+	}
+}
+
+func TestErrorNames(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&retail.FailureError{Kind: retail.ErrOutOfStock, Detail: "gone"}, "OutOfStock"},
+		{fmt.Errorf("charge: %w", &retail.FailureError{Kind: retail.ErrNoFunds}), "InsufficientFunds"},
+		{retail.ErrNoPoints, "InsufficientPoints"},
+		{retail.ErrReservationGone, "ReservationExpired"},
+		{errors.New("disk full"), ""},
+		{context.DeadlineExceeded, ""},
+	} {
+		if got := ErrorName(tt.err); got != tt.want {
+			t.Errorf("ErrorName(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestBadInputIsNamed: a task without an order id fails with a name of its
+// own, not a panic or an anonymous error.
+func TestBadInputIsNamed(t *testing.T) {
+	h := handler(nil, Steps["ReserveStockFunctionArn"])
+	for _, in := range []string{`{}`, `not json`, `{"order_id":""}`} {
+		_, err := h(context.Background(), json.RawMessage(in))
+		var ae *asl.Error
+		if !errors.As(err, &ae) || ae.Name != "BadInput" {
+			t.Errorf("input %s: %v", in, err)
+		}
+	}
+}
