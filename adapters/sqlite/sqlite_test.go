@@ -107,3 +107,13 @@ func TestRetailContracts(t *testing.T) {
 	t.Run("product search", func(t *testing.T) { porttest.TestProductSearch(t, openDB(t).ProductSearch()) })
 	t.Run("sales tallies", func(t *testing.T) { porttest.TestSalesTallies(t, openDB(t).SalesTallies()) })
 }
+
+func TestIdentityContracts(t *testing.T) {
+	t.Parallel()
+	t.Run("users", func(t *testing.T) { porttest.TestUsers(t, openDB(t).Users()) })
+	t.Run("api keys", func(t *testing.T) { porttest.TestAPIKeys(t, openDB(t).APIKeys()) })
+	t.Run("sessions", func(t *testing.T) { porttest.TestSessions(t, openDB(t).Sessions()) })
+	t.Run("throttle", func(t *testing.T) { porttest.TestThrottle(t, openDB(t).Throttle()) })
+	t.Run("accounts", func(t *testing.T) { porttest.TestAccounts(t, openDB(t).Accounts()) })
+	t.Run("secrets", func(t *testing.T) { porttest.TestSecrets(t, openDB(t).Secrets()) })
+}

@@ -1,0 +1,323 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// Users, APIKeys, Sessions, Throttle, Accounts and Secrets are the
+// identity ports on SQLite.
+type (
+	Users    struct{ db *DB }
+	APIKeys  struct{ db *DB }
+	Sessions struct{ db *DB }
+	Throttle struct{ db *DB }
+	Accounts struct{ db *DB }
+	Secrets  struct{ db *DB }
+)
+
+func (db *DB) Users() *Users       { return &Users{db: db} }
+func (db *DB) APIKeys() *APIKeys   { return &APIKeys{db: db} }
+func (db *DB) Sessions() *Sessions { return &Sessions{db: db} }
+func (db *DB) Throttle() *Throttle { return &Throttle{db: db} }
+func (db *DB) Accounts() *Accounts { return &Accounts{db: db} }
+func (db *DB) Secrets() *Secrets   { return &Secrets{db: db} }
+
+var (
+	_ ports.Users    = (*Users)(nil)
+	_ ports.APIKeys  = (*APIKeys)(nil)
+	_ ports.Sessions = (*Sessions)(nil)
+	_ ports.Throttle = (*Throttle)(nil)
+	_ ports.Accounts = (*Accounts)(nil)
+	_ ports.Secrets  = (*Secrets)(nil)
+)
+
+// optionalTime writes the zero time as "" (not yet revoked, never used).
+func optionalTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
+func parseOptionalTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return parseTime(s)
+}
+
+// insert runs one INSERT in a transaction; a duplicate key is ErrConflict.
+func (db *DB) insert(ctx context.Context, what, query string, args ...any) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		_, err := tx.exec(query, args...)
+		if isConstraint(err) {
+			return ports.ErrConflict
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", what, err)
+	}
+	return nil
+}
+
+// update runs one UPDATE in a transaction; touching no row is ErrNotFound.
+func (db *DB) update(ctx context.Context, what, query string, args ...any) error {
+	err := db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(query, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, ports.ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+const userColumns = `username, client, role, password_hash, created_at`
+
+func scanUser(s scanner) (ports.User, error) {
+	var u ports.User
+	var at string
+	if err := s.Scan(&u.Username, &u.Client, &u.Role, &u.PasswordHash, &at); err != nil {
+		return u, err
+	}
+	var err error
+	u.CreatedAt, err = parseTime(at)
+	return u, err
+}
+
+func (s *Users) Create(ctx context.Context, u ports.User) error {
+	return s.db.insert(ctx, "user "+u.Username, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?)`,
+		u.Username, u.Client, u.Role, u.PasswordHash, formatTime(u.CreatedAt))
+}
+
+func (s *Users) Get(ctx context.Context, username string) (ports.User, error) {
+	u, err := scanUser(s.db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("user %s: %w", username, ports.ErrNotFound)
+	}
+	return u, err
+}
+
+func (s *Users) List(ctx context.Context, client string) ([]ports.User, error) {
+	rows, err := s.db.query(ctx, `SELECT `+userColumns+` FROM users WHERE ? = '' OR client = ? ORDER BY username`, client, client)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []ports.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (s *Users) SetPassword(ctx context.Context, username, hash string) error {
+	return s.db.update(ctx, "set password of "+username, `UPDATE users SET password_hash = ? WHERE username = ?`, hash, username)
+}
+
+const keyColumns = `id, client, name, scopes, secret_hash, created_at, revoked_at, last_used_at`
+
+func scanKey(s scanner) (ports.APIKey, error) {
+	var k ports.APIKey
+	var scopes, created, revoked, used string
+	if err := s.Scan(&k.ID, &k.Client, &k.Name, &scopes, &k.SecretHash, &created, &revoked, &used); err != nil {
+		return k, err
+	}
+	k.Scopes = strings.Fields(scopes)
+	var err1, err2, err3 error
+	k.CreatedAt, err1 = parseTime(created)
+	k.RevokedAt, err2 = parseOptionalTime(revoked)
+	k.LastUsedAt, err3 = parseOptionalTime(used)
+	return k, errors.Join(err1, err2, err3)
+}
+
+func (s *APIKeys) Create(ctx context.Context, k ports.APIKey) error {
+	return s.db.insert(ctx, "api key "+k.ID, `INSERT INTO api_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Client, k.Name, strings.Join(k.Scopes, " "), k.SecretHash, formatTime(k.CreatedAt), optionalTime(k.RevokedAt), optionalTime(k.LastUsedAt))
+}
+
+func (s *APIKeys) Get(ctx context.Context, id string) (ports.APIKey, error) {
+	k, err := scanKey(s.db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, fmt.Errorf("api key %s: %w", id, ports.ErrNotFound)
+	}
+	return k, err
+}
+
+func (s *APIKeys) List(ctx context.Context, client string) ([]ports.APIKey, error) {
+	rows, err := s.db.query(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE ? = '' OR client = ? ORDER BY created_at DESC, id`, client, client)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []ports.APIKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+func (s *APIKeys) Revoke(ctx context.Context, id string, at time.Time) error {
+	// A second revocation keeps the first time.
+	return s.db.update(ctx, "revoke api key "+id, `UPDATE api_keys SET revoked_at = CASE revoked_at WHEN '' THEN ? ELSE revoked_at END WHERE id = ?`,
+		formatTime(at), id)
+}
+
+func (s *APIKeys) Used(ctx context.Context, id string, at time.Time) error {
+	return s.db.update(ctx, "use api key "+id, `UPDATE api_keys SET last_used_at = max(last_used_at, ?) WHERE id = ?`, formatTime(at), id)
+}
+
+const sessionColumns = `id, username, refresh_hash, created_at, expires_at, revoked_at`
+
+func (s *Sessions) Create(ctx context.Context, x ports.Session) error {
+	return s.db.insert(ctx, "session", `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		x.ID, x.Username, x.RefreshHash, formatTime(x.CreatedAt), formatTime(x.ExpiresAt), optionalTime(x.RevokedAt))
+}
+
+func (s *Sessions) Get(ctx context.Context, id string) (ports.Session, error) {
+	var x ports.Session
+	var created, expires, revoked string
+	err := s.db.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id).
+		Scan(&x.ID, &x.Username, &x.RefreshHash, &created, &expires, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, fmt.Errorf("session: %w", ports.ErrNotFound)
+	}
+	if err != nil {
+		return x, err
+	}
+	var err1, err2, err3 error
+	x.CreatedAt, err1 = parseTime(created)
+	x.ExpiresAt, err2 = parseTime(expires)
+	x.RevokedAt, err3 = parseOptionalTime(revoked)
+	return x, errors.Join(err1, err2, err3)
+}
+
+func (s *Sessions) Rotate(ctx context.Context, id, oldHash, newHash string, expiresAt time.Time) error {
+	err := s.db.update(ctx, "rotate session", `UPDATE sessions SET refresh_hash = ?, expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at = ''`,
+		newHash, formatTime(expiresAt), id, oldHash)
+	if errors.Is(err, ports.ErrNotFound) {
+		return fmt.Errorf("rotate session: %w", ports.ErrConflict)
+	}
+	return err
+}
+
+func (s *Sessions) Revoke(ctx context.Context, id string, at time.Time) error {
+	return s.db.update(ctx, "revoke session", `UPDATE sessions SET revoked_at = CASE revoked_at WHEN '' THEN ? ELSE revoked_at END WHERE id = ?`,
+		formatTime(at), id)
+}
+
+func (s *Throttle) Fail(ctx context.Context, key string, at, forget time.Time) error {
+	err := s.db.tx(ctx, func(tx *txn) error {
+		if _, err := tx.exec(`DELETE FROM login_failures WHERE key = ? AND at < ?`, key, formatTime(forget)); err != nil {
+			return err
+		}
+		_, err := tx.exec(`INSERT INTO login_failures (key, at) VALUES (?, ?)`, key, formatTime(at))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record failure: %w", err)
+	}
+	return nil
+}
+
+func (s *Throttle) Failures(ctx context.Context, key string, since time.Time) ([]time.Time, error) {
+	rows, err := s.db.query(ctx, `SELECT at FROM login_failures WHERE key = ? AND at >= ? ORDER BY at`, key, formatTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("failures: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var at string
+		if err := rows.Scan(&at); err != nil {
+			return nil, err
+		}
+		t, err := parseTime(at)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func (s *Throttle) Clear(ctx context.Context, key string) error {
+	err := s.db.tx(ctx, func(tx *txn) error {
+		_, err := tx.exec(`DELETE FROM login_failures WHERE key = ?`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("clear failures: %w", err)
+	}
+	return nil
+}
+
+func (s *Accounts) Owner(ctx context.Context, account string) (string, error) {
+	var client string
+	err := s.db.queryRow(ctx, `SELECT client FROM account_owners WHERE account = ?`, account).Scan(&client)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("owner of %s: %w", account, ports.ErrNotFound)
+	}
+	return client, err
+}
+
+func (s *Accounts) Claim(ctx context.Context, account, client string) (string, error) {
+	var owner string
+	err := s.db.tx(ctx, func(tx *txn) error {
+		if _, err := tx.exec(`INSERT INTO account_owners (account, client) VALUES (?, ?) ON CONFLICT DO NOTHING`, account, client); err != nil {
+			return err
+		}
+		return tx.queryRow(`SELECT client FROM account_owners WHERE account = ?`, account).Scan(&owner)
+	})
+	if err != nil {
+		return "", fmt.Errorf("claim %s: %w", account, err)
+	}
+	return owner, nil
+}
+
+func (s *Secrets) Secret(ctx context.Context, name string, create func() ([]byte, error)) ([]byte, error) {
+	var value []byte
+	err := s.db.queryRow(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value)
+	if err == nil {
+		return value, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	fresh, err := create()
+	if err != nil {
+		return nil, fmt.Errorf("make secret %s: %w", name, err)
+	}
+	err = s.db.tx(ctx, func(tx *txn) error {
+		if _, err := tx.exec(`INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING`, name, fresh); err != nil {
+			return err
+		}
+		return tx.queryRow(`SELECT value FROM secrets WHERE name = ?`, name).Scan(&value)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("secret %s: %w", name, err)
+	}
+	return value, nil
+}
