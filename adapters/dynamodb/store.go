@@ -19,6 +19,8 @@
 //	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)
 //	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" charge or refund of an order
 //	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id)
+//	identity  pk (S) "U#<username>" user; "K#<id>" API key; "S#<id>" session; "F#<key>" failed sign-ins;
+//	          "A#<account>" the client owning a points account; "X#<name>" a secret
 package dynamodb
 
 import (
@@ -44,6 +46,7 @@ type Tables struct {
 	Balances  string
 	Campaigns string
 	Retail    string
+	Identity  string
 }
 
 // Store is a DynamoDB database with the store's tables.
@@ -55,7 +58,7 @@ type Store struct {
 // New returns a Store over existing tables (CDK creates them in the cloud;
 // CreateTables creates them for local use and tests).
 func New(client *ddb.Client, tables Tables) (*Store, error) {
-	if client == nil || tables.Ledger == "" || tables.Balances == "" || tables.Campaigns == "" || tables.Retail == "" {
+	if client == nil || tables.Ledger == "" || tables.Balances == "" || tables.Campaigns == "" || tables.Retail == "" || tables.Identity == "" {
 		return nil, errors.New("dynamodb store: a client and every table name are required")
 	}
 	return &Store{client: client, tables: tables}, nil
@@ -118,6 +121,12 @@ func (s *Store) CreateTables(ctx context.Context) error {
 				gsi(userIndex, "uk", "us", types.ProjectionTypeAll), gsi(statusIndex, "stk", "sts", types.ProjectionTypeAll),
 			},
 			StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
+		},
+		{
+			TableName:            aws.String(s.tables.Identity),
+			BillingMode:          types.BillingModePayPerRequest,
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str}},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
 		},
 		{
 			TableName:            aws.String(s.tables.Campaigns),

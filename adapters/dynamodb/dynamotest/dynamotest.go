@@ -147,7 +147,8 @@ func Client(tb testing.TB) *ddb.Client {
 func NewStore(tb testing.TB) *dynamodb.Store {
 	tb.Helper()
 	n := tables.Add(1)
-	s, err := dynamodb.New(Client(tb), dynamodb.Tables{Ledger: fmt.Sprintf("ledger_%d", n), Balances: fmt.Sprintf("balances_%d", n), Campaigns: fmt.Sprintf("campaigns_%d", n), Retail: fmt.Sprintf("retail_%d", n)})
+	s, err := dynamodb.New(Client(tb), dynamodb.Tables{Ledger: fmt.Sprintf("ledger_%d", n), Balances: fmt.Sprintf("balances_%d", n), Campaigns: fmt.Sprintf("campaigns_%d", n), Retail: fmt.Sprintf("retail_%d", n),
+		Identity: fmt.Sprintf("identity_%d", n)})
 	if err != nil {
 		tb.Fatal(err)
 	}
