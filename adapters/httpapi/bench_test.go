@@ -19,8 +19,9 @@ import (
 
 const benchAccounts = 1000
 
-func benchRequest(b *testing.B, client *http.Client, method, url, body string) {
+func benchRequest(b *testing.B, client *http.Client, auth, method, url, body string) {
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Authorization", auth)
 	resp, err := client.Do(req)
 	if err != nil {
 		b.Fatal(err)
@@ -39,13 +40,14 @@ func benchClient() *http.Client {
 // BenchmarkPOSTPoints issues points, one client, to 1,000 accounts in turn.
 func BenchmarkPOSTPoints(b *testing.B) {
 	a := newAPI(b, 365)
+	key := a.apiKey("points:read", "points:write")
 	client := benchClient()
 	var lat benchlat.Recorder
 	i := 0
 	for b.Loop() {
 		i++
 		start := time.Now()
-		benchRequest(b, client, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":10}`, i%benchAccounts))
+		benchRequest(b, client, key, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":10}`, i%benchAccounts))
 		lat.Since(start)
 	}
 	lat.Report(b)
@@ -54,6 +56,7 @@ func BenchmarkPOSTPoints(b *testing.B) {
 // BenchmarkPOSTPointsConcurrent issues points from 8 concurrent clients.
 func BenchmarkPOSTPointsConcurrent(b *testing.B) {
 	a := newAPI(b, 365)
+	key := a.apiKey("points:read", "points:write")
 	client := benchClient()
 	var lat benchlat.Recorder
 	var n atomic.Int64
@@ -62,7 +65,7 @@ func BenchmarkPOSTPointsConcurrent(b *testing.B) {
 		for pb.Next() {
 			i := n.Add(1)
 			start := time.Now()
-			benchRequest(b, client, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":10}`, i%benchAccounts))
+			benchRequest(b, client, key, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":10}`, i%benchAccounts))
 			lat.Since(start)
 		}
 	})
@@ -73,26 +76,27 @@ func BenchmarkPOSTPointsConcurrent(b *testing.B) {
 // (10 days of issues and a redemption a day).
 func BenchmarkGETPoints(b *testing.B) {
 	a := newAPI(b, 365)
+	key := a.apiKey("points:read", "points:write")
 	client := benchClient()
 	for day := range 10 {
 		for acct := range benchAccounts {
-			benchRequest(b, client, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":100}`, acct))
+			benchRequest(b, client, key, "POST", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":100}`, acct))
 			if day > 0 {
-				benchRequest(b, client, "DELETE", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":30}`, acct))
+				benchRequest(b, client, key, "DELETE", a.srv.URL+"/points", fmt.Sprintf(`{"account_id":"acct-%d","amount":30}`, acct))
 			}
 		}
 		a.clock.Advance(24 * time.Hour)
 	}
 	// Warm the read model as the dispatcher would have.
 	for acct := range benchAccounts {
-		benchRequest(b, client, "GET", fmt.Sprintf("%s/points?account_id=acct-%d", a.srv.URL, acct), "")
+		benchRequest(b, client, key, "GET", fmt.Sprintf("%s/points?account_id=acct-%d", a.srv.URL, acct), "")
 	}
 	var lat benchlat.Recorder
 	i := 0
 	for b.Loop() {
 		i++
 		start := time.Now()
-		benchRequest(b, client, "GET", fmt.Sprintf("%s/points?account_id=acct-%d", a.srv.URL, i%benchAccounts), "")
+		benchRequest(b, client, key, "GET", fmt.Sprintf("%s/points?account_id=acct-%d", a.srv.URL, i%benchAccounts), "")
 		lat.Since(start)
 	}
 	lat.Report(b)
@@ -102,12 +106,13 @@ func BenchmarkGETPoints(b *testing.B) {
 // history: the command reads a snapshot and the events after it.
 func BenchmarkDELETEPointsHotAccount(b *testing.B) {
 	a := newAPI(b, 365)
+	key := a.apiKey("points:read", "points:write")
 	client := benchClient()
-	benchRequest(b, client, "POST", a.srv.URL+"/points", `{"account_id":"hot","amount":1000000000}`)
+	benchRequest(b, client, key, "POST", a.srv.URL+"/points", `{"account_id":"hot","amount":1000000000}`)
 	var lat benchlat.Recorder
 	for b.Loop() {
 		start := time.Now()
-		benchRequest(b, client, "DELETE", a.srv.URL+"/points", `{"account_id":"hot","amount":1}`)
+		benchRequest(b, client, key, "DELETE", a.srv.URL+"/points", `{"account_id":"hot","amount":1}`)
 		lat.Since(start)
 	}
 	lat.Report(b)

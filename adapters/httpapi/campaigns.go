@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // campaignView is a campaign as the API shows it: its definition (seed 003's
@@ -62,25 +63,35 @@ func ifMatch(r *http.Request) (int64, error) {
 	return v, nil
 }
 
-// client reads ?client=, defaulting to seed 003's store.
+// client reads ?client=, defaulting to the caller's own.
 func client(r *http.Request) string {
 	if c := r.URL.Query().Get("client"); c != "" {
 		return c
 	}
+	return ownClient(r)
+}
+
+// ownClient is the caller's client (seed 003's store for a caller without
+// one).
+func ownClient(r *http.Request) string {
+	if p, ok := principalOf(r); ok && p.Client != "" {
+		return p.Client
+	}
 	return campaign.DefaultClient
 }
 
-// actor names who makes a change. Until sign-in exists it is what the
-// caller says in X-Actor, or "api".
+// actor names who makes a change: the signed-in user, or the API key.
 func actor(r *http.Request) string {
-	if a := r.Header.Get("X-Actor"); a != "" && len(a) <= 128 {
-		return a
+	p, _ := principalOf(r)
+	if p.Kind == ports.PrincipalAPIKey {
+		return "apikey:" + p.Subject
 	}
-	return "api"
+	return p.Subject
 }
 
 func (s *server) listCampaigns(w http.ResponseWriter, r *http.Request) {
-	list, err := s.campaigns.List(r.Context(), r.URL.Query().Get("client"))
+	// The caller's client's campaigns: the route's rule admits no other.
+	list, err := s.campaigns.List(r.Context(), client(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -166,14 +177,17 @@ func (s *server) campaignVersions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"items": revs, "count": len(revs)})
 }
 
+// simulateRequest is the body of POST /campaigns/simulate.
+type simulateRequest struct {
+	Client   string          `json:"client"`
+	Event    json.RawMessage `json:"event"`
+	Campaign json.RawMessage `json:"campaign"`
+}
+
 // simulate evaluates a sample purchase against the saved campaigns of a
 // client or against a draft campaign, issuing nothing.
 func (s *server) simulate(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Client   string          `json:"client"`
-		Event    json.RawMessage `json:"event"`
-		Campaign json.RawMessage `json:"campaign"`
-	}
+	var req simulateRequest
 	if err := decodeBody(r, &req); err != nil {
 		writeError(w, r, err)
 		return
@@ -189,7 +203,7 @@ func (s *server) simulate(w http.ResponseWriter, r *http.Request) {
 	}
 	clientName := req.Client
 	if clientName == "" {
-		clientName = campaign.DefaultClient
+		clientName = ownClient(r)
 	}
 	var draft *campaign.Draft
 	if len(req.Campaign) > 0 && string(req.Campaign) != "null" {
@@ -234,6 +248,9 @@ func (s *server) award(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if ev.Client == "" {
+		ev.Client = ownClient(r)
 	}
 	a, err := s.campaigns.Award(r.Context(), ev)
 	if err != nil {

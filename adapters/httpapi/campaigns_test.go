@@ -13,13 +13,14 @@ const seedCampaign = `{"client":"UnicornStore","campaign_name":"1","rules":"[{\"
 func TestCampaignLifecycle(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, 365)
-	r := a.do("POST", "/campaigns", seedCampaign, "X-Actor", "marketer")
+	a.auth = a.user("mia", "marketer", "UnicornStore")
+	r := a.do("POST", "/campaigns", seedCampaign)
 	if r.status != 201 || r.header.Get("ETag") != `"1"` || r.header.Get("Location") != "/campaigns/1?client=UnicornStore" {
 		t.Fatalf("create: %d, ETag %s, Location %s\n%s", r.status, r.header.Get("ETag"), r.header.Get("Location"), r.body)
 	}
 	c := r.json(t)
 	rules, _ := c["rules"].([]any)
-	if c["campaign_name"] != "1" || c["status"] != "active" || c["rounding"] != "floor" || len(rules) != 1 || c["updated_by"] != "marketer" || num(c["version"]) != 1 {
+	if c["campaign_name"] != "1" || c["status"] != "active" || c["rounding"] != "floor" || len(rules) != 1 || c["updated_by"] != "mia" || num(c["version"]) != 1 {
 		t.Errorf("created campaign = %v", c)
 	}
 	a.must(409, "POST", "/campaigns", seedCampaign)
@@ -28,9 +29,10 @@ func TestCampaignLifecycle(t *testing.T) {
 	if num(list["count"]) != 1 {
 		t.Errorf("list = %v", list)
 	}
-	if list := a.must(200, "GET", "/campaigns?client=Elsewhere", ""); num(list["count"]) != 0 {
-		t.Errorf("another client's list = %v", list)
+	if list := a.must(200, "GET", "/campaigns", ""); num(list["count"]) != 1 {
+		t.Errorf("list of the marketer's own client = %v", list)
 	}
+	a.must(403, "GET", "/campaigns?client=Elsewhere", "") // another client's
 	if r := a.do("GET", "/campaigns/1", ""); r.status != 200 || r.header.Get("ETag") != `"1"` {
 		t.Errorf("get: %d %s", r.status, r.header.Get("ETag"))
 	}

@@ -17,20 +17,30 @@ import (
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
+	"github.com/unicornstore/unicorn/adapters/jwtauth"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/orchestration/executor"
+	"github.com/unicornstore/unicorn/ports"
 )
 
 var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
 type api struct {
-	t     testing.TB
-	srv   *httptest.Server
-	clock *clock.Manual
+	t        testing.TB
+	srv      *httptest.Server
+	clock    *clock.Manual
+	identity *identity.Service
+	auth     string // the Authorization of requests that send none: an admin's
 }
+
+// testHash makes password hashing cheap in tests.
+var testHash = identity.HashParams{MemoryKiB: 64, Passes: 1, Lanes: 1}
+
+const testPassword = "test-password-123"
 
 // newAPI serves the API over a fresh SQLite file with a hand-moved clock.
 func newAPI(t testing.TB, ttlDays int) *api {
@@ -66,15 +76,53 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
+	key, err := jwtauth.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := jwtauth.NewSigner(key, "unicorn-store", "unicorn-api", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := identity.NewService(identity.Deps{Users: db.Users(), APIKeys: db.APIKeys(), Sessions: db.Sessions(), Throttle: db.Throttle(),
+		Accounts: db.Accounts(), Tokens: signer, Clock: clk, IDs: clock.UUIDs{}}, identity.Config{Hash: testHash})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
-		Orders: orders, Sales: retail.NewSales(db.SalesTallies()), Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
+		Orders: orders, Sales: retail.NewSales(db.SalesTallies()), Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
+		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &api{t: t, srv: srv, clock: clk}
+	a := &api{t: t, srv: srv, clock: clk, identity: ids}
+	a.auth = a.user("boss", ports.RoleAdmin, "UnicornStore")
+	return a
+}
+
+// apiKey makes an API key of UnicornStore with the scopes: the
+// Authorization header value. Keys do not expire: tests that move the
+// clock by days use them.
+func (a *api) apiKey(scopes ...string) string {
+	a.t.Helper()
+	key, _, err := a.identity.CreateAPIKey(context.Background(), "UnicornStore", "test", scopes)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return "Bearer " + key
+}
+
+// user creates a user and signs them in: the Authorization header value.
+func (a *api) user(username, role, client string) string {
+	a.t.Helper()
+	if _, err := a.identity.CreateUser(context.Background(), username, client, role, testPassword); err != nil {
+		a.t.Fatal(err)
+	}
+	tok := a.must(200, "POST", "/auth/token", fmt.Sprintf(`{"username":%q,"password":%q}`, username, testPassword), "Authorization", "")
+	return "Bearer " + tok["access_token"].(string)
 }
 
 type response struct {
@@ -99,8 +147,12 @@ func (a *api) do(method, path, body string, header ...string) response {
 		a.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", a.auth)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -362,6 +414,7 @@ func TestTransactionsPages(t *testing.T) {
 func TestExpiryOverHTTP(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, 2)
+	a.auth = a.apiKey("points:read", "points:write")
 	a.must(201, "POST", "/points", `{"account_id":"1234","amount":100}`)
 	a.clock.Advance(24 * time.Hour)
 	a.must(201, "POST", "/points", `{"account_id":"1234","amount":50}`)

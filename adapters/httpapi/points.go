@@ -85,10 +85,13 @@ func (s *server) redeem(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// reversalRequest is the body of POST /points/transactions/{id}/reversal.
+type reversalRequest struct {
+	AccountID string `json:"account_id"`
+}
+
 func (s *server) reverse(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		AccountID string `json:"account_id"`
-	}
+	var req reversalRequest
 	if err := decodeBody(r, &req); err != nil {
 		writeError(w, r, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
 )
@@ -69,6 +70,13 @@ var errorKinds = []struct {
 	{retail.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Changed meanwhile", "If-Match"}},
 	{retail.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
 	{retail.ErrNotRetryable, kind{http.StatusConflict, "not-retryable", "Not retryable", ""}},
+	{identity.ErrInvalid, kind{http.StatusBadRequest, "invalid-request", "Invalid request", ""}},
+	{identity.ErrExists, kind{http.StatusConflict, "user-exists", "Exists already", "username"}},
+	{identity.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
+	{identity.ErrBadCredentials, kind{http.StatusUnauthorized, "bad-credentials", "Wrong username or password", ""}},
+	{identity.ErrUnauthorized, kind{http.StatusUnauthorized, "unauthorized", "Unauthorized", ""}},
+	{identity.ErrForbidden, kind{http.StatusForbidden, "forbidden", "Forbidden", ""}},
+	{identity.ErrThrottled, kind{http.StatusTooManyRequests, "throttled", "Too many failed sign-ins", ""}},
 }
 
 // requestError is a fault in the request itself, found by this adapter
@@ -118,6 +126,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var fe *retail.FieldError
 	if errors.As(err, &fe) {
 		p.Errors = []FieldError{{Field: fe.Field, Message: fe.Message}}
+	}
+	var ife *identity.FieldError
+	if errors.As(err, &ife) {
+		p.Errors = []FieldError{{Field: ife.Field, Message: ife.Message}}
+	}
+	if k.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="unicorn-store"`)
 	}
 	var ve *campaign.ValidationError
 	if errors.As(err, &ve) {

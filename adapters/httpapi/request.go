@@ -19,6 +19,11 @@ func decodeBody(r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
+	return decodeBytes(body, dst)
+}
+
+// decodeBytes is decodeBody on a body already read.
+func decodeBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("", "request body is empty: send a JSON object")
 	}

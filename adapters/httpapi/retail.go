@@ -315,6 +315,8 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 		err    error
 	)
 	switch {
+	case q.Get("status") != "" && q.Get("user_id") != "":
+		err = badRequest("status", "list by user_id or by status, not both")
 	case q.Get("status") == ports.OrderNeedsAttention:
 		orders, err = s.orders.NeedingAttention(r.Context())
 	case q.Get("status") != "":

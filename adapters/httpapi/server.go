@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
 )
@@ -23,7 +24,15 @@ type Config struct {
 	Wallets   *retail.Wallets
 	Orders    *retail.Orders
 	Sales     *retail.Sales
-	Log       *slog.Logger
+	Identity  *identity.Service
+	// Tokens checks access tokens; JWKS is the public key set it trusts
+	// for the store's own tokens, served at /.well-known/jwks.json.
+	Tokens TokenVerifier
+	JWKS   []byte
+	// CORSOrigins are the web origins allowed to call the API from a
+	// browser ("https://shop.example.com"); none by default.
+	CORSOrigins []string
+	Log         *slog.Logger
 	// Ready reports whether the storage answers; /healthz calls it.
 	Ready func(context.Context) error
 }
@@ -36,47 +45,106 @@ type server struct {
 	wallets   *retail.Wallets
 	orders    *retail.Orders
 	sales     *retail.Sales
+	identity  *identity.Service
+	tokens    TokenVerifier
+	jwks      []byte
 	ready     func(context.Context) error
+}
+
+// route is a path pattern, its handler, and who may call it.
+type route struct {
+	pattern string
+	handler http.HandlerFunc
+	rule    rule
+}
+
+// routes is the table of every route and its rule. A route cannot be
+// added without a rule, and the access test walks every route with every
+// kind of caller.
+func (s *server) routes() []route {
+	accountInQuery := anAccount(queryValue("account_id"))
+	points := func(p pointsRequest) []string { return []string{p.AccountID} }
+	return []route{
+		{"GET /healthz", s.health, allow(anyone)},
+		{"GET /.well-known/jwks.json", s.jwksDoc, allow(anyone)},
+		{"POST /auth/token", s.signIn, allow(anyone)},
+		{"POST /auth/refresh", s.refresh, allow(anyone)},
+		{"POST /auth/logout", s.signOut, allow(anyone)},
+		{"GET /auth/me", s.me, allow(signedIn)},
+		{"GET /users", s.listUsers, allow(admin)},
+		{"POST /users", s.createUser, allow(admin)},
+
+		{"POST /points", s.issue, allow(admin, keyWrite).on(anAccountWritten(fromBody(points)))},
+		{"DELETE /points", s.redeem, allow(customer, admin, keyWrite).on(anAccountWritten(fromBody(points)))},
+		{"GET /points", s.balance, allow(customer, admin, keyRead).on(accountInQuery)},
+		{"GET /points/transactions", s.transactions, allow(customer, admin, keyRead).on(accountInQuery)},
+		{"POST /points/transactions/{id}/reversal", s.reverse, allow(admin, keyWrite).on(
+			anAccountWritten(fromBody(func(r reversalRequest) []string { return []string{r.AccountID} })))},
+		{"POST /points/awards", s.award, allow(admin, keyWrite).on(
+			anAccountWritten(fromEvent(func(ev campaign.Event) []string { return []string{ev.Username} })),
+			aClient(fromEvent(func(ev campaign.Event) []string { return []string{ev.Client} })))},
+
+		{"GET /campaigns", s.listCampaigns, allow(marketer, admin).on(aClient(queryValue("client")))},
+		{"POST /campaigns", s.createCampaign, allow(marketer, admin).on(aClient(fromDraft))},
+		{"POST /campaigns/simulate", s.simulate, allow(marketer, admin).on(
+			aClient(fromBody(func(r simulateRequest) []string { return []string{r.Client} })))},
+		{"GET /campaigns/{name}", s.getCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
+		{"PATCH /campaigns/{name}", s.updateCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
+		{"DELETE /campaigns/{name}", s.deleteCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
+		{"GET /campaigns/{name}/versions", s.campaignVersions, allow(marketer, admin).on(aClient(queryValue("client")))},
+
+		{"GET /products", s.listProducts, allow(anyone)},
+		{"GET /products/{id}", s.getProduct, allow(anyone)},
+		{"POST /products", s.createProduct, allow(admin)},
+		{"PUT /products/{id}", s.updateProduct, allow(admin)},
+		{"DELETE /products/{id}", s.deleteProduct, allow(admin)},
+		{"POST /products/{id}/stock", s.restock, allow(admin)},
+		{"GET /images/", images().ServeHTTP, allow(anyone)},
+
+		// {username}/wallet, and seed 003's balance/{username}
+		{"GET /users/{first}/{second}", s.wallet, allow(customer, admin).on(anAccount(walletUser))},
+		{"POST /users/{username}/wallet/deposits", s.deposit, allow(admin).on(anAccountWritten(pathValue("username")))},
+		{"POST /purchase", s.purchase, allow(customer, admin).on(
+			anAccount(fromBody(func(b purchaseBody) []string { return []string{b.UserID, b.SeedUserID} })))},
+		{"GET /orders", s.listOrders, allow(customer, admin).on(anAccount(queryValue("user_id")))},
+		{"GET /orders/{id}", s.getOrder, allow(customer, admin).on(anOrder(pathValue("id")))},
+		{"POST /orders/{id}/retry", s.retryOrder, allow(admin).on(anOrder(pathValue("id")))},
+		{"GET /analytics/products", s.analytics, allow(marketer, admin)},
+	}
+}
+
+// fromDraft is the client a new campaign names, read as the handler reads
+// the draft.
+func fromDraft(r *http.Request) []string {
+	d, err := campaign.DecodeDraft(peekBody(r))
+	if err != nil {
+		return nil
+	}
+	return []string{d.Client}
+}
+
+// Routes lists every route pattern, for tests that walk them all.
+func Routes() []string {
+	var out []string
+	for _, rt := range (&server{}).routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
 }
 
 // NewHandler returns the API's handler.
 func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Campaigns == nil || cfg.Catalog == nil || cfg.Wallets == nil ||
-		cfg.Orders == nil || cfg.Sales == nil || cfg.Log == nil {
-		return nil, errors.New("httpapi: every service and a logger are required")
+		cfg.Orders == nil || cfg.Sales == nil || cfg.Identity == nil || cfg.Tokens == nil || cfg.Log == nil {
+		return nil, errors.New("httpapi: every service, a token verifier and a logger are required")
 	}
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
-		orders: cfg.Orders, sales: cfg.Sales, ready: cfg.Ready}
+		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.health)
-	mux.HandleFunc("POST /points", s.issue)
-	mux.HandleFunc("DELETE /points", s.redeem)
-	mux.HandleFunc("GET /points", s.balance)
-	mux.HandleFunc("GET /points/transactions", s.transactions)
-	mux.HandleFunc("POST /points/transactions/{id}/reversal", s.reverse)
-	mux.HandleFunc("POST /points/awards", s.award)
-	mux.HandleFunc("GET /campaigns", s.listCampaigns)
-	mux.HandleFunc("POST /campaigns", s.createCampaign)
-	mux.HandleFunc("POST /campaigns/simulate", s.simulate)
-	mux.HandleFunc("GET /campaigns/{name}", s.getCampaign)
-	mux.HandleFunc("PATCH /campaigns/{name}", s.updateCampaign)
-	mux.HandleFunc("DELETE /campaigns/{name}", s.deleteCampaign)
-	mux.HandleFunc("GET /campaigns/{name}/versions", s.campaignVersions)
-	mux.HandleFunc("GET /products", s.listProducts)
-	mux.HandleFunc("GET /products/{id}", s.getProduct)
-	mux.HandleFunc("POST /products", s.createProduct)
-	mux.HandleFunc("PUT /products/{id}", s.updateProduct)
-	mux.HandleFunc("DELETE /products/{id}", s.deleteProduct)
-	mux.HandleFunc("POST /products/{id}/stock", s.restock)
-	mux.HandleFunc("GET /users/{first}/{second}", s.wallet) // {username}/wallet, and seed 003's balance/{username}
-	mux.HandleFunc("POST /users/{username}/wallet/deposits", s.deposit)
-	mux.HandleFunc("POST /purchase", s.purchase)
-	mux.HandleFunc("GET /orders", s.listOrders)
-	mux.HandleFunc("GET /orders/{id}", s.getOrder)
-	mux.HandleFunc("POST /orders/{id}/retry", s.retryOrder)
-	mux.HandleFunc("GET /analytics/products", s.analytics)
-	mux.Handle("GET /images/", images())
-	return observe(cfg.Log, problems404(mux)), nil
+	for _, rt := range s.routes() {
+		mux.HandleFunc(rt.pattern, s.guard(rt.rule, rt.handler))
+	}
+	return observe(cfg.Log, cors(cfg.CORSOrigins, problems404(mux))), nil
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

@@ -3,15 +3,19 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
+	"github.com/unicornstore/unicorn/adapters/jwtauth"
 	"github.com/unicornstore/unicorn/adapters/sagatasks"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/orchestration"
@@ -32,6 +36,7 @@ type app struct {
 	wallets    *retail.Wallets
 	orders     *retail.Orders
 	sales      *retail.Sales
+	identity   *identity.Service
 	executor   *executor.Executor
 	dispatcher *sqlite.Dispatcher
 	handler    http.Handler
@@ -43,6 +48,7 @@ type deps struct {
 	clock ports.Clock
 	ids   ports.IDs
 	wrap  sagatasks.Wrap
+	hash  identity.HashParams // cheaper password hashing for tests
 }
 
 func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, err error) {
@@ -109,8 +115,19 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 	a.dispatcher.Subscribe("product-search", a.catalog.IndexChange, ports.TopicProducts)
 	a.dispatcher.Subscribe("sales-tallies", a.sales.Record, ports.TopicPurchases)
 
+	signer, verifier, err := tokens(ctx, c, db, d.clock)
+	if err != nil {
+		return nil, err
+	}
+	a.identity, err = identity.NewService(identity.Deps{Users: db.Users(), APIKeys: db.APIKeys(), Sessions: db.Sessions(),
+		Throttle: db.Throttle(), Accounts: db.Accounts(), Tokens: signer, Clock: d.clock, IDs: d.ids}, identity.Config{Hash: d.hash})
+	if err != nil {
+		return nil, err
+	}
+
 	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Campaigns: a.campaigns,
-		Catalog: a.catalog, Wallets: a.wallets, Orders: a.orders, Sales: a.sales, Log: log, Ready: db.Ping})
+		Catalog: a.catalog, Wallets: a.wallets, Orders: a.orders, Sales: a.sales, Identity: a.identity,
+		Tokens: verifier, JWKS: signer.JWKS(), CORSOrigins: c.CORSOrigins, Log: log, Ready: db.Ping})
 	if err != nil {
 		return nil, err
 	}
@@ -118,3 +135,29 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 }
 
 func (a *app) Close() error { return a.db.Close() }
+
+// tokens builds the signer of the store's access tokens, with the key kept
+// in the database (made on first start), and the verifier that also
+// accepts an external provider's tokens when one is configured.
+func tokens(ctx context.Context, c config, db *sqlite.DB, clk ports.Clock) (*jwtauth.Signer, *jwtauth.Verifier, error) {
+	key, err := db.Secrets().Secret(ctx, "token-signing-key", jwtauth.NewKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	signer, err := jwtauth.NewSigner(key, c.TokenIssuer, c.TokenAudience, c.TokenTTL)
+	if err != nil {
+		return nil, nil, err
+	}
+	var provider *jwtauth.Provider
+	if c.OIDCIssuer != "" {
+		if c.OIDCAudience == "" {
+			return nil, nil, errors.New("-oidc-issuer needs -oidc-audience (the app client id its tokens are for)")
+		}
+		jwks := c.OIDCJWKSURL
+		if jwks == "" {
+			jwks = strings.TrimSuffix(c.OIDCIssuer, "/") + "/.well-known/jwks.json"
+		}
+		provider = &jwtauth.Provider{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience, JWKSURL: jwks, DefaultClient: campaign.DefaultClient}
+	}
+	return signer, jwtauth.NewVerifier(signer, provider, clk.Now), nil
+}

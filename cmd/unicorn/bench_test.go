@@ -30,9 +30,14 @@ func benchPurchaseStore(b *testing.B) (*store, *http.Client) {
 }
 
 // purchase buys one unicorn for buyer i and fails unless it completed.
-func purchase(client *http.Client, url string, i int64) error {
+func purchase(client *http.Client, s *store, i int64) error {
 	body := fmt.Sprintf(`{"user_id":"buyer%d","items":[{"product_id":"bench","quantity":1}]}`, i%benchBuyers)
-	resp, err := client.Post(url+"/purchase", "application/json", strings.NewReader(body))
+	req, err := http.NewRequest("POST", s.srv.URL+"/purchase", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", s.auth)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -56,7 +61,7 @@ func BenchmarkPurchase(b *testing.B) {
 	for b.Loop() {
 		i++
 		t := time.Now()
-		if err := purchase(client, s.srv.URL, i); err != nil {
+		if err := purchase(client, s, i); err != nil {
 			b.Fatal(err)
 		}
 		lat.Since(t)
@@ -76,7 +81,7 @@ func BenchmarkPurchaseConcurrent(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			t := time.Now()
-			if err := purchase(client, s.srv.URL, n.Add(1)); err != nil {
+			if err := purchase(client, s, n.Add(1)); err != nil {
 				b.Error(err)
 				return
 			}

@@ -27,6 +27,24 @@ type config struct {
 	ReservationTTL time.Duration
 	SagaWorkers    int
 	Demo           bool
+	DemoPassword   string
+	TokenTTL       time.Duration
+	TokenIssuer    string
+	TokenAudience  string
+	OIDCIssuer     string
+	OIDCAudience   string
+	OIDCJWKSURL    string
+	CORSOrigins    []string
+}
+
+// defaults is the configuration with every default, no flag or
+// environment applied.
+func defaults() config {
+	c, err := parseConfig("defaults", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		panic(err) // a bad default is a programming error
+	}
+	return c
 }
 
 // setting declares one flag with its environment variable.
@@ -38,6 +56,16 @@ type setting struct {
 // parseConfig reads the flags of a command (those in want) over the
 // environment over the defaults.
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, want ...string) (config, error) {
+	c, rest, err := parseCommand(name, args, getenv, stderr, nil, want...)
+	if err == nil && len(rest) > 0 {
+		err = fmt.Errorf("unexpected arguments: %s", strings.Join(rest, " "))
+	}
+	return c, err
+}
+
+// parseCommand is parseConfig for a command with flags of its own (extra
+// declares them) and arguments, which it returns.
+func parseCommand(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet), want ...string) (config, []string, error) {
 	var c config
 	all := []setting{
 		{"addr", "UNICORN_ADDR", "localhost:8080", "address to listen on (\":8080\" for every interface)", func(s string) error { c.Addr = s; return nil }},
@@ -98,6 +126,35 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 			c.Demo = b
 			return nil
 		}},
+		{"demo-password", "UNICORN_DEMO_PASSWORD", "", "password of the demo users (random, printed once, when empty)", func(s string) error {
+			if s != "" && len(s) < 12 {
+				return fmt.Errorf("must have at least 12 characters")
+			}
+			c.DemoPassword = s
+			return nil
+		}},
+		{"token-ttl", "UNICORN_TOKEN_TTL", "15m", "how long an access token lives", func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < time.Minute || d > 24*time.Hour {
+				return fmt.Errorf("must be a duration from 1m to 24h")
+			}
+			c.TokenTTL = d
+			return nil
+		}},
+		{"token-issuer", "UNICORN_TOKEN_ISSUER", "unicorn-store", "iss of the access tokens the store signs", func(s string) error { c.TokenIssuer = s; return nil }},
+		{"token-audience", "UNICORN_TOKEN_AUDIENCE", "unicorn-api", "aud of the access tokens the store signs", func(s string) error { c.TokenAudience = s; return nil }},
+		{"oidc-issuer", "UNICORN_OIDC_ISSUER", "", "issuer of an external identity provider's tokens to accept too (Cognito user pool URL)", func(s string) error { c.OIDCIssuer = s; return nil }},
+		{"oidc-audience", "UNICORN_OIDC_AUDIENCE", "", "the app client id those tokens must be for", func(s string) error { c.OIDCAudience = s; return nil }},
+		{"oidc-jwks-url", "UNICORN_OIDC_JWKS_URL", "", "where the provider publishes its keys (<issuer>/.well-known/jwks.json by default)", func(s string) error { c.OIDCJWKSURL = s; return nil }},
+		{"cors-origins", "UNICORN_CORS_ORIGINS", "", "comma-separated web origins allowed to call the API from a browser", func(s string) error {
+			c.CORSOrigins = nil
+			for _, o := range strings.Split(s, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.CORSOrigins = append(c.CORSOrigins, o)
+				}
+			}
+			return nil
+		}},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},
 		{"log-format", "LOG_FORMAT", "text", "text or json", func(s string) error {
 			if s != "text" && s != "json" {
@@ -109,6 +166,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if extra != nil {
+		extra(fs)
+	}
 	var used []setting
 	for _, s := range all {
 		if len(want) > 0 && !slices.Contains(want, s.flag) {
@@ -128,17 +188,14 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		}
 		if v := getenv(s.env); v != "" {
 			if err := s.set(v); err != nil {
-				return c, fmt.Errorf("%s=%q: %w", s.env, v, err)
+				return c, nil, fmt.Errorf("%s=%q: %w", s.env, v, err)
 			}
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		return c, nil, err
 	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
-	}
-	return c, nil
+	return c, fs.Args(), nil
 }
 
 func newLogger(c config, w io.Writer) *slog.Logger {

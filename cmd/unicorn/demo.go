@@ -2,13 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // demoProducts are seed 003's unicorn and a few friends.
@@ -47,4 +53,46 @@ func loadDemo(ctx context.Context, a *app) error {
 		a.log.Info("demo data loaded", "products", len(demoProducts), "wallet", "derick: 3300", "campaign", "1")
 	}
 	return err
+}
+
+// demoUsers are the demo's sign-ins, one of each role.
+var demoUsers = []struct{ username, role string }{
+	{"derick", ports.RoleCustomer},
+	{"marketer", ports.RoleMarketer},
+	{"admin", ports.RoleAdmin},
+}
+
+// loadDemoUsers creates the demo users in a store without users, with
+// password (a random one each when empty), and prints their passwords, this
+// once, with a ready call to try.
+func loadDemoUsers(ctx context.Context, a *app, password, baseURL string, out io.Writer) error {
+	existing, err := a.identity.Users(ctx, "")
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	fmt.Fprintln(out, "Demo users (the passwords are shown this once):")
+	passwords := map[string]string{}
+	for _, u := range demoUsers {
+		pw := password
+		if pw == "" {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			pw = base64.RawURLEncoding.EncodeToString(b)
+		}
+		if _, err := a.identity.CreateUser(ctx, u.username, campaign.DefaultClient, u.role, pw); err != nil {
+			return err
+		}
+		passwords[u.username] = pw
+		fmt.Fprintf(out, "  %-9s %-9s %s\n", u.username, u.role, pw)
+	}
+	t, err := a.identity.SignIn(ctx, "derick", passwords["derick"], "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, `Sign in:
+  curl -X POST %[1]s/auth/token -d '{"username":"derick","password":"%[2]s"}'
+and call the API with the access_token it returns; this one is derick's, valid until %[3]s:
+  curl -H 'Authorization: Bearer %[4]s' '%[1]s/points?account_id=derick'
+`, baseURL, passwords["derick"], t.ExpiresAt.Format(time.Kitchen+" MST"), t.AccessToken)
+	return nil
 }

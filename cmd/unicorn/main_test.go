@@ -55,7 +55,7 @@ var listening = regexp.MustCompile(`url=(http://\S+)`)
 func startServe(t *testing.T, db string, env ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "-addr", "127.0.0.1:0", "-db", db)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "UNICORN_DEMO_PASSWORD="+demoPassword), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +127,37 @@ func call(method, url, body string, header ...string) (int, []byte, error) {
 	return resp.StatusCode, b, err
 }
 
+// apiKey makes an API key with scopes in the database at db, as an
+// operator would with "unicorn apikeys create".
+func apiKey(t *testing.T, db, scopes string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"apikeys", "create", "-db", db, "-scopes", scopes}, func(string) string { return "" },
+		nil, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// demoPassword is the demo users' password in the binary tests.
+const demoPassword = "demo-password-for-tests"
+
+// signIn returns an Authorization header value for a demo user.
+func signIn(t *testing.T, url, username string) string {
+	t.Helper()
+	status, body, err := call("POST", url+"/auth/token", fmt.Sprintf(`{"username":%q,"password":%q}`, username, demoPassword))
+	if err != nil || status != 200 {
+		t.Fatalf("sign in as %s: %d %v %s", username, status, err, body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil {
+		t.Fatal(err)
+	}
+	return "Bearer " + tok.AccessToken
+}
+
 type issueReq struct {
 	key    string
 	amount int64
@@ -143,6 +174,7 @@ func TestCrashKeepsAcknowledgedIssues(t *testing.T) {
 		t.Skip("runs the binary for several seconds")
 	}
 	db := filepath.Join(t.TempDir(), "unicorn.db")
+	key := apiKey(t, db, "points:read,points:write")
 	var mu sync.Mutex
 	acked := map[string]int64{}   // key -> amount, answered 201
 	unacked := map[string]int64{} // sent, no answer (or not 201)
@@ -165,7 +197,7 @@ func TestCrashKeepsAcknowledgedIssues(t *testing.T) {
 					next++
 					r := issueReq{key: fmt.Sprintf("r%d-c%d-%d", round, c, next), amount: int64(1 + next%97)}
 					mu.Unlock()
-					status, _, err := call("POST", p.url+"/points", fmt.Sprintf(`{"account_id":"crash","amount":%d,"reference":%q}`, r.amount, r.key), "Idempotency-Key", r.key)
+					status, _, err := call("POST", p.url+"/points", fmt.Sprintf(`{"account_id":"crash","amount":%d,"reference":%q}`, r.amount, r.key), "Idempotency-Key", r.key, "X-Api-Key", key)
 					mu.Lock()
 					if err == nil && status == 201 {
 						acked[r.key] = r.amount
@@ -189,7 +221,7 @@ func TestCrashKeepsAcknowledgedIssues(t *testing.T) {
 	}
 
 	p := startServe(t, db)
-	refs := references(t, p.url)
+	refs := references(t, p.url, key)
 	var ackedSum int64
 	for key, amount := range acked {
 		ackedSum += amount
@@ -208,36 +240,36 @@ func TestCrashKeepsAcknowledgedIssues(t *testing.T) {
 	for key := range refs {
 		ledgerSum += acked[key] + unacked[key]
 	}
-	if got := balance(t, p.url, "crash"); got != ledgerSum {
+	if got := balance(t, p.url, "crash", key); got != ledgerSum {
 		t.Errorf("balance after the crashes = %d, the ledger holds %d", got, ledgerSum)
 	}
 	// Retry every request that was never acknowledged, as a client would.
 	total := ackedSum
-	for key, amount := range unacked {
-		status, body, err := call("POST", p.url+"/points", fmt.Sprintf(`{"account_id":"crash","amount":%d,"reference":%q}`, amount, key), "Idempotency-Key", key)
+	for ref, amount := range unacked {
+		status, body, err := call("POST", p.url+"/points", fmt.Sprintf(`{"account_id":"crash","amount":%d,"reference":%q}`, amount, ref), "Idempotency-Key", ref, "X-Api-Key", key)
 		if err != nil || status != 201 {
-			t.Fatalf("retry %s: %d %v %s", key, status, err, body)
+			t.Fatalf("retry %s: %d %v %s", ref, status, err, body)
 		}
 		total += amount
 	}
-	if got := balance(t, p.url, "crash"); got != total {
+	if got := balance(t, p.url, "crash", key); got != total {
 		t.Errorf("balance = %d, want %d (%d acknowledged + %d retried requests)", got, total, len(acked), len(unacked))
 	}
-	for key, n := range references(t, p.url) {
+	for ref, n := range references(t, p.url, key) {
 		if n != 1 {
-			t.Errorf("after retries %s is in the ledger %d times", key, n)
+			t.Errorf("after retries %s is in the ledger %d times", ref, n)
 		}
 	}
 	t.Logf("%d acknowledged, %d retried after 3 kill -9", len(acked), len(unacked))
 }
 
 // references counts the issues in the crash account's ledger by reference.
-func references(t *testing.T, url string) map[string]int {
+func references(t *testing.T, url, key string) map[string]int {
 	t.Helper()
 	refs := map[string]int{}
 	cursor := ""
 	for {
-		status, body, err := call("GET", url+"/points/transactions?account_id=crash&limit=500&cursor="+cursor, "")
+		status, body, err := call("GET", url+"/points/transactions?account_id=crash&limit=500&cursor="+cursor, "", "X-Api-Key", key)
 		if err != nil || status != 200 {
 			t.Fatalf("transactions: %d %v %s", status, err, body)
 		}
@@ -261,9 +293,9 @@ func references(t *testing.T, url string) map[string]int {
 	}
 }
 
-func balance(t *testing.T, url, account string) int64 {
+func balance(t *testing.T, url, account, key string) int64 {
 	t.Helper()
-	status, body, err := call("GET", url+"/points?account_id="+account, "")
+	status, body, err := call("GET", url+"/points?account_id="+account, "", "X-Api-Key", key)
 	if err != nil || status != 200 {
 		t.Fatalf("balance: %d %v %s", status, err, body)
 	}
@@ -280,10 +312,11 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	db := filepath.Join(t.TempDir(), "unicorn.db")
+	key := apiKey(t, db, "points:write")
 	var stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db}, func(string) string { return "" }, io.Discard, &stderr)
+		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db}, func(string) string { return "" }, nil, io.Discard, &stderr)
 	}()
 	var url string
 	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
@@ -294,7 +327,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 			url = m[1]
 		}
 	}
-	if status, body, err := call("POST", url+"/points", `{"account_id":"1234","amount":100}`); err != nil || status != 201 {
+	if status, body, err := call("POST", url+"/points", `{"account_id":"1234","amount":100}`, "Authorization", "Bearer "+key); err != nil || status != 201 {
 		t.Fatalf("issue: %d %v %s", status, err, body)
 	}
 	// The outbox dispatcher projects the event without anyone reading the

@@ -27,7 +27,9 @@ func noEnv(string) string { return "" }
 func seedPoints(t *testing.T, db string, at time.Time, ttl int, issues map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := newApp(ctx, config{DBPath: db, TTLDays: ttl}, slog.New(slog.DiscardHandler), deps{clock: clock.NewManual(at)})
+	c := defaults()
+	c.DBPath, c.TTLDays = db, ttl
+	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{clock: clock.NewManual(at)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,14 +47,14 @@ func TestExpireCommand(t *testing.T) {
 	seedPoints(t, db, time.Now().AddDate(0, 0, -10), 2, map[string]int64{"old-1": 100, "old-2": 20})
 	seedPoints(t, db, time.Now(), 2, map[string]int64{"new": 5})
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"points", "expire", "-db", db}, noEnv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"points", "expire", "-db", db}, noEnv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.TrimSpace(out.String()); got != "expired 120 points in 2 accounts" {
 		t.Errorf("output = %q", got)
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"points", "expire", "-db", db}, noEnv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"points", "expire", "-db", db}, noEnv, nil, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.TrimSpace(out.String()); got != "expired 0 points in 0 accounts" {
@@ -65,7 +67,7 @@ func TestRebuildCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "unicorn.db")
 	seedPoints(t, db, time.Now(), 365, map[string]int64{"a": 1, "b": 2, "c": 3})
 	var out, progress bytes.Buffer
-	if err := run(context.Background(), []string{"projections", "rebuild", "-db", db}, noEnv, &out, &progress); err != nil {
+	if err := run(context.Background(), []string{"projections", "rebuild", "-db", db}, noEnv, nil, &out, &progress); err != nil {
 		t.Fatal(err)
 	}
 	if !regexp.MustCompile(`^rebuilt the points read model from 3 events in \S+\n$`).MatchString(out.String()) {
@@ -75,7 +77,9 @@ func TestRebuildCommand(t *testing.T) {
 		t.Errorf("progress = %q", progress.String())
 	}
 	ctx := context.Background()
-	a, err := newApp(ctx, config{DBPath: db}, slog.New(slog.DiscardHandler), deps{})
+	c := defaults()
+	c.DBPath = db
+	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +100,8 @@ func TestConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
-		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true}
+		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true,
+		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api"}
 	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -131,10 +136,10 @@ func TestConfig(t *testing.T) {
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	var stderr bytes.Buffer
-	if err := run(context.Background(), nil, noEnv, io.Discard, &stderr); !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "usage: unicorn") {
+	if err := run(context.Background(), nil, noEnv, nil, io.Discard, &stderr); !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "usage: unicorn") {
 		t.Errorf("no arguments: %v, %q", err, stderr.String())
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "unknown command") {
+	if err := run(context.Background(), []string{"frobnicate"}, noEnv, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "unknown command") {
 		t.Errorf("unknown command: %v", err)
 	}
 }

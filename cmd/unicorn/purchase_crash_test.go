@@ -27,9 +27,10 @@ func TestCrashDuringPurchases(t *testing.T) {
 	)
 	db := filepath.Join(t.TempDir(), "unicorn.db")
 	p := startServe(t, db)
+	auth := signIn(t, p.url, "admin") // valid across restarts: the key and the session are in the database
 	mustCall := func(method, url, body string, want int, header ...string) []byte {
 		t.Helper()
-		status, b, err := call(method, url, body, header...)
+		status, b, err := call(method, url, body, append(header, "Authorization", auth)...)
 		if err != nil || status != want {
 			t.Fatalf("%s %s: %d %v %s", method, url, status, err, b)
 		}
@@ -40,7 +41,7 @@ func TestCrashDuringPurchases(t *testing.T) {
 		mustCall("POST", fmt.Sprintf("%s/users/c%d/wallet/deposits", p.url, i), fmt.Sprintf(`{"amount":%d}`, deposit), 201, "Idempotency-Key", "start")
 	}
 	purchase := func(url string, i int) (int, map[string]any, error) {
-		status, b, err := call("POST", url+"/purchase", fmt.Sprintf(`{"user_id":"c%d","items":[{"product_id":"crash","quantity":1}]}`, i), "Idempotency-Key", "buy")
+		status, b, err := call("POST", url+"/purchase", fmt.Sprintf(`{"user_id":"c%d","items":[{"product_id":"crash","quantity":1}]}`, i), "Idempotency-Key", "buy", "Authorization", auth)
 		var order map[string]any
 		if err == nil {
 			_ = json.Unmarshal(b, &order)

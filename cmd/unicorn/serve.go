@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseConfig("serve", args, getenv, stderr)
 	if err != nil {
 		return err
@@ -31,6 +31,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	if c.Demo {
+		if err := loadDemoUsers(ctx, a, c.DemoPassword, "http://"+ln.Addr().String(), stdout); err != nil {
+			ln.Close()
+			return fmt.Errorf("create demo users: %w", err)
+		}
 	}
 	srv := &http.Server{
 		Handler:           a.handler,

@@ -20,6 +20,7 @@ import (
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/sagatasks"
+	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/orchestration/executor"
 )
@@ -33,7 +34,11 @@ type store struct {
 	app   *app
 	srv   *httptest.Server
 	clock *clock.Manual
+	auth  string // the Authorization of requests that send none: an admin's
 }
+
+// testHash makes password hashing cheap in tests.
+var testHash = identity.HashParams{MemoryKiB: 64, Passes: 1, Lanes: 1}
 
 func newStore(t testing.TB, wrap sagatasks.Wrap) *store {
 	t.Helper()
@@ -48,13 +53,19 @@ func newStore(t testing.TB, wrap sagatasks.Wrap) *store {
 func startStore(t testing.TB, d deps) *store {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := config{DBPath: filepath.Join(t.TempDir(), "unicorn.db"), TTLDays: 365, PointValue: decimal.RequireFromString("0.01"),
-		PurchaseWait: 10 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8}
+	c := defaults()
+	c.DBPath, c.PurchaseWait, c.TokenTTL = filepath.Join(t.TempDir(), "unicorn.db"), 10*time.Second, time.Hour
+	if d.hash == (identity.HashParams{}) {
+		d.hash = testHash
+	}
 	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := loadDemo(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := loadDemoUsers(ctx, a, testPassword, "", io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -78,14 +89,30 @@ func startStore(t testing.TB, d deps) *store {
 		wg.Wait()
 		a.Close()
 	})
-	return &store{t: t, app: a, srv: srv}
+	s := &store{t: t, app: a, srv: srv}
+	s.auth = s.signIn("admin")
+	return s
+}
+
+// testPassword is every demo user's password in these tests.
+const testPassword = "test-password-123"
+
+// signIn returns an Authorization header value for a demo user.
+func (s *store) signIn(username string) string {
+	s.t.Helper()
+	tokens := s.must(200, "POST", "/auth/token", fmt.Sprintf(`{"username":%q,"password":%q}`, username, testPassword), "Authorization", "")
+	return "Bearer " + tokens["access_token"].(string)
 }
 
 func (s *store) do(method, path, body string, header ...string) (int, map[string]any) {
 	s.t.Helper()
 	req, _ := http.NewRequest(method, s.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", s.auth)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
+	}
+	if req.Header.Get("Authorization") == "" {
+		req.Header.Del("Authorization")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

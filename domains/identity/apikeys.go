@@ -96,17 +96,16 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string) (ports.Princi
 // no client has yet is nobody's to refuse: a write (claim) makes it the
 // client's, a read finds nothing in it anyway.
 func (s *Service) InClient(ctx context.Context, account, client string, claim bool) (bool, error) {
-	var owner string
-	var err error
-	if claim {
-		owner, err = s.d.Accounts.Claim(ctx, account, client)
-	} else {
-		owner, err = s.d.Accounts.Owner(ctx, account)
-		if errors.Is(err, ports.ErrNotFound) {
-			return true, nil
+	owner, err := s.d.Accounts.Owner(ctx, account)
+	switch {
+	case errors.Is(err, ports.ErrNotFound) && !claim:
+		return true, nil
+	case errors.Is(err, ports.ErrNotFound):
+		// Only the first write to an account pays for claiming it.
+		if owner, err = s.d.Accounts.Claim(ctx, account, client); err != nil {
+			return false, err
 		}
-	}
-	if err != nil {
+	case err != nil:
 		return false, err
 	}
 	return owner == client, nil
