@@ -37,7 +37,7 @@ func writeTokens(w http.ResponseWriter, t identity.Tokens) {
 	// Tokens must not be cached by anything between here and the client.
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: t.AccessToken, TokenType: "Bearer",
-		ExpiresIn: int64(time.Until(t.ExpiresAt).Round(time.Second).Seconds()), RefreshToken: t.RefreshToken, User: viewUser(t.User)})
+		ExpiresIn: int64(t.ExpiresIn.Round(time.Second).Seconds()), RefreshToken: t.RefreshToken, User: viewUser(t.User)})
 }
 
 // address is the caller's network address, for throttling sign-ins.
@@ -80,6 +80,10 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := decodeBody(r, &b); err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if b.RefreshToken == "" {
+		writeError(w, r, badRequest("refresh_token", "refresh_token is required"))
 		return
 	}
 	t, err := s.identity.Refresh(r.Context(), b.RefreshToken)

@@ -34,7 +34,9 @@ type api struct {
 	srv      *httptest.Server
 	clock    *clock.Manual
 	identity *identity.Service
-	auth     string // the Authorization of requests that send none: an admin's
+	db       *sqlite.DB
+	logs     *syncBuffer // the API's log lines, as JSON
+	auth     string      // the Authorization of requests that send none: an admin's
 }
 
 // testHash makes password hashing cheap in tests.
@@ -72,10 +74,11 @@ func newAPI(t testing.TB, ttlDays int) *api {
 		t.Fatal(err)
 	}
 	orders, err := retail.NewOrders(retail.OrderDeps{Catalog: db.Catalog(), Stock: db.Stock(), Orders: db.Orders(),
-		Sagas: ex.Sagas("purchase"), Clock: clk, IDs: clock.UUIDs{}}, retail.Config{})
+		Sagas: ex.Sagas("purchase"), Clock: clk, IDs: clock.UUIDs{}}, retail.Config{PurchaseWait: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &syncBuffer{}
 	key, err := jwtauth.NewKey()
 	if err != nil {
 		t.Fatal(err)
@@ -92,15 +95,33 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
 		Orders: orders, Sales: retail.NewSales(db.SalesTallies()), Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
-		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, Log: slog.New(slog.DiscardHandler), Ready: db.Ping})
+		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, Log: slog.New(slog.NewJSONHandler(logs, nil)), Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	a := &api{t: t, srv: srv, clock: clk, identity: ids}
+	a := &api{t: t, srv: srv, clock: clk, identity: ids, db: db, logs: logs}
 	a.auth = a.user("boss", ports.RoleAdmin, "UnicornStore")
 	return a
+}
+
+// syncBuffer is a log destination safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // apiKey makes an API key of UnicornStore with the scopes: the
@@ -108,7 +129,13 @@ func newAPI(t testing.TB, ttlDays int) *api {
 // clock by days use them.
 func (a *api) apiKey(scopes ...string) string {
 	a.t.Helper()
-	key, _, err := a.identity.CreateAPIKey(context.Background(), "UnicornStore", "test", scopes)
+	return a.clientKey("UnicornStore", scopes...)
+}
+
+// clientKey makes an API key of client with the scopes.
+func (a *api) clientKey(client string, scopes ...string) string {
+	a.t.Helper()
+	key, _, err := a.identity.CreateAPIKey(context.Background(), client, "test", scopes)
 	if err != nil {
 		a.t.Fatal(err)
 	}

@@ -63,6 +63,9 @@ type route struct {
 // kind of caller.
 func (s *server) routes() []route {
 	accountInQuery := anAccount(queryValue("account_id"))
+	// The store (catalog, wallets, orders, sales) is seed 003's client's:
+	// other clients use the loyalty API only.
+	store := aClient(func(*http.Request) []string { return []string{campaign.DefaultClient} })
 	points := func(p pointsRequest) []string { return []string{p.AccountID} }
 	return []route{
 		{"GET /healthz", s.health, allow(anyone)},
@@ -95,21 +98,21 @@ func (s *server) routes() []route {
 
 		{"GET /products", s.listProducts, allow(anyone)},
 		{"GET /products/{id}", s.getProduct, allow(anyone)},
-		{"POST /products", s.createProduct, allow(admin)},
-		{"PUT /products/{id}", s.updateProduct, allow(admin)},
-		{"DELETE /products/{id}", s.deleteProduct, allow(admin)},
-		{"POST /products/{id}/stock", s.restock, allow(admin)},
+		{"POST /products", s.createProduct, allow(admin).on(store)},
+		{"PUT /products/{id}", s.updateProduct, allow(admin).on(store)},
+		{"DELETE /products/{id}", s.deleteProduct, allow(admin).on(store)},
+		{"POST /products/{id}/stock", s.restock, allow(admin).on(store)},
 		{"GET /images/", images().ServeHTTP, allow(anyone)},
 
 		// {username}/wallet, and seed 003's balance/{username}
-		{"GET /users/{first}/{second}", s.wallet, allow(customer, admin).on(anAccount(walletUser))},
-		{"POST /users/{username}/wallet/deposits", s.deposit, allow(admin).on(anAccountWritten(pathValue("username")))},
-		{"POST /purchase", s.purchase, allow(customer, admin).on(
+		{"GET /users/{first}/{second}", s.wallet, allow(customer, admin).on(store, anAccount(walletUser))},
+		{"POST /users/{username}/wallet/deposits", s.deposit, allow(admin).on(store, anAccountWritten(pathValue("username")))},
+		{"POST /purchase", s.purchase, allow(customer, admin).on(store,
 			anAccount(fromBody(func(b purchaseBody) []string { return []string{b.UserID, b.SeedUserID} })))},
-		{"GET /orders", s.listOrders, allow(customer, admin).on(anAccount(queryValue("user_id")))},
-		{"GET /orders/{id}", s.getOrder, allow(customer, admin).on(anOrder(pathValue("id")))},
-		{"POST /orders/{id}/retry", s.retryOrder, allow(admin).on(anOrder(pathValue("id")))},
-		{"GET /analytics/products", s.analytics, allow(marketer, admin)},
+		{"GET /orders", s.listOrders, allow(customer, admin).on(store, anAccount(queryValue("user_id")))},
+		{"GET /orders/{id}", s.getOrder, allow(customer, admin).on(store, anOrder(pathValue("id")))},
+		{"POST /orders/{id}/retry", s.retryOrder, allow(admin).on(store, anOrder(pathValue("id")))},
+		{"GET /analytics/products", s.analytics, allow(marketer, admin).on(store)},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 type Tokens struct {
 	AccessToken  string
 	ExpiresAt    time.Time
+	ExpiresIn    time.Duration // from now: what the client should count with
 	RefreshToken string
 	User         ports.User
 }
@@ -104,7 +105,7 @@ func (s *Service) tokens(u ports.User, sessionID, secret string, now time.Time) 
 	if err != nil {
 		return Tokens{}, err
 	}
-	return Tokens{AccessToken: at.Token, ExpiresAt: at.ExpiresAt, RefreshToken: sessionID + "." + secret, User: u}, nil
+	return Tokens{AccessToken: at.Token, ExpiresAt: at.ExpiresAt, ExpiresIn: at.ExpiresAt.Sub(now), RefreshToken: sessionID + "." + secret, User: u}, nil
 }
 
 // session finds the live session a refresh token belongs to.
