@@ -192,10 +192,17 @@ func parseCommand(name string, args []string, getenv func(string) string, stderr
 			}
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, nil, err
+	// Flags may come before or after the arguments ("revoke ID -db x").
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return c, nil, err
+		}
+		if fs.NArg() == 0 {
+			return c, rest, nil
+		}
+		rest, args = append(rest, fs.Arg(0)), fs.Args()[1:]
 	}
-	return c, fs.Args(), nil
 }
 
 func newLogger(c config, w io.Writer) *slog.Logger {

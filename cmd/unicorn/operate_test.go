@@ -143,3 +143,82 @@ func TestUsage(t *testing.T) {
 		t.Errorf("unknown command: %v", err)
 	}
 }
+
+// TestUsersAndAPIKeysCommands: an operator adds a user (password on
+// stdin), lists users, makes a key (printed once), lists keys without
+// their secrets, and revokes one.
+func TestUsersAndAPIKeysCommands(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "unicorn.db")
+	do := func(stdin string, args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append(args, "-db", db), noEnv, strings.NewReader(stdin), &out, io.Discard)
+		return out.String(), err
+	}
+	if out, err := do("a-long-enough-password\n", "users", "create", "-username", "ann", "-role", "marketer"); err != nil || out != "created marketer ann of UnicornStore\n" {
+		t.Fatalf("users create = %q, %v", out, err)
+	}
+	if _, err := do("short\n", "users", "create", "-username", "bob", "-role", "admin"); err == nil || !strings.Contains(err.Error(), "at least 12") {
+		t.Errorf("a short password: %v", err)
+	}
+	if _, err := do("a-long-enough-password\n", "users", "create", "-username", "ann", "-role", "admin"); err == nil {
+		t.Error("a second ann was created")
+	}
+	if _, err := do("a-long-enough-password\n", "users", "create", "-username", "cid", "-role", "root"); err == nil || !strings.Contains(err.Error(), "role") {
+		t.Errorf("an unknown role: %v", err)
+	}
+	if out, err := do("", "users", "list"); err != nil || !regexp.MustCompile(`(?m)^ann\s+marketer\s+UnicornStore\s`).MatchString(out) {
+		t.Errorf("users list = %q, %v", out, err)
+	}
+	key, err := do("", "apikeys", "create", "-scopes", "points:read,points:write", "-name", "till 3")
+	if err != nil || !regexp.MustCompile(`^uk_[0-9a-f]{16}_\S+\n$`).MatchString(key) {
+		t.Fatalf("apikeys create = %q, %v", key, err)
+	}
+	id := strings.Split(key, "_")[1]
+	if _, err := do("", "apikeys", "create", "-scopes", "points:admin"); err == nil || !strings.Contains(err.Error(), "unknown scope") {
+		t.Errorf("an unknown scope: %v", err)
+	}
+	list, err := do("", "apikeys", "list")
+	if err != nil || !strings.Contains(list, id) || !strings.Contains(list, "till 3") || strings.Contains(list, strings.TrimSpace(key)) {
+		t.Errorf("apikeys list = %q, %v", list, err)
+	}
+	if out, err := do("", "apikeys", "revoke", id); err != nil || out != "revoked "+id+"\n" {
+		t.Errorf("apikeys revoke = %q, %v", out, err)
+	}
+	if _, err := do("", "apikeys", "revoke", "nope"); err == nil {
+		t.Error("revoking an unknown key succeeded")
+	}
+	list, _ = do("", "apikeys", "list")
+	if regexp.MustCompile(id + `.*-\n`).MatchString(list) {
+		t.Errorf("the revoked key is not shown revoked: %q", list)
+	}
+}
+
+// TestDemoUsersArePrintedOnce: the first start creates the demo users and
+// prints their passwords and a call to try; the next start prints nothing.
+func TestDemoUsersArePrintedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := defaults()
+	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
+	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{hash: testHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var out bytes.Buffer
+	if err := loadDemoUsers(ctx, a, "", "http://localhost:8080", &out); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^  derick\s+customer\s+(\S+)$`).FindStringSubmatch(out.String())
+	if m == nil || !strings.Contains(out.String(), "Authorization: Bearer ey") || !strings.Contains(out.String(), "admin     admin") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	if _, err := a.identity.SignIn(ctx, "derick", m[1], ""); err != nil {
+		t.Errorf("the printed password does not sign in: %v", err)
+	}
+	out.Reset()
+	if err := loadDemoUsers(ctx, a, "", "http://localhost:8080", &out); err != nil || out.Len() != 0 {
+		t.Errorf("second start printed %q, %v", out.String(), err)
+	}
+}

@@ -187,6 +187,10 @@ func num(v any) float64 { f, _ := v.(float64); return f }
 func TestPurchaseHappyPath(t *testing.T) {
 	t.Parallel()
 	s := newStore(t, nil)
+	// derick signs in and buys for himself; what follows he reads as
+	// himself too, except the sales figures (an admin's).
+	admin := s.auth
+	s.auth = s.signIn("derick")
 	order := s.must(201, "POST", "/purchase", `{"userId":"derick","productId":"1","quantity":1}`)
 	if order["status"] != "completed" || num(order["points_awarded"]) != 170 || num(order["charged"]) != 1700 {
 		t.Fatalf("order = %v", order)
@@ -205,7 +209,7 @@ func TestPurchaseHappyPath(t *testing.T) {
 	// PurchaseCompleted reaches the sales tally once.
 	var tally map[string]any
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		items := s.must(200, "GET", "/analytics/products", "")["items"].([]any)
+		items := s.must(200, "GET", "/analytics/products", "", "Authorization", admin)["items"].([]any)
 		if len(items) > 0 {
 			tally = items[0].(map[string]any)
 			break
@@ -224,6 +228,9 @@ func TestPurchaseHappyPath(t *testing.T) {
 	}
 	if got := s.must(200, "GET", "/users/balance/derick", ""); num(got["balance"]) != 1600 || got["username"] != "derick" {
 		t.Errorf("seed balance call = %v", got)
+	}
+	if got := s.must(200, "GET", "/points?account_id=derick", ""); num(got["balance"]) != 170 {
+		t.Errorf("derick's points = %v", got)
 	}
 }
 
