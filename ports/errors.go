@@ -1,6 +1,9 @@
 package ports
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors adapters return, wrapped with context, so that the domains
 // can react to storage outcomes without knowing the storage.
@@ -14,3 +17,22 @@ var (
 	// already exists. The caller reads the existing record.
 	ErrDuplicate = errors.New("duplicate")
 )
+
+// ErrInvalid: a request the domains refuse because one of its fields is
+// wrong. They return it as a *FieldError, which names the field; the HTTP
+// adapter turns it into a 400 that says so.
+var ErrInvalid = errors.New("invalid request")
+
+// FieldError is a request field that is wrong; errors.Is(err, ErrInvalid).
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string        { return e.Field + ": " + e.Message }
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// Invalid returns a *FieldError for field.
+func Invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}

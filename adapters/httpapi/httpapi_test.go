@@ -23,6 +23,7 @@ import (
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/internal/syncbuf"
 	"github.com/unicornstore/unicorn/orchestration/executor"
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -35,8 +36,8 @@ type api struct {
 	clock    *clock.Manual
 	identity *identity.Service
 	db       *sqlite.DB
-	logs     *syncBuffer // the API's log lines, as JSON
-	auth     string      // the Authorization of requests that send none: an admin's
+	logs     *syncbuf.Buffer // the API's log lines, as JSON
+	auth     string          // the Authorization of requests that send none: an admin's
 }
 
 // testHash makes password hashing cheap in tests.
@@ -78,7 +79,7 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	key, err := jwtauth.NewKey()
 	if err != nil {
 		t.Fatal(err)
@@ -104,24 +105,6 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	a := &api{t: t, srv: srv, clock: clk, identity: ids, db: db, logs: logs}
 	a.auth = a.user("boss", ports.RoleAdmin, "UnicornStore")
 	return a
-}
-
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // apiKey makes an API key of UnicornStore with the scopes: the

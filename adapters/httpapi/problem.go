@@ -11,6 +11,7 @@ import (
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // Problem is an RFC 9457 problem detail, the body of every error response.
@@ -64,13 +65,12 @@ var errorKinds = []struct {
 	{campaign.ErrExists, kind{http.StatusConflict, "campaign-exists", "Campaign exists", "campaign_name"}},
 	{campaign.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Campaign changed", "If-Match"}},
 	{campaign.ErrInvalidEvent, kind{http.StatusBadRequest, "invalid-event", "Invalid purchase event", "event"}},
-	{retail.ErrInvalid, kind{http.StatusBadRequest, "invalid-request", "Invalid request", ""}},
+	{ports.ErrInvalid, kind{http.StatusBadRequest, "invalid-request", "Invalid request", ""}},
 	{retail.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
 	{retail.ErrExists, kind{http.StatusConflict, "product-exists", "Product exists", "id"}},
 	{retail.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Changed meanwhile", "If-Match"}},
 	{retail.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
 	{retail.ErrNotRetryable, kind{http.StatusConflict, "not-retryable", "Not retryable", ""}},
-	{identity.ErrInvalid, kind{http.StatusBadRequest, "invalid-request", "Invalid request", ""}},
 	{identity.ErrExists, kind{http.StatusConflict, "user-exists", "Exists already", "username"}},
 	{identity.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
 	{identity.ErrBadCredentials, kind{http.StatusUnauthorized, "bad-credentials", "Wrong username or password", ""}},
@@ -123,13 +123,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if k.field != "" {
 		p.Errors = []FieldError{{Field: k.field, Message: err.Error()}}
 	}
-	var fe *retail.FieldError
+	var fe *ports.FieldError
 	if errors.As(err, &fe) {
 		p.Errors = []FieldError{{Field: fe.Field, Message: fe.Message}}
-	}
-	var ife *identity.FieldError
-	if errors.As(err, &ife) {
-		p.Errors = []FieldError{{Field: ife.Field, Message: ife.Message}}
 	}
 	if k.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="unicorn-store"`)

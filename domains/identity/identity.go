@@ -19,7 +19,7 @@ import (
 
 // Errors. The HTTP adapter maps them to statuses.
 var (
-	ErrInvalid        = errors.New("invalid request")
+	ErrInvalid        = ports.ErrInvalid // a *ports.FieldError names the field
 	ErrExists         = errors.New("exists already")
 	ErrNotFound       = errors.New("not found")
 	ErrBadCredentials = errors.New("wrong username or password")
@@ -28,18 +28,8 @@ var (
 	ErrThrottled      = errors.New("too many failed sign-ins")
 )
 
-// FieldError is a request field that is wrong; errors.Is(err, ErrInvalid).
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string        { return e.Field + ": " + e.Message }
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
-
-func invalid(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
-}
+// invalid says which field of a request is wrong.
+var invalid = ports.Invalid
 
 // ThrottledError says when to try again; errors.Is(err, ErrThrottled).
 type ThrottledError struct {

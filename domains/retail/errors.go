@@ -3,13 +3,15 @@ package retail
 import (
 	"errors"
 	"fmt"
+
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // Errors. The HTTP adapter maps them to statuses; the saga's task adapter
 // maps the business failures to the error names the state machine's
 // Catch fields match (OutOfStock, InsufficientPoints, InsufficientFunds).
 var (
-	ErrInvalid         = errors.New("invalid request")
+	ErrInvalid         = ports.ErrInvalid // a *ports.FieldError names the field
 	ErrNotFound        = errors.New("not found")
 	ErrExists          = errors.New("exists already")
 	ErrStale           = errors.New("changed since the version given")
@@ -22,19 +24,8 @@ var (
 	ErrReservationGone = errors.New("the stock reservation expired before the order completed")
 )
 
-// FieldError is a request field that is wrong. errors.Is(err, ErrInvalid)
-// holds.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string        { return e.Field + ": " + e.Message }
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
-
-func invalid(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
-}
+// invalid says which field of a request is wrong.
+var invalid = ports.Invalid
 
 // FailureError is a business failure of a saga step with its words for
 // the customer. errors.Is matches its kind (ErrOutOfStock, ...).
