@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/identity"
+	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -230,11 +232,14 @@ func (s *server) reaches(r *http.Request, p ports.Principal, about subject) erro
 		}
 		return nil
 	case "order":
-		o, err := s.orders.Order(r.Context(), values[0])
-		if err != nil {
-			return nil // the handler answers 404 (or the error) itself
+		buyer, err := s.orders.Buyer(r.Context(), values[0])
+		if errors.Is(err, retail.ErrNotFound) {
+			return nil // nobody's: the handler answers 404
 		}
-		values = []string{o.UserID}
+		if err != nil {
+			return err // never let a failed read pass as allowed
+		}
+		values = []string{buyer}
 	}
 	named := false
 	for _, v := range values {

@@ -227,6 +227,16 @@ func (o *Orders) Order(ctx context.Context, id string) (OrderView, error) {
 	return v, nil
 }
 
+// Buyer returns whose order id is, without reading its saga history (what
+// access checks need).
+func (o *Orders) Buyer(ctx context.Context, id string) (string, error) {
+	order, err := o.d.Orders.Get(ctx, id)
+	if err != nil {
+		return "", notFound(err, "order "+id)
+	}
+	return order.UserID, nil
+}
+
 // OrdersOf pages through a user's orders, newest first.
 func (o *Orders) OrdersOf(ctx context.Context, userID, cursor string, limit int) ([]ports.Order, string, error) {
 	if !idPattern.MatchString(userID) {
