@@ -350,7 +350,7 @@ func TestCORSAndSecurityHeaders(t *testing.T) {
 	a := newAPI(t, 365)
 	r := a.do("OPTIONS", "/points", "", "Origin", "https://shop.example", "Access-Control-Request-Method", "POST", "Authorization", "")
 	if r.status != 204 || r.header.Get("Access-Control-Allow-Origin") != "https://shop.example" ||
-		!strings.Contains(r.header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		!strings.Contains(r.header.Get("Access-Control-Allow-Headers"), "Authorization") || !strings.Contains(r.header.Get("Access-Control-Allow-Headers"), "Prefer") {
 		t.Errorf("preflight from an allowed origin: %d %v", r.status, r.header)
 	}
 	r = a.do("OPTIONS", "/points", "", "Origin", "https://evil.example", "Access-Control-Request-Method", "POST", "Authorization", "")
@@ -358,7 +358,7 @@ func TestCORSAndSecurityHeaders(t *testing.T) {
 		t.Errorf("preflight from another origin was allowed: %v", r.header)
 	}
 	r = a.do("GET", "/products", "", "Origin", "https://shop.example")
-	if r.header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+	if r.header.Get("Access-Control-Allow-Origin") != "https://shop.example" || !strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "Preference-Applied") {
 		t.Errorf("GET from an allowed origin: %v", r.header)
 	}
 	for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy"} {

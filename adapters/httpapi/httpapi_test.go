@@ -18,12 +18,14 @@ import (
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/jwtauth"
+	"github.com/unicornstore/unicorn/adapters/sagatasks"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/internal/syncbuf"
+	"github.com/unicornstore/unicorn/orchestration"
 	"github.com/unicornstore/unicorn/orchestration/executor"
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -31,13 +33,15 @@ import (
 var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
 type api struct {
-	t        testing.TB
-	srv      *httptest.Server
-	clock    *clock.Manual
-	identity *identity.Service
-	db       *sqlite.DB
-	logs     *syncbuf.Buffer // the API's log lines, as JSON
-	auth     string          // the Authorization of requests that send none: an admin's
+	t          testing.TB
+	srv        *httptest.Server
+	clock      *clock.Manual
+	identity   *identity.Service
+	db         *sqlite.DB
+	sagas      *executor.Executor // registered, not running: see runSagas
+	dispatcher *sqlite.Dispatcher // feeds the sales views, not running: see runSagas
+	logs       *syncbuf.Buffer    // the API's log lines, as JSON
+	auth       string             // the Authorization of requests that send none: an admin's
 }
 
 // testHash makes password hashing cheap in tests.
@@ -45,10 +49,26 @@ var testHash = identity.HashParams{MemoryKiB: 64, Passes: 1, Lanes: 1}
 
 const testPassword = "test-password-123"
 
+// setup is what a test may change in the harness.
+type setup struct {
+	retail retail.Config
+}
+
+type option func(*setup)
+
+// purchaseWait sets how long POST /purchase waits for its saga.
+func purchaseWait(d time.Duration) option { return func(s *setup) { s.retail.PurchaseWait = d } }
+
 // newAPI serves the API over a fresh SQLite file with a hand-moved clock.
-func newAPI(t testing.TB, ttlDays int) *api {
+// The purchase saga is registered but runs only once a test calls
+// runSagas: most tests only need the retail routes to exist.
+func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	t.Helper()
 	ctx := context.Background()
+	set := setup{retail: retail.Config{PurchaseWait: 50 * time.Millisecond}}
+	for _, o := range opts {
+		o(&set)
+	}
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "unicorn.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,18 +88,28 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The retail routes are tested end to end with the saga running, in
-	// cmd/unicorn; here they only need to exist.
 	ex, err := executor.New(executor.Config{Store: db.Executions(), Clock: clk, IDs: clock.UUIDs{}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	steps, err := retail.NewSteps(retail.StepDeps{Stock: db.Stock(), Wallets: db.Wallets(), Orders: db.Orders(), Publisher: db.Publisher(),
+		Points: svc, Campaigns: campaigns, Clock: clk}, set.retail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ex.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, nil)); err != nil {
+		t.Fatal(err)
+	}
 	orders, err := retail.NewOrders(retail.OrderDeps{Catalog: db.Catalog(), Stock: db.Stock(), Orders: db.Orders(),
-		Sagas: ex.Sagas("purchase"), Clock: clk, IDs: clock.UUIDs{}}, retail.Config{PurchaseWait: 50 * time.Millisecond})
+		Sagas: ex.Sagas(orchestration.PurchaseMachine), Clock: clk, IDs: clock.UUIDs{}}, set.retail)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncbuf.Buffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	sales := retail.NewSales(db.SalesTallies())
+	dispatcher := db.NewDispatcher(log)
+	dispatcher.Subscribe("sales-tallies", sales.Record, ports.TopicPurchases)
 	key, err := jwtauth.NewKey()
 	if err != nil {
 		t.Fatal(err)
@@ -95,16 +125,30 @@ func newAPI(t testing.TB, ttlDays int) *api {
 	}
 	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
-		Orders: orders, Sales: retail.NewSales(db.SalesTallies()), Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
-		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, Log: slog.New(slog.NewJSONHandler(logs, nil)), Ready: db.Ping})
+		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
+		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"},
+		Log: log, Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	a := &api{t: t, srv: srv, clock: clk, identity: ids, db: db, logs: logs}
+	a := &api{t: t, srv: srv, clock: clk, identity: ids, db: db, sagas: ex, dispatcher: dispatcher, logs: logs}
 	a.auth = a.user("boss", ports.RoleAdmin, "UnicornStore")
 	return a
+}
+
+// runSagas runs the purchase sagas and delivers the events they publish,
+// in the background, until the test ends.
+func (a *api) runSagas() {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = a.sagas.Run(ctx) })
+	wg.Go(func() { _ = a.dispatcher.Run(ctx) })
+	a.t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+	})
 }
 
 // apiKey makes an API key of UnicornStore with the scopes: the

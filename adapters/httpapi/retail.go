@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -260,8 +261,10 @@ func (b purchaseBody) command() (retail.PurchaseCommand, error) {
 }
 
 // writeOrder answers with an order the saga has finished (201) or is still
-// working on (202, with where to look).
-func (s *server) writeOrder(w http.ResponseWriter, r *http.Request, id string, done bool) {
+// working on (202, with where to look). The order is read again for its
+// saga's steps: one that finished meanwhile is a 201 too. async says the
+// caller asked not to wait, which a 202 then confirms.
+func (s *server) writeOrder(w http.ResponseWriter, r *http.Request, id string, done, async bool) {
 	v, err := s.orders.Order(r.Context(), id)
 	if err != nil {
 		writeError(w, r, err)
@@ -269,10 +272,28 @@ func (s *server) writeOrder(w http.ResponseWriter, r *http.Request, id string, d
 	}
 	w.Header().Set("Location", "/orders/"+id)
 	status := http.StatusCreated
-	if !done {
+	if !done && v.Status == ports.OrderPending {
 		status = http.StatusAccepted
+		if async {
+			w.Header().Set("Preference-Applied", "respond-async")
+		}
 	}
 	writeJSON(w, status, v)
+}
+
+// prefersAsync reports whether the request asks for an answer before the
+// work is done (RFC 7240's "Prefer: respond-async").
+func prefersAsync(r *http.Request) bool {
+	for _, h := range r.Header.Values("Prefer") {
+		for pref := range strings.SplitSeq(h, ",") {
+			token, _, _ := strings.Cut(pref, ";")
+			token, _, _ = strings.Cut(token, "=")
+			if strings.EqualFold(strings.TrimSpace(token), "respond-async") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *server) purchase(w http.ResponseWriter, r *http.Request) {
@@ -290,12 +311,13 @@ func (s *server) purchase(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	cmd.NoWait = prefersAsync(r)
 	order, done, err := s.orders.Purchase(r.Context(), cmd)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	s.writeOrder(w, r, order.ID, done)
+	s.writeOrder(w, r, order.ID, done, cmd.NoWait)
 }
 
 func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
@@ -353,7 +375,7 @@ func (s *server) retryOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	s.writeOrder(w, r, order.ID, done)
+	s.writeOrder(w, r, order.ID, done, false)
 }
 
 func (s *server) analytics(w http.ResponseWriter, r *http.Request) {

@@ -82,6 +82,9 @@ type PurchaseCommand struct {
 	Items        []Item
 	RedeemPoints int64  // points to pay part of the order with
 	Key          string // idempotency key; "" for none
+	// NoWait answers as soon as the saga has started, without waiting
+	// PurchaseWait: the caller follows the order on its own.
+	NoWait bool
 }
 
 const (
@@ -99,8 +102,8 @@ type SagaInput struct {
 }
 
 // Purchase creates the order (once per idempotency key), starts its saga
-// under the order's id, and waits up to PurchaseWait for it: done reports
-// whether the saga ended in that time.
+// under the order's id, and waits up to PurchaseWait for it (not at all
+// with NoWait): done reports whether the saga had ended.
 func (o *Orders) Purchase(ctx context.Context, cmd PurchaseCommand) (ports.Order, bool, error) {
 	order, err := o.newOrder(ctx, cmd)
 	if err != nil {
@@ -122,9 +125,15 @@ func (o *Orders) Purchase(ctx context.Context, cmd PurchaseCommand) (ports.Order
 	if err := o.d.Sagas.Start(ctx, stored.ID, input); err != nil {
 		return stored, false, fmt.Errorf("start the saga of %s: %w", stored.ID, err)
 	}
+	if cmd.NoWait {
+		// A repeat of a finished purchase is done all the same.
+		return stored, stored.Status != ports.OrderPending, nil
+	}
 	wctx, cancel := context.WithTimeout(ctx, o.cfg.PurchaseWait)
 	defer cancel()
-	if _, err := o.d.Sagas.Wait(wctx, stored.ID); err != nil && ctx.Err() == nil {
+	// A read cut short by the end of the wait is no error: the order is
+	// read again below.
+	if _, err := o.d.Sagas.Wait(wctx, stored.ID); err != nil && wctx.Err() == nil {
 		return stored, false, err
 	}
 	final, err := o.d.Orders.Get(ctx, stored.ID)
@@ -275,7 +284,7 @@ func (o *Orders) Retry(ctx context.Context, id string) (ports.Order, bool, error
 	}
 	wctx, cancel := context.WithTimeout(ctx, o.cfg.PurchaseWait)
 	defer cancel()
-	if _, err := o.d.Sagas.Wait(wctx, name); err != nil && ctx.Err() == nil {
+	if _, err := o.d.Sagas.Wait(wctx, name); err != nil && wctx.Err() == nil {
 		return order, false, err
 	}
 	final, err := o.d.Orders.Get(ctx, id)

@@ -1,0 +1,77 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// shop stocks unicorn 1 (1000 each, 4 of them), gives derick 3300 and
+// seed 003's campaign (a tenth of the amount in points), and returns
+// derick's Authorization.
+func (a *api) shop() string {
+	a.t.Helper()
+	a.must(201, "POST", "/products", `{"id":"1","name":"Unicorn","description":"a fine unicorn","image":"/images/unicorn-air.svg","price":1000,"stock":4}`)
+	a.must(201, "POST", "/users/derick/wallet/deposits", `{"amount":3300}`)
+	a.must(201, "POST", "/campaigns", seedCampaign)
+	return a.user("derick", ports.RoleCustomer, "UnicornStore")
+}
+
+// eventually polls get until done says it has what it waits for.
+func eventually[T any](t *testing.T, what string, get func() T, done func(T) bool) T {
+	t.Helper()
+	var v T
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if v = get(); done(v) {
+			return v
+		}
+	}
+	t.Fatalf("%s: still %v", what, v)
+	return v
+}
+
+// TestAsyncPurchase: with "Prefer: respond-async" a purchase answers at
+// once, 202 with where to follow the order, which later completes; a
+// repeat of the finished request is the 201 it would have been.
+func TestAsyncPurchase(t *testing.T) {
+	t.Parallel()
+	// A purchase that waited would wait a minute: the sagas do not run yet.
+	a := newAPI(t, 365, purchaseWait(time.Minute))
+	derick := a.shop()
+	body := `{"user_id":"derick","items":[{"product_id":"1","quantity":1}]}`
+	var ids []string
+	for i, prefer := range []string{"respond-async", "wait=5, Respond-Async; x=1"} {
+		start := time.Now()
+		r := a.do("POST", "/purchase", body, "Authorization", derick, "Prefer", prefer, "Idempotency-Key", fmt.Sprint("buy-", i))
+		if elapsed := time.Since(start); elapsed > 10*time.Second {
+			t.Errorf("Prefer %q: answered after %s: it waited for the saga", prefer, elapsed)
+		}
+		order := r.json(t)
+		id, _ := order["id"].(string)
+		if r.status != http.StatusAccepted || r.header.Get("Location") != "/orders/"+id || order["status"] != ports.OrderPending ||
+			r.header.Get("Preference-Applied") != "respond-async" {
+			t.Fatalf("Prefer %q: %d, Location %q, Preference-Applied %q\n%s", prefer, r.status, r.header.Get("Location"),
+				r.header.Get("Preference-Applied"), r.body)
+		}
+		ids = append(ids, id)
+	}
+
+	a.runSagas()
+	for _, id := range ids {
+		order := eventually(t, "order "+id, func() map[string]any {
+			return a.must(200, "GET", "/orders/"+id, "", "Authorization", derick)
+		}, func(o map[string]any) bool { return o["status"] != ports.OrderPending })
+		if order["status"] != ports.OrderCompleted || num(order["points_awarded"]) != 100 {
+			t.Errorf("order %s = %v", id, order)
+		}
+	}
+
+	r := a.do("POST", "/purchase", body, "Authorization", derick, "Prefer", "respond-async", "Idempotency-Key", "buy-0")
+	if order := r.json(t); r.status != http.StatusCreated || order["id"] != ids[0] || order["status"] != ports.OrderCompleted ||
+		r.header.Get("Preference-Applied") != "" {
+		t.Errorf("repeat of a finished purchase: %d, Preference-Applied %q\n%s", r.status, r.header.Get("Preference-Applied"), r.body)
+	}
+}
