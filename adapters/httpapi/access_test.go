@@ -43,6 +43,7 @@ var matrix = map[string]struct {
 	allowed    []string
 }{
 	"GET /healthz":                            {"/healthz", "", []string{everyone}},
+	"GET /settings":                           {"/settings", "", []string{everyone}},
 	"GET /.well-known/jwks.json":              {"/.well-known/jwks.json", "", []string{everyone}},
 	"POST /auth/token":                        {"/auth/token", `{}`, []string{everyone}},
 	"POST /auth/refresh":                      {"/auth/refresh", `{}`, []string{everyone}},

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/jwtauth"
@@ -126,7 +128,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
 		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
-		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"},
+		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),
 		Log: log, Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)

@@ -75,3 +75,13 @@ func TestAsyncPurchase(t *testing.T) {
 		t.Errorf("repeat of a finished purchase: %d, Preference-Applied %q\n%s", r.status, r.header.Get("Preference-Applied"), r.body)
 	}
 }
+
+// TestSettings: anyone reads what a point is worth and how long it lives.
+func TestSettings(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 2)
+	r := a.do("GET", "/settings", "", "Authorization", "")
+	if r.status != 200 || string(r.body) != `{"point_value":"0.01","point_ttl_days":2}`+"\n" {
+		t.Errorf("settings: %d %s", r.status, r.body)
+	}
+}

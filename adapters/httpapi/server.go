@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
@@ -32,7 +34,14 @@ type Config struct {
 	// CORSOrigins are the web origins allowed to call the API from a
 	// browser ("https://shop.example.com"); none by default.
 	CORSOrigins []string
-	Log         *slog.Logger
+	// PointValue (the money one point is worth when it pays for an order)
+	// and PointTTLDays (how many days points live) are the store's
+	// settings GET /settings shows, for a web app to offer points at
+	// checkout. Both are required: a wrong price in points is worse than
+	// none.
+	PointValue   decimal.Decimal
+	PointTTLDays int
+	Log          *slog.Logger
 	// Ready reports whether the storage answers; /healthz calls it.
 	Ready func(context.Context) error
 }
@@ -48,6 +57,7 @@ type server struct {
 	identity  *identity.Service
 	tokens    TokenVerifier
 	jwks      []byte
+	settings  settings
 	ready     func(context.Context) error
 }
 
@@ -69,6 +79,7 @@ func (s *server) routes() []route {
 	points := func(p pointsRequest) []string { return []string{p.AccountID} }
 	return []route{
 		{"GET /healthz", s.health, allow(anyone)},
+		{"GET /settings", s.storeSettings, allow(anyone)},
 		{"GET /.well-known/jwks.json", s.jwksDoc, allow(anyone)},
 		{"POST /auth/token", s.signIn, allow(anyone)},
 		{"POST /auth/refresh", s.refresh, allow(anyone)},
@@ -141,8 +152,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		cfg.Orders == nil || cfg.Sales == nil || cfg.Identity == nil || cfg.Tokens == nil || cfg.Log == nil {
 		return nil, errors.New("httpapi: every service, a token verifier and a logger are required")
 	}
+	if !cfg.PointValue.IsPositive() || cfg.PointTTLDays < 1 {
+		return nil, errors.New("httpapi: the point value and the points' lifetime in days are required")
+	}
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
-		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready}
+		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
+		settings: settings{PointValue: cfg.PointValue.String(), PointTTLDays: cfg.PointTTLDays}}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, s.guard(rt.rule, rt.handler))
@@ -160,4 +175,16 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// settings are the store's choices a client needs to price an order in
+// points. The point value is a string: its exact digits, which a float in
+// the browser could lose.
+type settings struct {
+	PointValue   string `json:"point_value"`
+	PointTTLDays int    `json:"point_ttl_days"`
+}
+
+func (s *server) storeSettings(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.settings)
 }

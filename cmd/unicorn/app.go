@@ -127,7 +127,8 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 
 	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Campaigns: a.campaigns,
 		Catalog: a.catalog, Wallets: a.wallets, Orders: a.orders, Sales: a.sales, Identity: a.identity,
-		Tokens: verifier, JWKS: signer.JWKS(), CORSOrigins: c.CORSOrigins, Log: log, Ready: db.Ping})
+		Tokens: verifier, JWKS: signer.JWKS(), CORSOrigins: c.CORSOrigins, PointValue: c.PointValue, PointTTLDays: a.points.TTLDays(),
+		Log: log, Ready: db.Ping})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -220,5 +221,26 @@ func TestDemoUsersArePrintedOnce(t *testing.T) {
 	out.Reset()
 	if err := loadDemoUsers(ctx, a, "", "http://localhost:8080", &out); err != nil || out.Len() != 0 {
 		t.Errorf("second start printed %q, %v", out.String(), err)
+	}
+}
+
+// TestServeSettings: the API shows the configured point value and
+// lifetime.
+func TestServeSettings(t *testing.T) {
+	t.Parallel()
+	c, err := parseConfig("serve", []string{"-point-value", "0.05", "-point-ttl-days", "30"}, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
+	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler), deps{hash: testHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	w := httptest.NewRecorder()
+	a.handler.ServeHTTP(w, httptest.NewRequest("GET", "/settings", nil))
+	if want := `{"point_value":"0.05","point_ttl_days":30}` + "\n"; w.Code != 200 || w.Body.String() != want {
+		t.Errorf("GET /settings: %d %q, want %q", w.Code, w.Body, want)
 	}
 }
