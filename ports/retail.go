@@ -208,12 +208,25 @@ type Publisher interface {
 type PurchaseCompleted struct {
 	OrderID        string          `json:"order_id"`
 	UserID         string          `json:"user_id"`
+	Client         string          `json:"client"`
 	Lines          []OrderLine     `json:"lines"`
 	Total          decimal.Decimal `json:"total"`
 	Charged        decimal.Decimal `json:"charged"`
 	PointsRedeemed int64           `json:"points_redeemed"`
 	PointsAwarded  int64           `json:"points_awarded"`
-	At             time.Time       `json:"at"`
+	// Campaigns are the points each campaign gave the order, in the order
+	// of its award breakdown. Messages published before they were added
+	// have none.
+	Campaigns []CampaignPoints `json:"campaigns,omitempty"`
+	At        time.Time        `json:"at"`
+}
+
+// CampaignPoints is what one campaign gave an order: the sum of its lines
+// of the award breakdown (0 when it matched but gave nothing, capped by its
+// budget for instance).
+type CampaignPoints struct {
+	Campaign string `json:"campaign_name"`
+	Points   int64  `json:"points"`
 }
 
 // SagaStep is one step of a purchase saga as the order page shows it.
@@ -257,10 +270,23 @@ type Tally struct {
 	Revenue   decimal.Decimal `json:"revenue"`
 }
 
+// CampaignDay is what a campaign gave on one day (UTC) of completed
+// orders.
+type CampaignDay struct {
+	Day      string `json:"day"` // 2026-11-21: the UTC day of PurchaseCompleted.At
+	Campaign string `json:"campaign_name"`
+	Points   int64  `json:"points"`
+	Orders   int64  `json:"orders"` // orders the campaign had a line in
+}
+
 // SalesTallies is the sales read model, built from PurchaseCompleted.
 type SalesTallies interface {
-	// Record adds a completed order's lines, once per order.
+	// Record adds a completed order's lines and campaign points, once per
+	// order.
 	Record(ctx context.Context, p PurchaseCompleted) error
 	// List returns the tallies, best sellers first.
 	List(ctx context.Context) ([]Tally, error)
+	// Awards returns what client's campaigns gave per day, from the UTC
+	// day of since on, by day then campaign name.
+	Awards(ctx context.Context, client string, since time.Time) ([]CampaignDay, error)
 }

@@ -76,6 +76,7 @@ var matrix = map[string]struct {
 	"GET /orders/{id}":                        {"/orders/o-derick", "", []string{derick, boss}},
 	"POST /orders/{id}/retry":                 {"/orders/o-derick/retry", "", []string{boss}},
 	"GET /analytics/products":                 {"/analytics/products", "", []string{mia, boss}},
+	"GET /analytics/campaigns":                {"/analytics/campaigns?client=UnicornStore", "", []string{mia, boss}},
 	"GET /campaigns/{name}/versions":          {"/campaigns/1/versions?client=UnicornStore", "", []string{mia, boss}},
 	"POST /points/transactions/{id}/reversal": {"/points/transactions/nope/reversal", `{"account_id":"derick"}`, []string{boss, keyWrite}},
 }

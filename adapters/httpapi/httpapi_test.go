@@ -109,7 +109,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	}
 	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	sales := retail.NewSales(db.SalesTallies())
+	sales := retail.NewSales(db.SalesTallies(), clk)
 	dispatcher := db.NewDispatcher(log)
 	dispatcher.Subscribe("sales-tallies", sales.Record, ports.TopicPurchases)
 	key, err := jwtauth.NewKey()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/shopspring/decimal"
@@ -163,12 +164,43 @@ func (s *SalesTallies) Record(ctx context.Context, p ports.PurchaseCompleted) er
 				return err
 			}
 		}
-		return nil
+		return recordAwards(tx, p)
 	})
 	if err != nil {
 		return fmt.Errorf("record sales of %s: %w", p.OrderID, err)
 	}
 	return nil
+}
+
+// recordAwards adds what each campaign gave an order to its UTC day.
+func recordAwards(tx *txn, p ports.PurchaseCompleted) error {
+	day := p.At.UTC().Format(time.DateOnly)
+	for _, c := range p.Campaigns {
+		if _, err := tx.exec(`INSERT INTO campaign_awards (client, day, campaign_name, points, orders) VALUES (?, ?, ?, ?, 1)
+			ON CONFLICT (client, day, campaign_name) DO UPDATE SET points = points + excluded.points, orders = orders + 1`,
+			p.Client, day, c.Campaign, c.Points); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *SalesTallies) Awards(ctx context.Context, client string, since time.Time) ([]ports.CampaignDay, error) {
+	rows, err := s.db.query(ctx, `SELECT day, campaign_name, points, orders FROM campaign_awards
+		WHERE client = ? AND day >= ? ORDER BY day, campaign_name`, client, since.UTC().Format(time.DateOnly))
+	if err != nil {
+		return nil, fmt.Errorf("campaign awards of %s: %w", client, err)
+	}
+	defer rows.Close()
+	var out []ports.CampaignDay
+	for rows.Next() {
+		var d ports.CampaignDay
+		if err := rows.Scan(&d.Day, &d.Campaign, &d.Points, &d.Orders); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 func (s *SalesTallies) List(ctx context.Context) ([]ports.Tally, error) {

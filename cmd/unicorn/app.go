@@ -96,7 +96,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 	}
 	a.catalog = retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), d.clock)
 	a.wallets = retail.NewWallets(db.Wallets(), d.clock)
-	a.sales = retail.NewSales(db.SalesTallies())
+	a.sales = retail.NewSales(db.SalesTallies(), d.clock)
 	a.orders, err = retail.NewOrders(retail.OrderDeps{Catalog: db.Catalog(), Stock: db.Stock(), Orders: db.Orders(),
 		Sagas: a.executor.Sagas(orchestration.PurchaseMachine), Clock: d.clock, IDs: d.ids}, retailCfg)
 	if err != nil {

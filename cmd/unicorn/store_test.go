@@ -218,6 +218,12 @@ func TestPurchaseHappyPath(t *testing.T) {
 	if tally == nil || tally["product_id"] != "1" || num(tally["orders"]) != 1 || num(tally["units"]) != 1 || num(tally["revenue"]) != 1700 {
 		t.Errorf("tally = %v", tally)
 	}
+	// and the campaign view, on today's line.
+	campaigns := s.must(200, "GET", "/analytics/campaigns", "", "Authorization", admin)
+	if items := campaigns["items"].([]any); len(items) != 1 || items[0].(map[string]any)["campaign_name"] != "1" ||
+		num(items[0].(map[string]any)["points"]) != 170 || items[0].(map[string]any)["day"] != s.clock.Now().UTC().Format(time.DateOnly) {
+		t.Errorf("campaign analytics = %v", campaigns)
+	}
 	// The order page and the user's orders show it.
 	id := order["id"].(string)
 	if got := s.must(200, "GET", "/orders/"+id, ""); got["status"] != "completed" || len(got["saga"].([]any)) == 0 {

@@ -194,13 +194,44 @@ func (s *Steps) PublishPurchaseCompleted(ctx context.Context, in StepInput) erro
 	if err != nil {
 		return err
 	}
+	campaigns, err := campaignPoints(o.Award)
+	if err != nil {
+		return fmt.Errorf("award breakdown of %s: %w", o.ID, err)
+	}
 	now := s.d.Clock.Now().UTC()
-	payload, err := json.Marshal(ports.PurchaseCompleted{OrderID: o.ID, UserID: o.UserID, Lines: o.Lines, Total: o.Total,
-		Charged: o.Charged, PointsRedeemed: o.PointsRedeemed, PointsAwarded: o.PointsAwarded, At: now})
+	payload, err := json.Marshal(ports.PurchaseCompleted{OrderID: o.ID, UserID: o.UserID, Client: o.Client, Lines: o.Lines, Total: o.Total,
+		Charged: o.Charged, PointsRedeemed: o.PointsRedeemed, PointsAwarded: o.PointsAwarded, Campaigns: campaigns, At: now})
 	if err != nil {
 		return err
 	}
 	return s.d.Publisher.Publish(ctx, ports.Message{Topic: ports.TopicPurchases, Key: "order:" + o.ID + ":completed", Payload: payload, CreatedAt: now})
+}
+
+// campaignPoints sums an award breakdown (campaign.Line) per campaign, in
+// the order the campaigns first appear. Only the two fields it needs are
+// read, so that the breakdown can grow without breaking the event.
+func campaignPoints(award json.RawMessage) ([]ports.CampaignPoints, error) {
+	if len(award) == 0 {
+		return nil, nil
+	}
+	var lines []struct {
+		Campaign string `json:"campaign_name"`
+		Points   int64  `json:"points"`
+	}
+	if err := json.Unmarshal(award, &lines); err != nil {
+		return nil, err
+	}
+	var out []ports.CampaignPoints
+	at := map[string]int{}
+	for _, l := range lines {
+		i, seen := at[l.Campaign]
+		if !seen {
+			i, at[l.Campaign] = len(out), len(out)
+			out = append(out, ports.CampaignPoints{Campaign: l.Campaign})
+		}
+		out[i].Points += l.Points
+	}
+	return out, nil
 }
 
 // ReverseAward takes back the points the order earned, if it earned any.

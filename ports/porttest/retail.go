@@ -448,4 +448,62 @@ func TestSalesTallies(t *testing.T, s ports.SalesTallies) {
 	if diff := cmp.Diff(want, got, decimalEqual); diff != "" {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}
+	t.Run("campaign awards", func(t *testing.T) { testCampaignAwards(t, s) })
+}
+
+// testCampaignAwards: what campaigns gave is summed per client, UTC day
+// and campaign, once per order, and read from a day on.
+func testCampaignAwards(t *testing.T, s ports.SalesTallies) {
+	ctx := context.Background()
+	day := time.Date(t0.Year(), t0.Month(), t0.Day(), 0, 0, 0, 0, time.UTC)
+	lateInNewYork := time.Date(t0.Year(), t0.Month(), t0.Day(), 22, 0, 0, 0, time.FixedZone("EST", -5*3600)) // the next day in UTC
+	line := []ports.OrderLine{{ProductID: "1", Name: "Air", Quantity: 1, Amount: dec("1")}}
+	purchases := []ports.PurchaseCompleted{
+		{OrderID: "a-1", Client: "Store", At: t0, Campaigns: []ports.CampaignPoints{{Campaign: "1", Points: 170}, {Campaign: "weekend", Points: 30}}},
+		{OrderID: "a-2", Client: "Store", At: t0.Add(time.Hour), Campaigns: []ports.CampaignPoints{{Campaign: "1", Points: 10}, {Campaign: "capped", Points: 0}}},
+		{OrderID: "a-3", Client: "Store", At: lateInNewYork, Campaigns: []ports.CampaignPoints{{Campaign: "1", Points: 5}}},
+		{OrderID: "a-4", Client: "Store", At: day.Add(-time.Nanosecond), Campaigns: []ports.CampaignPoints{{Campaign: "1", Points: 7}}},
+		{OrderID: "a-5", Client: "Other", At: t0, Campaigns: []ports.CampaignPoints{{Campaign: "1", Points: 99}}},
+		{OrderID: "a-6", Client: "Store", At: t0}, // earned nothing
+	}
+	for _, p := range purchases {
+		p.Lines = line
+		for range 2 { // delivered twice, counted once
+			if err := s.Record(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	next := day.AddDate(0, 0, 1).Format(time.DateOnly)
+	today := day.Format(time.DateOnly)
+	for _, tt := range []struct {
+		client string
+		since  time.Time
+		want   []ports.CampaignDay
+	}{
+		{"Store", t0, []ports.CampaignDay{ // a time of day counts its whole day
+			{Day: today, Campaign: "1", Points: 180, Orders: 2},
+			{Day: today, Campaign: "capped", Points: 0, Orders: 1},
+			{Day: today, Campaign: "weekend", Points: 30, Orders: 1},
+			{Day: next, Campaign: "1", Points: 5, Orders: 1},
+		}},
+		{"Store", day.AddDate(0, 0, 1), []ports.CampaignDay{{Day: next, Campaign: "1", Points: 5, Orders: 1}}},
+		{"Store", day.AddDate(0, 0, -1), []ports.CampaignDay{
+			{Day: day.AddDate(0, 0, -1).Format(time.DateOnly), Campaign: "1", Points: 7, Orders: 1},
+			{Day: today, Campaign: "1", Points: 180, Orders: 2},
+			{Day: today, Campaign: "capped", Points: 0, Orders: 1},
+			{Day: today, Campaign: "weekend", Points: 30, Orders: 1},
+			{Day: next, Campaign: "1", Points: 5, Orders: 1},
+		}},
+		{"Other", day, []ports.CampaignDay{{Day: today, Campaign: "1", Points: 99, Orders: 1}}},
+		{"Nobody", day, nil},
+	} {
+		got, err := s.Awards(ctx, tt.client, tt.since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("Awards(%s, %s) (-want +got):\n%s", tt.client, tt.since, diff)
+		}
+	}
 }
