@@ -42,6 +42,9 @@ var matrix = map[string]struct {
 	path, body string
 	allowed    []string
 }{
+	"GET /{$}":                                {"/", "", []string{everyone}},
+	"GET /assets/":                            {"/assets/app-abc.js", "", []string{everyone}},
+	"GET /favicon.svg":                        {"/favicon.svg", "", []string{everyone}},
 	"GET /healthz":                            {"/healthz", "", []string{everyone}},
 	"GET /settings":                           {"/settings", "", []string{everyone}},
 	"GET /.well-known/jwks.json":              {"/.well-known/jwks.json", "", []string{everyone}},
@@ -367,5 +370,8 @@ func TestCORSAndSecurityHeaders(t *testing.T) {
 		if r.header.Get(h) == "" {
 			t.Errorf("no %s header", h)
 		}
+	}
+	if got := r.header.Get("Content-Security-Policy"); got != csp {
+		t.Errorf("Content-Security-Policy = %q, want %q", got, csp)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -54,12 +55,16 @@ const testPassword = "test-password-123"
 // setup is what a test may change in the harness.
 type setup struct {
 	retail retail.Config
+	webApp fs.FS
 }
 
 type option func(*setup)
 
 // purchaseWait sets how long POST /purchase waits for its saga.
 func purchaseWait(d time.Duration) option { return func(s *setup) { s.retail.PurchaseWait = d } }
+
+// webApp serves dir as the built web app.
+func webApp(dir fs.FS) option { return func(s *setup) { s.webApp = dir } }
 
 // newAPI serves the API over a fresh SQLite file with a hand-moved clock.
 // The purchase saga is registered but runs only once a test calls
@@ -129,7 +134,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
 		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
 		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),
-		Log: log, Ready: db.Ping})
+		WebApp: set.webApp, Log: log, Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}

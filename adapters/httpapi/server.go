@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -41,7 +42,10 @@ type Config struct {
 	// none.
 	PointValue   decimal.Decimal
 	PointTTLDays int
-	Log          *slog.Logger
+	// WebApp is the built web app (index.html, assets/, favicon.svg),
+	// served at /. Without an index.html, / says it is not built.
+	WebApp fs.FS
+	Log    *slog.Logger
 	// Ready reports whether the storage answers; /healthz calls it.
 	Ready func(context.Context) error
 }
@@ -58,6 +62,7 @@ type server struct {
 	tokens    TokenVerifier
 	jwks      []byte
 	settings  settings
+	webApp    fs.FS
 	ready     func(context.Context) error
 }
 
@@ -78,6 +83,9 @@ func (s *server) routes() []route {
 	store := aClient(func(*http.Request) []string { return []string{campaign.DefaultClient} })
 	points := func(p pointsRequest) []string { return []string{p.AccountID} }
 	return []route{
+		{"GET /{$}", s.webAppIndex, allow(anyone)},
+		{"GET /assets/", s.webAppAsset, allow(anyone)},
+		{"GET /favicon.svg", s.favicon, allow(anyone)},
 		{"GET /healthz", s.health, allow(anyone)},
 		{"GET /settings", s.storeSettings, allow(anyone)},
 		{"GET /.well-known/jwks.json", s.jwksDoc, allow(anyone)},
@@ -158,7 +166,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
 		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
-		settings: settings{PointValue: cfg.PointValue.String(), PointTTLDays: cfg.PointTTLDays}}
+		settings: settings{PointValue: cfg.PointValue.String(), PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, s.guard(rt.rule, rt.handler))

@@ -35,6 +35,7 @@ type config struct {
 	OIDCAudience   string
 	OIDCJWKSURL    string
 	CORSOrigins    []string
+	WebAppDir      string
 }
 
 // defaults is the configuration with every default, no flag or
@@ -153,6 +154,13 @@ func parseCommand(name string, args []string, getenv func(string) string, stderr
 					c.CORSOrigins = append(c.CORSOrigins, o)
 				}
 			}
+			return nil
+		}},
+		{"webapp-dir", "UNICORN_WEBAPP_DIR", "webapp/dist", "directory of the built web app, served at / (relative to the working directory)", func(s string) error {
+			if s == "" {
+				return fmt.Errorf("must be a directory")
+			}
+			c.WebAppDir = s
 			return nil
 		}},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},

@@ -317,7 +317,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db}, func(string) string { return "" }, nil, io.Discard, &stderr)
+		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-db", db, "-webapp-dir", t.TempDir()}, func(string) string { return "" }, nil, io.Discard, &stderr)
 	}()
 	var url string
 	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(20 * time.Millisecond) {
@@ -330,6 +330,13 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	if status, body, err := call("POST", url+"/points", `{"account_id":"1234","amount":100}`, "Authorization", "Bearer "+key); err != nil || status != 201 {
 		t.Fatalf("issue: %d %v %s", status, err, body)
+	}
+	// No web app is built: start-up said so, once, and / says how to build it.
+	if n := strings.Count(stderr.String(), "the web app is not built"); n != 1 {
+		t.Errorf("%d warnings that the web app is not built, want 1:\n%s", n, stderr.String())
+	}
+	if status, body, err := call("GET", url+"/", ""); err != nil || status != 200 || !strings.Contains(string(body), "make webapp") {
+		t.Errorf("GET /: %d %v %s", status, err, body)
 	}
 	// The outbox dispatcher projects the event without anyone reading the
 	// balance: look at the read model through a second handle on the file.

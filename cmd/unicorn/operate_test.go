@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -95,14 +96,14 @@ func TestRebuildCommand(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug"}
+	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug", "UNICORN_WEBAPP_DIR": "shop/dist"}
 	c, err := parseConfig("serve", []string{"-db", "x.db", "-point-ttl-days", "7"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
 		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true,
-		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api"}
+		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist"}
 	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -120,6 +121,7 @@ func TestConfig(t *testing.T) {
 		{[]string{"-purchase-wait", "2h"}, nil},
 		{[]string{"-saga-workers", "0"}, nil},
 		{[]string{"-demo", "maybe"}, nil},
+		{[]string{"-webapp-dir", ""}, nil},
 		{[]string{"-nope"}, nil},
 		{[]string{"stray"}, nil},
 	}
@@ -127,6 +129,9 @@ func TestConfig(t *testing.T) {
 		if _, err := parseConfig("serve", b.args, func(k string) string { return b.env[k] }, io.Discard); err == nil {
 			t.Errorf("parseConfig(%v, %v) accepted", b.args, b.env)
 		}
+	}
+	if c := defaults(); c.WebAppDir != "webapp/dist" {
+		t.Errorf("default web app directory = %q", c.WebAppDir)
 	}
 	// A command only takes its own flags.
 	if _, err := parseConfig("points expire", []string{"-addr", ":1"}, noEnv, io.Discard, "db"); err == nil {
@@ -242,5 +247,37 @@ func TestServeSettings(t *testing.T) {
 	a.handler.ServeHTTP(w, httptest.NewRequest("GET", "/settings", nil))
 	if want := `{"point_value":"0.05","point_ttl_days":30}` + "\n"; w.Code != 200 || w.Body.String() != want {
 		t.Errorf("GET /settings: %d %q, want %q", w.Code, w.Body, want)
+	}
+}
+
+// TestServeWebApp: serve's handler serves the web app from the configured
+// directory.
+func TestServeWebApp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "assets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"index.html": "<!doctype html><title>Unicorn Store</title>", "assets/app-abc.js": "// app"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := parseConfig("serve", []string{"-webapp-dir", dir}, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
+	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler), deps{hash: testHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for path, want := range map[string]string{"/": "<!doctype html><title>Unicorn Store</title>", "/assets/app-abc.js": "// app"} {
+		w := httptest.NewRecorder()
+		a.handler.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != 200 || w.Body.String() != want {
+			t.Errorf("GET %s: %d %q, want %q", path, w.Code, w.Body, want)
+		}
 	}
 }

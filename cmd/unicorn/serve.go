@@ -7,8 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
+
+	"github.com/unicornstore/unicorn/adapters/httpapi"
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -57,7 +60,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("unicorn store listening", "url", "http://"+ln.Addr().String(), "db", c.DBPath, "point_ttl_days", c.TTLDays)
+	if !httpapi.WebAppBuilt(os.DirFS(c.WebAppDir)) {
+		log.Warn("the web app is not built: / answers with a page that says so; build it with make webapp", "webapp_dir", c.WebAppDir)
+	}
+	log.Info("unicorn store listening", "url", "http://"+ln.Addr().String(), "db", c.DBPath, "point_ttl_days", c.TTLDays, "webapp_dir", c.WebAppDir)
 
 	select {
 	case err = <-serveErr:

@@ -1,0 +1,106 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"strings"
+)
+
+// The web app is a directory built by Vite: index.html, assets/ with names
+// that change with their content, and favicon.svg. It calls the API from
+// the same origin and routes with the URL's fragment (/#/store), so / is
+// its only page: no other path falls back to index.html.
+
+const (
+	// index.html names the current assets, so it is always revalidated.
+	revalidate = "no-cache"
+	// An asset's content never changes under its name.
+	immutable = "public, max-age=31536000, immutable"
+)
+
+// notBuilt is what / shows when there is no web app to serve.
+const notBuilt = `<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<title>Unicorn Store</title>
+<h1>The web app is not built</h1>
+<p>The API works. To shop in a browser, build the web app with <code>make webapp</code> and reload this page.</p>
+</html>
+`
+
+// WebAppBuilt reports whether dir holds a built web app. / asks on every
+// request, so that a build made while the server runs is served.
+func WebAppBuilt(dir fs.FS) bool {
+	if dir == nil {
+		return false
+	}
+	info, err := fs.Stat(dir, "index.html")
+	return err == nil && info.Mode().IsRegular()
+}
+
+func (s *server) webAppIndex(w http.ResponseWriter, r *http.Request) {
+	if !WebAppBuilt(s.webApp) {
+		w.Header().Set("Cache-Control", revalidate)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, notBuilt)
+		return
+	}
+	serveFile(w, r, s.webApp, "index.html", revalidate)
+}
+
+func (s *server) webAppAsset(w http.ResponseWriter, r *http.Request) {
+	serveFile(w, r, s.webApp, "assets/"+strings.TrimPrefix(r.URL.Path, "/assets/"), immutable)
+}
+
+func (s *server) favicon(w http.ResponseWriter, r *http.Request) {
+	serveFile(w, r, s.webApp, "favicon.svg", revalidate)
+}
+
+// serveFile serves the regular file name of dir with the cache policy, or
+// a 404. fs.ValidPath refuses any name that could leave dir ("..", a
+// leading slash), and a directory is never listed.
+func serveFile(w http.ResponseWriter, r *http.Request, dir fs.FS, name, cache string) {
+	if dir == nil || !fs.ValidPath(name) {
+		noFile(w, r)
+		return
+	}
+	f, err := dir.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		noFile(w, r)
+		return
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !info.Mode().IsRegular() {
+		noFile(w, r)
+		return
+	}
+	content, ok := f.(io.ReadSeeker)
+	if !ok {
+		// Every fs.FS of the standard library seeks; another might not.
+		b, err := io.ReadAll(f)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		content = bytes.NewReader(b)
+	}
+	w.Header().Set("Cache-Control", cache)
+	http.ServeContent(w, r, info.Name(), info.ModTime(), content)
+}
+
+func noFile(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, Problem{Type: problemType("not-found"), Title: "Not Found", Status: http.StatusNotFound,
+		Detail: "no file " + r.URL.Path, Instance: r.URL.Path})
+}

@@ -1,0 +1,131 @@
+package httpapi_test
+
+import (
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/unicornstore/unicorn/adapters/httpapi"
+)
+
+const csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+// builtWebApp writes a small built web app, and a file beside it that no
+// request may reach, into a temporary directory; it returns the app's.
+func builtWebApp(t *testing.T) string {
+	t.Helper()
+	root := t.TempDir()
+	dist := filepath.Join(root, "dist")
+	for name, content := range map[string]string{
+		"secret.txt":                      "not for the web",
+		"dist/index.html":                 `<!doctype html><script type="module" src="/assets/app-abc.js"></script>`,
+		"dist/assets/app-abc.js":          "console.log('unicorns')",
+		"dist/assets/nested/font-1.woff2": "wOF2",
+		"dist/favicon.svg":                "<svg/>",
+	} {
+		path := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dist
+}
+
+// TestWebApp: / is the app's page, always revalidated; its assets are
+// cached for good; nothing outside the app's directory, and no directory
+// listing, is served; the API works beside it.
+func TestWebApp(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365, webApp(os.DirFS(builtWebApp(t))))
+	a.auth = ""
+	for _, tt := range []struct {
+		path, body, contentType, cache string
+	}{
+		{"/", `src="/assets/app-abc.js"`, "text/html; charset=utf-8", "no-cache"},
+		{"/assets/app-abc.js", "unicorns", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"},
+		{"/assets/nested/font-1.woff2", "wOF2", "font/woff2", "public, max-age=31536000, immutable"},
+		{"/favicon.svg", "<svg/>", "image/svg+xml", "no-cache"},
+	} {
+		r := a.do("GET", tt.path, "")
+		if r.status != 200 || !strings.Contains(string(r.body), tt.body) || r.header.Get("Content-Type") != tt.contentType ||
+			r.header.Get("Cache-Control") != tt.cache || r.header.Get("Content-Security-Policy") != csp {
+			t.Errorf("GET %s: %d %s, Content-Type %q, Cache-Control %q, CSP %q", tt.path, r.status, r.body,
+				r.header.Get("Content-Type"), r.header.Get("Cache-Control"), r.header.Get("Content-Security-Policy"))
+		}
+	}
+	if r := a.do("HEAD", "/", ""); r.status != 200 || len(r.body) != 0 {
+		t.Errorf("HEAD /: %d %q", r.status, r.body)
+	}
+	for _, path := range []string{"/assets/missing.js", "/assets/", "/assets/nested", "/assets/nested/", "/index.html", "/store"} {
+		r := a.do("GET", path, "")
+		if r.status != 404 || r.header.Get("Content-Type") != "application/problem+json" || r.header.Get("Cache-Control") != "" {
+			t.Errorf("GET %s: %d %s, Content-Type %q, Cache-Control %q", path, r.status, r.body, r.header.Get("Content-Type"), r.header.Get("Cache-Control"))
+		}
+	}
+	// Out of the directory: the client follows the mux's redirect to the
+	// cleaned path, which serves nothing; asked directly, without a client
+	// in between, the handler serves nothing either.
+	for _, path := range []string{"/assets/../../etc/passwd", "/assets/../../secret.txt", "/assets/..%2F..%2Fsecret.txt",
+		"/assets/%2e%2e/%2e%2e/secret.txt", "/assets/..%5C..%5Csecret.txt", "/assets//secret.txt"} {
+		r := a.do("GET", path, "")
+		if (r.status != 404 && r.status != 400) || strings.Contains(string(r.body), "not for the web") || strings.Contains(string(r.body), "root:") {
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
+		}
+		w := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/", nil)
+		req.URL.Path = path
+		a.srv.Config.Handler.ServeHTTP(w, req)
+		if w.Code == 200 || strings.Contains(w.Body.String(), "not for the web") {
+			t.Errorf("GET %s, handled directly: %d %s", path, w.Code, w.Body)
+		}
+	}
+	if h := a.must(200, "GET", "/healthz", ""); h["status"] != "ok" {
+		t.Errorf("health = %v", h)
+	}
+	if !httpapi.WebAppBuilt(os.DirFS(builtWebApp(t))) {
+		t.Error("WebAppBuilt says a built web app is not")
+	}
+}
+
+// TestWebAppNotBuilt: without an index.html, / says how to build the app
+// and the API works.
+func TestWebAppNotBuilt(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365, webApp(os.DirFS(t.TempDir())))
+	for range 2 {
+		r := a.do("GET", "/", "", "Authorization", "")
+		if r.status != 200 || !strings.Contains(string(r.body), "make webapp") || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("GET /: %d %s (%s)", r.status, r.body, r.header.Get("Content-Type"))
+		}
+	}
+	if httpapi.WebAppBuilt(os.DirFS(t.TempDir())) || httpapi.WebAppBuilt(nil) {
+		t.Error("WebAppBuilt says an empty directory, or none, holds a web app")
+	}
+	a.must(404, "GET", "/assets/app-abc.js", "")
+	a.must(404, "GET", "/favicon.svg", "")
+	if r := a.do("GET", "/products", ""); r.status != 200 {
+		t.Errorf("GET /products: %d %s", r.status, r.body)
+	}
+}
+
+// TestWebAppBuiltWhileServing: a build made after start-up is served
+// without a restart.
+func TestWebAppBuiltWhileServing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := newAPI(t, 365, webApp(os.DirFS(dir)))
+	if r := a.do("GET", "/", ""); !strings.Contains(string(r.body), "make webapp") {
+		t.Fatalf("GET / before the build: %s", r.body)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><title>Unicorn Store</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.do("GET", "/", ""); r.status != 200 || !strings.Contains(string(r.body), "<title>Unicorn Store</title>") {
+		t.Errorf("GET / after the build: %d %s", r.status, r.body)
+	}
+}
