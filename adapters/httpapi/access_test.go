@@ -61,6 +61,7 @@ var matrix = map[string]struct {
 	"POST /points/awards":                     {"/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"m1","amount":10}`, []string{boss, keyWrite}},
 	"GET /campaigns":                          {"/campaigns?client=UnicornStore", "", []string{mia, boss}},
 	"POST /campaigns":                         {"/campaigns", `{"client":"UnicornStore","campaign_name":"x","rules":[]}`, []string{mia, boss}},
+	"POST /campaigns/validate":                {"/campaigns/validate", `{"client":"UnicornStore","campaign_name":"x","rules":[]}`, []string{mia, boss}},
 	"POST /campaigns/simulate":                {"/campaigns/simulate", `{"client":"UnicornStore","event":{"amount":1}}`, []string{mia, boss}},
 	"GET /campaigns/{name}":                   {"/campaigns/1?client=UnicornStore", "", []string{mia, boss}},
 	"PATCH /campaigns/{name}":                 {"/campaigns/1?client=UnicornStore", `{}`, []string{mia, boss}},

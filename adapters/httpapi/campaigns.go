@@ -127,6 +127,40 @@ func (s *server) createCampaign(w http.ResponseWriter, r *http.Request) {
 	s.writeCampaign(w, r, http.StatusCreated, c)
 }
 
+// validateCampaign checks a draft without saving it, for editors that check
+// as the marketer types. Mistakes in the draft are the answer, not a failed
+// request: 200 with valid false and each problem at its field, the same
+// list POST /campaigns would refuse the draft with.
+func (s *server) validateCampaign(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	d, err := campaign.DecodeDraft(body)
+	if err == nil {
+		_, err = campaign.Compile(d)
+	}
+	var ve *campaign.ValidationError
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, validation{Valid: true, Errors: []FieldError{}})
+	case errors.As(err, &ve):
+		v := validation{Errors: make([]FieldError, len(ve.Problems))}
+		for i, p := range ve.Problems {
+			v.Errors[i] = FieldError{Field: p.Field, Message: p.Message, Position: p.Position}
+		}
+		writeJSON(w, http.StatusOK, v)
+	default:
+		writeError(w, r, err)
+	}
+}
+
+type validation struct {
+	Valid  bool         `json:"valid"`
+	Errors []FieldError `json:"errors"`
+}
+
 func (s *server) getCampaign(w http.ResponseWriter, r *http.Request) {
 	c, err := s.campaigns.Get(r.Context(), client(r), r.PathValue("name"))
 	if err != nil {

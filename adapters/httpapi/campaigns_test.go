@@ -104,24 +104,42 @@ func TestBadCampaigns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := a.must(400, "POST", "/campaigns", tt.body)
-			errs, _ := p["errors"].([]any)
-			var found map[string]any
-			for _, e := range errs {
-				if e := e.(map[string]any); e["field"] == tt.field {
-					found = e
+			// Saving refuses the draft; validating answers with the same
+			// problems as a result, not as a failed request.
+			refused := a.must(400, "POST", "/campaigns", tt.body)
+			checked := a.must(200, "POST", "/campaigns/validate", tt.body)
+			if checked["valid"] != false {
+				t.Errorf("validate said valid: %v", checked)
+			}
+			for _, p := range []map[string]any{refused, checked} {
+				errs, _ := p["errors"].([]any)
+				var found map[string]any
+				for _, e := range errs {
+					if e := e.(map[string]any); e["field"] == tt.field {
+						found = e
+					}
 				}
-			}
-			if found == nil {
-				t.Fatalf("no error at %s: %v", tt.field, p)
-			}
-			if tt.position >= 0 && (found["position"] == nil || num(found["position"]) != int64(tt.position)) {
-				t.Errorf("position = %v, want %d", found["position"], tt.position)
+				if found == nil {
+					t.Fatalf("no error at %s: %v", tt.field, p)
+				}
+				if tt.position >= 0 && (found["position"] == nil || num(found["position"]) != int64(tt.position)) {
+					t.Errorf("position = %v, want %d", found["position"], tt.position)
+				}
 			}
 		})
 	}
 	if list := a.must(200, "GET", "/campaigns", ""); num(list["count"]) != 0 {
 		t.Errorf("a bad campaign was saved: %v", list)
+	}
+	ok := a.must(200, "POST", "/campaigns/validate", seedCampaign)
+	if ok["valid"] != true || len(ok["errors"].([]any)) != 0 {
+		t.Errorf("validate a good campaign = %v", ok)
+	}
+	if notJSON := a.must(200, "POST", "/campaigns/validate", `[1,2`); notJSON["valid"] != false {
+		t.Errorf("validate broken JSON = %v", notJSON)
+	}
+	if list := a.must(200, "GET", "/campaigns", ""); num(list["count"]) != 0 {
+		t.Errorf("validating saved a campaign: %v", list)
 	}
 }
 

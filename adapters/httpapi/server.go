@@ -108,6 +108,7 @@ func (s *server) routes() []route {
 
 		{"GET /campaigns", s.listCampaigns, allow(marketer, admin).on(aClient(queryValue("client")))},
 		{"POST /campaigns", s.createCampaign, allow(marketer, admin).on(aClient(fromDraft))},
+		{"POST /campaigns/validate", s.validateCampaign, allow(marketer, admin).on(aClient(fromDraft))},
 		{"POST /campaigns/simulate", s.simulate, allow(marketer, admin).on(
 			aClient(fromBody(func(r simulateRequest) []string { return []string{r.Client} })))},
 		{"GET /campaigns/{name}", s.getCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},

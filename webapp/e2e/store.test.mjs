@@ -1,0 +1,230 @@
+// End to end: the real store and web app in headless Chromium, as a
+// customer, a marketer and an admin use them. Run with `npm run e2e`
+// (make test runs it) after `npm run build`.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+
+let store, browser, page, errors;
+
+before(async () => {
+  store = await startStore();
+  browser = await startBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  errors = watch(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await store?.stop();
+});
+
+const points = async () => Number((await page.getByTestId('points-balance').innerText()).replace(/[^\d]/g, ''));
+const wallet = async () => (await page.getByTestId('wallet-balance').innerText()).replace(/[$,]/g, '');
+
+async function addToCart(name, quantity = 1) {
+  await page.getByRole('button', { name: `Add ${name} to cart` }).click();
+  if (quantity !== 1) {
+    const q = page.getByLabel(`Quantity of ${name}`);
+    await q.fill(String(quantity));
+    await q.blur();
+  }
+}
+
+// buy checks out and waits for the saga's end; it returns the outcome box.
+async function buy() {
+  await page.getByRole('button', { name: 'Buy now' }).click();
+  const outcome = page.getByTestId('purchase-outcome');
+  await outcome.and(page.locator(':not([data-tone="pending"])')).waitFor();
+  return outcome;
+}
+
+async function closeOutcome() {
+  await page.getByRole('dialog').getByRole('button', { name: /Keep shopping|Back to the cart/ }).click();
+  await page.getByRole('dialog').waitFor({ state: 'hidden' });
+}
+
+async function sagaStates() {
+  return page.getByTestId('saga').locator('[data-step]').evaluateAll((els) => els.map((e) => `${e.dataset.step}:${e.dataset.state}`));
+}
+
+test('a customer signs in, buys a unicorn and sees it succeed and the points it earned', async () => {
+  await signIn(page, store.url, 'derick');
+  await page.getByRole('heading', { name: 'Unicorns' }).waitFor();
+  await page.getByTestId('product').first().waitFor();
+  assert.equal(await page.getByTestId('product').count(), 6);
+  await page.getByTestId('points-balance').filter({ hasText: 'pts' }).waitFor();
+  assert.equal(await points(), 0);
+  assert.equal(await wallet(), '3300.00');
+
+  await addToCart('Cloud Strider');
+  assert.equal(await page.getByTestId('cart-total').innerText(), '$650.00');
+  const outcome = await buy();
+  assert.equal(await outcome.getAttribute('data-tone'), 'success');
+  assert.match(await outcome.innerText(), /We charged \$650\.00 to your wallet\. You earned 65 points\./);
+  assert.deepEqual(await sagaStates(), [
+    'ReserveStock:done', 'ChargeWallet:done', 'AwardPoints:done', 'CompleteOrder:done', 'PublishPurchaseCompleted:done',
+  ]);
+  await closeOutcome();
+  await page.getByTestId('points-balance').filter({ hasText: '65 pts' }).waitFor();
+  assert.equal(await wallet(), '2650.00');
+  assert.equal(await page.getByTestId('cart-line').count(), 0, 'the cart empties after a purchase');
+
+  // The order explains its points.
+  await page.getByRole('link', { name: 'My orders' }).click();
+  await page.getByRole('table', { name: 'Orders' }).getByRole('link').first().click();
+  await page.getByRole('heading', { name: 'Why 65 points?' }).waitFor();
+  const why = await page.getByRole('table', { name: 'Points breakdown' }).innerText();
+  assert.match(why, /\$\.amount\/10/);
+  assert.match(why, /amount = 650/);
+});
+
+test('a customer who asks for more than the stock sees the compensation explained', async () => {
+  await page.getByRole('link', { name: 'Store' }).click();
+  await addToCart('Rainbow Dash X', 3); // 2 in stock
+  await page.getByText('Only 2 Rainbow Dash X left').waitFor();
+  const outcome = await buy();
+  assert.equal(await outcome.getAttribute('data-tone'), 'failure');
+  assert.match(await outcome.innerText(), /Not enough of a unicorn in stock: nothing was charged\./);
+  assert.deepEqual(await sagaStates(), ['ReserveStock:failed', 'ReleaseStock:undone', 'FailOrder:undone']);
+  await closeOutcome();
+  assert.equal(await wallet(), '2650.00');
+  assert.equal(await page.getByTestId('cart-line').count(), 1, 'a failed purchase keeps the cart');
+  await page.getByRole('button', { name: 'Remove Rainbow Dash X' }).click();
+});
+
+test('a customer whose wallet is short sees the points given back', async () => {
+  await addToCart('Midnight Galloper', 2); // 2 × 2450 is more than the 2650 in the wallet
+  await page.getByRole('switch', { name: /Use my points/ }).check();
+  await page.getByRole('button', { name: 'Max' }).click();
+  assert.equal(await page.getByTestId('points-savings').innerText(), '−$0.65');
+  const outcome = await buy();
+  assert.equal(await outcome.getAttribute('data-tone'), 'failure');
+  assert.match(await outcome.innerText(), /Not enough money in your wallet: nothing was charged and your points are back\./);
+  const states = await sagaStates();
+  assert.deepEqual(states.slice(0, 3), ['ReserveStock:done', 'RedeemPoints:done', 'ChargeWallet:failed']);
+  assert.ok(states.includes('RestorePoints:undone') && states.includes('ReleaseStock:undone'), states.join());
+  await closeOutcome();
+  await page.getByTestId('points-balance').filter({ hasText: '65 pts' }).waitFor();
+  assert.equal(await wallet(), '2650.00');
+  await page.getByRole('button', { name: 'Remove Midnight Galloper' }).click();
+});
+
+test('a customer pays part of an order with points', async () => {
+  await addToCart('Cloud Strider');
+  await page.getByRole('switch', { name: /Use my points/ }).check();
+  const input = page.getByLabel('Points to use');
+  await input.fill('40');
+  await input.blur();
+  assert.equal(await page.getByTestId('points-savings').innerText(), '−$0.40');
+  assert.equal(await page.getByTestId('to-pay').innerText(), '$649.60');
+  const outcome = await buy();
+  assert.equal(await outcome.getAttribute('data-tone'), 'success');
+  // 649.60 / 10 = 64.96, rounded down
+  assert.match(await outcome.innerText(), /We charged \$649\.60 to your wallet\. 40 points paid \$0\.40 of it\. You earned 64 points\./);
+  assert.deepEqual((await sagaStates()).slice(0, 3), ['ReserveStock:done', 'RedeemPoints:done', 'ChargeWallet:done']);
+  await closeOutcome();
+  await page.getByTestId('points-balance').filter({ hasText: `${65 - 40 + 64} pts` }).waitFor();
+  assert.equal(await wallet(), '2000.40');
+
+  await page.getByRole('link', { name: 'Points' }).click();
+  await page.getByTestId('points-available').filter({ hasText: '89' }).waitFor();
+  const txs = await page.getByRole('table', { name: 'Transactions' }).innerText();
+  assert.match(txs, /Spent/);
+  assert.match(txs, /Earned/);
+  await signOut(page);
+});
+
+const campaignText = (formula) =>
+  JSON.stringify(
+    {
+      client: 'UnicornStore',
+      campaign_name: 'e2e-per-unicorn',
+      status: 'paused',
+      priority: 5,
+      rules: [{ variable: '$.quantity', condition: { rule: 'numeric_greater_than_equals', value: 1 }, action: { command: 'issue', formula } }],
+    },
+    null,
+    2,
+  );
+
+async function typeInto(editor, text) {
+  await editor.locator('.cm-content').click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+}
+
+test('a marketer finds a bad formula marked where it is wrong, fixes it, simulates and activates the campaign', async () => {
+  await signIn(page, store.url, 'marketer');
+  await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+  await page.getByRole('table', { name: 'Campaigns' }).getByRole('link', { name: '1' }).waitFor();
+  await page.getByRole('link', { name: 'New campaign' }).click();
+
+  const editor = page.getByTestId('editor-campaign');
+  await typeInto(editor, campaignText('$.quantity * bonus'));
+  await page.getByRole('button', { name: 'Create campaign' }).click();
+  await page.getByTestId('campaign-notice').filter({ hasText: 'Not saved: the campaign has a problem, marked in the editor.' }).waitFor();
+  const problem = page.getByTestId('problem');
+  await problem.waitFor();
+  assert.equal(await problem.getAttribute('data-field'), 'rules[0].action.formula');
+  // The mark in the editor covers the unknown name, inside the formula.
+  await editor.locator('.cm-lintRange-error').filter({ hasText: 'bonus' }).waitFor();
+
+  await typeInto(editor, campaignText('$.quantity * 100'));
+  await page.getByText('✓ No problems found').waitFor();
+  await page.getByRole('button', { name: 'Simulate' }).click();
+  const sim = page.getByTestId('simulation');
+  await sim.waitFor();
+  assert.match(await sim.innerText(), /e2e-per-unicorn/);
+  assert.match(await sim.innerText(), /\$\.quantity \* 100/);
+
+  await page.getByRole('button', { name: 'Create campaign' }).click();
+  await page.getByRole('heading', { name: 'e2e-per-unicorn' }).waitFor();
+  await page.getByTestId('campaign-status').filter({ hasText: /paused/i }).waitFor();
+  await page.getByRole('button', { name: 'Activate' }).click();
+  await page.getByTestId('campaign-status').filter({ hasText: /active/i }).waitFor();
+  await page.getByRole('tab', { name: 'Versions' }).click();
+  const versions = page.getByRole('table', { name: 'Versions' });
+  await versions.getByText('v2').waitFor();
+  assert.equal(await versions.locator('tbody tr').count(), 2);
+  await signOut(page);
+});
+
+test('a purchase after the campaign is active earns by it', async () => {
+  await signIn(page, store.url, 'derick');
+  await addToCart('Cloud Strider');
+  const outcome = await buy();
+  // 650 / 10 from campaign 1, and 1 unicorn × 100 from the new one
+  assert.match(await outcome.innerText(), /You earned 165 points\./);
+  await page.getByRole('dialog').getByRole('link', { name: 'See the order' }).click();
+  const why = page.getByRole('table', { name: 'Points breakdown' });
+  await why.waitFor();
+  assert.match(await why.innerText(), /e2e-per-unicorn/);
+  await signOut(page);
+});
+
+test('an admin adds a product that then appears in the store search', async () => {
+  await signIn(page, store.url, 'admin');
+  await page.getByRole('heading', { name: 'Back office' }).waitFor();
+  await page.getByRole('button', { name: 'Add product' }).click();
+  const form = page.getByRole('dialog');
+  await form.getByLabel('Name').fill('Sparkle Comet');
+  await form.getByLabel('Price').fill('420');
+  await form.getByLabel('Stock').fill('5');
+  await form.getByLabel('Description').fill('Leaves a trail of glitter');
+  await form.getByRole('button', { name: 'Add product' }).click();
+  await page.getByText('Sparkle Comet saved.').waitFor();
+
+  await page.getByRole('link', { name: 'Store' }).click();
+  await page.getByLabel('Search unicorns').fill('glitter');
+  // The search answers with the new unicorn alone (its description matched).
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=product]').length === 1);
+  assert.match(await page.getByTestId('product').innerText(), /Sparkle Comet/);
+  await signOut(page);
+});
+
+test('nothing was reported as an error in the browser', () => {
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,126 @@
+// The shell: sign-in, then the pages the signed-in role may use.
+import { Anchor, AppShell, Badge, Burger, Button, Group, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useEffect, useState } from 'react';
+import { currentUser, onUserChange, signOut, type User } from './lib/api';
+import { AccountProvider, useAccount } from './lib/account';
+import { money } from './lib/money';
+import { go, useRoute } from './lib/route';
+import { BackOffice } from './pages/BackOffice';
+import { Campaigns } from './pages/Campaigns';
+import { Orders } from './pages/Orders';
+import { PointsCenter } from './pages/PointsCenter';
+import { SignIn } from './pages/SignIn';
+import { Store } from './pages/Store';
+
+type Page = { path: string; label: string; roles: User['role'][] };
+
+const pages: Page[] = [
+  { path: 'store', label: 'Store', roles: ['customer', 'admin'] },
+  { path: 'orders', label: 'My orders', roles: ['customer'] },
+  { path: 'points', label: 'Points', roles: ['customer'] },
+  { path: 'campaigns', label: 'Campaigns', roles: ['marketer', 'admin'] },
+  { path: 'admin', label: 'Back office', roles: ['admin'] },
+];
+
+export const homeOf = (role: User['role']) => (role === 'marketer' ? 'campaigns' : role === 'admin' ? 'admin' : 'store');
+
+export function App() {
+  const [user, setUser] = useState(currentUser);
+  useEffect(() => onUserChange(setUser), []);
+  if (!user) return <SignIn onSignedIn={(u) => go(`/${homeOf(u.role)}`)} />;
+  return (
+    <AccountProvider user={user} key={user.username}>
+      <Shell user={user} />
+    </AccountProvider>
+  );
+}
+
+function Shell({ user }: { user: User }) {
+  const [opened, { toggle, close }] = useDisclosure();
+  const route = useRoute();
+  const mine = pages.filter((p) => p.roles.includes(user.role));
+  const current = mine.find((p) => p.path === route[0]) ?? mine.find((p) => p.path === homeOf(user.role))!;
+  useEffect(close, [route[0], close]);
+
+  const nav = (vertical: boolean) =>
+    mine.map((p) => (
+      <Anchor
+        key={p.path}
+        href={`#/${p.path}`}
+        fw={p === current ? 700 : 500}
+        c={p === current ? 'grape' : 'dark'}
+        aria-current={p === current ? 'page' : undefined}
+        py={vertical ? 6 : 0}
+      >
+        {p.label}
+      </Anchor>
+    ));
+
+  return (
+    <AppShell header={{ height: 64 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened, desktop: true } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="lg" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Title order={3} c="grape">
+              🦄 Unicorn Store
+            </Title>
+            <Group gap="md" visibleFrom="sm" component="nav" aria-label="Pages">
+              {nav(false)}
+            </Group>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            {user.role === 'customer' && <Balances />}
+            <Text size="sm" visibleFrom="md" data-testid="signed-in-as">
+              {user.username} <Text span c="dimmed">({user.role})</Text>
+            </Text>
+            <Button variant="subtle" size="xs" onClick={() => void signOut()}>
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="md" component="nav" aria-label="Pages (menu)">
+        {/* Only the phone menu: on wider screens the links are in the header. */}
+        {opened && <Stack gap={0}>{nav(true)}</Stack>}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <PageView page={current.path} rest={route.slice(1)} user={user} />
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+function Balances() {
+  const { wallet, points } = useAccount();
+  return (
+    <Group gap={6} wrap="nowrap">
+      <Tooltip label="Money in your wallet">
+        <Badge size="lg" variant="light" color="teal" data-testid="wallet-balance">
+          {wallet ? `$${money(wallet.balance)}` : '…'}
+        </Badge>
+      </Tooltip>
+      <Tooltip label="Loyalty points you can spend">
+        <Badge size="lg" variant="light" color="grape" data-testid="points-balance">
+          {points ? `${points.balance.toLocaleString('en-US')} pts` : '…'}
+        </Badge>
+      </Tooltip>
+    </Group>
+  );
+}
+
+function PageView({ page, rest, user }: { page: string; rest: string[]; user: User }) {
+  switch (page) {
+    case 'store':
+      return <Store user={user} />;
+    case 'orders':
+      return <Orders user={user} orderId={rest[0]} />;
+    case 'points':
+      return <PointsCenter user={user} />;
+    case 'campaigns':
+      return <Campaigns user={user} name={rest[0]} />;
+    default:
+      return <BackOffice />;
+  }
+}

@@ -1,0 +1,78 @@
+import { screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { renderUI } from '../test/render';
+import { outcome, timeline } from '../lib/saga';
+import type { Order, SagaStep } from '../lib/types';
+import { SagaTimeline } from './SagaTimeline';
+
+const at = '2026-11-22T10:00:00Z';
+const step = (s: string, status: string, extra: Partial<SagaStep> = {}): SagaStep => ({ step: s, status, at, ...extra });
+
+// A purchase that used points and then found the wallet short.
+const walletShort: SagaStep[] = [
+  step('ReserveStock', 'started'),
+  step('ReserveStock', 'succeeded'),
+  step('RedeemPoints', 'started'),
+  step('RedeemPoints', 'succeeded'),
+  step('ChargeWallet', 'started'),
+  step('ChargeWallet', 'failed', { error: 'InsufficientFunds', cause: 'the order costs 2449, the wallet holds 1600' }),
+  step('RestorePoints', 'started'),
+  step('RestorePoints', 'succeeded'),
+  step('ReleaseStock', 'started'),
+  step('ReleaseStock', 'retrying', { error: 'States.TaskFailed', cause: 'database is locked' }),
+  step('ReleaseStock', 'started'),
+  step('ReleaseStock', 'succeeded'),
+  step('FailOrder', 'started'),
+  step('Saga', 'failed'),
+];
+
+describe('SagaTimeline', () => {
+  it('shows each step once, in order, with its mark', () => {
+    renderUI(<SagaTimeline steps={walletShort} />);
+    const items = within(screen.getByTestId('saga')).getAllByRole('listitem');
+    expect(items.map((li) => [li.dataset.step, li.dataset.state])).toEqual([
+      ['ReserveStock', 'done'],
+      ['RedeemPoints', 'done'],
+      ['ChargeWallet', 'failed'],
+      ['RestorePoints', 'undone'],
+      ['ReleaseStock', 'undone'],
+      ['FailOrder', 'running'],
+    ]);
+    expect(items[0].textContent).toContain('✓');
+    expect(items[2].textContent).toContain('✗');
+    expect(items[2].textContent).toContain('the wallet holds 1600');
+    expect(items[3].textContent).toContain('↺');
+    expect(items[3].textContent).toContain('compensation');
+    expect(items[4].textContent).toContain('2 attempts');
+    expect(items[4].textContent).not.toContain('database is locked'); // it recovered
+  });
+
+  it('says so when nothing ran yet', () => {
+    renderUI(<SagaTimeline steps={[]} live />);
+    expect(screen.getByText('Starting…')).toBeTruthy();
+  });
+
+  it('keeps a step that is retrying visible with its cause', () => {
+    const items = timeline([step('ChargeWallet', 'started'), step('ChargeWallet', 'retrying', { cause: 'timeout' })]);
+    expect(items).toMatchObject([{ state: 'retrying', cause: 'timeout', attempts: 1 }]);
+  });
+});
+
+describe('outcome', () => {
+  const order = (o: Partial<Order>): Order => ({
+    id: 'o-1', user_id: 'derick', lines: [], total: '24.49', points_redeemed: 0, points_value: '0', charged: '24.49',
+    points_awarded: 0, status: 'completed', attempt: 1, created_at: at, updated_at: at, ...o,
+  });
+
+  it.each([
+    { o: { status: 'failed', failure_code: 'InsufficientFunds', points_redeemed: 500 } as const,
+      want: 'Not enough money in your wallet: nothing was charged and your points are back.' },
+    { o: { status: 'failed', failure_code: 'InsufficientFunds' } as const, want: 'Not enough money in your wallet: nothing was charged.' },
+    { o: { status: 'failed', failure_code: 'OutOfStock' } as const, want: 'Not enough of a unicorn in stock: nothing was charged.' },
+    { o: { status: 'completed', charged: '23.49', points_redeemed: 100, points_value: '1', points_awarded: 170 } as const,
+      want: 'We charged $23.49 to your wallet. 100 points paid $1.00 of it. You earned 170 points.' },
+    { o: { status: 'completed', points_awarded: 170 } as const, want: 'We charged $24.49 to your wallet. You earned 170 points.' },
+  ])('$want', ({ o, want }) => {
+    expect(outcome(order(o)).text).toBe(want);
+  });
+});

@@ -1,0 +1,50 @@
+// The purchase saga as a customer sees it: each step with ✓, ✗, ⟳ or ↺.
+import { Badge, Group, List, Text, ThemeIcon } from '@mantine/core';
+import { stateMark, timeline, type StepState } from '../lib/saga';
+import type { SagaStep } from '../lib/types';
+
+const colors: Record<StepState, string> = { running: 'blue', done: 'teal', failed: 'red', retrying: 'yellow', undone: 'grape' };
+const words: Record<StepState, string> = { running: 'in progress', done: 'done', failed: 'failed', retrying: 'retrying', undone: 'undone' };
+
+export function SagaTimeline({ steps, live = false }: { steps?: SagaStep[]; live?: boolean }) {
+  const items = timeline(steps);
+  if (items.length === 0) return <Text c="dimmed">{live ? 'Starting…' : 'No steps recorded.'}</Text>;
+  return (
+    <List spacing="xs" listStyleType="none" aria-label="Purchase steps" aria-live={live ? 'polite' : undefined} data-testid="saga">
+      {items.map((it) => (
+        <List.Item key={it.step} data-step={it.step} data-state={it.state}>
+          <Group gap="sm" wrap="nowrap" align="flex-start">
+            <ThemeIcon size="sm" radius="xl" color={colors[it.state]} variant={it.compensation ? 'light' : 'filled'} aria-hidden>
+              <span>{stateMark[it.state]}</span>
+            </ThemeIcon>
+            <div>
+              <Group gap={6}>
+                <Text size="sm" fw={500}>
+                  {it.label}
+                </Text>
+                <Badge size="xs" variant="light" color={colors[it.state]}>
+                  {words[it.state]}
+                </Badge>
+                {it.compensation && (
+                  <Badge size="xs" variant="outline" color="gray">
+                    compensation
+                  </Badge>
+                )}
+                {it.attempts > 1 && (
+                  <Text size="xs" c="dimmed">
+                    {it.attempts} attempts
+                  </Text>
+                )}
+              </Group>
+              {it.cause && it.state !== 'done' && (
+                <Text size="xs" c="dimmed">
+                  {it.cause}
+                </Text>
+              )}
+            </div>
+          </Group>
+        </List.Item>
+      ))}
+    </List>
+  );
+}

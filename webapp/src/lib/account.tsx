@@ -1,0 +1,39 @@
+// The signed-in customer's wallet and points, shown in the header and
+// refreshed after a purchase.
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { get, type User } from './api';
+import type { Balance, Settings, Wallet } from './types';
+
+type Account = {
+  wallet?: Wallet;
+  points?: Balance;
+  settings?: Settings;
+  refresh: () => Promise<void>;
+};
+
+const Ctx = createContext<Account>({ refresh: async () => undefined });
+
+export function AccountProvider({ user, children }: { user: User; children: ReactNode }) {
+  const [wallet, setWallet] = useState<Wallet>();
+  const [points, setPoints] = useState<Balance>();
+  const [settings, setSettings] = useState<Settings>();
+  const customer = user.role === 'customer';
+  const refresh = useCallback(async () => {
+    if (!customer) return;
+    const [w, p] = await Promise.allSettled([
+      get<Wallet>(`/users/${encodeURIComponent(user.username)}/wallet`),
+      get<Balance>(`/points?account_id=${encodeURIComponent(user.username)}`),
+    ]);
+    if (w.status === 'fulfilled') setWallet(w.value);
+    if (p.status === 'fulfilled') setPoints(p.value);
+  }, [customer, user.username]);
+  useEffect(() => {
+    void refresh();
+    get<Settings>('/settings')
+      .then(setSettings)
+      .catch(() => setSettings({ point_value: '0.01', point_ttl_days: 365 }));
+  }, [refresh]);
+  return <Ctx.Provider value={{ wallet, points, settings, refresh }}>{children}</Ctx.Provider>;
+}
+
+export const useAccount = () => useContext(Ctx);

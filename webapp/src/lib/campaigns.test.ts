@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { draftText, mergePatch, pivot } from './campaigns';
+
+describe('campaign drafts', () => {
+  it('edits only the draft’s fields and sends deleted ones as null', () => {
+    const saved = JSON.parse(draftText({ client: 'c', campaign_name: 'n', status: 'active', budget: 100, rules: [], version: 3, updated_by: 'm' }));
+    expect(saved).toEqual({ client: 'c', campaign_name: 'n', status: 'active', budget: 100, rules: [] });
+    expect(mergePatch(saved, { client: 'c', campaign_name: 'n', status: 'paused', rules: [1] })).toEqual({
+      client: 'c', campaign_name: 'n', status: 'paused', rules: [1], budget: null,
+    });
+  });
+
+  it('pivots awards into a row per day with a column per campaign', () => {
+    const { rows, campaigns } = pivot(
+      [
+        { day: '2026-11-20', campaign_name: 'b', points: 5, orders: 1 },
+        { day: '2026-11-20', campaign_name: 'a', points: 170, orders: 1 },
+        { day: '2026-11-22', campaign_name: 'a', points: 10, orders: 2 },
+      ],
+      '2026-11-20',
+      '2026-11-22',
+    );
+    expect(campaigns).toEqual(['a', 'b']);
+    expect(rows).toEqual([
+      { day: '2026-11-20', a: 170, b: 5 },
+      { day: '2026-11-21', a: 0, b: 0 },
+      { day: '2026-11-22', a: 10, b: 0 },
+    ]);
+  });
+});

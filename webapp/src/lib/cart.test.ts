@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { cartReducer, cartTotal, checkout, maxPoints, shortOfStock, type Cart } from './cart';
+import { formatMoney, parseMoney } from './money';
+
+const rainbow = { id: 'rainbow', name: 'Rainbow', price: '0.10', stock: 3 };
+const golden = { id: 'golden', name: 'Golden', price: '0.20', stock: 10 };
+
+function fill(...actions: Parameters<typeof cartReducer>[1][]): Cart {
+  return actions.reduce(cartReducer, [] as Cart);
+}
+
+describe('cart', () => {
+  it('adds to a line instead of repeating it, and sums exactly', () => {
+    const cart = fill({ type: 'add', product: rainbow }, { type: 'add', product: golden }, { type: 'add', product: rainbow });
+    expect(cart.map((l) => [l.productId, l.quantity])).toEqual([['rainbow', 2], ['golden', 1]]);
+    // 2 × 0.10 + 0.20 is 0.40 exactly, not 0.4000000000000001
+    expect(formatMoney(cartTotal(cart))).toBe('0.40');
+  });
+
+  it.each([
+    { name: 'zero removes the line', quantity: 0, want: [] },
+    { name: 'a negative quantity removes the line', quantity: -3, want: [] },
+    { name: 'NaN removes the line', quantity: Number.NaN, want: [] },
+    { name: 'a fraction is cut to a whole number', quantity: 2.7, want: [['rainbow', 2]] },
+    { name: 'more than the API allows is capped', quantity: 5000, want: [['rainbow', 1000]] },
+  ])('set: $name', ({ quantity, want }) => {
+    const cart = cartReducer(fill({ type: 'add', product: rainbow }), { type: 'set', productId: 'rainbow', quantity });
+    expect(cart.map((l) => [l.productId, l.quantity])).toEqual(want);
+  });
+
+  it('warns about lines asking for more than the stock', () => {
+    const cart = fill({ type: 'add', product: rainbow, quantity: 5 }, { type: 'add', product: golden });
+    expect(shortOfStock(cart).map((l) => l.productId)).toEqual(['rainbow']);
+  });
+
+  it.each([
+    { name: 'the balance limits', balance: 300, total: '50.00', want: 300 },
+    { name: 'the order limits', balance: 10_000, total: '12.34', want: 1234 },
+    { name: 'a total between two points rounds down', balance: 10_000, total: '0.129', want: 12 },
+    { name: 'no balance', balance: 0, total: '5.00', want: 0 },
+    { name: 'an empty cart', balance: 50, total: '0', want: 0 },
+  ])('max points: $name', ({ balance, total, want }) => {
+    expect(maxPoints(balance, parseMoney(total), parseMoney('0.01'))).toBe(want);
+  });
+
+  it('charges the total less what the points are worth, never using more than allowed', () => {
+    const cart = fill({ type: 'add', product: { ...golden, price: '24.49' }, quantity: 2 });
+    const c = checkout(cart, 3300, parseMoney('0.01'), 1000);
+    expect([formatMoney(c.total), c.points, formatMoney(c.savings), formatMoney(c.toPay)]).toEqual(['48.98', 1000, '10.00', '38.98']);
+    const all = checkout(cart, 10_000, parseMoney('0.01'), 999_999);
+    expect([all.points, formatMoney(all.toPay)]).toEqual([4898, '0.00']);
+    expect(checkout(cart, 3300, parseMoney('0.01'), -5).points).toBe(0);
+  });
+});
+
+describe('money', () => {
+  it.each([
+    ['1700', '1,700.00'],
+    ['0.1', '0.10'],
+    ['12.345', '12.345'],
+    ['-3.5', '-3.50'],
+  ])('%s reads as %s', (input, want) => expect(formatMoney(parseMoney(input))).toBe(want));
+
+  it('refuses what is not an amount', () => expect(() => parseMoney('1e3')).toThrow());
+});

@@ -1,0 +1,67 @@
+// The cart: lines by product, their sum, and how many points may pay for it.
+import { type Money, parseMoney, sum, times } from './money';
+
+export type CartLine = { productId: string; name: string; price: string; quantity: number; stock: number };
+
+export type Cart = CartLine[];
+
+export type CartAction =
+  | { type: 'add'; product: { id: string; name: string; price: string; stock: number }; quantity?: number }
+  | { type: 'set'; productId: string; quantity: number }
+  | { type: 'remove'; productId: string }
+  | { type: 'clear' };
+
+// The API refuses more than this many of one product in an order line.
+export const maxQuantity = 1000;
+
+const clamp = (n: number) => Math.max(0, Math.min(maxQuantity, Math.floor(n)));
+
+export function cartReducer(cart: Cart, action: CartAction): Cart {
+  switch (action.type) {
+    case 'add': {
+      const p = action.product;
+      const q = action.quantity ?? 1;
+      if (cart.some((l) => l.productId === p.id)) {
+        return cart.map((l) => (l.productId === p.id ? { ...l, quantity: clamp(l.quantity + q), stock: p.stock } : l));
+      }
+      return [...cart, { productId: p.id, name: p.name, price: p.price, quantity: clamp(q), stock: p.stock }];
+    }
+    case 'set':
+      if (!Number.isFinite(action.quantity) || action.quantity <= 0) return cart.filter((l) => l.productId !== action.productId);
+      return cart.map((l) => (l.productId === action.productId ? { ...l, quantity: clamp(action.quantity) } : l));
+    case 'remove':
+      return cart.filter((l) => l.productId !== action.productId);
+    case 'clear':
+      return [];
+  }
+}
+
+export const lineAmount = (l: CartLine): Money => times(parseMoney(l.price), l.quantity);
+
+export const cartTotal = (cart: Cart): Money => sum(cart.map(lineAmount));
+
+export const cartCount = (cart: Cart): number => cart.reduce((n, l) => n + l.quantity, 0);
+
+// maxPoints is the most points that may pay for total: no more than the
+// balance, and no more than the order is worth (the API refuses points worth
+// more than the order).
+export function maxPoints(balance: number, total: Money, pointValue: Money): number {
+  if (pointValue <= 0n || balance <= 0 || total <= 0n) return 0;
+  const affordable = total / pointValue; // BigInt division rounds down
+  return Number(affordable < BigInt(balance) ? affordable : BigInt(balance));
+}
+
+export type Checkout = { total: Money; points: number; savings: Money; toPay: Money };
+
+// checkout is what the customer pays when they use points (clamped to
+// what is allowed).
+export function checkout(cart: Cart, balance: number, pointValue: Money, wanted: number): Checkout {
+  const total = cartTotal(cart);
+  const points = Math.max(0, Math.min(Math.floor(wanted) || 0, maxPoints(balance, total, pointValue)));
+  const savings = pointValue * BigInt(points);
+  return { total, points, savings, toPay: total - savings };
+}
+
+// shortOfStock lists the lines asking for more than the shelf holds (the
+// saga would refuse them; the cart warns before checkout).
+export const shortOfStock = (cart: Cart): CartLine[] => cart.filter((l) => l.quantity > l.stock);

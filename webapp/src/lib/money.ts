@@ -1,0 +1,34 @@
+// Exact money arithmetic on the API's decimal strings: amounts become
+// BigInt counts of millionths, so 0.1 + 0.2 is 0.3 and a cart never shows
+// a float rounding error.
+
+const scale = 1_000_000n;
+const digits = 6;
+
+export type Money = bigint;
+
+export function parseMoney(s: string | number): Money {
+  const text = String(s).trim();
+  const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) throw new Error(`not an amount: ${text}`);
+  const frac = (m[3] ?? '').slice(0, digits).padEnd(digits, '0');
+  const v = BigInt(m[2]) * scale + BigInt(frac);
+  return m[1] ? -v : v;
+}
+
+// formatMoney writes an amount with at least two decimals ("12.50").
+export function formatMoney(v: Money): string {
+  const neg = v < 0n;
+  const abs = neg ? -v : v;
+  const whole = abs / scale;
+  let frac = (abs % scale).toString().padStart(digits, '0').replace(/0+$/, '');
+  if (frac.length < 2) frac = frac.padEnd(2, '0');
+  return `${neg ? '-' : ''}${whole.toLocaleString('en-US')}.${frac}`;
+}
+
+export function money(s: string | number): string {
+  return formatMoney(parseMoney(s));
+}
+
+export const times = (v: Money, n: number): Money => v * BigInt(n);
+export const sum = (vs: Money[]): Money => vs.reduce((a, b) => a + b, 0n);

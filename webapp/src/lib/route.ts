@@ -1,0 +1,17 @@
+import { useEffect, useState } from 'react';
+
+// Pages live behind the hash (#/store) so that page paths never collide
+// with the API's (/orders is both a page and an API path).
+export function useRoute(): string[] {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const on = () => setHash(window.location.hash);
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+}
+
+export function go(path: string) {
+  window.location.hash = path;
+}

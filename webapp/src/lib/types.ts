@@ -1,0 +1,92 @@
+// Shapes of the API's answers that the pages use. Money is a decimal string.
+
+export type Product = {
+  id: string;
+  name: string;
+  description?: string;
+  price: string;
+  stock: number;
+  image?: string;
+  version?: number;
+};
+
+export type Wallet = { username: string; balance: string };
+
+export type Lot = {
+  issued_date: string;
+  balance: number;
+  issued: number;
+  expired: number;
+  expires_on: string;
+  status: 'active' | 'expired';
+};
+
+export type Balance = {
+  account_id: string;
+  balance: number;
+  balance_entries: Lot[];
+  expiring_soon: { days: number; points: number };
+};
+
+export type Transaction = {
+  id: string;
+  seq: number;
+  transaction_type: string;
+  amount: number;
+  date_time: string;
+  expires_on?: string;
+  reference?: string;
+  unrecovered?: number;
+};
+
+export type SagaStep = { step: string; status: string; at: string; error?: string; cause?: string };
+
+export type AwardLine = {
+  campaign_name: string;
+  campaign_version: number;
+  rule_index: number;
+  inputs: Record<string, unknown>;
+  formula: string;
+  raw?: string | number;
+  points: number;
+  note?: string;
+};
+
+export type OrderLine = { product_id: string; name: string; quantity: number; unit_price: string; amount: string };
+
+export type Order = {
+  id: string;
+  user_id: string;
+  lines: OrderLine[];
+  total: string;
+  points_redeemed: number;
+  points_value: string;
+  charged: string;
+  points_awarded: number;
+  award?: AwardLine[];
+  status: 'pending' | 'completed' | 'failed' | 'needs_attention';
+  failure_code?: string;
+  failure_reason?: string;
+  attempt: number;
+  created_at: string;
+  updated_at: string;
+  saga?: SagaStep[];
+};
+
+export type Campaign = {
+  client: string;
+  campaign_name: string;
+  status: 'active' | 'paused';
+  starts_at?: string;
+  ends_at?: string;
+  priority?: number;
+  rounding?: string;
+  max_points_per_purchase?: number;
+  budget?: number;
+  rules: unknown;
+  version: number;
+  updated_at?: string;
+  updated_by?: string;
+};
+
+export type Settings = { point_value: string; point_ttl_days: number };

@@ -1,0 +1,176 @@
+// A customer's orders and, for one order, its saga and why it earned what it earned.
+import { Alert, Anchor, Badge, Button, Grid, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { useEffect, useState } from 'react';
+import { Breakdown } from '../components/Breakdown';
+import { SagaTimeline } from '../components/SagaTimeline';
+import { Empty, ErrorNote, Loading, Section } from '../components/States';
+import { get, type User } from '../lib/api';
+import { money } from '../lib/money';
+import { outcome } from '../lib/saga';
+import type { Order } from '../lib/types';
+import { useApi } from '../lib/useApi';
+
+export const statusColor: Record<Order['status'], string> = { pending: 'blue', completed: 'teal', failed: 'red', needs_attention: 'orange' };
+export const statusWord: Record<Order['status'], string> = { pending: 'in progress', completed: 'completed', failed: 'failed', needs_attention: 'needs attention' };
+
+export function StatusBadge({ status }: { status: Order['status'] }) {
+  return <Badge color={statusColor[status]} variant="light">{statusWord[status]}</Badge>;
+}
+
+export const when = (iso: string) => new Date(iso).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' });
+
+export function Orders({ user, orderId }: { user: User; orderId?: string }) {
+  return orderId ? <OrderDetail id={orderId} /> : <OrderList user={user} />;
+}
+
+type Page = { items: Order[]; next_cursor?: string };
+
+function OrderList({ user }: { user: User }) {
+  const [orders, setOrders] = useState<Order[]>();
+  const [next, setNext] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  const [loading, setLoading] = useState(false);
+  const base = `/orders?user_id=${encodeURIComponent(user.username)}&limit=20`;
+
+  async function load(cursor?: string) {
+    setLoading(true);
+    try {
+      const page = await get<Page>(cursor ? `${base}&cursor=${encodeURIComponent(cursor)}` : base);
+      setOrders((prev) => (cursor ? [...(prev ?? []), ...page.items] : page.items));
+      setNext(page.next_cursor);
+      setError(undefined);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }
+  useEffect(() => {
+    void load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [base]);
+
+  return (
+    <Stack>
+      <Title order={2}>My orders</Title>
+      {error !== undefined && <ErrorNote error={error} onRetry={() => void load()} />}
+      {orders === undefined && error === undefined && <Loading />}
+      {orders?.length === 0 && <Empty>No orders yet. <Anchor href="#/store">Find a unicorn</Anchor>.</Empty>}
+      {orders && orders.length > 0 && (
+        <Table.ScrollContainer minWidth={560}>
+          <Table highlightOnHover aria-label="Orders">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Date</Table.Th>
+                <Table.Th>Items</Table.Th>
+                <Table.Th ta="right">Total</Table.Th>
+                <Table.Th ta="right">Points</Table.Th>
+                <Table.Th>Status</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {orders.map((o) => (
+                <Table.Tr key={o.id}>
+                  <Table.Td>
+                    <Anchor href={`#/orders/${o.id}`}>{when(o.created_at)}</Anchor>
+                  </Table.Td>
+                  <Table.Td>{o.lines.map((l) => `${l.quantity} × ${l.name}`).join(', ')}</Table.Td>
+                  <Table.Td ta="right">${money(o.total)}</Table.Td>
+                  <Table.Td ta="right">
+                    {o.points_awarded > 0 && <Text span c="teal">+{o.points_awarded}</Text>}
+                    {o.points_redeemed > 0 && <Text span c="grape"> −{o.points_redeemed}</Text>}
+                  </Table.Td>
+                  <Table.Td>
+                    <StatusBadge status={o.status} />
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
+      {next && (
+        <Group justify="center">
+          <Button variant="light" loading={loading} onClick={() => void load(next)}>
+            Older orders
+          </Button>
+        </Group>
+      )}
+    </Stack>
+  );
+}
+
+export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: string }) {
+  const order = useApi<Order>(`/orders/${encodeURIComponent(id)}`);
+  const pending = order.data?.status === 'pending';
+  useEffect(() => {
+    if (!pending) return;
+    const t = setTimeout(order.reload, 1000);
+    return () => clearTimeout(t);
+  }, [pending, order.data, order.reload]);
+  return (
+    <Stack>
+      <Anchor href={back}>← Back</Anchor>
+      <Section load={order}>
+        {(o) => {
+          const result = outcome(o);
+          return (
+            <Stack>
+              <Group justify="space-between">
+                <Title order={2}>Order {o.id}</Title>
+                <StatusBadge status={o.status} />
+              </Group>
+              <Alert color={{ success: 'teal', failure: 'red', attention: 'orange', pending: 'blue' }[result.tone]} title={result.title}>
+                {result.text}
+              </Alert>
+              <Grid>
+                <Grid.Col span={{ base: 12, md: 7 }}>
+                  <Paper withBorder p="md">
+                    <Title order={4} mb="sm">What you bought</Title>
+                    <Table aria-label="Order lines">
+                      <Table.Tbody>
+                        {o.lines.map((l) => (
+                          <Table.Tr key={l.product_id}>
+                            <Table.Td>{l.quantity} × {l.name}</Table.Td>
+                            <Table.Td ta="right">${money(l.amount)}</Table.Td>
+                          </Table.Tr>
+                        ))}
+                        <Table.Tr>
+                          <Table.Th>Total</Table.Th>
+                          <Table.Th ta="right">${money(o.total)}</Table.Th>
+                        </Table.Tr>
+                        {o.points_redeemed > 0 && (
+                          <Table.Tr>
+                            <Table.Td>Paid with {o.points_redeemed.toLocaleString('en-US')} points</Table.Td>
+                            <Table.Td ta="right">−${money(o.points_value)}</Table.Td>
+                          </Table.Tr>
+                        )}
+                        <Table.Tr>
+                          <Table.Th>{o.status === 'completed' ? 'Charged to your wallet' : 'To be charged'}</Table.Th>
+                          <Table.Th ta="right">${money(o.charged)}</Table.Th>
+                        </Table.Tr>
+                      </Table.Tbody>
+                    </Table>
+                  </Paper>
+                  <Paper withBorder p="md" mt="md">
+                    <Title order={4} mb="sm">
+                      Why {o.points_awarded.toLocaleString('en-US')} points?
+                    </Title>
+                    <Breakdown lines={o.award} total={o.points_awarded} />
+                  </Paper>
+                </Grid.Col>
+                <Grid.Col span={{ base: 12, md: 5 }}>
+                  <Paper withBorder p="md">
+                    <Title order={4} mb="sm">How the purchase went</Title>
+                    <SagaTimeline steps={o.saga} live={o.status === 'pending'} />
+                    {o.attempt > 1 && <Text size="xs" c="dimmed" mt="sm">Support ran the order again ({o.attempt} runs).</Text>}
+                  </Paper>
+                </Grid.Col>
+              </Grid>
+            </Stack>
+          );
+        }}
+      </Section>
+    </Stack>
+  );
+}

@@ -1,0 +1,66 @@
+import { Alert, Button, Center, Chip, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useState, type FormEvent } from 'react';
+import { errorText, signIn, type User } from '../lib/api';
+
+const demoUsers = [
+  { username: 'derick', what: 'a customer' },
+  { username: 'marketer', what: 'runs campaigns' },
+  { username: 'admin', what: 'the back office' },
+];
+
+export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      onSignedIn(await signIn(username.trim(), password));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Center mih="100vh" p="md" bg="grape.0">
+      <Paper withBorder shadow="md" p="xl" w="100%" maw={420} component="main">
+        <form onSubmit={submit} aria-label="Sign in">
+          <Stack>
+            <Title order={2}>🦄 Unicorn Store</Title>
+            <Text c="dimmed" size="sm">
+              Sign in to shop, follow your points, run campaigns or keep the store.
+            </Text>
+            {error !== undefined && (
+              <Alert color="red" role="alert" title="Could not sign in">
+                {errorText(error)}
+              </Alert>
+            )}
+            <TextInput label="Username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.currentTarget.value)} autoFocus />
+            <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+            <Button type="submit" loading={busy} fullWidth>
+              Sign in
+            </Button>
+            <div>
+              <Text size="xs" c="dimmed" mb={6}>
+                Demo users (their password is printed by the server when it first starts):
+              </Text>
+              <Group gap={6}>
+                {demoUsers.map((u) => (
+                  <Chip key={u.username} size="xs" checked={username === u.username} onChange={() => setUsername(u.username)}>
+                    {u.username} · {u.what}
+                  </Chip>
+                ))}
+              </Group>
+            </div>
+          </Stack>
+        </form>
+      </Paper>
+    </Center>
+  );
+}

@@ -1,0 +1,253 @@
+// The store: products, a cart, points to pay with, and a checkout that
+// shows the purchase saga as it runs.
+import {
+  ActionIcon, Alert, Badge, Button, Card, Divider, Grid, Group, Image, Modal, NumberInput, Paper, SimpleGrid, Stack, Switch, Text, TextInput, Title,
+} from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useReducer, useState } from 'react';
+import { SagaTimeline } from '../components/SagaTimeline';
+import { Empty, ErrorNote, Section } from '../components/States';
+import { get, newKey, send, type User } from '../lib/api';
+import { useAccount } from '../lib/account';
+import { cartCount, cartReducer, checkout, lineAmount, maxPoints, shortOfStock, type Cart } from '../lib/cart';
+import { formatMoney, money, parseMoney } from '../lib/money';
+import { outcome } from '../lib/saga';
+import type { Order, Product } from '../lib/types';
+import { useApi } from '../lib/useApi';
+
+export function Store({ user }: { user: User }) {
+  const [q, setQ] = useState('');
+  const [query] = useDebouncedValue(q.trim(), 250);
+  const products = useApi<Product[]>(`/products${query ? `?q=${encodeURIComponent(query)}` : ''}`);
+  const [cart, dispatch] = useReducer(cartReducer, []);
+  const canBuy = user.role === 'customer';
+
+  return (
+    <Grid gap="lg">
+      <Grid.Col span={{ base: 12, md: canBuy ? 8 : 12 }}>
+        <Stack>
+          <Group justify="space-between" align="flex-end">
+            <Title order={2}>Unicorns</Title>
+            <TextInput
+              label="Search unicorns"
+              placeholder="rainbow, golden…"
+              type="search"
+              value={q}
+              onChange={(e) => setQ(e.currentTarget.value)}
+              w={{ base: '100%', xs: 280 }}
+            />
+          </Group>
+          <Section load={products} isEmpty={(p) => p.length === 0} empty={query ? `No unicorn matches “${query}”.` : 'The store has no unicorns yet.'}>
+            {(items) => (
+              <SimpleGrid cols={{ base: 1, xs: 2, lg: 3 }} aria-label="Products" data-testid="products">
+                {items.map((p) => (
+                  <ProductCard key={p.id} p={p} canBuy={canBuy} inCart={cart.find((l) => l.productId === p.id)?.quantity ?? 0}
+                    onAdd={() => dispatch({ type: 'add', product: p })} />
+                ))}
+              </SimpleGrid>
+            )}
+          </Section>
+        </Stack>
+      </Grid.Col>
+      {canBuy && (
+        <Grid.Col span={{ base: 12, md: 4 }}>
+          <CartPanel cart={cart} dispatch={dispatch} user={user} onBought={products.reload} />
+        </Grid.Col>
+      )}
+    </Grid>
+  );
+}
+
+function ProductCard({ p, canBuy, inCart, onAdd }: { p: Product; canBuy: boolean; inCart: number; onAdd: () => void }) {
+  const soldOut = p.stock <= 0;
+  return (
+    <Card withBorder padding="md" component="article" aria-label={p.name} data-testid="product">
+      <Card.Section>
+        <Image src={p.image || undefined} alt={p.name} h={160} fit="contain" bg="grape.0" fallbackSrc="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 4 3'/%3E" />
+      </Card.Section>
+      <Stack gap={4} mt="sm">
+        <Group justify="space-between" wrap="nowrap">
+          <Text fw={600}>{p.name}</Text>
+          <Text fw={700} c="grape">${money(p.price)}</Text>
+        </Group>
+        {p.description && <Text size="sm" c="dimmed" lineClamp={2}>{p.description}</Text>}
+        <Group justify="space-between" mt="xs">
+          <Badge color={soldOut ? 'red' : p.stock < 5 ? 'orange' : 'teal'} variant="light">
+            {soldOut ? 'Sold out' : `${p.stock} in stock`}
+          </Badge>
+          {canBuy && (
+            <Button size="xs" onClick={onAdd} disabled={soldOut} aria-label={`Add ${p.name} to cart`}>
+              {inCart > 0 ? `Add another (${inCart})` : 'Add to cart'}
+            </Button>
+          )}
+        </Group>
+      </Stack>
+    </Card>
+  );
+}
+
+type Dispatch = (a: Parameters<typeof cartReducer>[1]) => void;
+
+function CartPanel({ cart, dispatch, user, onBought }: { cart: Cart; dispatch: Dispatch; user: User; onBought: () => void }) {
+  const { points, settings, refresh } = useAccount();
+  const [usePoints, setUsePoints] = useState(false);
+  const [wanted, setWanted] = useState<number>(0);
+  const [order, setOrder] = useState<Order>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const [key, setKey] = useState(newKey);
+  const pointValue = parseMoney(settings?.point_value ?? '0.01');
+  const balance = points?.balance ?? 0;
+  const sums = checkout(cart, balance, pointValue, usePoints ? wanted : 0);
+  const most = maxPoints(balance, sums.total, pointValue);
+  const short = shortOfStock(cart);
+
+  function edit(a: Parameters<Dispatch>[0]) {
+    dispatch(a);
+    setKey(newKey()); // another cart is another purchase
+  }
+
+  async function buy() {
+    setBusy(true);
+    setError(undefined);
+    setOrder(undefined);
+    try {
+      const body = { user_id: user.username, items: cart.map((l) => ({ product_id: l.productId, quantity: l.quantity })), redeem_points: sums.points };
+      // The same key on a retry after a network error cannot buy twice.
+      let o = (await send<Order>('POST', '/purchase', body, { headers: { 'Idempotency-Key': key, Prefer: 'respond-async' } })).body;
+      setOrder(o);
+      for (let wait = 150; o.status === 'pending'; wait = Math.min(wait * 1.5, 1000)) {
+        await new Promise((r) => setTimeout(r, wait));
+        o = await get<Order>(`/orders/${encodeURIComponent(o.id)}`);
+        setOrder(o);
+      }
+      if (o.status === 'completed') {
+        dispatch({ type: 'clear' });
+        setUsePoints(false);
+        setWanted(0);
+      }
+      setKey(newKey());
+      onBought();
+      await refresh();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const result = order && outcome(order);
+  return (
+    <Paper withBorder p="md" pos="sticky" top={80} component="section" aria-label="Cart">
+      <Stack>
+        <Title order={3}>Cart {cart.length > 0 && <Text span c="dimmed">({cartCount(cart)})</Text>}</Title>
+        {cart.length === 0 ? (
+          <Empty>Your cart is empty. Add a unicorn to start.</Empty>
+        ) : (
+          <Stack gap="xs">
+            {cart.map((l) => (
+              <Group key={l.productId} justify="space-between" wrap="nowrap" data-testid="cart-line">
+                <div style={{ minWidth: 0 }}>
+                  <Text size="sm" fw={500} truncate>{l.name}</Text>
+                  <Text size="xs" c="dimmed">${money(l.price)} each · ${formatMoney(lineAmount(l))}</Text>
+                </div>
+                <Group gap={4} wrap="nowrap">
+                  <NumberInput
+                    aria-label={`Quantity of ${l.name}`}
+                    value={l.quantity}
+                    min={1}
+                    max={1000}
+                    allowDecimal={false}
+                    allowNegative={false}
+                    w={80}
+                    size="xs"
+                    onChange={(v) => edit({ type: 'set', productId: l.productId, quantity: Number(v) || 0 })}
+                  />
+                  <ActionIcon variant="subtle" color="red" aria-label={`Remove ${l.name}`} onClick={() => edit({ type: 'remove', productId: l.productId })}>
+                    ✕
+                  </ActionIcon>
+                </Group>
+              </Group>
+            ))}
+            {short.length > 0 && (
+              <Alert color="orange" p="xs">
+                {short.map((l) => `Only ${l.stock} ${l.name} left`).join('; ')}: the order may not go through.
+              </Alert>
+            )}
+            <Divider />
+            <Group justify="space-between">
+              <Text>Total</Text>
+              <Text fw={600} data-testid="cart-total">${formatMoney(sums.total)}</Text>
+            </Group>
+            <Switch
+              label={`Use my points (${balance.toLocaleString('en-US')} available)`}
+              checked={usePoints}
+              disabled={most === 0}
+              onChange={(e) => {
+                setUsePoints(e.currentTarget.checked);
+                setWanted(most);
+              }}
+            />
+            {usePoints && (
+              <Group align="flex-end" gap="xs">
+                <NumberInput
+                  label="Points to use"
+                  description={`At most ${most.toLocaleString('en-US')} · 1 point = $${money(settings?.point_value ?? '0.01')}`}
+                  value={sums.points}
+                  min={0}
+                  max={most}
+                  allowDecimal={false}
+                  allowNegative={false}
+                  clampBehavior="strict"
+                  onChange={(v) => setWanted(Number(v) || 0)}
+                  style={{ flex: 1 }}
+                />
+                <Button variant="light" onClick={() => setWanted(most)}>
+                  Max
+                </Button>
+              </Group>
+            )}
+            {sums.points > 0 && (
+              <Group justify="space-between">
+                <Text c="teal">Points save you</Text>
+                <Text c="teal" data-testid="points-savings">−${formatMoney(sums.savings)}</Text>
+              </Group>
+            )}
+            <Group justify="space-between">
+              <Text fw={700}>To pay from your wallet</Text>
+              <Text fw={700} data-testid="to-pay">${formatMoney(sums.toPay)}</Text>
+            </Group>
+            <Button onClick={buy} loading={busy} size="md">
+              Buy now
+            </Button>
+          </Stack>
+        )}
+        {error !== undefined && <ErrorNote error={error} title="The purchase could not start" />}
+      </Stack>
+      <Modal opened={order !== undefined} onClose={() => !busy && setOrder(undefined)} title="Your purchase" centered closeButtonProps={{ 'aria-label': 'Close' }}>
+        {order && result && (
+          <Stack>
+            <SagaTimeline steps={order.saga} live={order.status === 'pending'} />
+            <Alert
+              color={{ success: 'teal', failure: 'red', attention: 'orange', pending: 'blue' }[result.tone]}
+              title={result.title}
+              role="status"
+              data-testid="purchase-outcome"
+              data-tone={result.tone}
+            >
+              {result.text}
+            </Alert>
+            {!busy && (
+              <Group justify="flex-end">
+                <Button variant="default" component="a" href={`#/orders/${order.id}`}>
+                  See the order
+                </Button>
+                <Button onClick={() => setOrder(undefined)}>{result.tone === 'success' ? 'Keep shopping' : 'Back to the cart'}</Button>
+              </Group>
+            )}
+          </Stack>
+        )}
+      </Modal>
+    </Paper>
+  );
+}
