@@ -6,22 +6,40 @@ DDB_PACKAGE := amplify-dynamodb-simulator@2.9.30
 DDB_DIR     := .cache/dynamodb-local
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 
-.PHONY: run build test test-short bench lint dynamodb-local asl-tools fuzz clean
+.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools fuzz screenshots clean
 
-## run: build and start the store on ./data/unicorn.db (http://localhost:8080)
-run: build
+## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
+run: build webapp
 	./$(BIN) serve
 
 ## build: compile the unicorn command into bin/
 build:
 	$(GO) build -o $(BIN) ./cmd/unicorn
 
-## test: everything, against real SQLite files, DynamoDB Local and the independent ASL runtime, with the race detector
-test: dynamodb-local asl-tools
+## test: everything, against real SQLite files, DynamoDB Local, the independent ASL runtime and headless Chromium, with the race detector
+test: dynamodb-local asl-tools webapp
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))"; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	UNICORN_REQUIRE_DYNAMODB=1 UNICORN_REQUIRE_ASL_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
+	cd webapp && npm test
+	cd webapp && npm run e2e
+
+## webapp: install the web app's packages and build it into webapp/dist, which serve shows at /
+webapp: webapp/dist/index.html
+
+WEBAPP_SRC := $(shell find webapp/src webapp/public webapp/index.html webapp/vite.config.ts webapp/tsconfig.json -type f 2>/dev/null)
+
+webapp/node_modules/.package-lock.json: webapp/package-lock.json
+	@command -v npm >/dev/null || (echo "the web app needs Node.js 20 or later and npm" && exit 1)
+	cd webapp && npm ci --no-audit --no-fund --loglevel=error
+
+webapp/dist/index.html: webapp/node_modules/.package-lock.json $(WEBAPP_SRC)
+	cd webapp && npm run build
+
+## screenshots: a PNG of each page of the web app, into docs/screenshots/ (needs chromium)
+screenshots: webapp
+	cd webapp && npm run screenshots
 
 ## test-short: the quick tests, without DynamoDB Local or the race detector
 test-short:
@@ -63,4 +81,4 @@ orchestration/conformance/node_modules/.package-lock.json: orchestration/conform
 	cd orchestration/conformance && npm ci --no-audit --no-fund --loglevel=error
 
 clean:
-	rm -rf bin .cache orchestration/conformance/node_modules
+	rm -rf bin .cache orchestration/conformance/node_modules webapp/node_modules webapp/dist

@@ -1,17 +1,21 @@
 // The shell: sign-in, then the pages the signed-in role may use.
 import { Anchor, AppShell, Badge, Burger, Button, Group, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { currentUser, onUserChange, signOut, type User } from './lib/api';
 import { AccountProvider, useAccount } from './lib/account';
 import { money } from './lib/money';
 import { go, useRoute } from './lib/route';
-import { BackOffice } from './pages/BackOffice';
-import { Campaigns } from './pages/Campaigns';
-import { Orders } from './pages/Orders';
-import { PointsCenter } from './pages/PointsCenter';
+import { Loading } from './components/States';
 import { SignIn } from './pages/SignIn';
 import { Store } from './pages/Store';
+
+// Pages a customer may never open load when first opened: the campaign
+// editor (CodeMirror) and the charts are most of the app's weight.
+const BackOffice = lazy(() => import('./pages/BackOffice').then((m) => ({ default: m.BackOffice })));
+const Campaigns = lazy(() => import('./pages/Campaigns').then((m) => ({ default: m.Campaigns })));
+const Orders = lazy(() => import('./pages/Orders').then((m) => ({ default: m.Orders })));
+const PointsCenter = lazy(() => import('./pages/PointsCenter').then((m) => ({ default: m.PointsCenter })));
 
 type Page = { path: string; label: string; roles: User['role'][] };
 
@@ -63,9 +67,12 @@ function Shell({ user }: { user: User }) {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="lg" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
-            <Title order={3} c="grape">
-              🦄 Unicorn Store
-            </Title>
+            <Group gap={8} wrap="nowrap">
+              <img src="/favicon.svg" alt="" width={28} height={28} />
+              <Title order={3} c="grape" visibleFrom="xs">
+                Unicorn Store
+              </Title>
+            </Group>
             <Group gap="md" visibleFrom="sm" component="nav" aria-label="Pages">
               {nav(false)}
             </Group>
@@ -86,7 +93,9 @@ function Shell({ user }: { user: User }) {
         {opened && <Stack gap={0}>{nav(true)}</Stack>}
       </AppShell.Navbar>
       <AppShell.Main>
-        <PageView page={current.path} rest={route.slice(1)} user={user} />
+        <Suspense fallback={<Loading />}>
+          <PageView page={current.path} rest={route.slice(1)} user={user} />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

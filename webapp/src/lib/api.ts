@@ -34,6 +34,7 @@ function load(): Session | null {
 }
 
 function save(s: Session | null) {
+  if (!s && !session) return; // already signed out: nobody to tell again
   session = s;
   if (s) sessionStorage.setItem(storageKey, JSON.stringify(s));
   else sessionStorage.removeItem(storageKey);

@@ -2,7 +2,7 @@
 // whose compensation failed.
 import { Alert, Button, Group, Modal, NumberInput, Paper, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { Empty, Section } from '../components/States';
+import { Section } from '../components/States';
 import { ApiError, errorText, newKey, request, send } from '../lib/api';
 import { money } from '../lib/money';
 import type { Order, Product, Wallet } from '../lib/types';
@@ -266,7 +266,7 @@ function NeedsAttention() {
     <Stack>
       <Text c="dimmed" size="sm">Orders whose undoing failed even after retries. Fix the cause (a wallet, the stock), then run the compensation again.</Text>
       {note && <Alert color={note.ok ? 'teal' : 'red'} role={note.ok ? 'status' : 'alert'}>{note.text}</Alert>}
-      <Section load={list} isEmpty={(d) => d.items.length === 0} empty="Nothing needs attention. 🎉">
+      <Section load={list} isEmpty={(d) => d.items.length === 0} empty="Nothing needs attention.">
         {(d) => (
           <Table aria-label="Orders needing attention">
             <Table.Thead>
@@ -294,7 +294,6 @@ function NeedsAttention() {
           </Table>
         )}
       </Section>
-      {!list.data && !list.error && <Empty>…</Empty>}
     </Stack>
   );
 }

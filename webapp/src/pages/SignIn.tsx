@@ -32,7 +32,10 @@ export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
       <Paper withBorder shadow="md" p="xl" w="100%" maw={420} component="main">
         <form onSubmit={submit} aria-label="Sign in">
           <Stack>
-            <Title order={2}>🦄 Unicorn Store</Title>
+            <Group gap="xs">
+              <img src="/favicon.svg" alt="" width={36} height={36} />
+              <Title order={2}>Unicorn Store</Title>
+            </Group>
             <Text c="dimmed" size="sm">
               Sign in to shop, follow your points, run campaigns or keep the store.
             </Text>

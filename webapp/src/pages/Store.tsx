@@ -1,7 +1,7 @@
 // The store: products, a cart, points to pay with, and a checkout that
 // shows the purchase saga as it runs.
 import {
-  ActionIcon, Alert, Badge, Button, Card, Divider, Grid, Group, Image, Modal, NumberInput, Paper, SimpleGrid, Stack, Switch, Text, TextInput, Title,
+  ActionIcon, Affix, Alert, Badge, Button, Card, Divider, Grid, Group, Image, Modal, NumberInput, Paper, SimpleGrid, Stack, Switch, Text, TextInput, Title,
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useReducer, useState } from 'react';
@@ -9,7 +9,7 @@ import { SagaTimeline } from '../components/SagaTimeline';
 import { Empty, ErrorNote, Section } from '../components/States';
 import { get, newKey, send, type User } from '../lib/api';
 import { useAccount } from '../lib/account';
-import { cartCount, cartReducer, checkout, lineAmount, maxPoints, shortOfStock, type Cart } from '../lib/cart';
+import { cartCount, cartReducer, cartTotal, checkout, lineAmount, maxPoints, shortOfStock, type Cart } from '../lib/cart';
 import { formatMoney, money, parseMoney } from '../lib/money';
 import { outcome } from '../lib/saga';
 import type { Order, Product } from '../lib/types';
@@ -50,9 +50,17 @@ export function Store({ user }: { user: User }) {
         </Stack>
       </Grid.Col>
       {canBuy && (
-        <Grid.Col span={{ base: 12, md: 4 }}>
+        <Grid.Col span={{ base: 12, md: 4 }} id="cart">
           <CartPanel cart={cart} dispatch={dispatch} user={user} onBought={products.reload} />
         </Grid.Col>
+      )}
+      {canBuy && cart.length > 0 && (
+        // On a phone the cart is below the products: this takes the customer there.
+        <Affix position={{ bottom: 16, right: 16 }} hiddenFrom="md">
+          <Button size="md" radius="xl" onClick={() => document.getElementById('cart')?.scrollIntoView({ behavior: 'smooth' })}>
+            Cart ({cartCount(cart)}) · ${formatMoney(cartTotal(cart))}
+          </Button>
+        </Affix>
       )}
     </Grid>
   );
