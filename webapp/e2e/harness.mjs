@@ -53,8 +53,9 @@ export async function startStore() {
   return {
     url,
     logs,
+    // stop may be called again (a test stops the store early).
     async stop() {
-      proc.kill('SIGTERM');
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });
     },

@@ -3,7 +3,7 @@
 // (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 
@@ -225,6 +225,31 @@ test('an admin adds a product that then appears in the store search', async () =
   await signOut(page);
 });
 
+test('a customer can sign in and fill the cart with the keyboard alone', async () => {
+  await page.goto(`${store.url}/`);
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload();
+  await page.getByLabel('Username').waitFor();
+  await page.keyboard.type('derick'); // the username field has the focus
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  const add = page.getByRole('button', { name: 'Add Golden Mane to cart' });
+  await add.focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('cart-line').filter({ hasText: 'Golden Mane' }).waitFor();
+  assert.equal(await page.getByTestId('cart-total').innerText(), '$1,299.50');
+});
+
 test('nothing was reported as an error in the browser', () => {
   assert.deepEqual(errors, []);
+});
+
+// Last: it stops the store.
+test('when the store is down, the page says so instead of failing silently', async () => {
+  await store.stop();
+  await page.getByRole('link', { name: 'My orders' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'The store cannot be reached' });
+  await alert.waitFor();
+  await alert.getByRole('button', { name: 'Try again' }).waitFor();
 });
