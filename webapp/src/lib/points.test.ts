@@ -8,6 +8,7 @@ const tx = (type: string, amount: number, day: string, extra: Partial<Transactio
 
 describe('points views', () => {
   it('walks the balance back through time, one point per day', () => {
+    expect(balanceHistory(10, [])).toEqual([]);
     // newest first, as the API lists them; today's balance is 150
     const history = balanceHistory(150, [
       tx('issue', 50, '2026-11-21'),
@@ -16,6 +17,7 @@ describe('points views', () => {
       tx('issue', 160, '2026-11-19'),
     ]);
     expect(history).toEqual([
+      { day: '2026-11-18', balance: 0 },
       { day: '2026-11-19', balance: 160 },
       { day: '2026-11-20', balance: 130 },
       { day: '2026-11-21', balance: 150 },

@@ -19,7 +19,8 @@ export type DayBalance = { day: string; balance: number };
 
 // balanceHistory walks back from today's balance through the transactions
 // (newest first, as the API lists them) and gives the balance at the end of
-// each day that had one, oldest first.
+// each day that had one, oldest first, starting the day before the oldest
+// with what the account held then.
 export function balanceHistory(current: number, txs: Transaction[]): DayBalance[] {
   const out: DayBalance[] = [];
   let balance = current;
@@ -27,6 +28,10 @@ export function balanceHistory(current: number, txs: Transaction[]): DayBalance[
     const day = t.date_time.slice(0, 10);
     if (out.length === 0 || out[out.length - 1].day !== day) out.push({ day, balance });
     balance -= delta(t);
+  }
+  if (out.length > 0) {
+    const before = new Date(Date.parse(`${out[out.length - 1].day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    out.push({ day: before, balance });
   }
   return out.reverse();
 }
