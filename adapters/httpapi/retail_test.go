@@ -88,7 +88,7 @@ func TestSettings(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, 2)
 	r := a.do("GET", "/settings", "", "Authorization", "")
-	if r.status != 200 || string(r.body) != `{"point_value":"0.01","point_ttl_days":2}`+"\n" {
+	if r.status != 200 || string(r.body) != `{"point_value":0.01,"point_ttl_days":2}`+"\n" {
 		t.Errorf("settings: %d %s", r.status, r.body)
 	}
 }

@@ -245,7 +245,7 @@ func TestServeSettings(t *testing.T) {
 	defer a.Close()
 	w := httptest.NewRecorder()
 	a.handler.ServeHTTP(w, httptest.NewRequest("GET", "/settings", nil))
-	if want := `{"point_value":"0.05","point_ttl_days":30}` + "\n"; w.Code != 200 || w.Body.String() != want {
+	if want := `{"point_value":0.05,"point_ttl_days":30}` + "\n"; w.Code != 200 || w.Body.String() != want {
 		t.Errorf("GET /settings: %d %q, want %q", w.Code, w.Body, want)
 	}
 }

@@ -17,6 +17,11 @@ describe('cart', () => {
     expect(formatMoney(cartTotal(cart))).toBe('0.40');
   });
 
+  it('reads prices that arrive as JSON numbers by their digits', () => {
+    const cart = fill({ type: 'add', product: { ...rainbow, price: 0.1 } }, { type: 'add', product: { ...golden, price: 0.2 } });
+    expect(formatMoney(cartTotal(cart))).toBe('0.30'); // 0.1 + 0.2 in floats is 0.30000000000000004
+  });
+
   it.each([
     { name: 'zero removes the line', quantity: 0, want: [] },
     { name: 'a negative quantity removes the line', quantity: -3, want: [] },

@@ -1,12 +1,13 @@
 // The cart: lines by product, their sum, and how many points may pay for it.
 import { type Money, parseMoney, sum, times } from './money';
+import type { Amount } from './types';
 
-export type CartLine = { productId: string; name: string; price: string; quantity: number; stock: number };
+export type CartLine = { productId: string; name: string; price: Amount; quantity: number; stock: number };
 
 export type Cart = CartLine[];
 
 export type CartAction =
-  | { type: 'add'; product: { id: string; name: string; price: string; stock: number }; quantity?: number }
+  | { type: 'add'; product: { id: string; name: string; price: Amount; stock: number }; quantity?: number }
   | { type: 'set'; productId: string; quantity: number }
   | { type: 'remove'; productId: string }
   | { type: 'clear' };

@@ -1,4 +1,5 @@
-// Exact money arithmetic on the API's decimal strings: amounts become
+// Exact money arithmetic on the API's amounts (JSON numbers, or decimal
+// strings typed by a person), read by their digits: amounts become
 // BigInt counts of millionths, so 0.1 + 0.2 is 0.3 and a cart never shows
 // a float rounding error.
 

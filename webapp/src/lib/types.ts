@@ -1,16 +1,18 @@
-// Shapes of the API's answers that the pages use. Money is a decimal string.
+// Shapes of the API's answers that the pages use. Money arrives as a JSON
+// number with at most a few decimals; src/lib/money.ts reads its digits exactly.
+export type Amount = number | string;
 
 export type Product = {
   id: string;
   name: string;
   description?: string;
-  price: string;
+  price: Amount;
   stock: number;
   image?: string;
   version?: number;
 };
 
-export type Wallet = { username: string; balance: string };
+export type Wallet = { username: string; balance: Amount };
 
 export type Lot = {
   issued_date: string;
@@ -52,16 +54,16 @@ export type AwardLine = {
   note?: string;
 };
 
-export type OrderLine = { product_id: string; name: string; quantity: number; unit_price: string; amount: string };
+export type OrderLine = { product_id: string; name: string; quantity: number; unit_price: Amount; amount: Amount };
 
 export type Order = {
   id: string;
   user_id: string;
   lines: OrderLine[];
-  total: string;
+  total: Amount;
   points_redeemed: number;
-  points_value: string;
-  charged: string;
+  points_value: Amount;
+  charged: Amount;
   points_awarded: number;
   award?: AwardLine[];
   status: 'pending' | 'completed' | 'failed' | 'needs_attention';
@@ -89,4 +91,4 @@ export type Campaign = {
   updated_by?: string;
 };
 
-export type Settings = { point_value: string; point_ttl_days: number };
+export type Settings = { point_value: Amount; point_ttl_days: number };
