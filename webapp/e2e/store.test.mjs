@@ -225,6 +225,37 @@ test('an admin adds a product that then appears in the store search', async () =
   await signOut(page);
 });
 
+test('an admin changes stock and price, deletes a product, deposits money and sees no order needing attention', async () => {
+  await signIn(page, store.url, 'admin');
+  const row = page.getByRole('table', { name: 'Catalog' }).getByRole('row').filter({ hasText: 'Sparkle Comet' });
+  await row.getByLabel('Stock change for Sparkle Comet').fill('3');
+  await row.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('Sparkle Comet: 8 in stock.').waitFor();
+
+  await row.getByRole('button', { name: 'Edit Sparkle Comet' }).click();
+  const form = page.getByRole('dialog');
+  await form.getByLabel('Price').fill('450.5');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Sparkle Comet saved.').waitFor();
+  await row.getByText('$450.50').waitFor();
+  assert.match(await row.innerText(), /\b8\b/, 'editing keeps the stock');
+
+  await row.getByRole('button', { name: 'Delete Sparkle Comet' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await page.getByText('Sparkle Comet deleted.').waitFor();
+  await row.waitFor({ state: 'detached' });
+
+  await page.getByRole('tab', { name: 'Wallets' }).click();
+  await page.getByLabel('Customer').fill('derick');
+  await page.getByLabel('Amount').fill('100');
+  await page.getByRole('button', { name: 'Deposit' }).click();
+  await page.getByRole('status').filter({ hasText: /derick now has \$/ }).waitFor();
+
+  await page.getByRole('tab', { name: 'Needs attention' }).click();
+  await page.getByText('Nothing needs attention.').waitFor();
+  await signOut(page);
+});
+
 test('a customer can sign in and fill the cart with the keyboard alone', async () => {
   await page.goto(`${store.url}/`);
   await page.evaluate(() => sessionStorage.clear());
