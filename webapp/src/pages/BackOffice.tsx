@@ -147,7 +147,7 @@ function Products() {
   );
 }
 
-function ProductForm({ product, onClose, onSaved }: { product?: Product; onClose: () => void; onSaved: (p: Product) => void }) {
+export function ProductForm({ product, onClose, onSaved }: { product?: Product; onClose: () => void; onSaved: (p: Product) => void }) {
   const [name, setName] = useState(product?.name ?? '');
   const [id, setId] = useState(product?.id ?? '');
   const [description, setDescription] = useState(product?.description ?? '');

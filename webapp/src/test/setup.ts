@@ -22,6 +22,11 @@ class ResizeObserverStub {
 }
 window.ResizeObserver = window.ResizeObserver ?? (ResizeObserverStub as unknown as typeof ResizeObserver);
 
+if (!('fonts' in document)) {
+  // Mantine's autosizing textarea listens for fonts loading.
+  Object.defineProperty(document, 'fonts', { value: { addEventListener() {}, removeEventListener() {}, ready: Promise.resolve() } });
+}
+
 // nor does it lay text out; CodeMirror measures ranges to draw its marks.
 const noRects = () => ({ length: 0, item: () => null, [Symbol.iterator]: [][Symbol.iterator] }) as unknown as DOMRectList;
 Range.prototype.getClientRects = noRects;
