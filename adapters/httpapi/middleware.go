@@ -126,7 +126,8 @@ func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 
 // contentSecurityPolicy lets pages run only the store's own scripts. Styles
 // may also be inline: the web app's components inject theirs at run time.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+// Images may come from any https address, as product images may.
+const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 // securityHeaders keep browsers from sniffing types, framing the store,
 // leaking URLs as referrers, or running anything the store did not send.

@@ -270,6 +270,17 @@ test('a customer can sign in and fill the cart with the keyboard alone', async (
   await page.keyboard.press('Enter');
   await page.getByTestId('cart-line').filter({ hasText: 'Golden Mane' }).waitFor();
   assert.equal(await page.getByTestId('cart-total').innerText(), '$1,299.50');
+  // The cart stays while the customer looks elsewhere, and after a reload.
+  await page.getByRole('link', { name: 'Points' }).click();
+  await page.getByTestId('points-available').waitFor();
+  await page.reload();
+  await page.getByRole('link', { name: 'Store' }).click();
+  await page.getByTestId('cart-line').filter({ hasText: 'Golden Mane' }).waitFor();
+  // Emptying the quantity to type another keeps the line.
+  const q = page.getByLabel('Quantity of Golden Mane');
+  await q.fill('');
+  await q.pressSequentially('2');
+  assert.equal(await page.getByTestId('cart-total').innerText(), '$2,599.00');
 });
 
 test('nothing was reported as an error in the browser', () => {

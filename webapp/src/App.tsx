@@ -2,8 +2,10 @@
 import { Anchor, AppShell, Badge, Burger, Button, Group, Stack, Text, Title, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense, useEffect, useState } from 'react';
-import { currentUser, onUserChange, signOut, type User } from './lib/api';
+import { currentUser, errorText, onUserChange, signOut, type User } from './lib/api';
 import { AccountProvider, useAccount } from './lib/account';
+import { CartProvider } from './lib/cartStore';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { money } from './lib/money';
 import { go, useRoute } from './lib/route';
 import { Loading } from './components/States';
@@ -35,7 +37,9 @@ export function App() {
   if (!user) return <SignIn onSignedIn={(u) => go(`/${homeOf(u.role)}`)} />;
   return (
     <AccountProvider user={user} key={user.username}>
-      <Shell user={user} />
+      <CartProvider username={user.username}>
+        <Shell user={user} />
+      </CartProvider>
     </AccountProvider>
   );
 }
@@ -93,26 +97,29 @@ function Shell({ user }: { user: User }) {
         {opened && <Stack gap={0}>{nav(true)}</Stack>}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Suspense fallback={<Loading />}>
-          <PageView page={current.path} rest={route.slice(1)} user={user} />
-        </Suspense>
+        <ErrorBoundary key={route.join('/')}>
+          <Suspense fallback={<Loading />}>
+            <PageView page={current.path} rest={route.slice(1)} user={user} />
+          </Suspense>
+        </ErrorBoundary>
       </AppShell.Main>
     </AppShell>
   );
 }
 
 function Balances() {
-  const { wallet, points } = useAccount();
+  const { wallet, points, walletError, pointsError } = useAccount();
+  const unknown = (err: unknown) => (err !== undefined ? '—' : '…');
   return (
     <Group gap={6} wrap="nowrap">
-      <Tooltip label="Money in your wallet">
-        <Badge size="lg" variant="light" color="teal" data-testid="wallet-balance">
-          {wallet ? `$${money(wallet.balance)}` : '…'}
+      <Tooltip label={walletError !== undefined ? `Wallet unavailable: ${errorText(walletError)}` : 'Money in your wallet'}>
+        <Badge size="lg" variant="light" color={walletError !== undefined ? 'gray' : 'teal'} data-testid="wallet-balance">
+          {wallet ? `$${money(wallet.balance)}` : unknown(walletError)}
         </Badge>
       </Tooltip>
-      <Tooltip label="Loyalty points you can spend">
-        <Badge size="lg" variant="light" color="grape" data-testid="points-balance">
-          {points ? `${points.balance.toLocaleString('en-US')} pts` : '…'}
+      <Tooltip label={pointsError !== undefined ? `Points unavailable: ${errorText(pointsError)}` : 'Loyalty points you can spend'}>
+        <Badge size="lg" variant="light" color={pointsError !== undefined ? 'gray' : 'grape'} data-testid="points-balance">
+          {points ? `${points.balance.toLocaleString('en-US')} pts` : unknown(pointsError)}
         </Badge>
       </Tooltip>
     </Group>

@@ -7,6 +7,10 @@ import type { Balance, Settings, Wallet } from './types';
 type Account = {
   wallet?: Wallet;
   points?: Balance;
+  walletError?: unknown;
+  pointsError?: unknown;
+  // settings stays undefined when the store could not say what a point is
+  // worth: then points cannot pay (a guess could mischarge).
   settings?: Settings;
   refresh: () => Promise<void>;
 };
@@ -16,6 +20,8 @@ const Ctx = createContext<Account>({ refresh: async () => undefined });
 export function AccountProvider({ user, children }: { user: User; children: ReactNode }) {
   const [wallet, setWallet] = useState<Wallet>();
   const [points, setPoints] = useState<Balance>();
+  const [walletError, setWalletError] = useState<unknown>();
+  const [pointsError, setPointsError] = useState<unknown>();
   const [settings, setSettings] = useState<Settings>();
   const customer = user.role === 'customer';
   const refresh = useCallback(async () => {
@@ -25,15 +31,17 @@ export function AccountProvider({ user, children }: { user: User; children: Reac
       get<Balance>(`/points?account_id=${encodeURIComponent(user.username)}`),
     ]);
     if (w.status === 'fulfilled') setWallet(w.value);
+    setWalletError(w.status === 'rejected' ? w.reason : undefined);
     if (p.status === 'fulfilled') setPoints(p.value);
+    setPointsError(p.status === 'rejected' ? p.reason : undefined);
   }, [customer, user.username]);
   useEffect(() => {
     void refresh();
     get<Settings>('/settings')
       .then(setSettings)
-      .catch(() => setSettings({ point_value: '0.01', point_ttl_days: 365 }));
+      .catch(() => setSettings(undefined));
   }, [refresh]);
-  return <Ctx.Provider value={{ wallet, points, settings, refresh }}>{children}</Ctx.Provider>;
+  return <Ctx.Provider value={{ wallet, points, walletError, pointsError, settings, refresh }}>{children}</Ctx.Provider>;
 }
 
 export const useAccount = () => useContext(Ctx);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { draftText, mergePatch, pivot } from './campaigns';
+import { draftText, mergePatch, pivot, withStatus } from './campaigns';
 
 describe('campaign drafts', () => {
   it('edits only the draft’s fields and sends deleted ones as null', () => {
@@ -8,6 +8,13 @@ describe('campaign drafts', () => {
     expect(mergePatch(saved, { client: 'c', campaign_name: 'n', status: 'paused', rules: [1] })).toEqual({
       client: 'c', campaign_name: 'n', status: 'paused', rules: [1], budget: null,
     });
+  });
+
+  it('changes the status of an edited draft and keeps the edits', () => {
+    const edited = '{"campaign_name":"n","status":"paused","priority":7}';
+    expect(JSON.parse(withStatus(edited, 'active'))).toEqual({ campaign_name: 'n', status: 'active', priority: 7 });
+    expect(withStatus('{"campaign_name": ', 'active')).toBe('{"campaign_name": ');
+    expect(withStatus('[1]', 'active')).toBe('[1]');
   });
 
   it('pivots awards into a row per day with a column per campaign', () => {

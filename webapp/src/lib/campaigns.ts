@@ -32,6 +32,19 @@ export function mergePatch(saved: Record<string, unknown>, edited: Record<string
   return patch;
 }
 
+// withStatus sets the status in a draft the marketer is editing, keeping the
+// rest of their unsaved changes (text that is not a JSON object is left as
+// it is).
+export function withStatus(text: string, status: string): string {
+  try {
+    const d = JSON.parse(text);
+    if (typeof d !== 'object' || d === null || Array.isArray(d)) return text;
+    return JSON.stringify({ ...d, status }, null, 2);
+  } catch {
+    return text;
+  }
+}
+
 export type AwardDay = { day: string; campaign_name: string; points: number; orders: number };
 
 // pivot gives one row per day with a column per campaign, for a stacked

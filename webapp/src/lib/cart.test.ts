@@ -67,4 +67,10 @@ describe('money', () => {
   ])('%s reads as %s', (input, want) => expect(formatMoney(parseMoney(input))).toBe(want));
 
   it('refuses what is not an amount', () => expect(() => parseMoney('1e3')).toThrow());
+
+  it.each([
+    [1e-7, '0.00'],
+    [0.1, '0.10'],
+    [1299.5, '1,299.50'],
+  ])('the JSON number %s reads as %s', (input, want) => expect(formatMoney(parseMoney(input))).toBe(want));
 });

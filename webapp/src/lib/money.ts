@@ -9,7 +9,9 @@ const digits = 6;
 export type Money = bigint;
 
 export function parseMoney(s: string | number): Money {
-  const text = String(s).trim();
+  // A JSON number may print in exponent form (1e-7); its fixed form has the
+  // digits we keep.
+  const text = typeof s === 'number' && Math.abs(s) < 1e21 ? s.toFixed(digits) : String(s).trim();
   const m = /^(-)?(\d+)(?:\.(\d+))?$/.exec(text);
   if (!m) throw new Error(`not an amount: ${text}`);
   const frac = (m[3] ?? '').slice(0, digits).padEnd(digits, '0');

@@ -13,7 +13,7 @@ describe('points views', () => {
     const history = balanceHistory(150, [
       tx('issue', 50, '2026-11-21'),
       tx('redeem', 30, '2026-11-21'),
-      tx('issue_reversal', 40, '2026-11-20', { unrecovered: 10 }),
+      tx('issue_reversal', 30, '2026-11-20', { unrecovered: 10 }), // 40 reversed, 10 of them already spent
       tx('issue', 160, '2026-11-19'),
     ]);
     expect(history).toEqual([

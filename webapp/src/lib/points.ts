@@ -9,7 +9,7 @@ export function delta(t: Transaction): number {
     case 'redemption_reversal':
       return t.amount;
     case 'issue_reversal':
-      return -(t.amount - (t.unrecovered ?? 0));
+      return -t.amount; // what was taken back; the unrecovered rest never left the balance
     default: // redeem, expire
       return -t.amount;
   }

@@ -3,12 +3,12 @@
 import { BarChart } from '@mantine/charts';
 import { Alert, Anchor, Badge, Button, Grid, Group, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Breakdown } from '../components/Breakdown';
 import { JsonEditor, parseProblem, type Problem } from '../components/JsonEditor';
 import { Section } from '../components/States';
 import { ApiError, errorText, request, send, type User } from '../lib/api';
-import { draftText, mergePatch, newDraftText, pivot, schedule, type AwardDay } from '../lib/campaigns';
+import { draftText, mergePatch, newDraftText, pivot, schedule, withStatus, type AwardDay } from '../lib/campaigns';
 import { go } from '../lib/route';
 import type { AwardLine, Campaign } from '../lib/types';
 import { useApi } from '../lib/useApi';
@@ -125,8 +125,17 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
   const [debouncedEvent] = useDebouncedValue(event, 500);
   const current = saved.data;
 
+  // The saved campaign replaces the editor's text when the text is what was
+  // loaded or was just saved; otherwise the marketer's unsaved edits stay and
+  // only the status follows an activation or a pause.
+  const baseline = useRef('');
+  const replaceNext = useRef(true);
   useEffect(() => {
-    if (current) setText(draftText(current));
+    if (!current) return;
+    const fresh = draftText(current);
+    setText((t) => (replaceNext.current || t === baseline.current ? fresh : withStatus(t, current.status)));
+    baseline.current = fresh;
+    replaceNext.current = false;
   }, [current]);
 
   // check asks the API what is wrong with the draft (nothing is saved).
@@ -199,6 +208,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
         headers: { 'If-Match': `"${current.version}"` },
       });
       setNotice({ ok: true, text: change ? `Campaign ${res.body.status === 'active' ? 'activated' : 'paused'} (version ${res.body.version}).` : `Saved version ${res.body.version}.` });
+      replaceNext.current = !change;
       saved.reload();
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) {

@@ -4,12 +4,13 @@ import {
   ActionIcon, Affix, Alert, Badge, Button, Card, Divider, Grid, Group, Image, Modal, NumberInput, Paper, SimpleGrid, Stack, Switch, Text, TextInput, Title,
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { useReducer, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { SagaTimeline } from '../components/SagaTimeline';
 import { Empty, ErrorNote, Section } from '../components/States';
 import { get, newKey, send, type User } from '../lib/api';
 import { useAccount } from '../lib/account';
-import { cartCount, cartReducer, cartTotal, checkout, lineAmount, maxPoints, shortOfStock, type Cart } from '../lib/cart';
+import { cartCount, cartTotal, checkout, lineAmount, maxPoints, shortOfStock, type CartLine } from '../lib/cart';
+import { useCart } from '../lib/cartStore';
 import { formatMoney, money, parseMoney } from '../lib/money';
 import { outcome } from '../lib/saga';
 import type { Order, Product } from '../lib/types';
@@ -19,7 +20,7 @@ export function Store({ user }: { user: User }) {
   const [q, setQ] = useState('');
   const [query] = useDebouncedValue(q.trim(), 250);
   const products = useApi<Product[]>(`/products${query ? `?q=${encodeURIComponent(query)}` : ''}`);
-  const [cart, dispatch] = useReducer(cartReducer, []);
+  const { cart, dispatch } = useCart();
   const canBuy = user.role === 'customer';
 
   return (
@@ -51,7 +52,7 @@ export function Store({ user }: { user: User }) {
       </Grid.Col>
       {canBuy && (
         <Grid.Col span={{ base: 12, md: 4 }} id="cart">
-          <CartPanel cart={cart} dispatch={dispatch} user={user} onBought={products.reload} />
+          <CartPanel user={user} onBought={products.reload} />
         </Grid.Col>
       )}
       {canBuy && cart.length > 0 && (
@@ -94,54 +95,101 @@ function ProductCard({ p, canBuy, inCart, onAdd }: { p: Product; canBuy: boolean
   );
 }
 
-type Dispatch = (a: Parameters<typeof cartReducer>[1]) => void;
+// How long checkout follows a saga before it hands over to the order page.
+const followFor = 60_000;
 
-function CartPanel({ cart, dispatch, user, onBought }: { cart: Cart; dispatch: Dispatch; user: User; onBought: () => void }) {
+// QuantityInput lets the field be empty while the customer types a new
+// number; the line changes only for a whole number of at least 1.
+function QuantityInput({ line, onSet }: { line: CartLine; onSet: (q: number) => void }) {
+  const [text, setText] = useState<string | number>(line.quantity);
+  useEffect(() => setText(line.quantity), [line.quantity]);
+  return (
+    <NumberInput
+      aria-label={`Quantity of ${line.name}`}
+      value={text}
+      min={1}
+      max={1000}
+      allowDecimal={false}
+      allowNegative={false}
+      w={80}
+      size="xs"
+      onChange={(v) => {
+        setText(v);
+        if (typeof v === 'number' && v >= 1) onSet(v);
+      }}
+      onBlur={() => setText(line.quantity)}
+    />
+  );
+}
+
+type Follow = 'following' | 'done' | 'lost' | 'slow';
+
+function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
+  const { cart, dispatch } = useCart();
   const { points, settings, refresh } = useAccount();
   const [usePoints, setUsePoints] = useState(false);
   const [wanted, setWanted] = useState<number>(0);
   const [order, setOrder] = useState<Order>();
+  const [follow, setFollow] = useState<Follow>('done');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
-  const [key, setKey] = useState(newKey);
-  const pointValue = parseMoney(settings?.point_value ?? '0.01');
+  // One idempotency key per purchase request: a retry of the same request
+  // after a network error reuses it (and cannot buy twice); another cart or
+  // another number of points is another purchase.
+  const key = useRef<{ body: string; key: string }>(undefined);
+  // Following stops when the customer closes the dialog or leaves the page.
+  const following = useRef(false);
+  useEffect(() => () => void (following.current = false), []);
+
+  const pointValue = settings ? parseMoney(settings.point_value) : 0n;
   const balance = points?.balance ?? 0;
   const sums = checkout(cart, balance, pointValue, usePoints ? wanted : 0);
   const most = maxPoints(balance, sums.total, pointValue);
   const short = shortOfStock(cart);
 
-  function edit(a: Parameters<Dispatch>[0]) {
-    dispatch(a);
-    setKey(newKey()); // another cart is another purchase
-  }
-
   async function buy() {
     setBusy(true);
     setError(undefined);
     setOrder(undefined);
+    const body = { user_id: user.username, items: cart.map((l) => ({ product_id: l.productId, quantity: l.quantity })), redeem_points: sums.points };
+    const text = JSON.stringify(body);
+    if (key.current?.body !== text) key.current = { body: text, key: newKey() };
+    let o: Order;
     try {
-      const body = { user_id: user.username, items: cart.map((l) => ({ product_id: l.productId, quantity: l.quantity })), redeem_points: sums.points };
-      // The same key on a retry after a network error cannot buy twice.
-      let o = (await send<Order>('POST', '/purchase', body, { headers: { 'Idempotency-Key': key, Prefer: 'respond-async' } })).body;
-      setOrder(o);
-      for (let wait = 150; o.status === 'pending'; wait = Math.min(wait * 1.5, 1000)) {
-        await new Promise((r) => setTimeout(r, wait));
-        o = await get<Order>(`/orders/${encodeURIComponent(o.id)}`);
-        setOrder(o);
-      }
-      if (o.status === 'completed') {
-        dispatch({ type: 'clear' });
-        setUsePoints(false);
-        setWanted(0);
-      }
-      setKey(newKey());
-      onBought();
-      await refresh();
+      o = (await send<Order>('POST', '/purchase', body, { headers: { 'Idempotency-Key': key.current.key, Prefer: 'respond-async' } })).body;
     } catch (e) {
       setError(e);
-    } finally {
       setBusy(false);
+      return;
     }
+    key.current = undefined;
+    following.current = true;
+    setOrder(o);
+    setFollow('following');
+    const until = Date.now() + followFor;
+    try {
+      for (let wait = 150; o.status === 'pending' && following.current && Date.now() < until; wait = Math.min(wait * 1.5, 1000)) {
+        await new Promise((r) => setTimeout(r, wait));
+        o = await get<Order>(`/orders/${encodeURIComponent(o.id)}`);
+        if (following.current) setOrder(o);
+      }
+      setFollow(o.status === 'pending' ? 'slow' : 'done');
+    } catch {
+      setFollow('lost');
+    }
+    if (o.status === 'completed') {
+      dispatch({ type: 'clear' });
+      setUsePoints(false);
+      setWanted(0);
+    }
+    setBusy(false);
+    onBought();
+    await refresh();
+  }
+
+  function close() {
+    following.current = false;
+    setOrder(undefined);
   }
 
   const result = order && outcome(order);
@@ -160,18 +208,8 @@ function CartPanel({ cart, dispatch, user, onBought }: { cart: Cart; dispatch: D
                   <Text size="xs" c="dimmed">${money(l.price)} each · ${formatMoney(lineAmount(l))}</Text>
                 </div>
                 <Group gap={4} wrap="nowrap">
-                  <NumberInput
-                    aria-label={`Quantity of ${l.name}`}
-                    value={l.quantity}
-                    min={1}
-                    max={1000}
-                    allowDecimal={false}
-                    allowNegative={false}
-                    w={80}
-                    size="xs"
-                    onChange={(v) => edit({ type: 'set', productId: l.productId, quantity: Number(v) || 0 })}
-                  />
-                  <ActionIcon variant="subtle" color="red" aria-label={`Remove ${l.name}`} onClick={() => edit({ type: 'remove', productId: l.productId })}>
+                  <QuantityInput line={l} onSet={(quantity) => dispatch({ type: 'set', productId: l.productId, quantity })} />
+                  <ActionIcon variant="subtle" color="red" aria-label={`Remove ${l.name}`} onClick={() => dispatch({ type: 'remove', productId: l.productId })}>
                     ✕
                   </ActionIcon>
                 </Group>
@@ -189,18 +227,19 @@ function CartPanel({ cart, dispatch, user, onBought }: { cart: Cart; dispatch: D
             </Group>
             <Switch
               label={`Use my points (${balance.toLocaleString('en-US')} available)`}
-              checked={usePoints}
+              description={settings ? undefined : 'Paying with points is unavailable right now.'}
+              checked={usePoints && most > 0}
               disabled={most === 0}
               onChange={(e) => {
                 setUsePoints(e.currentTarget.checked);
                 setWanted(most);
               }}
             />
-            {usePoints && (
+            {usePoints && most > 0 && settings && (
               <Group align="flex-end" gap="xs">
                 <NumberInput
                   label="Points to use"
-                  description={`At most ${most.toLocaleString('en-US')} · 1 point = $${money(settings?.point_value ?? '0.01')}`}
+                  description={`At most ${most.toLocaleString('en-US')} · 1 point = $${money(settings.point_value)}`}
                   value={sums.points}
                   min={0}
                   max={most}
@@ -230,29 +269,35 @@ function CartPanel({ cart, dispatch, user, onBought }: { cart: Cart; dispatch: D
             </Button>
           </Stack>
         )}
-        {error !== undefined && <ErrorNote error={error} title="The purchase could not start" />}
+        {error !== undefined && <ErrorNote error={error} title="The purchase could not start" onRetry={cart.length > 0 ? () => void buy() : undefined} />}
       </Stack>
-      <Modal opened={order !== undefined} onClose={() => !busy && setOrder(undefined)} title="Your purchase" centered closeButtonProps={{ 'aria-label': 'Close' }}>
+      <Modal opened={order !== undefined} onClose={close} title="Your purchase" centered closeButtonProps={{ 'aria-label': 'Close' }}>
         {order && result && (
           <Stack>
             <SagaTimeline steps={order.saga} live={order.status === 'pending'} />
-            <Alert
-              color={{ success: 'teal', failure: 'red', attention: 'orange', pending: 'blue' }[result.tone]}
-              title={result.title}
-              role="status"
-              data-testid="purchase-outcome"
-              data-tone={result.tone}
-            >
-              {result.text}
-            </Alert>
-            {!busy && (
-              <Group justify="flex-end">
-                <Button variant="default" component="a" href={`#/orders/${order.id}`}>
-                  See the order
-                </Button>
-                <Button onClick={() => setOrder(undefined)}>{result.tone === 'success' ? 'Keep shopping' : 'Back to the cart'}</Button>
-              </Group>
+            {follow === 'lost' || follow === 'slow' ? (
+              <Alert color="blue" title="Your order is still being processed" role="status" data-testid="purchase-outcome" data-tone="pending">
+                {follow === 'lost'
+                  ? 'We lost touch with the store while following it. Nothing is lost: the order page shows where it is.'
+                  : 'It is taking longer than usual. The order page shows where it is; you can keep shopping.'}
+              </Alert>
+            ) : (
+              <Alert
+                color={{ success: 'teal', failure: 'red', attention: 'orange', pending: 'blue' }[result.tone]}
+                title={result.title}
+                role="status"
+                data-testid="purchase-outcome"
+                data-tone={result.tone}
+              >
+                {result.text}
+              </Alert>
             )}
+            <Group justify="flex-end">
+              <Button variant="default" component="a" href={`#/orders/${order.id}`} onClick={() => (following.current = false)}>
+                See the order
+              </Button>
+              {!busy && <Button onClick={close}>{result.tone === 'success' ? 'Keep shopping' : 'Back to the cart'}</Button>}
+            </Group>
           </Stack>
         )}
       </Modal>
