@@ -183,8 +183,19 @@ test('a marketer finds a bad formula marked where it is wrong, fixes it, simulat
   await page.getByRole('button', { name: 'Create campaign' }).click();
   await page.getByRole('heading', { name: 'e2e-per-unicorn' }).waitFor();
   await page.getByTestId('campaign-status').filter({ hasText: /paused/i }).waitFor();
+  // The editor holds the saved campaign, with the defaults the store filled in.
+  const content = editor.locator('.cm-content');
+  await content.filter({ hasText: '"rounding": "floor"' }).waitFor();
+  assert.match(await content.innerText(), /"formula": "\$\.quantity \* 100"/);
+  // An unsaved edit survives activation; the status in the editor follows.
+  await editor.getByText('"priority"').click();
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.insertText('0'); // priority 5 -> 50, not saved
   await page.getByRole('button', { name: 'Activate' }).click();
   await page.getByTestId('campaign-status').filter({ hasText: /active/i }).waitFor();
+  await content.filter({ hasText: '"status": "active"' }).waitFor();
+  assert.match(await content.innerText(), /"priority": 50/);
   await page.getByRole('tab', { name: 'Versions' }).click();
   const versions = page.getByRole('table', { name: 'Versions' });
   await versions.getByText('v2').waitFor();

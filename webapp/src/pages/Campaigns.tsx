@@ -130,10 +130,13 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
   // only the status follows an activation or a pause.
   const baseline = useRef('');
   const replaceNext = useRef(true);
+  const typed = useRef(text);
+  typed.current = text;
   useEffect(() => {
     if (!current) return;
     const fresh = draftText(current);
-    setText((t) => (replaceNext.current || t === baseline.current ? fresh : withStatus(t, current.status)));
+    const t = typed.current;
+    setText(replaceNext.current || t === baseline.current ? fresh : withStatus(t, current.status));
     baseline.current = fresh;
     replaceNext.current = false;
   }, [current]);
