@@ -89,7 +89,8 @@ func loadDemoUsers(ctx context.Context, a *app, password, baseURL string, out io
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, `Sign in:
+	fmt.Fprintf(out, `Shop, run campaigns or keep the store in a browser: %[1]s/ (sign in as one of them).
+Or sign in with curl:
   curl -X POST %[1]s/auth/token -d '{"username":"derick","password":"%[2]s"}'
 and call the API with the access_token it returns; this one is derick's, valid until %[3]s:
   curl -H 'Authorization: Bearer %[4]s' '%[1]s/points?account_id=derick'

@@ -201,7 +201,8 @@ func TestUsersAndAPIKeysCommands(t *testing.T) {
 }
 
 // TestDemoUsersArePrintedOnce: the first start creates the demo users and
-// prints their passwords and a call to try; the next start prints nothing.
+// prints their passwords, where the web app is and a call to try; the next
+// start prints nothing.
 func TestDemoUsersArePrintedOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -217,7 +218,8 @@ func TestDemoUsersArePrintedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(?m)^  derick\s+customer\s+(\S+)$`).FindStringSubmatch(out.String())
-	if m == nil || !strings.Contains(out.String(), "Authorization: Bearer ey") || !strings.Contains(out.String(), "admin     admin") {
+	if m == nil || !strings.Contains(out.String(), "Authorization: Bearer ey") || !strings.Contains(out.String(), "admin     admin") ||
+		!strings.Contains(out.String(), "in a browser: http://localhost:8080/ ") {
 		t.Fatalf("output:\n%s", out.String())
 	}
 	if _, err := a.identity.SignIn(ctx, "derick", m[1], ""); err != nil {
