@@ -294,6 +294,25 @@ test('a customer can sign in and fill the cart with the keyboard alone', async (
   assert.equal(await page.getByTestId('cart-total').innerText(), '$2,599.00');
 });
 
+test('at phone width the pages fit the screen and the menu reaches every page', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    await page.goto(`${store.url}/#/store`);
+    await page.getByTestId('product').first().waitFor();
+    assert.ok(await fits(), 'the store is wider than the phone');
+    await page.getByRole('button', { name: /^Cart \(2\)/ }).waitFor(); // the cart is below the products; this button goes there
+    for (const [link, ready] of [['My orders', page.getByRole('table', { name: 'Orders' })], ['Points', page.getByTestId('points-available')]]) {
+      await page.getByRole('button', { name: 'Menu' }).click();
+      await page.getByRole('navigation', { name: 'Pages (menu)' }).getByRole('link', { name: link }).click();
+      await ready.waitFor();
+      assert.ok(await fits(), `${link} is wider than the phone`);
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+});
+
 test('nothing was reported as an error in the browser', () => {
   assert.deepEqual(errors, []);
 });
