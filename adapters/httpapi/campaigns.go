@@ -146,11 +146,7 @@ func (s *server) validateCampaign(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, validation{Valid: true, Errors: []FieldError{}})
 	case errors.As(err, &ve):
-		v := validation{Errors: make([]FieldError, len(ve.Problems))}
-		for i, p := range ve.Problems {
-			v.Errors[i] = FieldError{Field: p.Field, Message: p.Message, Position: p.Position}
-		}
-		writeJSON(w, http.StatusOK, v)
+		writeJSON(w, http.StatusOK, validation{Errors: campaignErrors(ve)})
 	default:
 		writeError(w, r, err)
 	}

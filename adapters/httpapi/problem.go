@@ -133,9 +133,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *campaign.ValidationError
 	if errors.As(err, &ve) {
 		p.Detail = "the campaign has mistakes; each is listed under errors with its field"
-		for _, vp := range ve.Problems {
-			p.Errors = append(p.Errors, FieldError{Field: vp.Field, Message: vp.Message, Position: vp.Position})
-		}
+		p.Errors = append(p.Errors, campaignErrors(ve)...)
 	}
 	var ip *points.InsufficientPointsError
 	if errors.As(err, &ip) {
@@ -145,6 +143,15 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeProblem(w, p)
+}
+
+// campaignErrors lists a campaign's problems as the API names them.
+func campaignErrors(ve *campaign.ValidationError) []FieldError {
+	out := make([]FieldError, len(ve.Problems))
+	for i, p := range ve.Problems {
+		out[i] = FieldError{Field: p.Field, Message: p.Message, Position: p.Position}
+	}
+	return out
 }
 
 func writeProblem(w http.ResponseWriter, p Problem) {

@@ -399,7 +399,7 @@ func (s *server) campaignAnalytics(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("days"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			writeError(w, r, badRequest("days", fmt.Sprintf("days must be a whole number from 1 to %d", retail.MaxAwardDays)))
+			writeError(w, r, badRequest("days", fmt.Sprintf("days is a whole number from 1 to %d", retail.MaxAwardDays)))
 			return
 		}
 		days = n

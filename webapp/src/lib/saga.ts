@@ -88,6 +88,9 @@ const reasons: Record<string, string> = {
   OrderClosed: 'The order was already closed',
 };
 
+// toneColor is the colour an outcome is shown in.
+export const toneColor: Record<Outcome['tone'], string> = { success: 'teal', failure: 'red', attention: 'orange', pending: 'blue' };
+
 export type Outcome = { tone: 'success' | 'failure' | 'pending' | 'attention'; title: string; text: string };
 
 // outcome says what happened to an order in words a customer understands.

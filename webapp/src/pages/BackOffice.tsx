@@ -7,7 +7,8 @@ import { ApiError, errorText, newKey, request, send } from '../lib/api';
 import { money } from '../lib/money';
 import type { Order, Product, Wallet } from '../lib/types';
 import { useApi } from '../lib/useApi';
-import { OrderDetail, StatusBadge, when } from './Orders';
+import { when } from '../lib/format';
+import { OrderDetail, StatusBadge } from './Orders';
 import { useRoute } from '../lib/route';
 
 export function BackOffice() {

@@ -9,6 +9,7 @@ import { JsonEditor, parseProblem, type Problem } from '../components/JsonEditor
 import { Section } from '../components/States';
 import { ApiError, errorText, request, send, type User } from '../lib/api';
 import { draftText, mergePatch, newDraftText, pivot, schedule, withStatus, type AwardDay } from '../lib/campaigns';
+import { when } from '../lib/format';
 import { go } from '../lib/route';
 import type { AwardLine, Campaign } from '../lib/types';
 import { useApi } from '../lib/useApi';
@@ -342,7 +343,7 @@ function Versions({ campaign, onLoad }: { campaign: Campaign; onLoad: (text: str
                 <Table.Td>v{r.version}</Table.Td>
                 <Table.Td>{r.deleted ? 'deleted' : r.campaign.status}</Table.Td>
                 <Table.Td>
-                  {new Date(r.updated_at).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' })} by {r.updated_by}
+                  {when(r.updated_at)} by {r.updated_by}
                 </Table.Td>
                 <Table.Td>
                   {!r.deleted && r.version !== campaign.version && (

@@ -5,8 +5,9 @@ import { Breakdown } from '../components/Breakdown';
 import { SagaTimeline } from '../components/SagaTimeline';
 import { Empty, ErrorNote, Loading, Section } from '../components/States';
 import { get, type User } from '../lib/api';
+import { when } from '../lib/format';
 import { money } from '../lib/money';
-import { outcome } from '../lib/saga';
+import { outcome, toneColor } from '../lib/saga';
 import type { Order } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
@@ -17,7 +18,6 @@ export function StatusBadge({ status }: { status: Order['status'] }) {
   return <Badge color={statusColor[status]} variant="light">{statusWord[status]}</Badge>;
 }
 
-export const when = (iso: string) => new Date(iso).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' });
 
 export function Orders({ user, orderId }: { user: User; orderId?: string }) {
   return orderId ? <OrderDetail id={orderId} /> : <OrderList user={user} />;
@@ -120,7 +120,7 @@ export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: stri
                 <Title order={2}>Order {o.id}</Title>
                 <StatusBadge status={o.status} />
               </Group>
-              <Alert color={{ success: 'teal', failure: 'red', attention: 'orange', pending: 'blue' }[result.tone]} title={result.title}>
+              <Alert color={toneColor[result.tone]} title={result.title}>
                 {result.text}
               </Alert>
               <Grid>

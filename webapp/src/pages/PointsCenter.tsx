@@ -4,6 +4,7 @@ import { Badge, Button, Grid, Group, Paper, Stack, Table, Text, Title } from '@m
 import { useState } from 'react';
 import { Empty, Section } from '../components/States';
 import type { User } from '../lib/api';
+import { when } from '../lib/format';
 import { balanceHistory, delta, expiring, typeWords } from '../lib/points';
 import type { Balance, Transaction } from '../lib/types';
 import { useApi } from '../lib/useApi';
@@ -132,7 +133,7 @@ function Transactions({ account }: { account: string }) {
                     const n = delta(t);
                     return (
                       <Table.Tr key={t.id}>
-                        <Table.Td>{new Date(t.date_time).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' })}</Table.Td>
+                        <Table.Td>{when(t.date_time)}</Table.Td>
                         <Table.Td>{typeWords[t.transaction_type] ?? t.transaction_type}</Table.Td>
                         <Table.Td>
                           <Text size="xs" c="dimmed">{t.reference ?? ''}</Text>

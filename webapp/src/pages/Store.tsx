@@ -12,7 +12,7 @@ import { useAccount } from '../lib/account';
 import { cartCount, cartTotal, checkout, lineAmount, maxPoints, shortOfStock, type CartLine } from '../lib/cart';
 import { useCart } from '../lib/cartStore';
 import { formatMoney, money, parseMoney } from '../lib/money';
-import { outcome } from '../lib/saga';
+import { outcome, toneColor } from '../lib/saga';
 import type { Order, Product } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
@@ -283,7 +283,7 @@ function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
               </Alert>
             ) : (
               <Alert
-                color={{ success: 'teal', failure: 'red', attention: 'orange', pending: 'blue' }[result.tone]}
+                color={toneColor[result.tone]}
                 title={result.title}
                 role="status"
                 data-testid="purchase-outcome"

@@ -1,0 +1,2 @@
+// How the pages write dates and times.
+export const when = (iso: string) => new Date(iso).toLocaleString('en-US', { dateStyle: 'medium', timeStyle: 'short' });
