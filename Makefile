@@ -21,9 +21,13 @@ test: dynamodb-local asl-tools webapp
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))"; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@mkdir -p .cache && $(GO) run ./tools/treecheck -untracked > .cache/tree-before
 	UNICORN_REQUIRE_DYNAMODB=1 UNICORN_REQUIRE_ASL_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
 	cd webapp && npm test
 	cd webapp && npm run e2e
+	@$(GO) run ./tools/treecheck -untracked > .cache/tree-after; \
+	  written="$$(comm -13 .cache/tree-before .cache/tree-after)"; \
+	  if [ -n "$$written" ]; then echo "the tests wrote into the source tree (use t.TempDir()):"; echo "$$written"; exit 1; fi
 
 ## webapp: install the web app's packages and build it into webapp/dist, which serve shows at /
 webapp: webapp/dist/index.html
@@ -52,11 +56,12 @@ bench:
 	$(GO) run ./tools/benchreport -doc docs/benchmarks.md < .cache/bench.txt
 	@echo "docs/benchmarks.md updated"
 
-## lint: gofmt, go vet and staticcheck
+## lint: gofmt, go vet, staticcheck, and no binary, database or file over 1 MB in git
 lint:
-	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go') && exit 1)
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	$(GO) run ./tools/treecheck
 
 ## fuzz: run each fuzz target for a while
 fuzz:

@@ -208,7 +208,7 @@ func TestExpiredReservationsAreReleased(t *testing.T) {
 		clk := clock.NewManual(day0)
 		steps := newSteps(t, st, clk)
 		orders, err := retail.NewOrders(retail.OrderDeps{Catalog: st.catalog, Stock: st.stock, Orders: st.orders, Sagas: unusedSagas{},
-			Clock: clk, IDs: clock.UUIDs{}}, retail.Config{ReservationTTL: 15 * time.Minute})
+			Clock: clk, IDs: clock.UUIDs{}}, retail.Config{Client: "UnicornStore", ReservationTTL: 15 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

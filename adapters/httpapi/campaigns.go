@@ -71,13 +71,10 @@ func client(r *http.Request) string {
 	return ownClient(r)
 }
 
-// ownClient is the caller's client (seed 003's store for a caller without
-// one).
+// ownClient is the caller's client: every principal has one.
 func ownClient(r *http.Request) string {
-	if p, ok := principalOf(r); ok && p.Client != "" {
-		return p.Client
-	}
-	return campaign.DefaultClient
+	p, _ := principalOf(r)
+	return p.Client
 }
 
 // actor names who makes a change: the signed-in user, or the API key.

@@ -72,7 +72,7 @@ func webApp(dir fs.FS) option { return func(s *setup) { s.webApp = dir } }
 func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	t.Helper()
 	ctx := context.Background()
-	set := setup{retail: retail.Config{PurchaseWait: 50 * time.Millisecond}}
+	set := setup{retail: retail.Config{Client: "UnicornStore", PurchaseWait: 50 * time.Millisecond}}
 	for _, o := range opts {
 		o(&set)
 	}
@@ -133,7 +133,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
 		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
-		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),
+		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, StoreClient: "UnicornStore", PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),
 		WebApp: set.webApp, Log: log, Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,9 @@ type Config struct {
 	// for the store's own tokens, served at /.well-known/jwks.json.
 	Tokens TokenVerifier
 	JWKS   []byte
+	// StoreClient is the client the store is: the catalog, wallets and
+	// orders are its staff's to manage. Required.
+	StoreClient string
 	// CORSOrigins are the web origins allowed to call the API from a
 	// browser ("https://shop.example.com"); none by default.
 	CORSOrigins []string
@@ -59,6 +62,7 @@ type server struct {
 	orders    *retail.Orders
 	sales     *retail.Sales
 	identity  *identity.Service
+	store     string // the store's client
 	tokens    TokenVerifier
 	jwks      []byte
 	settings  settings
@@ -80,7 +84,7 @@ func (s *server) routes() []route {
 	accountInQuery := anAccount(queryValue("account_id"))
 	// The store (catalog, wallets, orders, sales) is seed 003's client's:
 	// other clients use the loyalty API only.
-	store := aClient(func(*http.Request) []string { return []string{campaign.DefaultClient} })
+	store := aClient(func(*http.Request) []string { return []string{s.store} })
 	points := func(p pointsRequest) []string { return []string{p.AccountID} }
 	return []route{
 		{"GET /{$}", s.webAppIndex, allow(anyone)},
@@ -162,11 +166,14 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		cfg.Orders == nil || cfg.Sales == nil || cfg.Identity == nil || cfg.Tokens == nil || cfg.Log == nil {
 		return nil, errors.New("httpapi: every service, a token verifier and a logger are required")
 	}
+	if cfg.StoreClient == "" {
+		return nil, errors.New("httpapi: the store's client is required")
+	}
 	if !cfg.PointValue.IsPositive() || cfg.PointTTLDays < 1 {
 		return nil, errors.New("httpapi: the point value and the points' lifetime in days are required")
 	}
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
-		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
+		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, store: cfg.StoreClient, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
 		settings: settings{PointValue: cfg.PointValue, PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/unicornstore/unicorn/domains/campaign"
 )
 
 // The operator commands of identity: users and API keys. They work on the
@@ -21,7 +19,7 @@ import (
 // own.
 func openCommand(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer,
 	extra func(*flag.FlagSet)) (*app, []string, error) {
-	c, rest, err := parseCommand(name, args, getenv, stderr, extra, "db", "log-level", "log-format")
+	c, rest, err := parseCommand(name, args, getenv, stderr, extra, "db", "store-client", "log-level", "log-format")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -36,7 +34,7 @@ func usersCommand(ctx context.Context, args []string, getenv func(string) string
 	}
 	var username, role, client string
 	flags := func(fs *flag.FlagSet) {
-		fs.StringVar(&client, "client", campaign.DefaultClient, "the client the user works for")
+		fs.StringVar(&client, "client", "", "the client the user works for (the store's client by default)")
 		if args[0] == "create" {
 			fs.StringVar(&username, "username", "", "the new user's name (a customer's is also their points account)")
 			fs.StringVar(&role, "role", "", "customer, marketer or admin")
@@ -58,6 +56,9 @@ func usersCommand(ctx context.Context, args []string, getenv func(string) string
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return fmt.Errorf("read the password from stdin: %w", err)
+		}
+		if client == "" {
+			client = a.cfg.StoreClient
 		}
 		u, err := a.identity.CreateUser(ctx, username, client, role, strings.TrimRight(line, "\r\n"))
 		if err != nil {
@@ -89,7 +90,7 @@ func apikeysCommand(ctx context.Context, args []string, getenv func(string) stri
 	flags := func(fs *flag.FlagSet) {
 		switch args[0] {
 		case "create":
-			fs.StringVar(&client, "client", campaign.DefaultClient, "the client whose accounts the key reaches")
+			fs.StringVar(&client, "client", "", "the client whose accounts the key reaches (the store's client by default)")
 			fs.StringVar(&scopes, "scopes", "points:read", "comma-separated: points:read, points:write")
 			fs.StringVar(&name, "name", "", "what the key is for")
 		case "list":
@@ -105,6 +106,9 @@ func apikeysCommand(ctx context.Context, args []string, getenv func(string) stri
 	case "create":
 		if len(rest) > 0 {
 			return fmt.Errorf("unexpected arguments: %s", strings.Join(rest, " "))
+		}
+		if client == "" {
+			client = a.cfg.StoreClient
 		}
 		key, k, err := a.identity.CreateAPIKey(ctx, client, name, strings.Split(scopes, ","))
 		if err != nil {

@@ -27,6 +27,7 @@ import (
 // app is the one-machine composition: every adapter and service, wired. The
 // commands and the end-to-end tests build it the same way.
 type app struct {
+	cfg        config
 	log        *slog.Logger
 	db         *sqlite.DB
 	points     *points.Service
@@ -68,7 +69,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 			db.Close()
 		}
 	}()
-	a := &app{log: log, db: db}
+	a := &app{cfg: c, log: log, db: db}
 	ledger, balances := db.Ledger(), db.Balances()
 	a.points, err = points.NewService(points.Deps{Ledger: ledger, Snapshots: db.Snapshots(), Clock: d.clock, IDs: d.ids, Log: log},
 		points.Config{TTLDays: c.TTLDays})
@@ -83,7 +84,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 		return nil, err
 	}
 
-	retailCfg := retail.Config{PointValue: c.PointValue, ReservationTTL: c.ReservationTTL, PurchaseWait: c.PurchaseWait}
+	retailCfg := retail.Config{PointValue: c.PointValue, ReservationTTL: c.ReservationTTL, PurchaseWait: c.PurchaseWait, Client: c.StoreClient}
 	if a.executor, err = executor.New(executor.Config{Store: db.Executions(), Clock: d.clock, IDs: d.ids, Log: log, Workers: c.SagaWorkers}); err != nil {
 		return nil, err
 	}
@@ -128,7 +129,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 
 	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Campaigns: a.campaigns,
 		Catalog: a.catalog, Wallets: a.wallets, Orders: a.orders, Sales: a.sales, Identity: a.identity,
-		Tokens: verifier, JWKS: signer.JWKS(), CORSOrigins: c.CORSOrigins, PointValue: c.PointValue, PointTTLDays: a.points.TTLDays(),
+		Tokens: verifier, JWKS: signer.JWKS(), CORSOrigins: c.CORSOrigins, StoreClient: c.StoreClient, PointValue: c.PointValue, PointTTLDays: a.points.TTLDays(),
 		WebApp: os.DirFS(c.WebAppDir), Log: log, Ready: db.Ping})
 	if err != nil {
 		return nil, err
@@ -159,7 +160,7 @@ func tokens(ctx context.Context, c config, db *sqlite.DB, clk ports.Clock) (*jwt
 		if jwks == "" {
 			jwks = strings.TrimSuffix(c.OIDCIssuer, "/") + "/.well-known/jwks.json"
 		}
-		provider = &jwtauth.Provider{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience, JWKSURL: jwks, DefaultClient: campaign.DefaultClient}
+		provider = &jwtauth.Provider{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience, JWKSURL: jwks, DefaultClient: c.StoreClient}
 	}
 	return signer, jwtauth.NewVerifier(signer, provider, clk.Now), nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // config is everything a deployment chooses. Each field has a flag and an
@@ -36,6 +38,7 @@ type config struct {
 	OIDCJWKSURL    string
 	CORSOrigins    []string
 	WebAppDir      string
+	StoreClient    string
 }
 
 // defaults is the configuration with every default, no flag or
@@ -161,6 +164,13 @@ func parseCommand(name string, args []string, getenv func(string) string, stderr
 				return fmt.Errorf("must be a directory")
 			}
 			c.WebAppDir = s
+			return nil
+		}},
+		{"store-client", "UNICORN_STORE_CLIENT", "UnicornStore", "the client the store is: its catalog, wallets, orders and customers belong to it", func(s string) error {
+			if !limits.ID.MatchString(s) {
+				return fmt.Errorf("must be %s", limits.IDRule)
+			}
+			c.StoreClient = s
 			return nil
 		}},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},

@@ -45,7 +45,7 @@ func loadDemo(ctx context.Context, a *app) error {
 	if _, err := a.wallets.Deposit(ctx, "derick", decimal.NewFromInt(3300), "demo:derick"); err != nil {
 		return err
 	}
-	_, err = a.campaigns.Create(ctx, campaign.Draft{Client: campaign.DefaultClient, Name: "1", Rules: json.RawMessage(seedRules)}, "demo")
+	_, err = a.campaigns.Create(ctx, campaign.Draft{Client: a.cfg.StoreClient, Name: "1", Rules: json.RawMessage(seedRules)}, "demo")
 	if errors.Is(err, campaign.ErrExists) {
 		err = nil
 	}
@@ -79,7 +79,7 @@ func loadDemoUsers(ctx context.Context, a *app, password, baseURL string, out io
 			_, _ = rand.Read(b)
 			pw = base64.RawURLEncoding.EncodeToString(b)
 		}
-		if _, err := a.identity.CreateUser(ctx, u.username, campaign.DefaultClient, u.role, pw); err != nil {
+		if _, err := a.identity.CreateUser(ctx, u.username, a.cfg.StoreClient, u.role, pw); err != nil {
 			return err
 		}
 		passwords[u.username] = pw

@@ -13,9 +13,6 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
-// DefaultClient is the client of events that name none (seed 003's store).
-const DefaultClient = "UnicornStore"
-
 // Deps are what the service works with.
 type Deps struct {
 	Store  ports.Campaigns
@@ -286,11 +283,10 @@ func (s *Service) Award(ctx context.Context, ev Event) (Award, error) {
 	if a, err := s.previous(ctx, key, ev); !errors.Is(err, points.ErrTransactionNotFound) {
 		return a, err
 	}
-	client := ev.Client
-	if client == "" {
-		client = DefaultClient
+	if ev.Client == "" {
+		return Award{}, fmt.Errorf("%w: an award needs the event's client", ErrInvalidEvent)
 	}
-	campaigns, err := s.List(ctx, client)
+	campaigns, err := s.List(ctx, ev.Client)
 	if err != nil {
 		return Award{}, err
 	}

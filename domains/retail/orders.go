@@ -26,7 +26,8 @@ type Config struct {
 	// PurchaseWait is how long a purchase request waits for its saga to
 	// end before answering "still running" (default 5 s).
 	PurchaseWait time.Duration
-	// Client is the loyalty client the store's purchases belong to.
+	// Client is the client the store is: its purchases, catalog, wallets
+	// and customers belong to it. Required.
 	Client string
 }
 
@@ -51,6 +52,9 @@ func NewOrders(d OrderDeps, cfg Config) (*Orders, error) {
 	if d.Catalog == nil || d.Stock == nil || d.Orders == nil || d.Sagas == nil || d.Clock == nil || d.IDs == nil {
 		return nil, errors.New("retail orders: every dependency is required")
 	}
+	if cfg.Client == "" {
+		return nil, errors.New("retail orders: the store's client is required")
+	}
 	return &Orders{d: d, cfg: cfg.withDefaults()}, nil
 }
 
@@ -63,9 +67,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PurchaseWait == 0 {
 		c.PurchaseWait = 5 * time.Second
-	}
-	if c.Client == "" {
-		c.Client = "UnicornStore"
 	}
 	return c
 }

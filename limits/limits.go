@@ -1,0 +1,125 @@
+// Package limits states, in one place, how big anything a caller sends may
+// be: request bodies, numbers, names and keys, orders, campaign rules and
+// the purchase events they read. The HTTP adapter and the domains enforce
+// them at the edge, before any work is done; the README lists them.
+//
+// A limit protects the store from a request that costs more than it is
+// worth (CPU, memory, stored bytes) and keeps stored records small enough
+// for every storage (a DynamoDB item holds at most 400 KB).
+package limits
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Requests.
+const (
+	// BodyBytes is the largest request body; a larger one is a 413.
+	BodyBytes = 1 << 20
+	// PageSize is the most items one page of a list holds.
+	PageSize = 500
+)
+
+// Names and keys a caller chooses.
+const (
+	// IDChars is the longest account id, product id, username, client,
+	// campaign name, order id (of an award) or API key name; ids are made
+	// of the characters of ID.
+	IDChars = 128
+	// IdempotencyKeyChars is the longest Idempotency-Key header.
+	IdempotencyKeyChars = 255
+	// ReferenceChars is the longest reference of a points transaction.
+	ReferenceChars = 256
+	// PasswordChars is the longest password (argon2 hashes all of it).
+	PasswordChars = 1024
+	// SearchChars is the longest product search.
+	SearchChars = 200
+	// ProductNameChars and DescriptionChars bound a product's texts;
+	// ImageChars its image address.
+	ProductNameChars = 200
+	DescriptionChars = 5000
+	ImageChars       = 2048
+)
+
+// ID matches an id: 1 to IDChars characters of A-Z a-z 0-9 . _ @ : -
+var ID = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
+
+// IDRule says what ID accepts, for error messages.
+const IDRule = "1 to 128 characters from A-Z a-z 0-9 . _ @ : -"
+
+// Numbers. JSON numbers are kept as their text and parsed by Decimal, which
+// refuses what would cost more to compute with than it is worth (a
+// megabyte of digits, an exponent of ten million).
+const (
+	// NumberChars is the longest text of a number.
+	NumberChars = 64
+	// NumberDigits is the most significant digits of a number.
+	NumberDigits = 40
+	// NumberExponent bounds a number's decimal exponent: 1e40 and 1e-40
+	// are the extremes.
+	NumberExponent = 40
+	// MaxMoney is the largest price, deposit or order total; money has at
+	// most MoneyDecimals decimals.
+	MaxMoney      = 1_000_000_000
+	MoneyDecimals = 2
+	// MaxPoints is the most points of one command (issue, redeem, award).
+	MaxPoints = 1_000_000_000
+)
+
+// Orders.
+const (
+	// ItemsPerOrder is the most lines of one purchase; QuantityPerLine the
+	// most of one product in it.
+	ItemsPerOrder   = 20
+	QuantityPerLine = 100
+)
+
+// Campaigns and the purchase events their rules read.
+const (
+	// CampaignsPerClient is the most campaigns (not deleted) of a client.
+	CampaignsPerClient = 50
+	// RulesPerCampaign is the most rules of one campaign.
+	RulesPerCampaign = 50
+	// CampaignBytes is the largest campaign definition.
+	CampaignBytes = 64 << 10
+	// ConditionDepth is how deep conditions may nest.
+	ConditionDepth = 8
+	// PathChars is the longest JSONPath of a rule.
+	PathChars = 256
+	// FormulaChars and FormulaNodes bound a formula.
+	FormulaChars = 1000
+	FormulaNodes = 200
+	// EventBytes, EventDepth and EventValues bound a purchase event
+	// (awards and simulations): its JSON size, how deep its objects and
+	// arrays nest, and how many values it holds in all.
+	EventBytes  = 32 << 10
+	EventDepth  = 8
+	EventValues = 2000
+	// EvaluationTime is the longest a campaign evaluation may run; past
+	// it the request fails instead of burning CPU.
+	EvaluationTime = 2 * time.Second
+)
+
+// Decimal parses a number's text exactly, refusing one longer than
+// NumberChars, with more than NumberDigits significant digits or an
+// exponent beyond ±NumberExponent.
+func Decimal(text string) (decimal.Decimal, bool) {
+	if len(text) == 0 || len(text) > NumberChars {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(text)
+	if err != nil {
+		return decimal.Decimal{}, false
+	}
+	digits := len(d.Coefficient().String())
+	if d.Sign() < 0 {
+		digits--
+	}
+	if exp := d.Exponent(); exp < -NumberExponent || exp > NumberExponent || digits > NumberDigits {
+		return decimal.Decimal{}, false
+	}
+	return d, true
+}
