@@ -9,6 +9,7 @@ import (
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/domains/points"
 )
 
 // TestAwardsKeepTheBudget: 30 concurrent awards (10 orders, each sent three
@@ -40,7 +41,7 @@ func TestAwardsKeepTheBudget(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				a, err := svc.Award(ctx, ev)
+				a, err := svc.Award(ctx, ev, campaign.AwardKey(order))
 				if err != nil {
 					t.Errorf("award %d: %v", i, err)
 					return
@@ -57,7 +58,7 @@ func TestAwardsKeepTheBudget(t *testing.T) {
 		var issued, ledger int64
 		for order, total := range totals {
 			issued += total
-			acct, err := pts.Load(ctx, "buyer-"+order)
+			acct, err := pts.Load(ctx, points.MustAccountID("UnicornStore", "buyer-"+order))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -45,7 +45,15 @@ func runHistory(t *testing.T, st stores, seed uint64, steps int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts := []string{"alice", "bob", "carol"}
+	// Streams of three accounts, two of them with the same id in two clients.
+	accounts := []string{"Store/alice", "Store/bob", "Partner/alice"}
+	id := func(stream string) points.AccountID {
+		a, err := points.ParseAccountID(stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
 	seen := map[string]int64{}     // last seq read from the ledger, per account
 	txIDs := map[string][]string{} // transaction ids, per account
 	var pending []ports.Event      // events not yet delivered to the read model
@@ -83,12 +91,12 @@ func runHistory(t *testing.T, st stores, seed uint64, steps int) {
 		var err error
 		switch op := rng.IntN(10); {
 		case op < 4:
-			_, err = svc.Issue(ctx, points.IssueCommand{Account: account, Amount: 1 + rng.Int64N(100)})
+			_, err = svc.Issue(ctx, points.IssueCommand{Account: id(account), Amount: 1 + rng.Int64N(100)})
 		case op < 7:
-			_, err = svc.Redeem(ctx, points.RedeemCommand{Account: account, Amount: 1 + rng.Int64N(150)})
+			_, err = svc.Redeem(ctx, points.RedeemCommand{Account: id(account), Amount: 1 + rng.Int64N(150)})
 		case op < 8 && len(txIDs[account]) > 0:
 			ids := txIDs[account]
-			_, err = svc.Reverse(ctx, points.ReverseCommand{Account: account, TransactionID: ids[rng.IntN(len(ids))]})
+			_, err = svc.Reverse(ctx, points.ReverseCommand{Account: id(account), TransactionID: ids[rng.IntN(len(ids))]})
 		case op < 9:
 			clk.Advance(time.Duration(rng.IntN(30)) * time.Hour)
 		default:
@@ -120,7 +128,7 @@ func runHistory(t *testing.T, st stores, seed uint64, steps int) {
 			t.Fatal(err)
 		}
 		live[account] = v
-		acct, err := svc.Load(ctx, account)
+		acct, err := svc.Load(ctx, id(account))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -157,7 +158,7 @@ func TestPurchaseStepsAddUp(t *testing.T) {
 				t.Fatal(err)
 			}
 			inWallets = inWallets.Add(w.Balance)
-			acct, err := pts.Load(ctx, o.UserID)
+			acct, err := pts.Load(ctx, points.MustAccountID(o.Client, o.UserID))
 			if err != nil {
 				t.Fatal(err)
 			}

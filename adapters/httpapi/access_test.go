@@ -42,22 +42,24 @@ var matrix = map[string]struct {
 	path, body string
 	allowed    []string
 }{
-	"GET /{$}":                                {"/", "", []string{everyone}},
-	"GET /assets/":                            {"/assets/app-abc.js", "", []string{everyone}},
-	"GET /favicon.svg":                        {"/favicon.svg", "", []string{everyone}},
-	"GET /healthz":                            {"/healthz", "", []string{everyone}},
-	"GET /settings":                           {"/settings", "", []string{everyone}},
-	"GET /.well-known/jwks.json":              {"/.well-known/jwks.json", "", []string{everyone}},
-	"POST /auth/token":                        {"/auth/token", `{}`, []string{everyone}},
-	"POST /auth/refresh":                      {"/auth/refresh", `{}`, []string{everyone}},
-	"POST /auth/logout":                       {"/auth/logout", `{"refresh_token":"someone.else"}`, []string{everyone}},
-	"GET /auth/me":                            {"/auth/me", "", []string{signedInAs}},
-	"GET /users":                              {"/users", "", []string{boss, olga}},
-	"POST /users":                             {"/users", `{}`, []string{boss, olga}},
-	"POST /points":                            {"/points", `{"account_id":"derick","amount":1}`, []string{boss, keyWrite}},
-	"DELETE /points":                          {"/points", `{"account_id":"derick","amount":1}`, []string{derick, boss, keyWrite}},
-	"GET /points":                             {"/points?account_id=derick", "", []string{derick, boss, keyRead}},
-	"GET /points/transactions":                {"/points/transactions?account_id=derick", "", []string{derick, boss, keyRead}},
+	"GET /{$}":                   {"/", "", []string{everyone}},
+	"GET /assets/":               {"/assets/app-abc.js", "", []string{everyone}},
+	"GET /favicon.svg":           {"/favicon.svg", "", []string{everyone}},
+	"GET /healthz":               {"/healthz", "", []string{everyone}},
+	"GET /settings":              {"/settings", "", []string{everyone}},
+	"GET /.well-known/jwks.json": {"/.well-known/jwks.json", "", []string{everyone}},
+	"POST /auth/token":           {"/auth/token", `{}`, []string{everyone}},
+	"POST /auth/refresh":         {"/auth/refresh", `{}`, []string{everyone}},
+	"POST /auth/logout":          {"/auth/logout", `{"refresh_token":"someone.else"}`, []string{everyone}},
+	"GET /auth/me":               {"/auth/me", "", []string{signedInAs}},
+	"GET /users":                 {"/users", "", []string{boss, olga}},
+	"POST /users":                {"/users", `{}`, []string{boss, olga}},
+	// Another client's admin and programs reach their own client's
+	// "derick", never the store's (TestClientsReachOnlyTheirOwnAccounts).
+	"POST /points":                            {"/points", `{"account_id":"derick","amount":1}`, []string{boss, olga, keyWrite, otherKey}},
+	"DELETE /points":                          {"/points", `{"account_id":"derick","amount":1}`, []string{derick, boss, olga, keyWrite, otherKey}},
+	"GET /points":                             {"/points?account_id=derick", "", []string{derick, boss, olga, keyRead, otherKey}},
+	"GET /points/transactions":                {"/points/transactions?account_id=derick", "", []string{derick, boss, olga, keyRead, otherKey}},
 	"POST /points/awards":                     {"/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"m1","amount":10}`, []string{boss, keyWrite}},
 	"GET /campaigns":                          {"/campaigns?client=UnicornStore", "", []string{mia, boss}},
 	"POST /campaigns":                         {"/campaigns", `{"client":"UnicornStore","campaign_name":"x","rules":[]}`, []string{mia, boss}},
@@ -82,7 +84,7 @@ var matrix = map[string]struct {
 	"GET /analytics/products":                 {"/analytics/products", "", []string{mia, boss}},
 	"GET /analytics/campaigns":                {"/analytics/campaigns?client=UnicornStore", "", []string{mia, boss}},
 	"GET /campaigns/{name}/versions":          {"/campaigns/1/versions?client=UnicornStore", "", []string{mia, boss}},
-	"POST /points/transactions/{id}/reversal": {"/points/transactions/nope/reversal", `{"account_id":"derick"}`, []string{boss, keyWrite}},
+	"POST /points/transactions/{id}/reversal": {"/points/transactions/nope/reversal", `{"account_id":"derick"}`, []string{boss, olga, keyWrite, otherKey}},
 }
 
 // access is a store with one principal of each kind.
@@ -295,10 +297,51 @@ func TestAPIKeys(t *testing.T) {
 	a.must(401, "GET", "/points?account_id=1234", "", "Authorization", write)
 	// A wrong secret for a real id, and a key of another client.
 	a.must(401, "GET", "/points?account_id=1234", "", "Authorization", "Bearer uk_"+writeID+"_wrong")
-	other := a.clientKey("Other", "points:read", "points:write")
-	a.must(403, "GET", "/points?account_id=1234", "", "Authorization", other)
-	a.must(201, "POST", "/points", `{"account_id":"other-1","amount":5}`, "Authorization", other) // claims other-1 for Other
-	a.must(403, "GET", "/points?account_id=other-1", "", "Authorization", read)
+}
+
+// TestClientsReachOnlyTheirOwnAccounts: account ids and idempotency keys
+// are scoped by the caller's client. Another client's admin and programs
+// naming the store's "derick", or reusing the store's key, act on an
+// account and a key of their own: the store's account is untouched and no
+// answer tells them it exists. A refused or invalid request claims nothing.
+func TestClientsReachOnlyTheirOwnAccounts(t *testing.T) {
+	t.Parallel()
+	x := newAccess(t)
+	first := x.as(keyWrite, "POST", "/points", `{"account_id":"derick","amount":100}`, "Idempotency-Key", "k-1").json(t)
+	if num(first["balance"]) != 100 {
+		t.Fatalf("store's issue = %v", first)
+	}
+	fresh := x.as(otherKey, "GET", "/points?account_id=never-used", "").json(t)
+	for _, who := range []string{otherKey, olga} {
+		got := x.as(who, "GET", "/points?account_id=derick", "").json(t)
+		delete(got, "account_id")
+		delete(fresh, "account_id")
+		if fmt.Sprint(got) != fmt.Sprint(fresh) {
+			t.Errorf("%s reading derick: %v; want what a never-used account reads, %v", who, got, fresh)
+		}
+		if r := x.as(who, "DELETE", "/points", `{"account_id":"derick","amount":10}`); r.status != http.StatusConflict {
+			t.Errorf("%s redeeming derick's points: %d %s; want 409 (its own derick has none)", who, r.status, r.body)
+		}
+		if r := x.as(who, "POST", fmt.Sprintf("/points/transactions/%s/reversal", first["id"]), `{"account_id":"derick"}`); r.status != http.StatusNotFound {
+			t.Errorf("%s reversing the store's transaction: %d %s; want 404", who, r.status, r.body)
+		}
+	}
+	// The same Idempotency-Key is the other client's own: a new issue, not
+	// the store's answer and not a 422 that would tell the key was used.
+	theirs := x.as(otherKey, "POST", "/points", `{"account_id":"derick","amount":5}`, "Idempotency-Key", "k-1")
+	if b := theirs.json(t); theirs.status != http.StatusCreated || b["id"] == first["id"] || num(b["balance"]) != 5 {
+		t.Errorf("other client's issue under the store's key: %d %v", theirs.status, b)
+	}
+	// An invalid request of another client before the store's first write
+	// claims nothing: the store's program then writes to its own account.
+	x.as(otherKey, "POST", "/points", `{"account_id":"new-1","amount":"ten"}`)
+	x.must(201, "POST", "/points", `{"account_id":"new-1","amount":1}`, "Authorization", x.auth[keyWrite])
+	if b := x.as(derick, "GET", "/points?account_id=derick", "").json(t); num(b["balance"]) != 100 {
+		t.Errorf("derick's points after the other client's requests: %v", b)
+	}
+	if b := x.as(otherKey, "GET", "/points?account_id=derick", "").json(t); num(b["balance"]) != 5 {
+		t.Errorf("the other client's own derick: %v", b)
+	}
 }
 
 // TestSignInThrottle: after five wrong passwords the account is refused,

@@ -279,10 +279,25 @@ func (s *server) award(w http.ResponseWriter, r *http.Request) {
 	if ev.Client == "" {
 		ev.Client = ownClient(r)
 	}
-	a, err := s.campaigns.Award(r.Context(), ev)
+	a, err := s.campaigns.Award(r.Context(), ev, campaign.AwardKey(ev.OrderID))
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	v := awardView{OrderID: a.OrderID, Account: a.Account.ID(), Total: a.Total, Lines: a.Lines}
+	if a.Transaction != nil {
+		tx := viewTransaction(*a.Transaction)
+		v.Transaction = &tx
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// awardView is what an award answers: the points, why, and the transaction
+// that issued them (none when nothing was earned).
+type awardView struct {
+	OrderID     string           `json:"order_id"`
+	Account     string           `json:"account_id"`
+	Total       int64            `json:"total"`
+	Lines       []campaign.Line  `json:"breakdown"`
+	Transaction *transactionView `json:"transaction,omitempty"`
 }

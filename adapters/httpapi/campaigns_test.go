@@ -1,10 +1,15 @@
 package httpapi_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // seedCampaign is seed 003's CampaignTable item, rules stored as a string.
@@ -259,5 +264,63 @@ func TestAwardConcurrently(t *testing.T) {
 	}
 	if bal := a.must(200, "GET", "/points?account_id=derick", ""); num(bal["balance"]) != 170 {
 		t.Errorf("balance = %v, want 170", bal["balance"])
+	}
+}
+
+// TestAwardsPerClient: awards are idempotent per client and order id.
+// Another client posting the store's order id gets an award of its own
+// (from its own campaigns, to its own account), never the store's; two
+// clients using order id 42 both keep their awards; a used order id with
+// another event is a 422; and an award through the API cannot pre-empt the
+// award of a store purchase, whose saga awards under a key of its own.
+func TestAwardsPerClient(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	derick := a.shop() // seed 003's campaign for the store: a tenth of the amount
+	a.user("olga", ports.RoleAdmin, "Other")
+	other := a.clientKey("Other", "points:read", "points:write")
+	olga := a.signIn("olga")
+	a.must(201, "POST", "/campaigns", `{"client":"Other","campaign_name":"double","rules":[{"action":{"command":"issue","formula":"$.amount*2"}}]}`, "Authorization", olga)
+
+	store := a.must(200, "POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1700}`)
+	theirs := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"42","amount":1700}`, "Authorization", other)
+	if num(store["total"]) != 170 || num(theirs["total"]) != 3400 {
+		t.Fatalf("store's award %v, other client's %v; want 170 and 3400", store["total"], theirs["total"])
+	}
+	if theirs["transaction"].(map[string]any)["id"] == store["transaction"].(map[string]any)["id"] || strings.Contains(fmt.Sprint(theirs), `"1"`) {
+		t.Errorf("the other client got the store's award: %v", theirs)
+	}
+	// Naming the store's client is refused, not answered from its awards.
+	a.must(403, "POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1700}`, "Authorization", other)
+	// Each keeps its own: repeats answer the first, balances are apart.
+	if again := a.must(200, "POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1700}`); again["transaction"].(map[string]any)["id"] != store["transaction"].(map[string]any)["id"] {
+		t.Errorf("store's repeat = %v", again)
+	}
+	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", derick); num(b["balance"]) != 170 {
+		t.Errorf("derick's balance = %v, want 170", b["balance"])
+	}
+	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", other); num(b["balance"]) != 3400 {
+		t.Errorf("other client's derick = %v, want 3400", b["balance"])
+	}
+	// The same order id with another event: 422, nothing issued.
+	r := a.do("POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1800}`)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Errorf("changed award under a used order id: %d %s", r.status, r.body)
+	}
+	a.must(422, "POST", "/points/awards", `{"client":"UnicornStore","username":"ann","order_id":"42","amount":1700}`)
+
+	// Pre-award a store purchase's order id (predictable from its
+	// Idempotency-Key) through the API: the purchase still earns its own.
+	sum := sha256.Sum256([]byte("derick\x00api:cart-1"))
+	orderID := "o-" + hex.EncodeToString(sum[:12])
+	a.must(200, "POST", "/points/awards", fmt.Sprintf(`{"username":"derick","order_id":%q,"amount":10000}`, orderID))
+	a.runSagas()
+	order := a.must(201, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}]}`,
+		"Authorization", derick, "Idempotency-Key", "cart-1")
+	if order["id"] != orderID || order["status"] != ports.OrderCompleted || num(order["points_awarded"]) != 100 {
+		t.Fatalf("order = %v", order)
+	}
+	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", derick); num(b["balance"]) != 170+1000+100 {
+		t.Errorf("derick's balance = %v, want 1270 (the API's awards and the purchase's own)", b["balance"])
 	}
 }

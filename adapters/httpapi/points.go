@@ -9,7 +9,44 @@ import (
 	"time"
 
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/limits"
 )
+
+// transactionView is a points transaction as the API shows it (seed 003's
+// names: transaction_type, date_time).
+type transactionView struct {
+	ID           string           `json:"id"`
+	Account      string           `json:"account_id"`
+	Seq          int64            `json:"seq"`
+	Type         string           `json:"transaction_type"`
+	Amount       int64            `json:"amount"`
+	At           time.Time        `json:"date_time"`
+	BalanceAfter *int64           `json:"balance,omitempty"`
+	Lot          string           `json:"lot,omitempty"`
+	ExpiresOn    string           `json:"expires_on,omitempty"`
+	Allocations  []allocationView `json:"allocations,omitempty"`
+	Reference    string           `json:"reference,omitempty"`
+	Details      json.RawMessage  `json:"details,omitempty"`
+	Reverses     string           `json:"reverses,omitempty"`
+	Unrecovered  int64            `json:"unrecovered,omitempty"`
+}
+
+// allocationView is the part of a transaction taken from or given back to
+// one lot.
+type allocationView struct {
+	Lot       string `json:"lot"`
+	ExpiresOn string `json:"expires_on"`
+	Amount    int64  `json:"amount"`
+}
+
+func viewTransaction(t points.Transaction) transactionView {
+	v := transactionView{ID: t.ID, Account: t.Account.ID(), Seq: t.Seq, Type: t.Type, Amount: t.Amount, At: t.At, BalanceAfter: t.BalanceAfter,
+		Lot: t.Lot, ExpiresOn: t.ExpiresOn, Reference: t.Reference, Details: t.Details, Reverses: t.Reverses, Unrecovered: t.Unrecovered}
+	for _, a := range t.Allocations {
+		v.Allocations = append(v.Allocations, allocationView{Lot: a.Lot, ExpiresOn: a.ExpiresOn, Amount: a.Amount})
+	}
+	return v
+}
 
 // pointsRequest is the body of POST and DELETE /points (seed 003's shape,
 // with an optional reference such as an order id).
@@ -19,28 +56,42 @@ type pointsRequest struct {
 	Reference string          `json:"reference"`
 }
 
-func (p *pointsRequest) read(r *http.Request) (int64, error) {
+func (p *pointsRequest) read(r *http.Request) (points.AccountID, int64, error) {
 	if err := decodeBody(r, p); err != nil {
-		return 0, err
+		return points.AccountID{}, 0, err
 	}
-	if err := required("account_id", p.AccountID); err != nil {
-		return 0, err
+	account, err := accountOf(r, p.AccountID)
+	if err != nil {
+		return account, 0, err
 	}
-	if len(p.Reference) > 256 {
-		return 0, badRequest("reference", "reference must be at most 256 characters")
+	if len(p.Reference) > limits.ReferenceChars {
+		return account, 0, badRequest("reference", fmt.Sprintf("reference must be at most %d characters", limits.ReferenceChars))
 	}
-	return wholeNumber("amount", p.Amount)
+	amount, err := wholeNumber("amount", p.Amount)
+	return account, amount, err
 }
 
-// idempotencyKey reads the Idempotency-Key header and scopes it to this API,
-// so that it cannot collide with keys the store's own workflows use.
+// accountOf names the points account a request means: the id it gives, in
+// the caller's client. Account ids are scoped by client, so a caller can
+// only ever reach its own client's accounts, whatever id it sends.
+func accountOf(r *http.Request, id string) (points.AccountID, error) {
+	if err := required("account_id", id); err != nil {
+		return points.AccountID{}, err
+	}
+	p, _ := principalOf(r)
+	return points.NewAccountID(p.Client, id)
+}
+
+// idempotencyKey reads the Idempotency-Key header and marks it as the API's,
+// so that it cannot collide with keys the store's own workflows use. The
+// domains scope it by the caller's client.
 func idempotencyKey(r *http.Request) (string, error) {
 	k := r.Header.Get("Idempotency-Key")
 	if k == "" {
 		return "", nil
 	}
-	if len(k) > 255 {
-		return "", badRequest("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
+	if len(k) > limits.IdempotencyKeyChars {
+		return "", badRequest("Idempotency-Key", fmt.Sprintf("Idempotency-Key must be at most %d characters", limits.IdempotencyKeyChars))
 	}
 	for _, c := range k {
 		if c < 0x21 || c > 0x7e {
@@ -53,9 +104,9 @@ func idempotencyKey(r *http.Request) (string, error) {
 // pointsCommand reads a POST or DELETE /points request and runs it through
 // do; both calls take the same body and headers.
 func (s *server) pointsCommand(w http.ResponseWriter, r *http.Request, status int,
-	do func(ctx context.Context, req pointsRequest, amount int64, key string) (points.Transaction, error)) {
+	do func(ctx context.Context, account points.AccountID, req pointsRequest, amount int64, key string) (points.Transaction, error)) {
 	var req pointsRequest
-	amount, err := req.read(r)
+	account, amount, err := req.read(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -65,23 +116,23 @@ func (s *server) pointsCommand(w http.ResponseWriter, r *http.Request, status in
 		writeError(w, r, err)
 		return
 	}
-	tx, err := do(r.Context(), req, amount, key)
+	tx, err := do(r.Context(), account, req, amount, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, status, tx)
+	writeJSON(w, status, viewTransaction(tx))
 }
 
 func (s *server) issue(w http.ResponseWriter, r *http.Request) {
-	s.pointsCommand(w, r, http.StatusCreated, func(ctx context.Context, req pointsRequest, amount int64, key string) (points.Transaction, error) {
-		return s.points.Issue(ctx, points.IssueCommand{Account: req.AccountID, Amount: amount, Key: key, Reference: req.Reference})
+	s.pointsCommand(w, r, http.StatusCreated, func(ctx context.Context, account points.AccountID, req pointsRequest, amount int64, key string) (points.Transaction, error) {
+		return s.points.Issue(ctx, points.IssueCommand{Account: account, Amount: amount, Key: key, Reference: req.Reference})
 	})
 }
 
 func (s *server) redeem(w http.ResponseWriter, r *http.Request) {
-	s.pointsCommand(w, r, http.StatusOK, func(ctx context.Context, req pointsRequest, amount int64, key string) (points.Transaction, error) {
-		return s.points.Redeem(ctx, points.RedeemCommand{Account: req.AccountID, Amount: amount, Key: key, Reference: req.Reference})
+	s.pointsCommand(w, r, http.StatusOK, func(ctx context.Context, account points.AccountID, req pointsRequest, amount int64, key string) (points.Transaction, error) {
+		return s.points.Redeem(ctx, points.RedeemCommand{Account: account, Amount: amount, Key: key, Reference: req.Reference})
 	})
 }
 
@@ -96,7 +147,8 @@ func (s *server) reverse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if err := required("account_id", req.AccountID); err != nil {
+	account, err := accountOf(r, req.AccountID)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -105,12 +157,12 @@ func (s *server) reverse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	tx, err := s.points.Reverse(r.Context(), points.ReverseCommand{Account: req.AccountID, TransactionID: r.PathValue("id"), Key: key})
+	tx, err := s.points.Reverse(r.Context(), points.ReverseCommand{Account: account, TransactionID: r.PathValue("id"), Key: key})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, tx)
+	writeJSON(w, http.StatusCreated, viewTransaction(tx))
 }
 
 // balanceEntry is one daily lot, in seed 003's balance_entries shape plus
@@ -137,8 +189,8 @@ type balanceResponse struct {
 }
 
 func (s *server) balance(w http.ResponseWriter, r *http.Request) {
-	account := r.URL.Query().Get("account_id")
-	if err := required("account_id", account); err != nil {
+	account, err := accountOf(r, r.URL.Query().Get("account_id"))
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -147,7 +199,7 @@ func (s *server) balance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	resp := balanceResponse{AccountID: b.Account, Balance: b.Available, AsOf: b.AsOf, BalanceEntries: make([]balanceEntry, 0, len(b.Lots))}
+	resp := balanceResponse{AccountID: b.Account.ID(), Balance: b.Available, AsOf: b.AsOf, BalanceEntries: make([]balanceEntry, 0, len(b.Lots))}
 	resp.ExpiringSoon.Days, resp.ExpiringSoon.Points = points.ExpiringWindowDays, b.ExpiringSoon
 	for _, l := range b.Lots {
 		resp.BalanceEntries = append(resp.BalanceEntries, balanceEntry{IssuedDate: l.IssuedOn, Balance: l.Remaining,
@@ -163,8 +215,8 @@ const (
 
 func (s *server) transactions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	account := q.Get("account_id")
-	if err := required("account_id", account); err != nil {
+	account, err := accountOf(r, q.Get("account_id"))
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -192,9 +244,12 @@ func (s *server) transactions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := struct {
-		Items      []points.Transaction `json:"items"`
-		NextCursor string               `json:"next_cursor,omitempty"`
-	}{Items: txs}
+		Items      []transactionView `json:"items"`
+		NextCursor string            `json:"next_cursor,omitempty"`
+	}{Items: make([]transactionView, len(txs))}
+	for i, tx := range txs {
+		resp.Items[i] = viewTransaction(tx)
+	}
 	if next > 0 {
 		resp.NextCursor = strconv.FormatInt(next, 10)
 	}

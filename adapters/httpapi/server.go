@@ -100,14 +100,12 @@ func (s *server) routes() []route {
 		{"GET /users", s.listUsers, allow(admin)},
 		{"POST /users", s.createUser, allow(admin)},
 
-		{"POST /points", s.issue, allow(admin, keyWrite).on(anAccountWritten(fromBody(points)))},
-		{"DELETE /points", s.redeem, allow(customer, admin, keyWrite).on(anAccountWritten(fromBody(points)))},
+		{"POST /points", s.issue, allow(admin, keyWrite)},
+		{"DELETE /points", s.redeem, allow(customer, admin, keyWrite).on(anAccount(fromBody(points)))},
 		{"GET /points", s.balance, allow(customer, admin, keyRead).on(accountInQuery)},
 		{"GET /points/transactions", s.transactions, allow(customer, admin, keyRead).on(accountInQuery)},
-		{"POST /points/transactions/{id}/reversal", s.reverse, allow(admin, keyWrite).on(
-			anAccountWritten(fromBody(func(r reversalRequest) []string { return []string{r.AccountID} })))},
+		{"POST /points/transactions/{id}/reversal", s.reverse, allow(admin, keyWrite)},
 		{"POST /points/awards", s.award, allow(admin, keyWrite).on(
-			anAccountWritten(fromEvent(func(ev campaign.Event) []string { return []string{ev.Username} })),
 			aClient(fromEvent(func(ev campaign.Event) []string { return []string{ev.Client} })))},
 
 		{"GET /campaigns", s.listCampaigns, allow(marketer, admin).on(aClient(queryValue("client")))},
@@ -130,7 +128,7 @@ func (s *server) routes() []route {
 
 		// {username}/wallet, and seed 003's balance/{username}
 		{"GET /users/{first}/{second}", s.wallet, allow(customer, admin).on(store, anAccount(walletUser))},
-		{"POST /users/{username}/wallet/deposits", s.deposit, allow(admin).on(store, anAccountWritten(pathValue("username")))},
+		{"POST /users/{username}/wallet/deposits", s.deposit, allow(admin).on(store)},
 		{"POST /purchase", s.purchase, allow(customer, admin).on(store,
 			anAccount(fromBody(func(b purchaseBody) []string { return []string{b.UserID, b.SeedUserID} })))},
 		{"GET /orders", s.listOrders, allow(customer, admin).on(store, anAccount(queryValue("user_id")))},

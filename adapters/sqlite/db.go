@@ -53,6 +53,12 @@ var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 // Open opens (creating it and its directory if needed) the database at path
 // and brings its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, -1)
+}
+
+// open opens the database and migrates it to schema version upTo (-1: the
+// latest). Tests of a migration stop before it to write older data.
+func open(ctx context.Context, path string, upTo int) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("open database: no path")
 	}
@@ -75,7 +81,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	db := &DB{write: write, read: read, writeStmts: stmtCache{pool: write}, readStmts: stmtCache{pool: read}}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -88,8 +94,9 @@ func (db *DB) Close() error {
 }
 
 // migrate applies the embedded migrations newer than the file's
-// user_version, each in its own transaction with the version bump.
-func (db *DB) migrate(ctx context.Context) error {
+// user_version, up to upTo (-1: all), each in its own transaction with the
+// version bump.
+func (db *DB) migrate(ctx context.Context, upTo int) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("list migrations: %w", err)
@@ -107,7 +114,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if n, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0]); err != nil || n != version {
 			return fmt.Errorf("migration %s: file names must be numbered 0001, 0002, ... without gaps", name)
 		}
-		if version <= current {
+		if version <= current || upTo >= 0 && version > upTo {
 			continue
 		}
 		body, err := migrations.ReadFile(name)

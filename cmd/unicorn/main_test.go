@@ -346,7 +346,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 	defer other.Close()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		v, err := other.Balances().Get(context.Background(), "1234")
+		v, err := other.Balances().Get(context.Background(), "UnicornStore/1234") // the store key's client
 		if err == nil && v.Seq == 1 && v.Lots[0].Remaining == 100 {
 			break
 		}

@@ -37,7 +37,7 @@ func seedPoints(t *testing.T, db string, at time.Time, ttl int, issues map[strin
 	}
 	defer a.Close()
 	for account, n := range issues {
-		if _, err := a.points.Issue(ctx, points.IssueCommand{Account: account, Amount: n}); err != nil {
+		if _, err := a.points.Issue(ctx, points.IssueCommand{Account: points.MustAccountID(c.StoreClient, account), Amount: n}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,7 +87,7 @@ func TestRebuildCommand(t *testing.T) {
 	}
 	defer a.Close()
 	for account, want := range map[string]int64{"a": 1, "b": 2, "c": 3} {
-		v, err := a.db.Balances().Get(ctx, account)
+		v, err := a.db.Balances().Get(ctx, points.MustAccountID(c.StoreClient, account).String())
 		if err != nil || v.Seq != 1 || v.Lots[0].Remaining != want {
 			t.Errorf("%s after rebuild: %+v, %v", account, v, err)
 		}

@@ -161,7 +161,7 @@ func (s *store) balance(user string) decimal.Decimal {
 
 func (s *store) points(user string) int64 {
 	s.t.Helper()
-	b, err := s.app.reads.Balance(context.Background(), user)
+	b, err := s.app.reads.Balance(context.Background(), points.MustAccountID("UnicornStore", user))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func TestPurchaseFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newStore(t, nil)
-			if _, err := s.app.points.Issue(context.Background(), points.IssueCommand{Account: "derick", Amount: 500}); err != nil {
+			if _, err := s.app.points.Issue(context.Background(), points.IssueCommand{Account: points.MustAccountID("UnicornStore", "derick"), Amount: 500}); err != nil {
 				t.Fatal(err)
 			}
 			order := s.must(201, "POST", "/purchase", tt.body)
@@ -409,7 +409,7 @@ func TestConcurrentPurchases(t *testing.T) {
 	// Points: the read model agrees with the ledger for every buyer.
 	for i := range buyers {
 		user := fmt.Sprint("u", i)
-		acct, err := s.app.points.Load(ctx, user)
+		acct, err := s.app.points.Load(ctx, points.MustAccountID("UnicornStore", user))
 		if err != nil {
 			t.Fatal(err)
 		}

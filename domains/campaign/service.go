@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -252,11 +253,11 @@ func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *
 
 // Award is what a purchase earned and the points transaction that issued it.
 type Award struct {
-	OrderID     string              `json:"order_id"`
-	Account     string              `json:"account_id"`
-	Total       int64               `json:"total"`
-	Lines       []Line              `json:"breakdown"`
-	Transaction *points.Transaction `json:"transaction,omitempty"` // none when nothing was earned
+	OrderID     string
+	Account     points.AccountID
+	Total       int64
+	Lines       []Line
+	Transaction *points.Transaction // none when nothing was earned
 }
 
 // awardDetails is what an award records on its points issue.
@@ -265,26 +266,41 @@ type awardDetails struct {
 	Lines   []Line `json:"breakdown"`
 }
 
-// AwardKey is the idempotency key of an order's award.
-func AwardKey(orderID string) string { return "order:" + orderID + ":award" }
+// AwardKey is the idempotency key under which an award through the API
+// issues the points of an order id the client gave. The store's own
+// purchases award under a key of their own (retail), so an API client can
+// never pre-award, or read, the award of a store order.
+func AwardKey(orderID string) string { return "award:" + orderID }
 
 // Award evaluates the purchase event against its client's active campaigns
-// and issues the points to the buyer (the event's username), with the
-// breakdown recorded on the issue. It is idempotent per order: a repeat
-// returns the first award, even if the campaigns changed since.
-func (s *Service) Award(ctx context.Context, ev Event) (Award, error) {
-	if ev.OrderID == "" || ev.Username == "" {
-		return Award{}, fmt.Errorf("%w: an award needs the event's order_id and username", ErrInvalidEvent)
+// and issues the points to the buyer (the event's username, an account of
+// the event's client), with the breakdown recorded on the issue. It is
+// idempotent per key (within the client): a repeat of the same event
+// returns the first award, even if the campaigns changed since; another
+// event under a used key is points.ErrKeyReused.
+func (s *Service) Award(ctx context.Context, ev Event, key string) (Award, error) {
+	switch {
+	case ev.OrderID == "" || ev.Username == "" || ev.Client == "":
+		return Award{}, fmt.Errorf("%w: an award needs the event's client, order_id and username", ErrInvalidEvent)
+	case !limits.ID.MatchString(ev.OrderID):
+		return Award{}, fmt.Errorf("%w: order_id must be %s", ErrInvalidEvent, limits.IDRule)
+	case key == "":
+		return Award{}, errors.New("an award needs an idempotency key")
 	}
-	if err := points.ValidateAccount(ev.Username); err != nil {
+	account, err := points.NewAccountID(ev.Client, ev.Username)
+	if err != nil {
 		return Award{}, fmt.Errorf("%w: username: %v", ErrInvalidEvent, err)
 	}
-	key := AwardKey(ev.OrderID)
-	if a, err := s.previous(ctx, key, ev); !errors.Is(err, points.ErrTransactionNotFound) {
-		return a, err
+	request, err := ev.MarshalJSON()
+	if err != nil {
+		return Award{}, fmt.Errorf("encode event: %w", err)
 	}
-	if ev.Client == "" {
-		return Award{}, fmt.Errorf("%w: an award needs the event's client", ErrInvalidEvent)
+	cmd := points.IssueCommand{Account: account, Key: key, Reference: "order:" + ev.OrderID, Request: string(request)}
+	switch tx, found, err := s.points.Replay(ctx, cmd); {
+	case err != nil:
+		return Award{}, err
+	case found:
+		return awardOf(ev.OrderID, tx)
 	}
 	campaigns, err := s.List(ctx, ev.Client)
 	if err != nil {
@@ -294,42 +310,34 @@ func (s *Service) Award(ctx context.Context, ev Event) (Award, error) {
 	if err := s.grantBudgets(ctx, campaigns, key, res.Lines); err != nil {
 		return Award{}, err
 	}
-	a := Award{OrderID: ev.OrderID, Account: ev.Username, Lines: res.Lines}
+	a := Award{OrderID: ev.OrderID, Account: account, Lines: res.Lines}
 	for _, l := range res.Lines {
 		a.Total += l.Points
 	}
 	if a.Total == 0 {
 		return a, nil
 	}
-	details, err := json.Marshal(awardDetails{OrderID: ev.OrderID, Lines: res.Lines})
-	if err != nil {
+	cmd.Amount = a.Total
+	if cmd.Details, err = json.Marshal(awardDetails{OrderID: ev.OrderID, Lines: res.Lines}); err != nil {
 		return Award{}, fmt.Errorf("encode award: %w", err)
 	}
-	tx, err := s.points.Issue(ctx, points.IssueCommand{Account: ev.Username, Amount: a.Total, Key: key,
-		Reference: "order:" + ev.OrderID, Details: details})
-	if errors.Is(err, points.ErrKeyReused) {
-		// A concurrent award of the same order won with another result
-		// (the campaigns changed between the two): the first one stands.
-		return s.previous(ctx, key, ev)
-	}
+	tx, err := s.points.Issue(ctx, cmd)
 	if err != nil {
 		return Award{}, err
 	}
-	a.Transaction = &tx
-	return a, nil
+	// A concurrent award of the same event may have won with another
+	// result (the campaigns changed between the two): the first stands,
+	// and Issue answered it.
+	return awardOf(ev.OrderID, tx)
 }
 
-// previous returns the award already issued under key.
-func (s *Service) previous(ctx context.Context, key string, ev Event) (Award, error) {
-	tx, err := s.points.Find(ctx, key)
-	if err != nil {
-		return Award{}, err
-	}
+// awardOf reads an award back from the points issue that recorded it.
+func awardOf(orderID string, tx points.Transaction) (Award, error) {
 	var d awardDetails
 	if err := json.Unmarshal(tx.Details, &d); err != nil {
-		return Award{}, fmt.Errorf("decode award of order %s: %w", ev.OrderID, err)
+		return Award{}, fmt.Errorf("decode award of order %s: %w", orderID, err)
 	}
-	return Award{OrderID: ev.OrderID, Account: tx.Account, Total: tx.Amount, Lines: d.Lines, Transaction: &tx}, nil
+	return Award{OrderID: orderID, Account: tx.Account, Total: tx.Amount, Lines: d.Lines, Transaction: &tx}, nil
 }
 
 // grantBudgets takes each budgeted campaign's points from its budget (once

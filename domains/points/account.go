@@ -12,7 +12,7 @@ import (
 // reversal needs to know, rebuilt from the account's own event stream. It is
 // never read from the read model.
 type Account struct {
-	id      string
+	id      AccountID
 	version int64 // Seq of the last event applied
 	book    lotBook
 	// snapshotVersion is the version of the snapshot the account was
@@ -39,11 +39,11 @@ type redemptionRecord struct {
 
 // RehydrateAccount rebuilds an account from its stream, which must start at
 // Seq 1 and have no gaps.
-func RehydrateAccount(id string, events []ports.Event) (*Account, error) {
+func RehydrateAccount(id AccountID, events []ports.Event) (*Account, error) {
 	return rehydrate(newAccount(id), events)
 }
 
-func newAccount(id string) *Account {
+func newAccount(id AccountID) *Account {
 	return &Account{id: id, issues: map[string]*issueRecord{}, redemptions: map[string]*redemptionRecord{}, others: map[string]bool{}}
 }
 
@@ -73,7 +73,11 @@ func restoreAccount(snap ports.Snapshot) (a *Account, ok bool) {
 	if err := json.Unmarshal(snap.State, &st); err != nil || st.Format != snapshotFormat || snap.Version < 1 {
 		return nil, false
 	}
-	a = newAccount(snap.Account)
+	id, err := ParseAccountID(snap.Account)
+	if err != nil {
+		return nil, false
+	}
+	a = newAccount(id)
 	a.version, a.snapshotVersion, a.book.lots = snap.Version, snap.Version, st.Lots
 	return a, true
 }
@@ -92,7 +96,7 @@ func (a *Account) snapshot(now time.Time) (ports.Snapshot, error) {
 	if err != nil {
 		return ports.Snapshot{}, fmt.Errorf("encode snapshot of %s: %w", a.id, err)
 	}
-	return ports.Snapshot{Account: a.id, Version: a.version, State: state, TakenAt: now}, nil
+	return ports.Snapshot{Account: a.id.String(), Version: a.version, State: state, TakenAt: now}, nil
 }
 
 // Version is the Seq of the last event the account was built from.
@@ -105,7 +109,7 @@ func (a *Account) Available(now time.Time) int64 { return a.book.available(DayOf
 func (a *Account) Lots() []ports.Lot { return append([]ports.Lot(nil), a.book.lots...) }
 
 func (a *Account) apply(ev ports.Event) error {
-	if ev.Account != a.id || ev.Seq != a.version+1 {
+	if ev.Account != a.id.String() || ev.Seq != a.version+1 {
 		return fmt.Errorf("apply event %s seq %d to account %s at version %d: %w", ev.Account, ev.Seq, a.id, a.version, errCorrupt)
 	}
 	c, err := decode(ev)

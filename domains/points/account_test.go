@@ -18,6 +18,9 @@ var day0 = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
 func dayN(n int) time.Time { return day0.AddDate(0, 0, n) }
 
+// alice is the account of most tests.
+var alice = MustAccountID("C", "alice")
+
 type counter struct{ n int }
 
 func (c *counter) NewID() string { c.n++; return fmt.Sprint("ev-", c.n) }
@@ -32,7 +35,7 @@ type history struct {
 }
 
 func newHistory(t *testing.T, ttl int) *history {
-	acct, _ := RehydrateAccount("alice", nil)
+	acct, _ := RehydrateAccount(alice, nil)
 	return &history{t: t, svc: &Service{ids: &counter{}, ttlDays: ttl}, acct: acct}
 }
 
@@ -108,7 +111,7 @@ func (h *history) checkInvariants() {
 	if got := h.acct.book.total(); got != signed {
 		h.t.Errorf("lots hold %d, the ledger sums to %d", got, signed)
 	}
-	replayed, err := RehydrateAccount("alice", h.all)
+	replayed, err := RehydrateAccount(alice, h.all)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -325,16 +328,16 @@ func TestRehydrateRejectsBrokenStreams(t *testing.T) {
 		"bad payload":  {ev[0], bad},
 		"unknown type": {ev[0], unknown},
 		"future":       {ev[0], future},
-		"other owner":  {ev[0], func() ports.Event { e := ev[1]; e.Account = "bob"; return e }()},
+		"other owner":  {ev[0], func() ports.Event { e := ev[1]; e.Account = "C/bob"; return e }()},
 	} {
-		if _, err := RehydrateAccount("alice", stream); err == nil {
+		if _, err := RehydrateAccount(alice, stream); err == nil {
 			t.Errorf("%s: rehydrated without error", name)
 		}
 	}
 	// A redemption larger than its lot is corruption, not a user error.
-	over := ports.Event{ID: "x", Account: "alice", Seq: 3, Type: EventRedeemed, Version: 1,
+	over := ports.Event{ID: "x", Account: alice.String(), Seq: 3, Type: EventRedeemed, Version: 1,
 		Data: json.RawMessage(`{"amount":50,"allocations":[{"lot":"2026-03-02","expires_on":"2026-03-04","amount":50}]}`)}
-	if _, err := RehydrateAccount("alice", append(ev[:2:2], over)); !errors.Is(err, errCorrupt) {
+	if _, err := RehydrateAccount(alice, append(ev[:2:2], over)); !errors.Is(err, errCorrupt) {
 		t.Errorf("overdrawn lot: err = %v, want errCorrupt", err)
 	}
 }
@@ -359,8 +362,37 @@ func TestValidate(t *testing.T) {
 		{"ok", MaxAmount + 1, ErrInvalidAmount},
 	}
 	for _, tt := range tests {
-		if err := validate(tt.account, tt.amount); !errors.Is(err, tt.want) {
+		id, err := NewAccountID("C", tt.account)
+		if err == nil {
+			err = validate(id, tt.amount)
+		}
+		if !errors.Is(err, tt.want) {
 			t.Errorf("validate(%q, %d) = %v, want %v", tt.account, tt.amount, err, tt.want)
+		}
+	}
+}
+
+func TestAccountID(t *testing.T) {
+	t.Parallel()
+	a, err := NewAccountID("UnicornStore", "derick")
+	if err != nil || a.Client() != "UnicornStore" || a.ID() != "derick" || a.String() != "UnicornStore/derick" {
+		t.Fatalf("NewAccountID = %+v, %v", a, err)
+	}
+	if back, err := ParseAccountID(a.String()); err != nil || back != a {
+		t.Errorf("ParseAccountID(%s) = %+v, %v", a, back, err)
+	}
+	// Two clients naming the same id name two accounts.
+	if b := MustAccountID("Partner", "derick"); b == a || b.String() == a.String() {
+		t.Errorf("%s and %s are one account", a, b)
+	}
+	for _, bad := range []struct{ client, id string }{{"", "x"}, {"a/b", "x"}, {"C", ""}, {"C", "a/b"}, {"C", strings.Repeat("x", 129)}} {
+		if _, err := NewAccountID(bad.client, bad.id); err == nil {
+			t.Errorf("NewAccountID(%q, %q) accepted", bad.client, bad.id)
+		}
+	}
+	for _, bad := range []string{"derick", "/derick", "C/", "C/a/b"} {
+		if _, err := ParseAccountID(bad); err == nil {
+			t.Errorf("ParseAccountID(%q) accepted", bad)
 		}
 	}
 }
@@ -418,9 +450,10 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Errorf("versions: %d/%d, want %d/%d", got.Version(), got.snapshotVersion, h.acct.Version(), snap.Version)
 	}
 	for name, bad := range map[string]ports.Snapshot{
-		"not JSON":       {Account: "alice", Version: 3, State: json.RawMessage(`{`)},
-		"another format": {Account: "alice", Version: 3, State: json.RawMessage(`{"format":2,"lots":[]}`)},
-		"no version":     {Account: "alice", Version: 0, State: snap.State},
+		"not JSON":       {Account: alice.String(), Version: 3, State: json.RawMessage(`{`)},
+		"another format": {Account: alice.String(), Version: 3, State: json.RawMessage(`{"format":2,"lots":[]}`)},
+		"no version":     {Account: alice.String(), Version: 0, State: snap.State},
+		"no client":      {Account: "alice", Version: 3, State: snap.State},
 	} {
 		if _, ok := restoreAccount(bad); ok {
 			t.Errorf("%s: restored", name)

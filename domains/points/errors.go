@@ -3,12 +3,17 @@ package points
 import (
 	"errors"
 	"fmt"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Domain errors. The HTTP adapter maps them to status codes in one table.
 var (
-	ErrInvalidAccount      = errors.New("account id must be 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
+	ErrInvalidAccount      = errors.New("account id must be " + limits.IDRule)
+	ErrInvalidClient       = errors.New("client must be " + limits.IDRule)
 	ErrInvalidAmount       = fmt.Errorf("amount must be a whole number from 1 to %d", MaxAmount)
+	ErrInvalidReference    = fmt.Errorf("reference must be at most %d characters", limits.ReferenceChars)
+	ErrInvalidKey          = fmt.Errorf("an idempotency key has at most %d characters", limits.IdempotencyKeyChars)
 	ErrInsufficientPoints  = errors.New("insufficient points")
 	ErrKeyReused           = errors.New("idempotency key already used for a different request")
 	ErrTransactionNotFound = errors.New("transaction not found")

@@ -154,7 +154,7 @@ type LotStatus struct {
 
 // Balance is an account's points as of a moment.
 type Balance struct {
-	Account   string
+	Account   AccountID
 	Available int64 // spendable now: the points of active lots
 	Lots      []LotStatus
 	// ExpiringSoon is what expires within ExpiringWindowDays from today.
@@ -165,11 +165,11 @@ type Balance struct {
 
 // Balance reads the account's balance. Expiry is computed at read time, so a
 // lot past its day is excluded even before the sweeper has expired it.
-func (m *ReadModel) Balance(ctx context.Context, account string) (Balance, error) {
-	if err := ValidateAccount(account); err != nil {
-		return Balance{}, err
+func (m *ReadModel) Balance(ctx context.Context, account AccountID) (Balance, error) {
+	if account.IsZero() {
+		return Balance{}, ErrInvalidAccount
 	}
-	v, err := m.fresh(ctx, account)
+	v, err := m.fresh(ctx, account.String())
 	if err != nil {
 		return Balance{}, err
 	}
@@ -221,11 +221,11 @@ func (m *ReadModel) fresh(ctx context.Context, account string) (ports.BalanceVie
 // Transactions lists the account's ledger newest first, limit at a time;
 // before is the Seq to continue below (0 for the newest). next is the value
 // of before for the following page, 0 when there is none.
-func (m *ReadModel) Transactions(ctx context.Context, account string, before int64, limit int) (txs []Transaction, next int64, err error) {
-	if err := ValidateAccount(account); err != nil {
-		return nil, 0, err
+func (m *ReadModel) Transactions(ctx context.Context, account AccountID, before int64, limit int) (txs []Transaction, next int64, err error) {
+	if account.IsZero() {
+		return nil, 0, ErrInvalidAccount
 	}
-	events, err := m.ledger.LoadBackward(ctx, account, before, limit)
+	events, err := m.ledger.LoadBackward(ctx, account.String(), before, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read transactions of %s: %w", account, err)
 	}
@@ -235,7 +235,7 @@ func (m *ReadModel) Transactions(ctx context.Context, account string, before int
 		if err != nil {
 			return nil, 0, err
 		}
-		txs = append(txs, transactionOf(ev, c))
+		txs = append(txs, transactionOf(account, ev, c))
 	}
 	if len(events) == limit && events[len(events)-1].Seq > 1 {
 		next = events[len(events)-1].Seq
@@ -272,7 +272,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 		if err != nil {
 			return res, fmt.Errorf("find expiring accounts: %w", err)
 		}
-		for _, account := range accounts {
+		for _, stream := range accounts {
+			account, err := ParseAccountID(stream)
+			if err != nil {
+				return res, fmt.Errorf("expiring account: %w", err)
+			}
 			txs, err := s.service.Expire(ctx, account)
 			if err != nil {
 				return res, err

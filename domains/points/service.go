@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -35,28 +36,29 @@ const (
 )
 
 // Transaction is the outcome of one event, as commands return it and the
-// history lists it.
+// history lists it. It is the domain's value: the API and the idempotency
+// records each write it in a shape of their own.
 type Transaction struct {
-	ID      string    `json:"id"`
-	Account string    `json:"account_id"`
-	Seq     int64     `json:"seq"`
-	Type    string    `json:"transaction_type"`
-	Amount  int64     `json:"amount"`
-	At      time.Time `json:"date_time"`
+	ID      string
+	Account AccountID
+	Seq     int64
+	Type    string // TxIssue, TxRedeem, ...
+	Amount  int64
+	At      time.Time
 	// BalanceAfter is the available balance right after the command; it is
 	// only known to the command that made the transaction.
-	BalanceAfter *int64          `json:"balance,omitempty"`
-	Lot          string          `json:"lot,omitempty"`
-	ExpiresOn    string          `json:"expires_on,omitempty"`
-	Allocations  []Allocation    `json:"allocations,omitempty"`
-	Reference    string          `json:"reference,omitempty"`
-	Details      json.RawMessage `json:"details,omitempty"`
-	Reverses     string          `json:"reverses,omitempty"`
-	Unrecovered  int64           `json:"unrecovered,omitempty"`
+	BalanceAfter *int64
+	Lot          string
+	ExpiresOn    string
+	Allocations  []Allocation
+	Reference    string
+	Details      json.RawMessage
+	Reverses     string
+	Unrecovered  int64
 }
 
-func transactionOf(ev ports.Event, c change) Transaction {
-	t := Transaction{ID: ev.ID, Account: ev.Account, Seq: ev.Seq, At: ev.RecordedAt}
+func transactionOf(account AccountID, ev ports.Event, c change) Transaction {
+	t := Transaction{ID: ev.ID, Account: account, Seq: ev.Seq, At: ev.RecordedAt}
 	switch e := c.(type) {
 	case Issued:
 		t.Type, t.Amount, t.Lot, t.ExpiresOn, t.Reference, t.Details = TxIssue, e.Amount, e.Lot, e.ExpiresOn, e.Reference, e.Details
@@ -144,13 +146,19 @@ func (s *Service) TTLDays() int { return s.ttlDays }
 
 // IssueCommand adds points to the lot of today.
 type IssueCommand struct {
-	Account string
+	Account AccountID
 	Amount  int64
 	// Key makes the command idempotent: a repeat with the same key returns
-	// the first result and changes nothing. "" means no key.
+	// the first result and changes nothing; the same key with another
+	// command is ErrKeyReused. Keys are scoped by the account's client:
+	// two clients' keys never meet. "" means no key.
 	Key       string
 	Reference string          // what the points are for, e.g. "order:42"
 	Details   json.RawMessage // why, e.g. a campaign breakdown; kept on the event
+	// Request, when set, is what the caller asked for, and what a repeat
+	// of Key is compared with instead of the amount and details (an award
+	// is the same request however the campaigns changed since).
+	Request string
 }
 
 // Issue adds points.
@@ -158,21 +166,47 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCommand) (Transaction, err
 	if err := validate(cmd.Account, cmd.Amount); err != nil {
 		return Transaction{}, err
 	}
+	if len(cmd.Reference) > limits.ReferenceChars {
+		return Transaction{}, ErrInvalidReference
+	}
 	if cmd.Details != nil && !json.Valid(cmd.Details) {
 		return Transaction{}, errors.New("issue details must be JSON")
 	}
-	fp := fingerprint(TxIssue, cmd.Account, strconv.FormatInt(cmd.Amount, 10), cmd.Reference, string(cmd.Details))
+	fp := issueFingerprint(cmd)
 	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
 		return []change{a.decideIssue(cmd.Amount, now, s.ttlDays, cmd.Reference, cmd.Details)}, nil
 	})
 	return first(txs, err)
 }
 
+// Replay returns the transaction an earlier Issue with cmd's Key made:
+// found is false when the key is unused; a key used for another command
+// (another Request, when cmd has one) is ErrKeyReused. A caller that
+// decides the amount itself (an award) asks before deciding again.
+func (s *Service) Replay(ctx context.Context, cmd IssueCommand) (Transaction, bool, error) {
+	if cmd.Account.IsZero() || cmd.Key == "" {
+		return Transaction{}, false, errors.New("replay needs an account and a key")
+	}
+	txs, found, err := s.replay(ctx, scopedKey(cmd.Account.Client(), cmd.Key), issueFingerprint(cmd))
+	if err != nil || !found {
+		return Transaction{}, found, err
+	}
+	tx, err := first(txs, nil)
+	return tx, true, err
+}
+
+func issueFingerprint(cmd IssueCommand) string {
+	if cmd.Request != "" {
+		return fingerprint(TxIssue, cmd.Account.String(), "request", cmd.Request)
+	}
+	return fingerprint(TxIssue, cmd.Account.String(), strconv.FormatInt(cmd.Amount, 10), cmd.Reference, string(cmd.Details))
+}
+
 // RedeemCommand spends points, oldest lots first.
 type RedeemCommand struct {
-	Account   string
+	Account   AccountID
 	Amount    int64
-	Key       string
+	Key       string // as for IssueCommand
 	Reference string
 }
 
@@ -182,7 +216,10 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCommand) (Transaction, e
 	if err := validate(cmd.Account, cmd.Amount); err != nil {
 		return Transaction{}, err
 	}
-	fp := fingerprint(TxRedeem, cmd.Account, strconv.FormatInt(cmd.Amount, 10), cmd.Reference)
+	if len(cmd.Reference) > limits.ReferenceChars {
+		return Transaction{}, ErrInvalidReference
+	}
+	fp := fingerprint(TxRedeem, cmd.Account.String(), strconv.FormatInt(cmd.Amount, 10), cmd.Reference)
 	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
 		r, err := a.decideRedeem(cmd.Amount, now, cmd.Reference)
 		if err != nil {
@@ -195,17 +232,17 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCommand) (Transaction, e
 
 // ReverseCommand undoes an issue or a redemption.
 type ReverseCommand struct {
-	Account       string
+	Account       AccountID
 	TransactionID string
-	Key           string
+	Key           string // as for IssueCommand
 }
 
 // Reverse undoes an issue or a redemption of the account, once.
 func (s *Service) Reverse(ctx context.Context, cmd ReverseCommand) (Transaction, error) {
-	if err := ValidateAccount(cmd.Account); err != nil {
-		return Transaction{}, err
+	if cmd.Account.IsZero() {
+		return Transaction{}, ErrInvalidAccount
 	}
-	fp := fingerprint("reverse", cmd.Account, cmd.TransactionID)
+	fp := fingerprint("reverse", cmd.Account.String(), cmd.TransactionID)
 	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, wholeStream, func(a *Account, now time.Time) ([]change, error) {
 		c, err := a.decideReverse(cmd.TransactionID, now)
 		if err != nil {
@@ -219,41 +256,50 @@ func (s *Service) Reverse(ctx context.Context, cmd ReverseCommand) (Transaction,
 // Expire removes the points of the account's lots that are past their
 // expiry, one expired event per lot. It returns no transactions when nothing
 // is due. It needs no idempotency key: a second sweep finds nothing due.
-func (s *Service) Expire(ctx context.Context, account string) ([]Transaction, error) {
-	if err := ValidateAccount(account); err != nil {
-		return nil, err
+func (s *Service) Expire(ctx context.Context, account AccountID) ([]Transaction, error) {
+	if account.IsZero() {
+		return nil, ErrInvalidAccount
 	}
 	return s.execute(ctx, account, "", "", fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
 		return a.decideExpire(now), nil
 	})
 }
 
-// Find returns the transaction a command sent with key made, or
+// Find returns the transaction a command of client sent with key made, or
 // ErrTransactionNotFound if no command with that key has succeeded.
-func (s *Service) Find(ctx context.Context, key string) (Transaction, error) {
-	_, txs, err := s.stored(ctx, key)
+func (s *Service) Find(ctx context.Context, client, key string) (Transaction, error) {
+	_, txs, err := s.stored(ctx, scopedKey(client, key))
 	if errors.Is(err, ports.ErrNotFound) {
 		return Transaction{}, fmt.Errorf("key %q: %w", key, ErrTransactionNotFound)
 	}
 	return first(txs, err)
 }
 
-// stored reads what the command sent with key recorded: its fingerprint and
-// its transactions. An unknown key is ports.ErrNotFound.
+// scopedKey is where a client's idempotency key is stored: under the
+// client, which no key can name, so one client can neither use up nor
+// probe another's keys.
+func scopedKey(client, key string) string { return client + "/" + key }
+
+// stored reads what the command sent with a (scoped) key recorded: its
+// fingerprint and its transactions. An unknown key is ports.ErrNotFound.
 func (s *Service) stored(ctx context.Context, key string) (string, []Transaction, error) {
 	rec, err := s.ledger.Idempotency(ctx, key)
 	if err != nil {
 		return "", nil, fmt.Errorf("read idempotency key: %w", err)
 	}
-	var txs []Transaction
-	if err := json.Unmarshal(rec.Result, &txs); err != nil {
+	account, err := ParseAccountID(rec.Account)
+	if err != nil {
+		return "", nil, fmt.Errorf("stored result of key %q: %w", key, err)
+	}
+	txs, err := decodeResult(account, rec.Result)
+	if err != nil {
 		return "", nil, fmt.Errorf("decode stored result of key %q: %w", key, err)
 	}
 	return rec.Fingerprint, txs, nil
 }
 
 // Load rebuilds the account from its whole stream.
-func (s *Service) Load(ctx context.Context, account string) (*Account, error) {
+func (s *Service) Load(ctx context.Context, account AccountID) (*Account, error) {
 	return s.load(ctx, account, wholeStream)
 }
 
@@ -263,8 +309,9 @@ const (
 	wholeStream  = true  // every event: reversals look up old transactions
 )
 
-func (s *Service) load(ctx context.Context, account string, whole bool) (*Account, error) {
-	a := newAccount(account)
+func (s *Service) load(ctx context.Context, id AccountID, whole bool) (*Account, error) {
+	account := id.String()
+	a := newAccount(id)
 	if !whole && s.snapshots != nil {
 		snap, err := s.snapshots.Get(ctx, account)
 		switch {
@@ -304,8 +351,14 @@ func (s *Service) maybeSnapshot(ctx context.Context, a *Account, now time.Time) 
 // execute is the command loop: load, decide, append at the loaded version;
 // on a lost race reload and decide again; with a key, a repeat returns the
 // first result.
-func (s *Service) execute(ctx context.Context, account, key, fp string, whole bool, decide func(*Account, time.Time) ([]change, error)) ([]Transaction, error) {
-	mu := &s.locks[maphash.String(s.seed, account)%uint64(len(s.locks))]
+func (s *Service) execute(ctx context.Context, account AccountID, key, fp string, whole bool, decide func(*Account, time.Time) ([]change, error)) ([]Transaction, error) {
+	if key != "" {
+		if len(key) > limits.IdempotencyKeyChars {
+			return nil, ErrInvalidKey
+		}
+		key = scopedKey(account.Client(), key)
+	}
+	mu := &s.locks[maphash.String(s.seed, account.String())%uint64(len(s.locks))]
 	mu.Lock()
 	defer mu.Unlock()
 
@@ -334,11 +387,11 @@ func (s *Service) execute(ctx context.Context, account, key, fp string, whole bo
 			return nil, err
 		}
 		if key != "" {
-			result, err := json.Marshal(txs)
+			result, err := encodeResult(txs)
 			if err != nil {
 				return nil, fmt.Errorf("encode result: %w", err)
 			}
-			app.Idempotency = &ports.IdempotencyRecord{Key: key, Account: account, Fingerprint: fp, Result: result, CreatedAt: now}
+			app.Idempotency = &ports.IdempotencyRecord{Key: key, Account: account.String(), Fingerprint: fp, Result: result, CreatedAt: now}
 		}
 		err = s.ledger.Append(ctx, app)
 		switch {
@@ -368,19 +421,19 @@ func (s *Service) execute(ctx context.Context, account, key, fp string, whole bo
 // numbers and applies them to the account, which checks them and gives the
 // balance after each.
 func (s *Service) record(acct *Account, changes []change, now time.Time) (ports.Append, []Transaction, error) {
-	app := ports.Append{Account: acct.id, ExpectedVersion: acct.version}
+	app := ports.Append{Account: acct.id.String(), ExpectedVersion: acct.version}
 	txs := make([]Transaction, 0, len(changes))
 	for _, c := range changes {
 		data, err := json.Marshal(c)
 		if err != nil {
 			return app, nil, fmt.Errorf("encode %s: %w", c.eventType(), err)
 		}
-		ev := ports.Event{ID: s.ids.NewID(), Account: acct.id, Seq: acct.version + 1, Type: c.eventType(),
+		ev := ports.Event{ID: s.ids.NewID(), Account: acct.id.String(), Seq: acct.version + 1, Type: c.eventType(),
 			Version: payloadVersion, Data: data, RecordedAt: now.UTC()}
 		if err := acct.apply(ev); err != nil {
 			return app, nil, err
 		}
-		t := transactionOf(ev, c)
+		t := transactionOf(acct.id, ev, c)
 		bal := acct.Available(now)
 		t.BalanceAfter = &bal
 		app.Events = append(app.Events, ev)
@@ -404,9 +457,9 @@ func (s *Service) replay(ctx context.Context, key, fp string) ([]Transaction, bo
 	return txs, true, nil
 }
 
-func validate(account string, amount int64) error {
-	if err := ValidateAccount(account); err != nil {
-		return err
+func validate(account AccountID, amount int64) error {
+	if account.IsZero() {
+		return ErrInvalidAccount
 	}
 	return ValidateAmount(amount)
 }

@@ -2,22 +2,72 @@ package points
 
 import (
 	"fmt"
-	"regexp"
+	"strings"
 	"time"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // MaxAmount bounds one command's points, so that a typo cannot mint a fortune
 // and sums stay far from int64 overflow.
-const MaxAmount = 1_000_000_000
+const MaxAmount = limits.MaxPoints
 
-var accountPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
-
-// ValidateAccount checks an account id.
+// ValidateAccount checks an account id as a client names it.
 func ValidateAccount(id string) error {
-	if !accountPattern.MatchString(id) {
+	if !limits.ID.MatchString(id) {
 		return ErrInvalidAccount
 	}
 	return nil
+}
+
+// AccountID names a points account: the client it belongs to and the id
+// the client gave it. Account ids are the caller's to choose, so they are
+// scoped by client: client A's "1234" and client B's "1234" are two
+// accounts that never meet, and no client can learn which ids another
+// uses. A customer's account is their username, in the store's client.
+type AccountID struct{ client, id string }
+
+// NewAccountID checks both names.
+func NewAccountID(client, id string) (AccountID, error) {
+	if !limits.ID.MatchString(client) {
+		return AccountID{}, fmt.Errorf("client %q: %w", client, ErrInvalidClient)
+	}
+	if err := ValidateAccount(id); err != nil {
+		return AccountID{}, err
+	}
+	return AccountID{client: client, id: id}, nil
+}
+
+// MustAccountID is NewAccountID for names known to be valid (tests,
+// constants); it panics otherwise.
+func MustAccountID(client, id string) AccountID {
+	a, err := NewAccountID(client, id)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+// Client is the client the account belongs to.
+func (a AccountID) Client() string { return a.client }
+
+// ID is the account's id within its client.
+func (a AccountID) ID() string { return a.id }
+
+// IsZero reports whether a is the zero AccountID (no account).
+func (a AccountID) IsZero() bool { return a == AccountID{} }
+
+// String is the account's stream name in the ledger, "client/id": "/"
+// cannot appear in either name, so every account has one stream.
+func (a AccountID) String() string { return a.client + "/" + a.id }
+
+// ParseAccountID reads a stream name written by String.
+func ParseAccountID(stream string) (AccountID, error) {
+	client, id, ok := strings.Cut(stream, "/")
+	if !ok {
+		return AccountID{}, fmt.Errorf("stream %q names no client: %w", stream, ErrInvalidAccount)
+	}
+	return NewAccountID(client, id)
 }
 
 // ValidateAmount checks the points of one command.

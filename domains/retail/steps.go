@@ -55,8 +55,10 @@ type StepInput struct {
 	CompensationFailure *StepError `json:"compensation_error,omitempty"`
 }
 
-// Keys under which the points domain keeps an order's points moves.
+// Keys under which the points domain keeps an order's points moves (within
+// the store's client; awards through the API use keys of their own).
 func redeemKey(orderID string) string  { return "order:" + orderID + ":redeem" }
+func awardKey(orderID string) string   { return "order:" + orderID + ":award" }
 func restoreKey(orderID string) string { return "order:" + orderID + ":restore" }
 func reverseAwardKey(orderID string) string {
 	return "order:" + orderID + ":award-reversal"
@@ -100,7 +102,11 @@ func (s *Steps) RedeemPoints(ctx context.Context, in StepInput) error {
 	if err != nil || o.PointsRedeemed == 0 {
 		return err
 	}
-	_, err = s.d.Points.Redeem(ctx, points.RedeemCommand{Account: o.UserID, Amount: o.PointsRedeemed, Key: redeemKey(o.ID), Reference: "order:" + o.ID})
+	account, err := points.NewAccountID(o.Client, o.UserID)
+	if err != nil {
+		return err
+	}
+	_, err = s.d.Points.Redeem(ctx, points.RedeemCommand{Account: account, Amount: o.PointsRedeemed, Key: redeemKey(o.ID), Reference: "order:" + o.ID})
 	var ip *points.InsufficientPointsError
 	if errors.As(err, &ip) {
 		return failure(ErrNoPoints, "%d points asked, %d available", ip.Requested, ip.Available)
@@ -136,7 +142,7 @@ func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	award, err := s.d.Campaigns.Award(ctx, ev)
+	award, err := s.d.Campaigns.Award(ctx, ev, awardKey(o.ID))
 	if err != nil {
 		return err
 	}
@@ -240,7 +246,7 @@ func (s *Steps) ReverseAward(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reverse(ctx, o.UserID, campaign.AwardKey(o.ID), reverseAwardKey(o.ID))
+	return s.reverse(ctx, o, awardKey(o.ID), reverseAwardKey(o.ID))
 }
 
 // RestorePoints gives back the points the order spent, if it spent any.
@@ -249,19 +255,19 @@ func (s *Steps) RestorePoints(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reverse(ctx, o.UserID, redeemKey(o.ID), restoreKey(o.ID))
+	return s.reverse(ctx, o, redeemKey(o.ID), restoreKey(o.ID))
 }
 
-// reverse undoes the points transaction made under key, once.
-func (s *Steps) reverse(ctx context.Context, account, key, reversalKey string) error {
-	tx, err := s.d.Points.Find(ctx, key)
+// reverse undoes the points transaction the order made under key, once.
+func (s *Steps) reverse(ctx context.Context, o ports.Order, key, reversalKey string) error {
+	tx, err := s.d.Points.Find(ctx, o.Client, key)
 	if errors.Is(err, points.ErrTransactionNotFound) {
 		return nil // the step never ran
 	}
 	if err != nil {
 		return err
 	}
-	_, err = s.d.Points.Reverse(ctx, points.ReverseCommand{Account: account, TransactionID: tx.ID, Key: reversalKey})
+	_, err = s.d.Points.Reverse(ctx, points.ReverseCommand{Account: tx.Account, TransactionID: tx.ID, Key: reversalKey})
 	if errors.Is(err, points.ErrAlreadyReversed) {
 		return nil
 	}
