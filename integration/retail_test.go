@@ -100,6 +100,15 @@ func runSaga(ctx context.Context, s *retail.Steps, in retail.StepInput) error {
 	return nil
 }
 
+// deposit puts money in a wallet, as a deposit of its own.
+func deposit(t *testing.T, w ports.Wallets, user string, amount decimal.Decimal) {
+	t.Helper()
+	d := &ports.Deposit{Key: user + "|d", Username: user, Amount: amount, At: day0}
+	if _, err := w.Apply(context.Background(), ports.WalletChange{Username: user, Delta: amount, At: day0, Deposit: d}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPurchaseStepsAddUp: 30 buyers want 10 unicorns at 1000, at once.
 // Buyers 0-19 can pay; 20-24 also want to pay 100 points they do not have;
 // 25-29 hold only 500. However the race ends, stock sold plus stock left is 10, money
@@ -121,9 +130,7 @@ func TestPurchaseStepsAddUp(t *testing.T) {
 			if i >= 25 {
 				amount = money("500")
 			}
-			if _, err := st.wallets.Deposit(ctx, user, amount, user+"|d", day0); err != nil {
-				t.Fatal(err)
-			}
+			deposit(t, st.wallets, user, amount)
 			deposited = deposited.Add(amount)
 			o := ports.Order{ID: fmt.Sprint("order-", i), UserID: user, Client: "UnicornStore", Status: ports.OrderPending, Attempt: 1,
 				Lines: []ports.OrderLine{{ProductID: "u", Name: "Unicorn", Quantity: 1, UnitPrice: money("1000"), Amount: money("1000")}},
@@ -216,7 +223,7 @@ func TestExpiredReservationsAreReleased(t *testing.T) {
 		if err := st.catalog.Save(ctx, ports.Product{ID: "u", Name: "Unicorn", Price: money("10"), Stock: 5, Version: 1, UpdatedAt: day0}); err != nil {
 			t.Fatal(err)
 		}
-		st.wallets.Deposit(ctx, "ann", money("100"), "ann|d", day0)
+		deposit(t, st.wallets, "ann", money("100"))
 		for _, id := range []string{"stuck", "done"} {
 			o := ports.Order{ID: id, UserID: "ann", Client: "UnicornStore", Status: ports.OrderPending, Attempt: 1,
 				Lines: []ports.OrderLine{{ProductID: "u", Name: "Unicorn", Quantity: 2, UnitPrice: money("10"), Amount: money("20")}},

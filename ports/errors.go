@@ -16,6 +16,8 @@ var (
 	// ErrDuplicate: a record with the same unique key (an idempotency key)
 	// already exists. The caller reads the existing record.
 	ErrDuplicate = errors.New("duplicate")
+	// ErrBadCursor: a page cursor the storage did not make.
+	ErrBadCursor = errors.New("bad page cursor")
 )
 
 // ErrInvalid: a request the domains refuse because one of its fields is

@@ -10,12 +10,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-func init() {
-	// Money is written as a JSON number with its exact digits (1700.50),
-	// as clients expect, not as a string. Reading accepts both.
-	decimal.MarshalJSONWithoutQuotes = true
-}
-
 // Outbox topics of the store.
 const (
 	// TopicProducts carries a ProductChange for every product created,
@@ -89,57 +83,123 @@ const (
 	ReservationReleased  = "released"
 )
 
-// Reservation is the stock an order holds until it completes or fails.
+// Reservation is the stock an order holds, as stored. Which status may
+// follow which is the retail domain's rule; storage only keeps versions.
 type Reservation struct {
-	OrderID   string      `json:"order_id"`
-	Lines     []StockLine `json:"lines"`
-	Status    string      `json:"status"`
-	ExpiresAt time.Time   `json:"expires_at"`
+	OrderID   string
+	Lines     []StockLine
+	Status    string // reserved, committed, released
+	ExpiresAt time.Time
+	Version   int64 // 1 when created, +1 for every change
+}
+
+// StockMove is a change of a product's stock that the domain decided: the
+// storage adds Delta on condition that the product exists and its stock
+// stays at or above zero, or writes nothing.
+type StockMove struct {
+	ProductID string
+	Delta     int64
+	// SkipMissing drops the move when the product no longer exists
+	// (stock given back to a deleted product goes with it) instead of
+	// failing with ErrNotFound.
+	SkipMissing bool
+}
+
+// StockAdjustment is an admin's change of a product's stock, recorded once
+// per key.
+type StockAdjustment struct {
+	Key       string // scoped by the domain
+	ProductID string
+	Delta     int64
+	Stock     int64 // the product's stock after it; the storage fills it in
+	At        time.Time
 }
 
 // Stock moves product stock, by reservations keyed by order.
 type Stock interface {
-	// Reserve takes every line from stock at once, or nothing (an
-	// *InsufficientError naming the product). A second call for the same
-	// order returns the reservation as it stands and takes nothing.
-	Reserve(ctx context.Context, orderID string, lines []StockLine, expiresAt time.Time) (Reservation, error)
-	// Commit makes a reservation final. Committing again is a no-op; a
-	// released reservation cannot be committed (ErrConflict); an unknown
-	// one is ErrNotFound.
-	Commit(ctx context.Context, orderID string) (Reservation, error)
-	// Release gives a reservation's stock back, once. A committed
-	// reservation cannot be released (ErrConflict). Releasing an order
-	// that reserved nothing records that, so that a late Reserve for it
-	// takes nothing.
-	Release(ctx context.Context, orderID string) (Reservation, error)
-	// Expired lists orders whose reservation is still held past its expiry.
+	// Reservation returns an order's reservation, or ErrNotFound.
+	Reservation(ctx context.Context, orderID string) (Reservation, error)
+	// SaveReservation stores r, new when r.Version is 1 (ErrConflict if
+	// the order has one) or replacing version r.Version-1 (ErrConflict if
+	// it moved), and applies moves in the same transaction: a product that
+	// is missing (ErrNotFound, unless the move skips it) or would go below
+	// zero (an *InsufficientError naming it) fails the whole write.
+	SaveReservation(ctx context.Context, r Reservation, moves []StockMove) error
+	// Expired lists orders whose reservation is still reserved past its
+	// expiry, those expired longest first.
 	Expired(ctx context.Context, now time.Time, limit int) ([]string, error)
-	// Adjust adds delta (negative to remove) to a product's stock; the
-	// stock cannot go below zero (*InsufficientError).
-	Adjust(ctx context.Context, productID string, delta int64) (int64, error)
+	// Adjust adds a.Delta to the product's stock (ErrNotFound; an
+	// *InsufficientError below zero) and records a under its key, in one
+	// transaction, returning it with the stock after. A key recorded
+	// already is ErrDuplicate with the recorded adjustment, and nothing
+	// moves.
+	Adjust(ctx context.Context, a StockAdjustment) (StockAdjustment, error)
 }
+
+// Payment statuses.
+const (
+	PaymentCharged  = "charged"
+	PaymentRefunded = "refunded"
+)
 
 // Wallet is a customer's money.
 type Wallet struct {
-	Username  string          `json:"username"`
-	Balance   decimal.Decimal `json:"balance"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	Username  string
+	Balance   decimal.Decimal
+	UpdatedAt time.Time
 }
 
-// Wallets stores wallets and the charges made to them, keyed by order.
+// Payment is what happened to the money of an order: charged, or refunded
+// (a refund of an order never charged is recorded too, with no amount, so
+// that no charge can follow it). Which may follow which is the domain's
+// rule.
+type Payment struct {
+	OrderID  string
+	Username string
+	Amount   decimal.Decimal
+	Status   string // charged, refunded
+	Version  int64  // 1 when created, +1 for every change
+	At       time.Time
+}
+
+// Deposit is money added to a wallet, recorded once per key.
+type Deposit struct {
+	Key      string // scoped by the domain
+	Username string
+	Amount   decimal.Decimal
+	At       time.Time
+}
+
+// WalletChange is one atomic write the domain decided: a balance delta
+// and the payment or deposit that explains it.
+type WalletChange struct {
+	// Username's balance moves by Delta on condition that it stays at or
+	// above zero (an *InsufficientError with what there was); a wallet
+	// that does not exist has a balance of zero, and a positive delta
+	// creates it. No Username (and a zero Delta) moves no money.
+	Username string
+	Delta    decimal.Decimal
+	At       time.Time
+	// Payment, when set, is stored at its Version: 1 creates it
+	// (ErrConflict if the order has one), more replaces Version-1
+	// (ErrConflict if it moved).
+	Payment *Payment
+	// Deposit, when set, is recorded under its key: a key recorded already
+	// is ErrDuplicate, and nothing is written.
+	Deposit *Deposit
+}
+
+// Wallets stores wallets, and the payments and deposits that move them.
 type Wallets interface {
 	// Get returns a wallet, or ErrNotFound.
 	Get(ctx context.Context, username string) (Wallet, error)
-	// Deposit adds money, once per key; it creates the wallet.
-	Deposit(ctx context.Context, username string, amount decimal.Decimal, key string, at time.Time) (Wallet, error)
-	// Charge takes amount for an order, once: a repeat changes nothing.
-	// Not enough money is an *InsufficientError; a charge for an order
-	// already refunded is ErrConflict.
-	Charge(ctx context.Context, username, orderID string, amount decimal.Decimal, at time.Time) (Wallet, error)
-	// Refund gives an order's charge back, once. For an order that was
-	// never charged it records the refund, so that no later charge can
-	// happen.
-	Refund(ctx context.Context, orderID string, at time.Time) error
+	// Payment returns an order's payment, or ErrNotFound.
+	Payment(ctx context.Context, orderID string) (Payment, error)
+	// Deposit returns the deposit recorded under key, or ErrNotFound.
+	Deposit(ctx context.Context, key string) (Deposit, error)
+	// Apply writes c in one transaction (nothing when a condition fails)
+	// and returns the wallet after it.
+	Apply(ctx context.Context, c WalletChange) (Wallet, error)
 }
 
 // Order statuses.

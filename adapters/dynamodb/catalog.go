@@ -168,180 +168,90 @@ func reservationItem(r ports.Reservation) (map[string]types.AttributeValue, erro
 		return nil, err
 	}
 	m := reservationKey(r.OrderID)
-	m["order"], m["lines"], m["status"], m["exp"] = str(r.OrderID), str(string(lines)), str(r.Status), str(formatTime(r.ExpiresAt))
+	m["order"], m["lines"], m["status"], m["exp"], m["version"] = str(r.OrderID), str(string(lines)), str(r.Status), str(formatTime(r.ExpiresAt)), num(r.Version)
 	if r.Status == ports.ReservationReserved {
+		// Only a held reservation is in the index the sweeper reads.
 		m["hk"], m["hs"] = str("HELD"), str(formatTime(r.ExpiresAt)+"|"+r.OrderID)
 	}
 	return m, nil
 }
 
-// reservation reads an order's reservation, or ports.ErrNotFound.
-func (s *Stock) reservation(ctx context.Context, orderID string) (ports.Reservation, error) {
+func (s *Stock) Reservation(ctx context.Context, orderID string) (ports.Reservation, error) {
 	r := ports.Reservation{OrderID: orderID}
 	m, err := getItem(ctx, s.client, s.table, "R#"+orderID)
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("reservation of %s: %w", orderID, err)
 	}
 	if m == nil {
 		return r, fmt.Errorf("reservation of %s: %w", orderID, ports.ErrNotFound)
 	}
 	it := item{m: m}
-	r.Status, r.ExpiresAt = it.str("status"), it.time("exp")
+	r.Status, r.ExpiresAt, r.Version = it.str("status"), it.time("exp"), it.numOr("version", 1)
 	lines := it.str("lines")
 	if it.err != nil {
-		return r, it.err
+		return r, fmt.Errorf("reservation of %s: %w", orderID, it.err)
 	}
 	return r, json.Unmarshal([]byte(lines), &r.Lines)
-}
-
-// perProduct sums lines by product: a transaction touches an item once.
-func perProduct(lines []ports.StockLine) []ports.StockLine {
-	sum := map[string]int64{}
-	var out []ports.StockLine
-	for _, l := range lines {
-		if _, seen := sum[l.ProductID]; !seen {
-			out = append(out, ports.StockLine{ProductID: l.ProductID})
-		}
-		sum[l.ProductID] += l.Quantity
-	}
-	for i := range out {
-		out[i].Quantity = sum[out[i].ProductID]
-	}
-	return out
 }
 
 // maxLines keeps a reservation within one transaction (100 items, one of
 // which is the reservation).
 const maxLines = 99
 
-func (s *Stock) Reserve(ctx context.Context, orderID string, lines []ports.StockLine, expiresAt time.Time) (ports.Reservation, error) {
-	r, err := s.reserve(ctx, orderID, lines, expiresAt)
-	if err != nil {
-		return r, fmt.Errorf("reserve stock for %s: %w", orderID, err)
+func (s *Stock) SaveReservation(ctx context.Context, r ports.Reservation, moves []ports.StockMove) error {
+	if err := s.saveReservation(ctx, r, moves); err != nil {
+		return fmt.Errorf("save reservation of %s: %w", r.OrderID, err)
 	}
-	return r, nil
+	return nil
 }
 
-func (s *Stock) reserve(ctx context.Context, orderID string, lines []ports.StockLine, expiresAt time.Time) (ports.Reservation, error) {
-	merged := perProduct(lines)
-	if len(merged) > maxLines {
-		return ports.Reservation{}, fmt.Errorf("%d products in one reservation, at most %d", len(merged), maxLines)
+func (s *Stock) saveReservation(ctx context.Context, r ports.Reservation, moves []ports.StockMove) error {
+	if len(moves) > maxLines {
+		return fmt.Errorf("%d products in one reservation, at most %d", len(moves), maxLines)
 	}
-	r := ports.Reservation{OrderID: orderID, Lines: lines, Status: ports.ReservationReserved, ExpiresAt: expiresAt}
 	put, err := reservationItem(r)
 	if err != nil {
-		return r, err
+		return err
 	}
-	writes := []types.TransactWriteItem{{Put: &types.Put{TableName: aws.String(s.table), Item: put, ConditionExpression: aws.String("attribute_not_exists(pk)")}}}
-	for _, l := range merged {
-		writes = append(writes, types.TransactWriteItem{Update: moveStock(s.table, l.ProductID, -l.Quantity)})
+	p := &types.Put{TableName: aws.String(s.table), Item: put, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if r.Version > 1 {
+		p.ConditionExpression, p.ExpressionAttributeValues = versionIs(r.Version - 1)
 	}
-	for range raceAttempts {
-		if got, err := s.reservation(ctx, orderID); !errors.Is(err, ports.ErrNotFound) {
-			return got, err // reserved already (or released first): nothing more to take
-		}
-		_, err := s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: writes})
-		if !lostRace(err) {
-			return r, err
-		}
-		// Cancelled: a product is short or gone, the order was reserved
-		// meanwhile, or another transaction touched the same items.
-		for _, l := range merged {
-			if err := s.shortOf(ctx, l.ProductID, -l.Quantity); err != nil {
-				if got, rerr := s.reservation(ctx, orderID); rerr == nil {
-					return got, nil
-				}
-				return r, err
+	writes := []types.TransactWriteItem{{Put: p}}
+	for _, m := range moves {
+		if m.SkipMissing {
+			if it, err := getItem(ctx, s.client, s.table, "P#"+m.ProductID); err != nil {
+				return err
+			} else if it == nil {
+				continue
 			}
 		}
+		writes = append(writes, types.TransactWriteItem{Update: moveStock(s.table, m.ProductID, m.Delta)})
 	}
-	return r, fmt.Errorf("%d attempts lost to concurrent changes: %w", raceAttempts, ports.ErrConflict)
-}
-
-// setStatus moves a held reservation to status, taking it out of the held
-// index.
-func (s *Stock) setStatus(orderID, status string) *types.Update {
-	return &types.Update{TableName: aws.String(s.table), Key: reservationKey(orderID),
-		UpdateExpression: aws.String("SET #status = :to REMOVE hk, hs"), ConditionExpression: aws.String("#status = :held"),
-		ExpressionAttributeNames:  map[string]string{"#status": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":to": str(status), ":held": str(ports.ReservationReserved)}}
-}
-
-func (s *Stock) Commit(ctx context.Context, orderID string) (ports.Reservation, error) {
-	for range raceAttempts {
-		r, err := s.reservation(ctx, orderID)
-		if err != nil {
-			return r, fmt.Errorf("commit stock of %s: %w", orderID, err)
-		}
-		switch r.Status {
-		case ports.ReservationCommitted:
-			return r, nil
-		case ports.ReservationReleased:
-			return r, fmt.Errorf("commit stock of %s: reservation was released: %w", orderID, ports.ErrConflict)
-		}
-		_, err = update(ctx, s.client, s.setStatus(orderID, ports.ReservationCommitted))
-		if !lostRace(err) {
-			if err != nil {
-				return r, fmt.Errorf("commit stock of %s: %w", orderID, err)
-			}
-			r.Status = ports.ReservationCommitted
-			return r, nil
+	_, err = s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: writes})
+	if !lostRace(err) {
+		return err
+	}
+	// Cancelled: the reservation moved, a product is short or gone, or a
+	// concurrent transaction touched the same items. Read to say which.
+	cur, err := s.Reservation(ctx, r.OrderID)
+	switch {
+	case err == nil && cur.Version != r.Version-1, errors.Is(err, ports.ErrNotFound) && r.Version > 1:
+		return fmt.Errorf("reservation of %s moved from version %d: %w", r.OrderID, r.Version-1, ports.ErrConflict)
+	case err != nil && !errors.Is(err, ports.ErrNotFound):
+		return err
+	}
+	for _, m := range moves {
+		if err := s.shortOf(ctx, m.ProductID, m.Delta); err != nil && !(m.SkipMissing && errors.Is(err, ports.ErrNotFound)) {
+			return err
 		}
 	}
-	return ports.Reservation{}, fmt.Errorf("commit stock of %s: %w", orderID, ports.ErrConflict)
-}
-
-func (s *Stock) Release(ctx context.Context, orderID string) (ports.Reservation, error) {
-	r, err := s.release(ctx, orderID)
-	if err != nil {
-		return r, fmt.Errorf("release stock of %s: %w", orderID, err)
-	}
-	return r, nil
-}
-
-func (s *Stock) release(ctx context.Context, orderID string) (ports.Reservation, error) {
-	for range raceAttempts {
-		r, err := s.reservation(ctx, orderID)
-		var writes []types.TransactWriteItem
-		switch {
-		case errors.Is(err, ports.ErrNotFound):
-			// Nothing reserved: remember the release so a late Reserve takes nothing.
-			r = ports.Reservation{OrderID: orderID, Lines: []ports.StockLine{}, Status: ports.ReservationReleased}
-			put, err := reservationItem(r)
-			if err != nil {
-				return r, err
-			}
-			writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: put,
-				ConditionExpression: aws.String("attribute_not_exists(pk)")}})
-		case err != nil:
-			return r, err
-		case r.Status == ports.ReservationReleased:
-			return r, nil
-		case r.Status == ports.ReservationCommitted:
-			return r, fmt.Errorf("reservation is committed: %w", ports.ErrConflict)
-		default:
-			writes = append(writes, types.TransactWriteItem{Update: s.setStatus(orderID, ports.ReservationReleased)})
-			for _, l := range perProduct(r.Lines) {
-				// A deleted product takes its stock with it.
-				if m, err := getItem(ctx, s.client, s.table, "P#"+l.ProductID); err != nil {
-					return r, err
-				} else if m != nil {
-					writes = append(writes, types.TransactWriteItem{Update: moveStock(s.table, l.ProductID, l.Quantity)})
-				}
-			}
-			r.Status = ports.ReservationReleased
-		}
-		_, err = s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: writes})
-		if !lostRace(err) {
-			return r, err
-		}
-	}
-	return ports.Reservation{}, fmt.Errorf("%d attempts lost to concurrent changes: %w", raceAttempts, ports.ErrConflict)
+	return fmt.Errorf("reservation of %s at version %d: %w", r.OrderID, r.Version, ports.ErrConflict)
 }
 
 // Expired reads the held index, which only reservations still held are in.
 // It is eventually consistent: a reservation just committed may still be
-// listed, and releasing it is then refused (ErrConflict) as it should be.
+// listed, and the domain then finds it committed.
 func (s *Stock) Expired(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	out, err := s.client.Query(ctx, &ddb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(heldIndex),
 		KeyConditionExpression: aws.String("hk = :held AND hs < :until"), Limit: aws.Int32(int32(limit)),
@@ -361,16 +271,67 @@ func (s *Stock) Expired(ctx context.Context, now time.Time, limit int) ([]string
 	return ids, nil
 }
 
-func (s *Stock) Adjust(ctx context.Context, productID string, delta int64) (int64, error) {
-	updated, err := update(ctx, s.client, moveStock(s.table, productID, delta))
-	if lostRace(err) {
-		if err = s.shortOf(ctx, productID, delta); err == nil {
-			err = ports.ErrConflict
+func adjustmentKey(key string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("J#" + key)}
+}
+
+func (s *Stock) Adjust(ctx context.Context, a ports.StockAdjustment) (ports.StockAdjustment, error) {
+	done, err := s.adjust(ctx, a)
+	if err != nil {
+		return done, fmt.Errorf("adjust stock of %s: %w", a.ProductID, err)
+	}
+	return done, nil
+}
+
+func (s *Stock) adjust(ctx context.Context, a ports.StockAdjustment) (ports.StockAdjustment, error) {
+	for range raceAttempts {
+		if done, found, err := s.adjustment(ctx, a.Key); err != nil || found {
+			if found {
+				err = fmt.Errorf("stock adjustment %q: %w", a.Key, ports.ErrDuplicate)
+			}
+			return done, err
+		}
+		p, err := getItem(ctx, s.client, s.table, "P#"+a.ProductID)
+		if err != nil {
+			return a, err
+		}
+		if p == nil {
+			return a, fmt.Errorf("product %s: %w", a.ProductID, ports.ErrNotFound)
+		}
+		it := item{m: p}
+		stock := it.num("stock")
+		if it.err != nil {
+			return a, it.err
+		}
+		if stock+a.Delta < 0 {
+			return a, &ports.InsufficientError{What: "stock", ID: a.ProductID, Available: strconv.FormatInt(stock, 10)}
+		}
+		// The stock read is the condition: the record keeps the stock
+		// this very change left.
+		a.Stock = stock + a.Delta
+		rec := adjustmentKey(a.Key)
+		rec["product"], rec["delta"], rec["stock"], rec["at"] = str(a.ProductID), num(a.Delta), num(a.Stock), str(formatTime(a.At))
+		_, err = s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: aws.String(s.table), Item: rec, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+			{Update: &types.Update{TableName: aws.String(s.table), Key: productKey(a.ProductID),
+				UpdateExpression:          aws.String("SET stock = :to"),
+				ConditionExpression:       aws.String("attribute_exists(pk) AND stock = :from"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":to": num(a.Stock), ":from": num(stock)}}},
+		}})
+		if !lostRace(err) {
+			return a, err
 		}
 	}
-	if err != nil {
-		return 0, fmt.Errorf("adjust stock of %s: %w", productID, err)
+	return a, fmt.Errorf("%d attempts lost to concurrent changes: %w", raceAttempts, ports.ErrConflict)
+}
+
+// adjustment reads the adjustment recorded under key.
+func (s *Stock) adjustment(ctx context.Context, key string) (ports.StockAdjustment, bool, error) {
+	m, err := getItem(ctx, s.client, s.table, "J#"+key)
+	if err != nil || m == nil {
+		return ports.StockAdjustment{Key: key}, false, err
 	}
-	it := item{m: updated}
-	return it.num("stock"), it.err
+	it := item{m: m}
+	a := ports.StockAdjustment{Key: key, ProductID: it.str("product"), Delta: it.num("delta"), Stock: it.num("stock"), At: it.time("at")}
+	return a, true, it.err
 }

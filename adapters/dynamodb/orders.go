@@ -125,6 +125,17 @@ func (s *Orders) ByUser(ctx context.Context, userID, cursor string, limit int) (
 	if err != nil {
 		return nil, "", fmt.Errorf("orders of %s: %w", userID, err)
 	}
+	// A cursor is only ever the last key of a page of the same user's
+	// orders: any other is not one this query made.
+	if start != nil {
+		uk, ok := start["uk"].(*types.AttributeValueMemberS)
+		for k := range start {
+			ok = ok && (k == "pk" || k == "uk" || k == "us")
+		}
+		if !ok || uk.Value != userID {
+			return nil, "", fmt.Errorf("orders of %s: %w", userID, ports.ErrBadCursor)
+		}
+	}
 	orders, last, err := s.query(ctx, &ddb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(userIndex),
 		KeyConditionExpression: aws.String("uk = :u"), ExpressionAttributeValues: map[string]types.AttributeValue{":u": str(userID)},
 		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)), ExclusiveStartKey: start})

@@ -38,6 +38,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/adapters/internal/storedtime"
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // Tables names the tables of a deployment.
@@ -191,6 +192,24 @@ func (it *item) num(name string) int64 {
 	return n
 }
 
+// versionIs is the condition that an item is at version v. Items written
+// before versions were kept have none, and count as version 1.
+func versionIs(v int64) (*string, map[string]types.AttributeValue) {
+	values := map[string]types.AttributeValue{":prev": num(v)}
+	if v == 1 {
+		return aws.String("attribute_exists(pk) AND (attribute_not_exists(version) OR version = :prev)"), values
+	}
+	return aws.String("version = :prev"), values
+}
+
+// numOr reads a number that older items may not have.
+func (it *item) numOr(name string, absent int64) int64 {
+	if _, ok := it.m[name]; !ok {
+		return absent
+	}
+	return it.num(name)
+}
+
 func (it *item) time(name string) time.Time {
 	s := it.str(name)
 	if it.err != nil {
@@ -232,11 +251,11 @@ func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
 	if err != nil {
-		return nil, fmt.Errorf("bad cursor: %w", err)
+		return nil, fmt.Errorf("%w: %v", ports.ErrBadCursor, err)
 	}
 	var plain map[string][2]string
 	if err := json.Unmarshal(b, &plain); err != nil {
-		return nil, fmt.Errorf("bad cursor: %w", err)
+		return nil, fmt.Errorf("%w: %v", ports.ErrBadCursor, err)
 	}
 	key := map[string]types.AttributeValue{}
 	for k, v := range plain {
@@ -246,7 +265,7 @@ func decodeCursor(cursor string) (map[string]types.AttributeValue, error) {
 		case "N":
 			key[k] = &types.AttributeValueMemberN{Value: v[1]}
 		default:
-			return nil, fmt.Errorf("bad cursor: attribute %s", k)
+			return nil, fmt.Errorf("%w: attribute %s", ports.ErrBadCursor, k)
 		}
 	}
 	return key, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,10 +14,11 @@ import (
 )
 
 // Wallets stores wallets on DynamoDB (ports.Wallets). A balance is a
-// DynamoDB number, which is an exact decimal: charges subtract it in the
-// update itself, on condition that it covers the amount. Each deposit and
-// each order's charge is an item written in the same transaction as the
-// balance, which makes them happen once.
+// DynamoDB number, which is an exact decimal: a debit subtracts in the
+// update itself, on condition that the balance covers it. Each deposit and
+// each order's payment is an item written in the same transaction as the
+// balance, conditioned on its absence or version, which makes them happen
+// once.
 type Wallets struct {
 	client *ddb.Client
 	table  string
@@ -28,12 +28,6 @@ type Wallets struct {
 func (s *Store) Wallets() *Wallets { return &Wallets{client: s.client, table: s.tables.Retail} }
 
 var _ ports.Wallets = (*Wallets)(nil)
-
-// Charge statuses.
-const (
-	charged  = "charged"
-	refunded = "refunded"
-)
 
 func walletKey(username string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str("W#" + username)}
@@ -61,129 +55,132 @@ func (s *Wallets) Get(ctx context.Context, username string) (ports.Wallet, error
 	return w, nil
 }
 
-// addTo is the update that adds amount to a wallet, creating it.
-func (s *Wallets) addTo(username string, amount decimal.Decimal, at time.Time) *types.Update {
-	return &types.Update{TableName: aws.String(s.table), Key: walletKey(username),
-		UpdateExpression:          aws.String("SET balance = if_not_exists(balance, :zero) + :amount, #at = :at"),
-		ExpressionAttributeNames:  map[string]string{"#at": "at"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": num(0), ":amount": dec(amount), ":at": str(formatTime(at))}}
+func paymentKey(orderID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("C#" + orderID)}
 }
 
-// once is the put of an item that records something done once (a deposit,
-// a charge): it fails if the item exists.
-func (s *Wallets) once(pk string, attrs map[string]types.AttributeValue) *types.Put {
-	attrs["pk"] = str(pk)
-	return &types.Put{TableName: aws.String(s.table), Item: attrs, ConditionExpression: aws.String("attribute_not_exists(pk)")}
-}
-
-func (s *Wallets) Deposit(ctx context.Context, username string, amount decimal.Decimal, key string, at time.Time) (ports.Wallet, error) {
-	_, err := s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: s.once("D#"+key, map[string]types.AttributeValue{"username": str(username), "amount": dec(amount), "at": str(formatTime(at))})},
-		{Update: s.addTo(username, amount, at)},
-	}})
-	if err != nil && !lostRace(err) {
-		return ports.Wallet{}, fmt.Errorf("deposit to %s: %w", username, err)
-	}
-	// Cancelled: deposited already (a transaction conflict also lands here,
-	// and the caller's retry with the same key is then safe).
-	w, err := s.get(ctx, username)
-	if err != nil {
-		return w, fmt.Errorf("deposit to %s: %w", username, err)
-	}
-	return w, nil
-}
-
-// charge reads an order's charge item: its status, or "" if none.
-func (s *Wallets) charge(ctx context.Context, orderID string) (status, username string, amount decimal.Decimal, err error) {
+func (s *Wallets) Payment(ctx context.Context, orderID string) (ports.Payment, error) {
+	p := ports.Payment{OrderID: orderID}
 	m, err := getItem(ctx, s.client, s.table, "C#"+orderID)
-	if err != nil || m == nil {
-		return "", "", decimal.Zero, err
+	if err != nil {
+		return p, fmt.Errorf("payment of %s: %w", orderID, err)
+	}
+	if m == nil {
+		return p, fmt.Errorf("payment of %s: %w", orderID, ports.ErrNotFound)
 	}
 	it := item{m: m}
-	status, username, amount = it.str("status"), it.str("username"), it.decimal("amount")
-	return status, username, amount, it.err
+	// Items written before versions were kept count as version 1.
+	p.Username, p.Amount, p.Status, p.Version, p.At = it.str("username"), it.decimal("amount"), it.str("status"), it.numOr("version", 1), it.time("at")
+	if it.err != nil {
+		return p, fmt.Errorf("payment of %s: %w", orderID, it.err)
+	}
+	return p, nil
 }
 
-func (s *Wallets) Charge(ctx context.Context, username, orderID string, amount decimal.Decimal, at time.Time) (ports.Wallet, error) {
-	w, err := s.chargeOnce(ctx, username, orderID, amount, at)
+func (s *Wallets) Deposit(ctx context.Context, key string) (ports.Deposit, error) {
+	d := ports.Deposit{Key: key}
+	m, err := getItem(ctx, s.client, s.table, "D#"+key)
 	if err != nil {
-		return w, fmt.Errorf("charge %s for %s: %w", username, orderID, err)
+		return d, fmt.Errorf("deposit %q: %w", key, err)
+	}
+	if m == nil {
+		return d, fmt.Errorf("deposit %q: %w", key, ports.ErrNotFound)
+	}
+	it := item{m: m}
+	d.Username, d.Amount, d.At = it.str("username"), it.decimal("amount"), it.time("at")
+	if it.err != nil {
+		return d, fmt.Errorf("deposit %q: %w", key, it.err)
+	}
+	return d, nil
+}
+
+// Apply is one transaction: the payment or deposit item, conditioned on
+// its version or absence, and the balance update, conditioned on the
+// balance covering a debit. A balance is a DynamoDB number, an exact
+// decimal, so the update computes it in place.
+func (s *Wallets) Apply(ctx context.Context, c ports.WalletChange) (ports.Wallet, error) {
+	w, err := s.apply(ctx, c)
+	if err != nil {
+		return w, fmt.Errorf("wallet change of %s: %w", c.Username, err)
 	}
 	return w, nil
 }
 
-func (s *Wallets) chargeOnce(ctx context.Context, username, orderID string, amount decimal.Decimal, at time.Time) (ports.Wallet, error) {
-	take := &types.Update{TableName: aws.String(s.table), Key: walletKey(username),
-		UpdateExpression:          aws.String("SET balance = balance - :amount, #at = :at"),
-		ConditionExpression:       aws.String("attribute_exists(pk) AND balance >= :amount"),
-		ExpressionAttributeNames:  map[string]string{"#at": "at"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":amount": dec(amount), ":at": str(formatTime(at))}}
-	for range raceAttempts {
-		switch status, _, _, err := s.charge(ctx, orderID); {
-		case err != nil:
-			return ports.Wallet{}, err
-		case status == refunded:
-			return ports.Wallet{}, fmt.Errorf("order %s was refunded: %w", orderID, ports.ErrConflict)
-		case status == charged:
-			return s.get(ctx, username)
+func (s *Wallets) apply(ctx context.Context, c ports.WalletChange) (ports.Wallet, error) {
+	var writes []types.TransactWriteItem
+	if p := c.Payment; p != nil {
+		m := paymentKey(p.OrderID)
+		m["username"], m["amount"], m["status"], m["version"], m["at"] = str(p.Username), dec(p.Amount), str(p.Status), num(p.Version), str(formatTime(p.At))
+		put := &types.Put{TableName: aws.String(s.table), Item: m, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+		if p.Version > 1 {
+			put.ConditionExpression, put.ExpressionAttributeValues = versionIs(p.Version - 1)
 		}
-		_, err := s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{Put: s.once("C#"+orderID, map[string]types.AttributeValue{"username": str(username), "amount": dec(amount),
-				"status": str(charged), "at": str(formatTime(at))})},
-			{Update: take},
-		}})
-		if !lostRace(err) {
-			if err != nil {
-				return ports.Wallet{}, err
-			}
-			return s.get(ctx, username)
-		}
-		// Cancelled: too little money, or the order was charged or
-		// refunded meanwhile, or a concurrent write: read and decide.
-		if status, _, _, err := s.charge(ctx, orderID); err != nil || status != "" {
-			continue
-		}
-		w, err := s.get(ctx, username)
-		switch {
-		case errors.Is(err, ports.ErrNotFound):
-			return w, &ports.InsufficientError{What: "wallet", ID: username, Available: "0"}
-		case err != nil:
-			return w, err
-		case w.Balance.LessThan(amount):
-			return w, &ports.InsufficientError{What: "wallet", ID: username, Available: w.Balance.String()}
-		}
+		writes = append(writes, types.TransactWriteItem{Put: put})
 	}
-	return ports.Wallet{}, fmt.Errorf("%d attempts lost to concurrent changes: %w", raceAttempts, ports.ErrConflict)
+	if d := c.Deposit; d != nil {
+		m := map[string]types.AttributeValue{"pk": str("D#" + d.Key), "username": str(d.Username), "amount": dec(d.Amount), "at": str(formatTime(d.At))}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: m,
+			ConditionExpression: aws.String("attribute_not_exists(pk)")}})
+	}
+	debit := c.Delta.IsNegative()
+	if c.Username != "" {
+		u := &types.Update{TableName: aws.String(s.table), Key: walletKey(c.Username),
+			UpdateExpression:          aws.String("SET balance = if_not_exists(balance, :zero) + :delta, #at = :at"),
+			ExpressionAttributeNames:  map[string]string{"#at": "at"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": num(0), ":delta": dec(c.Delta), ":at": str(formatTime(c.At))}}
+		if debit {
+			u.ConditionExpression = aws.String("balance >= :need")
+			u.ExpressionAttributeValues[":need"] = dec(c.Delta.Neg())
+		}
+		writes = append(writes, types.TransactWriteItem{Update: u})
+	}
+	if len(writes) == 0 {
+		return ports.Wallet{Username: c.Username, Balance: decimal.Zero}, nil
+	}
+	_, err := s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: writes})
+	if lostRace(err) {
+		return ports.Wallet{}, s.whyCancelled(ctx, c)
+	}
+	if err != nil {
+		return ports.Wallet{}, err
+	}
+	if c.Username == "" {
+		return ports.Wallet{Username: c.Username, Balance: decimal.Zero}, nil
+	}
+	return s.get(ctx, c.Username)
 }
 
-func (s *Wallets) Refund(ctx context.Context, orderID string, at time.Time) error {
-	for range raceAttempts {
-		status, username, amount, err := s.charge(ctx, orderID)
-		if err != nil {
-			return fmt.Errorf("refund %s: %w", orderID, err)
-		}
-		var writes []types.TransactWriteItem
-		switch status {
-		case refunded:
-			return nil
-		case "":
-			// Never charged: remember the refund so that no charge follows.
-			writes = append(writes, types.TransactWriteItem{Put: s.once("C#"+orderID, map[string]types.AttributeValue{
-				"username": str(""), "amount": num(0), "status": str(refunded), "at": str(formatTime(at))})})
-		default:
-			writes = append(writes, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table),
-				Key: map[string]types.AttributeValue{"pk": str("C#" + orderID)}, UpdateExpression: aws.String("SET #status = :refunded"),
-				ConditionExpression: aws.String("#status = :charged"), ExpressionAttributeNames: map[string]string{"#status": "status"},
-				ExpressionAttributeValues: map[string]types.AttributeValue{":refunded": str(refunded), ":charged": str(charged)}}},
-				types.TransactWriteItem{Update: s.addTo(username, amount, at)})
-		}
-		_, err = s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: writes})
-		if !lostRace(err) {
-			if err != nil {
-				return fmt.Errorf("refund %s: %w", orderID, err)
-			}
-			return nil
+// whyCancelled reads what a cancelled change depended on to say which
+// condition failed: a deposit key recorded already, a payment that moved,
+// or too little money. A transaction that lost to a concurrent one is
+// ErrConflict: the domain reads again and decides.
+func (s *Wallets) whyCancelled(ctx context.Context, c ports.WalletChange) error {
+	if d := c.Deposit; d != nil {
+		if _, err := s.Deposit(ctx, d.Key); err == nil {
+			return fmt.Errorf("deposit %q: %w", d.Key, ports.ErrDuplicate)
+		} else if !errors.Is(err, ports.ErrNotFound) {
+			return err
 		}
 	}
-	return fmt.Errorf("refund %s: %d attempts lost to concurrent changes: %w", orderID, raceAttempts, ports.ErrConflict)
+	if p := c.Payment; p != nil {
+		cur, err := s.Payment(ctx, p.OrderID)
+		switch {
+		case err == nil && cur.Version != p.Version-1, errors.Is(err, ports.ErrNotFound) && p.Version > 1:
+			return fmt.Errorf("payment of %s moved from version %d: %w", p.OrderID, p.Version-1, ports.ErrConflict)
+		case err != nil && !errors.Is(err, ports.ErrNotFound):
+			return err
+		}
+	}
+	if c.Delta.IsNegative() {
+		w, err := s.get(ctx, c.Username)
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+			return &ports.InsufficientError{What: "wallet", ID: c.Username, Available: "0"}
+		case err != nil:
+			return err
+		case w.Balance.Add(c.Delta).IsNegative():
+			return &ports.InsufficientError{What: "wallet", ID: c.Username, Available: w.Balance.String()}
+		}
+	}
+	return fmt.Errorf("lost to a concurrent change: %w", ports.ErrConflict)
 }

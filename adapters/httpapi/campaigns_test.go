@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -275,7 +276,7 @@ func TestAwardConcurrently(t *testing.T) {
 // award of a store purchase, whose saga awards under a key of its own.
 func TestAwardsPerClient(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, 365)
+	a := newAPI(t, 365, purchaseWait(time.Minute))
 	derick := a.shop() // seed 003's campaign for the store: a tenth of the amount
 	a.user("olga", ports.RoleAdmin, "Other")
 	other := a.clientKey("Other", "points:read", "points:write")

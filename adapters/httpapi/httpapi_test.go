@@ -130,8 +130,12 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wallets, err := retail.NewWallets(db.Wallets(), db.Users(), clk, "UnicornStore")
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
-		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk), Wallets: retail.NewWallets(db.Wallets(), clk),
+		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk, "UnicornStore"), Wallets: wallets,
 		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
 		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, StoreClient: "UnicornStore", PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),
 		WebApp: set.webApp, Log: log, Ready: db.Ping})

@@ -25,6 +25,9 @@ type Problem struct {
 	// Extension members of some problems.
 	Available *int64 `json:"available,omitempty"`
 	Requested *int64 `json:"requested,omitempty"`
+	// A purchase refused for a changed price: today's lines and total.
+	Total *amount    `json:"total,omitempty"`
+	Lines []lineView `json:"lines,omitempty"`
 }
 
 // FieldError names the part of the request that is wrong; Position is the
@@ -71,6 +74,7 @@ var errorKinds = []struct {
 	{retail.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Changed meanwhile", "If-Match"}},
 	{retail.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
 	{retail.ErrNotRetryable, kind{http.StatusConflict, "not-retryable", "Not retryable", ""}},
+	{retail.ErrPriceChanged, kind{http.StatusConflict, "price-changed", "Prices changed", "expected_total"}},
 	{identity.ErrExists, kind{http.StatusConflict, "user-exists", "Exists already", "username"}},
 	{identity.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
 	{identity.ErrBadCredentials, kind{http.StatusUnauthorized, "bad-credentials", "Wrong username or password", ""}},
@@ -138,6 +142,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ip *points.InsufficientPointsError
 	if errors.As(err, &ip) {
 		p.Available, p.Requested = &ip.Available, &ip.Requested
+	}
+	var pc *retail.PriceChangedError
+	if errors.As(err, &pc) {
+		total := amount(pc.Total)
+		p.Total, p.Lines = &total, viewLines(pc.Lines)
 	}
 	if k.status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "1")

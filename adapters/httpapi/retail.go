@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/domains/retail"
-	"github.com/unicornstore/unicorn/ports"
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // productBody is what an admin sends to create or change a product.
@@ -40,17 +41,19 @@ func (b productBody) draft(id string) (retail.ProductDraft, error) {
 }
 
 // money reads a required JSON number exactly ("1700.50" as text is refused:
-// money is a number).
+// money is a number), refusing numbers too long or too large to be money
+// before any arithmetic is done on them.
 func money(field string, raw json.RawMessage) (decimal.Decimal, error) {
-	if len(raw) == 0 || string(raw) == "null" {
+	s := string(bytes.TrimSpace(raw))
+	switch {
+	case s == "" || s == "null":
 		return decimal.Decimal{}, badRequest(field, field+" is required")
-	}
-	if raw[0] == '"' {
+	case s[0] == '"':
 		return decimal.Decimal{}, badRequest(field, field+" must be a number, not a string")
 	}
-	d, err := decimal.NewFromString(string(raw))
-	if err != nil {
-		return d, badRequest(field, field+" must be a number")
+	d, ok := limits.Decimal(s)
+	if !ok || d.Abs().GreaterThan(decimal.NewFromInt(limits.MaxMoney)) || !d.Equal(d.Round(limits.MoneyDecimals)) {
+		return decimal.Decimal{}, badRequest(field, fmt.Sprintf("%s must be an amount of at most %d with at most %d decimals", field, limits.MaxMoney, limits.MoneyDecimals))
 	}
 	return d, nil
 }
@@ -61,10 +64,11 @@ func (s *server) listProducts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if products == nil {
-		products = []ports.Product{}
+	out := make([]productView, len(products))
+	for i, p := range products {
+		out[i] = viewProduct(p)
 	}
-	writeJSON(w, http.StatusOK, products)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *server) getProduct(w http.ResponseWriter, r *http.Request) {
@@ -74,7 +78,7 @@ func (s *server) getProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, viewProduct(p))
 }
 
 func (s *server) createProduct(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +99,7 @@ func (s *server) createProduct(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(p.Version))
 	w.Header().Set("Location", "/products/"+p.ID)
-	writeJSON(w, http.StatusCreated, p)
+	writeJSON(w, http.StatusCreated, viewProduct(p))
 }
 
 func (s *server) updateProduct(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +132,7 @@ func (s *server) updateProduct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(p.Version))
-	writeJSON(w, http.StatusOK, p)
+	writeJSON(w, http.StatusOK, viewProduct(p))
 }
 
 func (s *server) deleteProduct(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +161,12 @@ func (s *server) restock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	n, err := s.catalog.Restock(r.Context(), r.PathValue("id"), delta)
+	key, err := requestKey(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	n, err := s.catalog.Restock(r.Context(), r.PathValue("id"), delta, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -184,7 +193,7 @@ func (s *server) wallet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"username": wallet.Username, "balance": wallet.Balance})
+	writeJSON(w, http.StatusOK, walletView{Username: wallet.Username, Balance: amount(wallet.Balance)})
 }
 
 // requestKey is the Idempotency-Key, or a fresh random one: without a key a
@@ -207,7 +216,7 @@ func (s *server) deposit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	amount, err := money("amount", b.Amount)
+	sum, err := money("amount", b.Amount)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -217,23 +226,30 @@ func (s *server) deposit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	wallet, err := s.wallets.Deposit(r.Context(), r.PathValue("username"), amount, key)
+	wallet, err := s.wallets.Deposit(r.Context(), r.PathValue("username"), sum, key)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"username": wallet.Username, "balance": wallet.Balance})
+	writeJSON(w, http.StatusCreated, walletView{Username: wallet.Username, Balance: amount(wallet.Balance)})
 }
 
 // purchaseBody takes seed 003's form ({userId, productId, quantity}) or the
-// full one ({user_id, items, redeem_points}).
+// full one ({user_id, items, redeem_points, expected_total}).
 type purchaseBody struct {
-	UserID       string          `json:"user_id"`
-	Items        []retail.Item   `json:"items"`
-	RedeemPoints json.RawMessage `json:"redeem_points"`
-	SeedUserID   string          `json:"userId"`
-	SeedProduct  string          `json:"productId"`
-	SeedQuantity json.RawMessage `json:"quantity"`
+	UserID        string          `json:"user_id"`
+	Items         []itemBody      `json:"items"`
+	RedeemPoints  json.RawMessage `json:"redeem_points"`
+	ExpectedTotal json.RawMessage `json:"expected_total"`
+	SeedUserID    string          `json:"userId"`
+	SeedProduct   string          `json:"productId"`
+	SeedQuantity  json.RawMessage `json:"quantity"`
+}
+
+// itemBody is one line of a purchase.
+type itemBody struct {
+	ProductID string          `json:"product_id"`
+	Quantity  json.RawMessage `json:"quantity"`
 }
 
 func (b purchaseBody) command() (retail.PurchaseCommand, error) {
@@ -250,15 +266,38 @@ func (b purchaseBody) command() (retail.PurchaseCommand, error) {
 		}
 		return retail.PurchaseCommand{UserID: b.SeedUserID, Items: []retail.Item{{ProductID: b.SeedProduct, Quantity: qty}}}, nil
 	}
-	cmd := retail.PurchaseCommand{UserID: b.UserID, Items: b.Items}
-	if len(b.RedeemPoints) > 0 && string(b.RedeemPoints) != "null" {
+	cmd := retail.PurchaseCommand{UserID: b.UserID}
+	if len(b.Items) > limits.ItemsPerOrder {
+		return cmd, badRequest("items", fmt.Sprintf("an order has 1 to %d items", limits.ItemsPerOrder))
+	}
+	for i, it := range b.Items {
+		n, err := wholeNumber(fmt.Sprintf("items[%d].quantity", i), it.Quantity)
+		if err != nil {
+			return cmd, err
+		}
+		cmd.Items = append(cmd.Items, retail.Item{ProductID: it.ProductID, Quantity: n})
+	}
+	if present(b.RedeemPoints) {
 		n, err := wholeNumber("redeem_points", b.RedeemPoints)
 		if err != nil {
 			return cmd, err
 		}
 		cmd.RedeemPoints = n
 	}
+	if present(b.ExpectedTotal) {
+		total, err := money("expected_total", b.ExpectedTotal)
+		if err != nil {
+			return cmd, err
+		}
+		cmd.ExpectedTotal = &total
+	}
 	return cmd, nil
+}
+
+// present reports whether an optional field was sent (not absent, not null).
+func present(raw json.RawMessage) bool {
+	s := bytes.TrimSpace(raw)
+	return len(s) > 0 && string(s) != "null"
 }
 
 // writeOrder answers with an order the saga has finished (201) or is still
@@ -273,13 +312,13 @@ func (s *server) writeOrder(w http.ResponseWriter, r *http.Request, id string, d
 	}
 	w.Header().Set("Location", "/orders/"+id)
 	status := http.StatusCreated
-	if !done && v.Status == ports.OrderPending {
+	if !done && v.Status() == retail.Pending {
 		status = http.StatusAccepted
 		if async {
 			w.Header().Set("Preference-Applied", "respond-async")
 		}
 	}
-	writeJSON(w, status, v)
+	writeJSON(w, status, viewOrder(r, v.Order, v.Steps))
 }
 
 // prefersAsync reports whether the request asks for an answer before the
@@ -318,7 +357,7 @@ func (s *server) purchase(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	s.writeOrder(w, r, order.ID, done, cmd.NoWait)
+	s.writeOrder(w, r, order.ID(), done, cmd.NoWait)
 }
 
 func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
@@ -327,23 +366,27 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, http.StatusOK, viewOrder(r, v.Order, v.Steps))
 }
 
 func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var (
-		orders []ports.Order
+		orders []*retail.Order
 		next   string
 		err    error
 	)
-	switch {
-	case q.Get("status") != "" && q.Get("user_id") != "":
+	switch status := q.Get("status"); {
+	case status != "" && q.Get("user_id") != "":
 		err = badRequest("status", "list by user_id or by status, not both")
-	case q.Get("status") == ports.OrderNeedsAttention:
-		orders, err = s.orders.NeedingAttention(r.Context())
-	case q.Get("status") != "":
-		err = badRequest("status", "the only status to list by is needs_attention")
+	case status == retail.NeedsAttention.String() || status == retail.Pending.String():
+		// What is stuck, those waiting longest first: an operator's view
+		// (the route's rule lets only a customer naming themself list by
+		// user, so only staff get here).
+		st, _ := retail.ParseOrderStatus(status)
+		orders, err = s.orders.WithStatus(r.Context(), st, limits.PageSize)
+	case status != "":
+		err = badRequest("status", "the statuses to list by are needs_attention and pending")
 	case q.Get("user_id") == "":
 		err = badRequest("user_id", "user_id is required")
 	default:
@@ -360,10 +403,11 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	if orders == nil {
-		orders = []ports.Order{}
+	items := make([]orderView, len(orders))
+	for i, o := range orders {
+		items[i] = viewOrder(r, o, nil)
 	}
-	resp := map[string]any{"items": orders}
+	resp := map[string]any{"items": items}
 	if next != "" {
 		resp["next_cursor"] = next
 	}
@@ -376,7 +420,7 @@ func (s *server) retryOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	s.writeOrder(w, r, order.ID, done, false)
+	s.writeOrder(w, r, order.ID(), done, false)
 }
 
 func (s *server) analytics(w http.ResponseWriter, r *http.Request) {
@@ -385,7 +429,11 @@ func (s *server) analytics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": tallies})
+	items := make([]tallyView, len(tallies))
+	for i, t := range tallies {
+		items[i] = tallyView{ProductID: t.ProductID, Name: t.Name, Orders: t.Orders, Units: t.Units, Revenue: amount(t.Revenue)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
 
 // defaultAwardDays is the window of GET /analytics/campaigns without ?days=.

@@ -15,9 +15,10 @@ import (
 func (a *api) shop() string {
 	a.t.Helper()
 	a.must(201, "POST", "/products", `{"id":"1","name":"Unicorn","description":"a fine unicorn","image":"/images/unicorn-air.svg","price":1000,"stock":4}`)
+	derick := a.user("derick", ports.RoleCustomer, "UnicornStore")
 	a.must(201, "POST", "/users/derick/wallet/deposits", `{"amount":3300}`)
 	a.must(201, "POST", "/campaigns", seedCampaign)
-	return a.user("derick", ports.RoleCustomer, "UnicornStore")
+	return derick
 }
 
 // signIn signs an existing user in again: the Authorization header value.
@@ -154,5 +155,105 @@ func TestCampaignAnalytics(t *testing.T) {
 		if r.status != 400 || r.header.Get("Content-Type") != "application/problem+json" || len(errs) == 0 || errs[0].(map[string]any)["field"] != "days" {
 			t.Errorf("%s: %d %s", q, r.status, r.body)
 		}
+	}
+}
+
+// TestWritesAreIdempotent: every write with an Idempotency-Key happens
+// once; the key again with another body is a 422 that changes nothing.
+func TestWritesAreIdempotent(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.shop() // unicorn 1 with 4 in stock, derick with 3300
+	for range 2 {
+		if b := a.must(200, "POST", "/products/1/stock", `{"delta":1}`, "Idempotency-Key", "restock-1"); num(b["stock"]) != 5 {
+			t.Errorf("restock = %v, want stock 5 (moved once)", b)
+		}
+	}
+	a.must(422, "POST", "/products/1/stock", `{"delta":2}`, "Idempotency-Key", "restock-1")
+	if p := a.must(200, "GET", "/products/1", ""); num(p["stock"]) != 5 {
+		t.Errorf("stock = %v, want 5", p["stock"])
+	}
+	for range 2 {
+		if b := a.must(201, "POST", "/users/derick/wallet/deposits", `{"amount":100}`, "Idempotency-Key", "dep-1"); num(b["balance"]) != 3400 {
+			t.Errorf("deposit = %v, want balance 3400 (added once)", b)
+		}
+	}
+	a.must(422, "POST", "/users/derick/wallet/deposits", `{"amount":200}`, "Idempotency-Key", "dep-1")
+	if w := a.must(200, "GET", "/users/derick/wallet", ""); num(w["balance"]) != 3400 {
+		t.Errorf("balance = %v, want 3400", w["balance"])
+	}
+	// Without a key, two deposits are two deposits.
+	a.must(201, "POST", "/users/derick/wallet/deposits", `{"amount":1}`)
+	if w := a.must(201, "POST", "/users/derick/wallet/deposits", `{"amount":1}`); num(w["balance"]) != 3402 {
+		t.Errorf("balance = %v, want 3402", w["balance"])
+	}
+}
+
+// TestDepositsGoToCustomers: money goes only to an existing customer of
+// the store, named exactly.
+func TestDepositsGoToCustomers(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.shop()
+	a.user("mia", ports.RoleMarketer, "UnicornStore")
+	a.user("pat", ports.RoleCustomer, "Other")
+	for _, user := range []string{"nobody", "Derick", "mia", "boss", "pat"} {
+		r := a.do("POST", "/users/"+user+"/wallet/deposits", `{"amount":5}`)
+		if r.status != http.StatusNotFound {
+			t.Errorf("deposit to %s: %d %s; want 404", user, r.status, r.body)
+		}
+	}
+	a.must(201, "POST", "/users/derick/wallet/deposits", `{"amount":5}`)
+}
+
+// TestPurchaseAtThePriceSeen: a purchase may say the total the customer
+// saw; after a price change it is refused with today's prices, and
+// nothing is ordered or charged.
+func TestPurchaseAtThePriceSeen(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365, purchaseWait(time.Minute))
+	derick := a.shop()
+	a.runSagas()
+	a.must(201, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":2}],"expected_total":2000}`, "Authorization", derick)
+	a.must(200, "PUT", "/products/1", `{"name":"Unicorn","description":"a fine unicorn","price":1100.5}`)
+	r := a.do("POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"expected_total":1000}`, "Authorization", derick)
+	p := r.json(t)
+	if r.status != http.StatusConflict || p["type"] != "urn:unicorn:problem:price-changed" || p["total"] != 1100.5 {
+		t.Fatalf("purchase at an old price: %d %s", r.status, r.body)
+	}
+	if line := p["lines"].([]any)[0].(map[string]any); line["unit_price"] != 1100.5 || line["amount"] != 1100.5 {
+		t.Errorf("today's line = %v", line)
+	}
+	if orders := a.must(200, "GET", "/orders?user_id=derick", "", "Authorization", derick); len(orders["items"].([]any)) != 1 {
+		t.Errorf("orders = %v, want only the first", orders)
+	}
+	if w := a.must(200, "GET", "/users/derick/wallet", "", "Authorization", derick); num(w["balance"]) != 1300 {
+		t.Errorf("balance = %v, want 1300", w["balance"])
+	}
+	a.must(400, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"expected_total":"1100.5"}`, "Authorization", derick)
+	a.must(400, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"expected_total":1e10000000}`, "Authorization", derick)
+	a.must(201, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"expected_total":1100.50}`, "Authorization", derick)
+}
+
+// TestFailedOrderSpentNothing: an order that failed says what it asked
+// for, and that it spent and earned nothing.
+func TestFailedOrderSpentNothing(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365, purchaseWait(time.Minute))
+	derick := a.shop()
+	a.must(201, "POST", "/points", `{"account_id":"derick","amount":10}`)
+	a.runSagas()
+	order := a.must(201, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":4}],"redeem_points":10}`, "Authorization", derick)
+	if order["status"] != "failed" || order["failure_code"] != "InsufficientFunds" {
+		t.Fatalf("order = %v", order)
+	}
+	if num(order["points_redeemed"]) != 0 || num(order["charged"]) != 0 || num(order["points_awarded"]) != 0 || order["award"] != nil {
+		t.Errorf("a failed order says it spent or earned something: %v", order)
+	}
+	if num(order["points_requested"]) != 10 || order["amount_due"] != 3999.9 {
+		t.Errorf("a failed order forgot what it asked for: %v", order)
+	}
+	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", derick); num(b["balance"]) != 10 {
+		t.Errorf("points = %v, want 10 back", b["balance"])
 	}
 }

@@ -172,7 +172,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	}
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
 		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, store: cfg.StoreClient, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
-		settings: settings{PointValue: cfg.PointValue, PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp}
+		settings: settings{PointValue: amount(cfg.PointValue), PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, s.guard(rt.rule, rt.handler))
@@ -196,8 +196,8 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 // points. The point value is money, so a JSON number like every amount of
 // the API (written with its exact digits).
 type settings struct {
-	PointValue   decimal.Decimal `json:"point_value"`
-	PointTTLDays int             `json:"point_ttl_days"`
+	PointValue   amount `json:"point_value"`
+	PointTTLDays int    `json:"point_ttl_days"`
 }
 
 func (s *server) storeSettings(w http.ResponseWriter, r *http.Request) {

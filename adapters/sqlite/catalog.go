@@ -136,10 +136,12 @@ func (c *Catalog) Delete(ctx context.Context, id string, version int64) error {
 	return nil
 }
 
-func getReservation(tx *txn, orderID string) (ports.Reservation, error) {
+func getReservation(q interface {
+	queryRow(string, ...any) row
+}, orderID string) (ports.Reservation, error) {
 	r := ports.Reservation{OrderID: orderID}
 	var lines, exp string
-	err := tx.queryRow(`SELECT lines, status, expires_at FROM reservations WHERE order_id = ?`, orderID).Scan(&lines, &r.Status, &exp)
+	err := q.queryRow(`SELECT lines, status, expires_at, version FROM reservations WHERE order_id = ?`, orderID).Scan(&lines, &r.Status, &exp, &r.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, fmt.Errorf("reservation of %s: %w", orderID, ports.ErrNotFound)
 	}
@@ -153,17 +155,8 @@ func getReservation(tx *txn, orderID string) (ports.Reservation, error) {
 	return r, err
 }
 
-func putReservation(tx *txn, r ports.Reservation) error {
-	lines, err := json.Marshal(r.Lines)
-	if err != nil {
-		return err
-	}
-	_, err = tx.exec(`INSERT INTO reservations (order_id, lines, status, expires_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (order_id) DO UPDATE SET status = excluded.status`, r.OrderID, string(lines), r.Status, formatTime(r.ExpiresAt))
-	return err
-}
-
-// move adds delta to a product's stock in tx and announces it.
+// move adds delta to a product's stock in tx, on condition that it stays
+// at or above zero, and announces it.
 func move(tx *txn, productID string, delta int64) (int64, error) {
 	p, err := getProduct(tx, productID)
 	if err != nil {
@@ -179,79 +172,49 @@ func move(tx *txn, productID string, delta int64) (int64, error) {
 	return p.Stock, tx.enqueue(ports.TopicProducts, productID, ports.ProductChange{Change: "stock", Product: p}, time.Now())
 }
 
-func (s *Stock) Reserve(ctx context.Context, orderID string, lines []ports.StockLine, expiresAt time.Time) (ports.Reservation, error) {
-	var r ports.Reservation
-	err := s.db.tx(ctx, func(tx *txn) error {
-		var err error
-		if r, err = getReservation(tx, orderID); !errors.Is(err, ports.ErrNotFound) {
-			return err // reserved already (or released first): nothing more to take
-		}
-		for _, l := range lines {
-			if _, err := move(tx, l.ProductID, -l.Quantity); err != nil {
-				return err // the transaction rolls back every line
-			}
-		}
-		r = ports.Reservation{OrderID: orderID, Lines: lines, Status: ports.ReservationReserved, ExpiresAt: expiresAt}
-		return putReservation(tx, r)
-	})
+func (s *Stock) Reservation(ctx context.Context, orderID string) (ports.Reservation, error) {
+	r, err := getReservation(reader{ctx, s.db}, orderID)
 	if err != nil {
-		return r, fmt.Errorf("reserve stock for %s: %w", orderID, err)
+		return r, fmt.Errorf("reservation of %s: %w", orderID, err)
 	}
 	return r, nil
 }
 
-func (s *Stock) Commit(ctx context.Context, orderID string) (ports.Reservation, error) {
-	var r ports.Reservation
+func (s *Stock) SaveReservation(ctx context.Context, r ports.Reservation, moves []ports.StockMove) error {
 	err := s.db.tx(ctx, func(tx *txn) error {
-		var err error
-		if r, err = getReservation(tx, orderID); err != nil {
+		lines, err := json.Marshal(r.Lines)
+		if err != nil {
 			return err
 		}
-		switch r.Status {
-		case ports.ReservationCommitted:
-			return nil
-		case ports.ReservationReleased:
-			return fmt.Errorf("reservation of %s was released: %w", orderID, ports.ErrConflict)
+		var res sql.Result
+		if r.Version == 1 {
+			res, err = tx.exec(`INSERT INTO reservations (order_id, lines, status, expires_at, version) VALUES (?, ?, ?, ?, 1)
+				ON CONFLICT (order_id) DO NOTHING`, r.OrderID, string(lines), r.Status, formatTime(r.ExpiresAt))
+		} else {
+			res, err = tx.exec(`UPDATE reservations SET lines = ?, status = ?, expires_at = ?, version = ? WHERE order_id = ? AND version = ?`,
+				string(lines), r.Status, formatTime(r.ExpiresAt), r.Version, r.OrderID, r.Version-1)
 		}
-		r.Status = ports.ReservationCommitted
-		return putReservation(tx, r)
-	})
-	if err != nil {
-		return r, fmt.Errorf("commit stock of %s: %w", orderID, err)
-	}
-	return r, nil
-}
-
-func (s *Stock) Release(ctx context.Context, orderID string) (ports.Reservation, error) {
-	var r ports.Reservation
-	err := s.db.tx(ctx, func(tx *txn) error {
-		var err error
-		r, err = getReservation(tx, orderID)
-		switch {
-		case errors.Is(err, ports.ErrNotFound):
-			r = ports.Reservation{OrderID: orderID, Lines: []ports.StockLine{}, Status: ports.ReservationReleased}
-			return putReservation(tx, r)
-		case err != nil:
+		if err != nil {
 			return err
 		}
-		switch r.Status {
-		case ports.ReservationReleased:
-			return nil
-		case ports.ReservationCommitted:
-			return fmt.Errorf("reservation of %s is committed: %w", orderID, ports.ErrConflict)
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errors.Join(err, fmt.Errorf("reservation of %s moved from version %d: %w", r.OrderID, r.Version-1, ports.ErrConflict))
 		}
-		for _, l := range r.Lines {
-			if _, err := move(tx, l.ProductID, l.Quantity); err != nil && !errors.Is(err, ports.ErrNotFound) {
-				return err // a deleted product takes its stock with it
+		for _, m := range moves {
+			_, err := move(tx, m.ProductID, m.Delta)
+			if m.SkipMissing && errors.Is(err, ports.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err // the transaction rolls back every move
 			}
 		}
-		r.Status = ports.ReservationReleased
-		return putReservation(tx, r)
+		return nil
 	})
 	if err != nil {
-		return r, fmt.Errorf("release stock of %s: %w", orderID, err)
+		return fmt.Errorf("save reservation of %s: %w", r.OrderID, err)
 	}
-	return r, nil
+	return nil
 }
 
 func (s *Stock) Expired(ctx context.Context, now time.Time, limit int) ([]string, error) {
@@ -271,15 +234,28 @@ func (s *Stock) Expired(ctx context.Context, now time.Time, limit int) ([]string
 	return out, rows.Err()
 }
 
-func (s *Stock) Adjust(ctx context.Context, productID string, delta int64) (int64, error) {
-	var n int64
+func (s *Stock) Adjust(ctx context.Context, a ports.StockAdjustment) (ports.StockAdjustment, error) {
 	err := s.db.tx(ctx, func(tx *txn) error {
-		var err error
-		n, err = move(tx, productID, delta)
+		done := a
+		var at string
+		err := tx.queryRow(`SELECT product_id, delta, stock, at FROM stock_adjustments WHERE key = ?`, a.Key).Scan(&done.ProductID, &done.Delta, &done.Stock, &at)
+		switch {
+		case err == nil:
+			done.At, err = parseTime(at)
+			a = done
+			return errors.Join(err, fmt.Errorf("stock adjustment %q: %w", a.Key, ports.ErrDuplicate))
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if a.Stock, err = move(tx, a.ProductID, a.Delta); err != nil {
+			return err
+		}
+		_, err = tx.exec(`INSERT INTO stock_adjustments (key, product_id, delta, stock, at) VALUES (?, ?, ?, ?, ?)`,
+			a.Key, a.ProductID, a.Delta, a.Stock, formatTime(a.At))
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("adjust stock of %s: %w", productID, err)
+		return a, fmt.Errorf("adjust stock of %s: %w", a.ProductID, err)
 	}
-	return n, nil
+	return a, nil
 }

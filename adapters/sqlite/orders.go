@@ -121,7 +121,7 @@ func (s *Orders) ByUser(ctx context.Context, userID, cursor string, limit int) (
 	if cursor != "" {
 		var ok bool
 		if at, id, ok = strings.Cut(cursor, "|"); !ok {
-			return nil, "", fmt.Errorf("orders of %s: bad cursor", userID)
+			return nil, "", fmt.Errorf("orders of %s: %w", userID, ports.ErrBadCursor)
 		}
 	}
 	out, err := s.list(ctx, `SELECT data FROM orders WHERE user_id = ? AND (created_at < ? OR created_at = ? AND id < ?)

@@ -2,15 +2,9 @@ package sqlite_test
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/ports"
@@ -122,59 +116,4 @@ func TestIdentityContracts(t *testing.T) {
 	t.Run("throttle", func(t *testing.T) { porttest.TestThrottle(t, openDB(t).Throttle()) })
 	t.Run("accounts", func(t *testing.T) { porttest.TestAccounts(t, openDB(t).Accounts()) })
 	t.Run("secrets", func(t *testing.T) { porttest.TestSecrets(t, openDB(t).Secrets()) })
-}
-
-// TestCampaignAwardsMigrationFillsCountedOrders: a database from before
-// migration 0007 gets the campaign points of the orders its sales tallies
-// already counted (they will not be recorded again), and only those.
-func TestCampaignAwardsMigrationFillsCountedOrders(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "unicorn.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := time.Date(2026, 11, 21, 23, 59, 0, 0, time.UTC)
-	award := `[{"campaign_name":"1","campaign_version":1,"rule_index":0,"inputs":{},"formula":"$.amount/10","raw":"170","points":170},` +
-		`{"campaign_name":"1","campaign_version":1,"rule_index":1,"inputs":{},"formula":"5","raw":"5","points":5},` +
-		`{"campaign_name":"weekend","campaign_version":2,"rule_index":0,"inputs":{},"formula":"0","raw":"0","points":0}]`
-	for _, o := range []struct {
-		id      string
-		counted bool
-	}{{"o-counted", true}, {"o-counted-too", true}, {"o-in-flight", false}} {
-		order := ports.Order{ID: o.id, UserID: "derick", Client: "UnicornStore", Status: ports.OrderCompleted, Award: json.RawMessage(award),
-			Total: decimal.NewFromInt(1), Charged: decimal.NewFromInt(1), Attempt: 1, CreatedAt: done, UpdatedAt: done, Version: 1}
-		if _, _, err := db.Orders().Create(ctx, order); err != nil {
-			t.Fatal(err)
-		}
-		if o.counted { // as the code before 0007 recorded it: no campaigns
-			if err := db.SalesTallies().Record(ctx, ports.PurchaseCompleted{OrderID: o.id, At: done}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`DROP TABLE campaign_awards; PRAGMA user_version = 6`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
-
-	db, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	defer db.Close()
-	got, err := db.SalesTallies().Awards(ctx, "UnicornStore", done)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []ports.CampaignDay{{Day: "2026-11-21", Campaign: "1", Points: 350, Orders: 2}, {Day: "2026-11-21", Campaign: "weekend", Points: 0, Orders: 2}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Awards after the migration (-want +got):\n%s", diff)
-	}
 }

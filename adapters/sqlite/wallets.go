@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -46,112 +45,106 @@ func putWallet(tx *txn, w ports.Wallet) error {
 	return err
 }
 
-// walletReader runs getWallet on the reader pool.
-type walletReader struct {
+// reader runs a get function, written for a transaction, on the reader
+// pool.
+type reader struct {
 	ctx context.Context
 	db  *DB
 }
 
-func (r walletReader) queryRow(q string, args ...any) row { return r.db.queryRow(r.ctx, q, args...) }
+func (r reader) queryRow(q string, args ...any) row { return r.db.queryRow(r.ctx, q, args...) }
 
 func (s *Wallets) Get(ctx context.Context, username string) (ports.Wallet, error) {
-	return getWallet(walletReader{ctx, s.db}, username)
+	return getWallet(reader{ctx, s.db}, username)
 }
 
-func (s *Wallets) Deposit(ctx context.Context, username string, amount decimal.Decimal, key string, at time.Time) (ports.Wallet, error) {
-	var w ports.Wallet
-	err := s.db.tx(ctx, func(tx *txn) error {
-		var err error
-		w, err = getWallet(tx, username)
-		if err != nil && !errors.Is(err, ports.ErrNotFound) {
-			return err
-		}
-		var one int
-		switch err := tx.queryRow(`SELECT 1 FROM wallet_deposits WHERE key = ?`, key).Scan(&one); {
-		case err == nil:
-			return nil // deposited already
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		w.Balance, w.UpdatedAt = w.Balance.Add(amount), at
-		if _, err := tx.exec(`INSERT INTO wallet_deposits (key, username, amount, at) VALUES (?, ?, ?, ?)`, key, username, amount.String(), formatTime(at)); err != nil {
-			return err
-		}
-		return putWallet(tx, w)
-	})
-	if err != nil {
-		return w, fmt.Errorf("deposit to %s: %w", username, err)
+func (s *Wallets) Payment(ctx context.Context, orderID string) (ports.Payment, error) {
+	p := ports.Payment{OrderID: orderID}
+	var amount, at string
+	err := s.db.queryRow(ctx, `SELECT username, amount, status, version, at FROM wallet_charges WHERE order_id = ?`, orderID).
+		Scan(&p.Username, &amount, &p.Status, &p.Version, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("payment of %s: %w", orderID, ports.ErrNotFound)
 	}
-	return w, nil
+	if err == nil {
+		p.Amount, err = decimal.NewFromString(amount)
+	}
+	if err == nil {
+		p.At, err = parseTime(at)
+	}
+	if err != nil {
+		return p, fmt.Errorf("payment of %s: %w", orderID, err)
+	}
+	return p, nil
 }
 
-func (s *Wallets) Charge(ctx context.Context, username, orderID string, amount decimal.Decimal, at time.Time) (ports.Wallet, error) {
-	var w ports.Wallet
+func (s *Wallets) Deposit(ctx context.Context, key string) (ports.Deposit, error) {
+	d := ports.Deposit{Key: key}
+	var amount, at string
+	err := s.db.queryRow(ctx, `SELECT username, amount, at FROM wallet_deposits WHERE key = ?`, key).Scan(&d.Username, &amount, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, fmt.Errorf("deposit %q: %w", key, ports.ErrNotFound)
+	}
+	if err == nil {
+		d.Amount, err = decimal.NewFromString(amount)
+	}
+	if err == nil {
+		d.At, err = parseTime(at)
+	}
+	if err != nil {
+		return d, fmt.Errorf("deposit %q: %w", key, err)
+	}
+	return d, nil
+}
+
+func (s *Wallets) Apply(ctx context.Context, c ports.WalletChange) (ports.Wallet, error) {
+	w := ports.Wallet{Username: c.Username, Balance: decimal.Zero}
 	err := s.db.tx(ctx, func(tx *txn) error {
-		var status string
-		switch err := tx.queryRow(`SELECT status FROM wallet_charges WHERE order_id = ?`, orderID).Scan(&status); {
-		case err == nil && status == "refunded":
-			return fmt.Errorf("order %s was refunded: %w", orderID, ports.ErrConflict)
-		case err == nil:
-			var gerr error
-			w, gerr = getWallet(tx, username)
-			return gerr // charged already
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		var err error
-		if w, err = getWallet(tx, username); err != nil {
-			if errors.Is(err, ports.ErrNotFound) {
-				return &ports.InsufficientError{What: "wallet", ID: username, Available: "0"}
+		if p := c.Payment; p != nil {
+			var res sql.Result
+			var err error
+			if p.Version == 1 {
+				res, err = tx.exec(`INSERT INTO wallet_charges (order_id, username, amount, status, at, version) VALUES (?, ?, ?, ?, ?, 1)
+					ON CONFLICT (order_id) DO NOTHING`, p.OrderID, p.Username, p.Amount.String(), p.Status, formatTime(p.At))
+			} else {
+				res, err = tx.exec(`UPDATE wallet_charges SET username = ?, amount = ?, status = ?, at = ?, version = ? WHERE order_id = ? AND version = ?`,
+					p.Username, p.Amount.String(), p.Status, formatTime(p.At), p.Version, p.OrderID, p.Version-1)
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return errors.Join(err, fmt.Errorf("payment of %s moved from version %d: %w", p.OrderID, p.Version-1, ports.ErrConflict))
+			}
 		}
-		if w.Balance.LessThan(amount) {
-			return &ports.InsufficientError{What: "wallet", ID: username, Available: w.Balance.String()}
+		if d := c.Deposit; d != nil {
+			res, err := tx.exec(`INSERT INTO wallet_deposits (key, username, amount, at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+				d.Key, d.Username, d.Amount.String(), formatTime(d.At))
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n != 1 {
+				return errors.Join(err, fmt.Errorf("deposit %q: %w", d.Key, ports.ErrDuplicate))
+			}
 		}
-		w.Balance, w.UpdatedAt = w.Balance.Sub(amount), at
-		if _, err := tx.exec(`INSERT INTO wallet_charges (order_id, username, amount, status, at) VALUES (?, ?, ?, 'charged', ?)`,
-			orderID, username, amount.String(), formatTime(at)); err != nil {
-			return err
-		}
-		return putWallet(tx, w)
-	})
-	if err != nil {
-		return w, fmt.Errorf("charge %s for %s: %w", username, orderID, err)
-	}
-	return w, nil
-}
-
-func (s *Wallets) Refund(ctx context.Context, orderID string, at time.Time) error {
-	err := s.db.tx(ctx, func(tx *txn) error {
-		var username, amount, status string
-		err := tx.queryRow(`SELECT username, amount, status FROM wallet_charges WHERE order_id = ?`, orderID).Scan(&username, &amount, &status)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			// Never charged: remember the refund so that no charge follows.
-			_, err := tx.exec(`INSERT INTO wallet_charges (order_id, username, amount, status, at) VALUES (?, '', '0', 'refunded', ?)`, orderID, formatTime(at))
-			return err
-		case err != nil:
-			return err
-		case status == "refunded":
+		if c.Username == "" {
 			return nil
 		}
-		w, err := getWallet(tx, username)
-		if err != nil {
+		cur, err := getWallet(tx, c.Username)
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+			cur = ports.Wallet{Username: c.Username, Balance: decimal.Zero}
+		case err != nil:
 			return err
 		}
-		amt, err := decimal.NewFromString(amount)
-		if err != nil {
-			return err
+		if cur.Balance.Add(c.Delta).IsNegative() {
+			return &ports.InsufficientError{What: "wallet", ID: c.Username, Available: cur.Balance.String()}
 		}
-		w.Balance, w.UpdatedAt = w.Balance.Add(amt), at
-		if _, err := tx.exec(`UPDATE wallet_charges SET status = 'refunded' WHERE order_id = ?`, orderID); err != nil {
-			return err
-		}
+		w = ports.Wallet{Username: c.Username, Balance: cur.Balance.Add(c.Delta), UpdatedAt: c.At}
 		return putWallet(tx, w)
 	})
 	if err != nil {
-		return fmt.Errorf("refund %s: %w", orderID, err)
+		return w, fmt.Errorf("wallet change of %s: %w", c.Username, err)
 	}
-	return nil
+	return w, nil
 }

@@ -96,8 +96,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 	if err := a.executor.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, d.wrap)); err != nil {
 		return nil, err
 	}
-	a.catalog = retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), d.clock)
-	a.wallets = retail.NewWallets(db.Wallets(), d.clock)
+	a.catalog = retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), d.clock, c.StoreClient)
+	if a.wallets, err = retail.NewWallets(db.Wallets(), db.Users(), d.clock, c.StoreClient); err != nil {
+		return nil, err
+	}
 	a.sales = retail.NewSales(db.SalesTallies(), d.clock)
 	a.orders, err = retail.NewOrders(retail.OrderDeps{Catalog: db.Catalog(), Stock: db.Stock(), Orders: db.Orders(),
 		Sagas: a.executor.Sagas(orchestration.PurchaseMachine), Clock: d.clock, IDs: d.ids}, retailCfg)

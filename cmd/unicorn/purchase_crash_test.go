@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -8,6 +9,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/adapters/sqlite"
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // TestCrashDuringPurchases runs the real binary, sends 200 purchases from
@@ -37,9 +43,16 @@ func TestCrashDuringPurchases(t *testing.T) {
 		return b
 	}
 	mustCall("POST", p.url+"/products", fmt.Sprintf(`{"id":"crash","name":"Crash Test Unicorn","price":%d,"stock":%d}`, price, stock), 201)
-	for i := range buyers {
-		mustCall("POST", fmt.Sprintf("%s/users/c%d/wallet/deposits", p.url, i), fmt.Sprintf(`{"amount":%d}`, deposit), 201, "Idempotency-Key", "start")
+	var setup sync.WaitGroup
+	for w := range 4 {
+		setup.Go(func() {
+			for i := w; i < buyers; i += 4 {
+				mustCall("POST", p.url+"/users", fmt.Sprintf(`{"username":"c%d","role":"customer","password":"a-long-password-%d"}`, i, i), 201)
+				mustCall("POST", fmt.Sprintf("%s/users/c%d/wallet/deposits", p.url, i), fmt.Sprintf(`{"amount":%d}`, deposit), 201, "Idempotency-Key", "start")
+			}
+		})
 	}
+	setup.Wait()
 	purchase := func(url string, i int) (int, map[string]any, error) {
 		status, b, err := call("POST", url+"/purchase", fmt.Sprintf(`{"user_id":"c%d","items":[{"product_id":"crash","quantity":1}]}`, i), "Idempotency-Key", "buy", "Authorization", auth)
 		var order map[string]any
@@ -95,6 +108,22 @@ func TestCrashDuringPurchases(t *testing.T) {
 	}
 
 	p = startServe(t, db)
+	// Every order stored before a kill ends without its client asking
+	// again: one whose saga had not started when the process died is
+	// started at start-up.
+	for i := range buyers {
+		var page struct{ Items []map[string]any }
+		_ = json.Unmarshal(mustCall("GET", fmt.Sprintf("%s/orders?user_id=c%d", p.url, i), "", 200), &page)
+		for _, o := range page.Items {
+			id := o["id"].(string)
+			for deadline := time.Now().Add(60 * time.Second); o["status"] == "pending"; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("order %s of c%d is still pending after the restart, though nobody retried it", id, i)
+				}
+				_ = json.Unmarshal(mustCall("GET", p.url+"/orders/"+id, "", 200), &o)
+			}
+		}
+	}
 	ids := make([]string, buyers)
 	for i := range buyers {
 		status, order, err := purchase(p.url, i)
@@ -138,5 +167,50 @@ func TestCrashDuringPurchases(t *testing.T) {
 	_ = json.Unmarshal(mustCall("GET", p.url+"/products/crash", "", 200), &product)
 	if completed+product.Stock != stock || completed+failed != buyers || completed != stock {
 		t.Errorf("completed %d, failed %d, stock left %d; want %d completed and nothing left", completed, failed, product.Stock, stock)
+	}
+}
+
+// TestStrandedOrderResumesAtStart: a crash between storing an order and
+// starting its saga leaves a pending order nothing else would move. The
+// next start of serve starts its saga, and the order completes without
+// its client asking again.
+func TestStrandedOrderResumesAtStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	db := filepath.Join(t.TempDir(), "unicorn.db")
+	p := startServe(t, db) // the demo: derick has 3300, unicorn 1 costs 1700
+	p.kill9(t)
+
+	// The state such a crash leaves: the order, and no execution.
+	store, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Add(-time.Minute)
+	price := decimal.NewFromInt(1700)
+	order := ports.Order{ID: "o-stranded", UserID: "derick", Client: "UnicornStore", Status: ports.OrderPending, Attempt: 1,
+		Lines: []ports.OrderLine{{ProductID: "1", Name: "Unicorn Air (2023 Model)", Quantity: 1, UnitPrice: price, Amount: price}},
+		Total: price, PointsValue: decimal.Zero, Charged: price, CreatedAt: at, UpdatedAt: at, Version: 1}
+	if _, _, err := store.Orders().Create(context.Background(), order); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+
+	p = startServe(t, db)
+	auth := signIn(t, p.url, "admin")
+	var got map[string]any
+	for deadline := time.Now().Add(60 * time.Second); got["status"] != "completed"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stranded order is still %v:\n%s", got["status"], p.log())
+		}
+		_, b, err := call("GET", p.url+"/orders/o-stranded", "", "Authorization", auth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.Unmarshal(b, &got)
+	}
+	if num(got["charged"]) != 1700 || num(got["points_awarded"]) != 170 {
+		t.Errorf("resumed order = %v", got)
 	}
 }

@@ -25,21 +25,28 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.Close()
-	if c.Demo {
-		if err := loadDemo(ctx, a); err != nil {
-			return fmt.Errorf("load demo data: %w", err)
-		}
-	}
-
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	if c.Demo {
+		// The users first: only a customer has a wallet to fill.
 		if err := loadDemoUsers(ctx, a, c.DemoPassword, "http://"+ln.Addr().String(), stdout); err != nil {
 			ln.Close()
 			return fmt.Errorf("create demo users: %w", err)
 		}
+		if err := loadDemo(ctx, a); err != nil {
+			ln.Close()
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	}
+	// A crash between storing an order and starting its saga left the
+	// order pending with nothing to move it: start those sagas again.
+	if n, err := a.orders.ResumeStranded(ctx, 0); err != nil {
+		ln.Close()
+		return fmt.Errorf("resume pending orders: %w", err)
+	} else if n > 0 {
+		log.Info("pending orders resumed", "orders", n)
 	}
 	srv := &http.Server{
 		Handler:           a.handler,
@@ -54,6 +61,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { _ = a.dispatcher.Run(bg) })
 	wg.Go(func() { _ = a.executor.Run(bg) })
 	wg.Go(func() { releaseEvery(bg, a, time.Minute) })
+	wg.Go(func() { resumeEvery(bg, a, time.Minute) })
 	if c.SweepEvery > 0 {
 		wg.Go(func() { sweepEvery(bg, a, c.SweepEvery) })
 	}
@@ -99,6 +107,24 @@ func releaseEvery(ctx context.Context, a *app, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// resumeEvery starts again, every interval, the sagas of orders pending
+// for longer than an interval: one whose saga was never started (its
+// request failed between the two) moves on without the client's retry.
+func resumeEvery(ctx context.Context, a *app, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.orders.ResumeStranded(ctx, every); err != nil && ctx.Err() == nil {
+			a.log.Error("resume pending orders", "err", err)
 		}
 	}
 }

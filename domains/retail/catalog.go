@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -24,21 +24,19 @@ type ProductDraft struct {
 	Stock       int64 // on creation only; later through Restock
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
-
 // maxPrice keeps prices sane: a typo cannot list a unicorn for 1e30.
-var maxPrice = decimal.NewFromInt(1_000_000_000)
+var maxPrice = decimal.NewFromInt(limits.MaxMoney)
 
 // check validates a draft.
 func (d ProductDraft) check() error {
 	switch {
-	case !idPattern.MatchString(d.ID):
-		return invalid("id", "a product id is 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
-	case strings.TrimSpace(d.Name) == "" || utf8.RuneCountInString(d.Name) > 200:
-		return invalid("name", "a name is 1 to 200 characters")
-	case utf8.RuneCountInString(d.Description) > 5000:
-		return invalid("description", "a description has at most 5,000 characters")
-	case len(d.Image) > 2048 || d.Image != "" && !strings.HasPrefix(d.Image, "/") && !strings.HasPrefix(d.Image, "https://"):
+	case !limits.ID.MatchString(d.ID):
+		return invalid("id", "a product id is %s", limits.IDRule)
+	case strings.TrimSpace(d.Name) == "" || utf8.RuneCountInString(d.Name) > limits.ProductNameChars:
+		return invalid("name", "a name is 1 to %d characters", limits.ProductNameChars)
+	case utf8.RuneCountInString(d.Description) > limits.DescriptionChars:
+		return invalid("description", "a description has at most %d characters", limits.DescriptionChars)
+	case len(d.Image) > limits.ImageChars || d.Image != "" && !strings.HasPrefix(d.Image, "/") && !strings.HasPrefix(d.Image, "https://"):
 		return invalid("image", "an image is a path on this server (/images/...) or an https:// address")
 	case d.Price.IsNegative() || d.Price.GreaterThan(maxPrice) || !d.Price.Equal(d.Price.Round(2)):
 		return invalid("price", "a price is from 0 to 1,000,000,000 with at most 2 decimals")
@@ -54,11 +52,12 @@ type Catalog struct {
 	stock   ports.Stock
 	search  ports.ProductSearch // optional: nil searches by name only
 	clock   ports.Clock
+	client  string // the store's
 }
 
-// NewCatalog returns the catalog service.
-func NewCatalog(catalog ports.Catalog, stock ports.Stock, search ports.ProductSearch, clock ports.Clock) *Catalog {
-	return &Catalog{catalog: catalog, stock: stock, search: search, clock: clock}
+// NewCatalog returns the catalog service of the store's client.
+func NewCatalog(catalog ports.Catalog, stock ports.Stock, search ports.ProductSearch, clock ports.Clock, client string) *Catalog {
+	return &Catalog{catalog: catalog, stock: stock, search: search, clock: clock, client: client}
 }
 
 func notFound(err error, what string) error {
@@ -81,8 +80,8 @@ func (c *Catalog) Products(ctx context.Context, query string) ([]ports.Product, 
 	if err != nil || strings.TrimSpace(query) == "" {
 		return all, err
 	}
-	if len(query) > 200 {
-		return nil, invalid("q", "a search has at most 200 characters")
+	if len(query) > limits.SearchChars {
+		return nil, invalid("q", "a search has at most %d characters", limits.SearchChars)
 	}
 	ids, err := c.search.Search(ctx, query, 100)
 	if err != nil {
@@ -159,17 +158,30 @@ func (c *Catalog) Delete(ctx context.Context, id string, ifVersion int64) error 
 	return notFound(err, "product "+id)
 }
 
-// Restock adds (or, negative, removes) stock.
-func (c *Catalog) Restock(ctx context.Context, id string, delta int64) (int64, error) {
-	if delta == 0 || delta > 1_000_000 || delta < -1_000_000 {
+// Restock adds (or, negative, removes) stock, once per key: a repeat of
+// the key answers the stock the first call left; the key used for another
+// change is ErrKeyReused and moves nothing. Keys are the store's (scoped
+// by its client).
+func (c *Catalog) Restock(ctx context.Context, id string, delta int64, key string) (int64, error) {
+	switch {
+	case delta == 0 || delta > 1_000_000 || delta < -1_000_000:
 		return 0, invalid("delta", "delta is a whole number from -1,000,000 to 1,000,000, not 0")
+	case key == "" || len(key) > limits.IdempotencyKeyChars:
+		return 0, invalid("Idempotency-Key", "an idempotency key has 1 to %d characters", limits.IdempotencyKeyChars)
 	}
-	n, err := c.stock.Adjust(ctx, id, delta)
+	a := ports.StockAdjustment{Key: c.client + "/" + key, ProductID: id, Delta: delta, At: c.clock.Now().UTC()}
+	done, err := c.stock.Adjust(ctx, a)
+	if errors.Is(err, ports.ErrDuplicate) {
+		if done.ProductID != id || done.Delta != delta {
+			return 0, fmt.Errorf("stock of %s: %w", id, ErrKeyReused)
+		}
+		return done.Stock, nil
+	}
 	var ie *ports.InsufficientError
 	if errors.As(err, &ie) {
 		return 0, invalid("delta", "only %s in stock", ie.Available)
 	}
-	return n, notFound(err, "product "+id)
+	return done.Stock, notFound(err, "product "+id)
 }
 
 // IndexChange keeps the search read model in step with a product change

@@ -22,6 +22,11 @@ var (
 	ErrNoPoints        = errors.New("insufficient points")
 	ErrOrderClosed     = errors.New("the order was already compensated")
 	ErrReservationGone = errors.New("the stock reservation expired before the order completed")
+	ErrPriceChanged    = errors.New("the order's total is not the one the customer saw")
+
+	// errCommitted: a committed reservation is sold; it cannot be
+	// released.
+	errCommitted = errors.New("the reservation is committed: the stock is sold")
 )
 
 // invalid says which field of a request is wrong.

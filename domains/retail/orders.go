@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -73,8 +74,8 @@ func (c Config) withDefaults() Config {
 
 // Item is a product and a quantity to buy.
 type Item struct {
-	ProductID string `json:"product_id"`
-	Quantity  int64  `json:"quantity"`
+	ProductID string
+	Quantity  int64
 }
 
 // PurchaseCommand is a purchase request.
@@ -83,15 +84,28 @@ type PurchaseCommand struct {
 	Items        []Item
 	RedeemPoints int64  // points to pay part of the order with
 	Key          string // idempotency key; "" for none
+	// ExpectedTotal, when set, is the total the customer saw: an order
+	// that would cost anything else is refused (a *PriceChangedError with
+	// today's prices) rather than charged.
+	ExpectedTotal *decimal.Decimal
 	// NoWait answers as soon as the saga has started, without waiting
 	// PurchaseWait: the caller follows the order on its own.
 	NoWait bool
 }
 
-const (
-	maxItems    = 20
-	maxQuantity = 100
-)
+// PriceChangedError refuses a purchase whose total is not the one the
+// customer saw; Lines and Total are today's. errors.Is(err,
+// ErrPriceChanged) holds.
+type PriceChangedError struct {
+	Expected, Total decimal.Decimal
+	Lines           []ports.OrderLine
+}
+
+func (e *PriceChangedError) Error() string {
+	return fmt.Sprintf("the order costs %s today, not the %s expected", e.Total.StringFixed(2), e.Expected.StringFixed(2))
+}
+
+func (e *PriceChangedError) Is(target error) bool { return target == ErrPriceChanged }
 
 // SagaInput is what the purchase saga carries from step to step.
 type SagaInput struct {
@@ -105,60 +119,92 @@ type SagaInput struct {
 // Purchase creates the order (once per idempotency key), starts its saga
 // under the order's id, and waits up to PurchaseWait for it (not at all
 // with NoWait): done reports whether the saga had ended.
-func (o *Orders) Purchase(ctx context.Context, cmd PurchaseCommand) (ports.Order, bool, error) {
+func (o *Orders) Purchase(ctx context.Context, cmd PurchaseCommand) (*Order, bool, error) {
 	order, err := o.newOrder(ctx, cmd)
 	if err != nil {
-		return order, false, err
+		return nil, false, err
 	}
-	stored, created, err := o.d.Orders.Create(ctx, order)
+	rec, created, err := o.d.Orders.Create(ctx, order.storage())
 	if err != nil {
-		return order, false, err
+		return nil, false, err
 	}
-	if !created && stored.Fingerprint != order.Fingerprint {
+	stored, err := orderFromStorage(rec)
+	if err != nil {
+		return nil, false, err
+	}
+	if !created && stored.fingerprint != order.fingerprint {
 		return stored, false, ErrKeyReused
 	}
-	input, err := json.Marshal(SagaInput{OrderID: stored.ID, UsesPoints: stored.PointsRedeemed > 0})
-	if err != nil {
-		return stored, false, err
-	}
 	// Started again on a repeat: a no-op unless a crash came between the
-	// order and its saga.
-	if err := o.d.Sagas.Start(ctx, stored.ID, input); err != nil {
-		return stored, false, fmt.Errorf("start the saga of %s: %w", stored.ID, err)
+	// order and its saga (which ResumeStranded also repairs).
+	if err := o.start(ctx, stored); err != nil {
+		return stored, false, err
 	}
 	if cmd.NoWait {
 		// A repeat of a finished purchase is done all the same.
-		return stored, stored.Status != ports.OrderPending, nil
+		return stored, stored.status != Pending, nil
 	}
+	return o.wait(ctx, stored)
+}
+
+// start starts the saga run of the order's current attempt; starting a run
+// that exists changes nothing.
+func (o *Orders) start(ctx context.Context, order *Order) error {
+	in := StepInput{SagaInput: SagaInput{OrderID: order.id, UsesPoints: order.pointsRequested > 0}}
+	if order.attempt > 1 {
+		// An operator's retry runs the compensations again, ending with
+		// the failure that started them.
+		in.Compensate = true
+		in.Failure = &StepError{Error: order.failureCode, Cause: order.failureReason}
+	}
+	input, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	if err := o.d.Sagas.Start(ctx, sagaName(order.id, order.attempt), input); err != nil {
+		return fmt.Errorf("start the saga of %s: %w", order.id, err)
+	}
+	return nil
+}
+
+// wait waits up to PurchaseWait for the order's saga run to end.
+func (o *Orders) wait(ctx context.Context, order *Order) (*Order, bool, error) {
 	wctx, cancel := context.WithTimeout(ctx, o.cfg.PurchaseWait)
 	defer cancel()
 	// A read cut short by the end of the wait is no error: the order is
 	// read again below.
-	if _, err := o.d.Sagas.Wait(wctx, stored.ID); err != nil && wctx.Err() == nil {
-		return stored, false, err
+	if _, err := o.d.Sagas.Wait(wctx, sagaName(order.id, order.attempt)); err != nil && wctx.Err() == nil {
+		return order, false, err
 	}
-	final, err := o.d.Orders.Get(ctx, stored.ID)
+	final, err := loadOrder(ctx, o.d.Orders, order.id)
 	if err != nil {
-		return stored, false, err
+		return order, false, err
 	}
-	return final, final.Status != ports.OrderPending, nil
+	return final, final.status != Pending, nil
 }
 
 // newOrder checks a purchase and prices it with the catalog's prices.
-func (o *Orders) newOrder(ctx context.Context, cmd PurchaseCommand) (ports.Order, error) {
+func (o *Orders) newOrder(ctx context.Context, cmd PurchaseCommand) (*Order, error) {
 	switch {
-	case !idPattern.MatchString(cmd.UserID):
-		return ports.Order{}, invalid("user_id", "a user id is 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
-	case len(cmd.Items) == 0 || len(cmd.Items) > maxItems:
-		return ports.Order{}, invalid("items", "an order has 1 to %d items", maxItems)
-	case cmd.RedeemPoints < 0 || cmd.RedeemPoints > 1_000_000_000:
-		return ports.Order{}, invalid("redeem_points", "redeem_points is a whole number from 0 to 1,000,000,000")
+	case !limits.ID.MatchString(cmd.UserID):
+		return nil, invalid("user_id", "a user id is %s", limits.IDRule)
+	case len(cmd.Items) == 0 || len(cmd.Items) > limits.ItemsPerOrder:
+		return nil, invalid("items", "an order has 1 to %d items", limits.ItemsPerOrder)
+	case cmd.RedeemPoints < 0 || cmd.RedeemPoints > limits.MaxPoints:
+		return nil, invalid("redeem_points", "redeem_points is a whole number from 0 to 1,000,000,000")
+	case len(cmd.Key) > limits.IdempotencyKeyChars:
+		return nil, invalid("Idempotency-Key", "an idempotency key has at most %d characters", limits.IdempotencyKeyChars)
+	case cmd.ExpectedTotal != nil && (cmd.ExpectedTotal.IsNegative() || cmd.ExpectedTotal.GreaterThan(decimal.NewFromInt(limits.MaxMoney))):
+		return nil, invalid("expected_total", "expected_total is an amount from 0 to 1,000,000,000")
 	}
 	qty := map[string]int64{}
 	var ids []string
 	for i, it := range cmd.Items {
-		if it.Quantity < 1 || it.Quantity > maxQuantity {
-			return ports.Order{}, invalid(fmt.Sprintf("items[%d].quantity", i), "a quantity is from 1 to %d", maxQuantity)
+		switch {
+		case !limits.ID.MatchString(it.ProductID):
+			return nil, invalid(fmt.Sprintf("items[%d].product_id", i), "a product id is %s", limits.IDRule)
+		case it.Quantity < 1 || it.Quantity > limits.QuantityPerLine:
+			return nil, invalid(fmt.Sprintf("items[%d].quantity", i), "a quantity is from 1 to %d", limits.QuantityPerLine)
 		}
 		if _, seen := qty[it.ProductID]; !seen {
 			ids = append(ids, it.ProductID)
@@ -166,32 +212,47 @@ func (o *Orders) newOrder(ctx context.Context, cmd PurchaseCommand) (ports.Order
 		qty[it.ProductID] += it.Quantity
 	}
 	now := o.d.Clock.Now().UTC()
-	order := ports.Order{UserID: cmd.UserID, Client: o.cfg.Client, Status: ports.OrderPending, Attempt: 1,
-		PointsRedeemed: cmd.RedeemPoints, Total: decimal.Zero, CreatedAt: now, UpdatedAt: now, Version: 1}
+	order := &Order{userID: cmd.UserID, client: o.cfg.Client, status: Pending, attempt: 1, pointsRequested: cmd.RedeemPoints,
+		total: decimal.Zero, createdAt: now, updatedAt: now, version: 1, fingerprint: fingerprint(cmd, ids, qty)}
+	if cmd.Key != "" {
+		// The key is the customer's: the same key of two customers makes
+		// two orders.
+		sum := sha256.Sum256([]byte(cmd.UserID + "\x00" + cmd.Key))
+		order.id = "o-" + hex.EncodeToString(sum[:12])
+		// A repeat answers the order the first request made, at the
+		// prices it was made at.
+		if rec, err := o.d.Orders.Get(ctx, order.id); err == nil {
+			if rec.Fingerprint != order.fingerprint {
+				return nil, ErrKeyReused
+			}
+			return orderFromStorage(rec)
+		} else if !errors.Is(err, ports.ErrNotFound) {
+			return nil, err
+		}
+	} else {
+		order.id = "o-" + o.d.IDs.NewID()
+	}
 	for i, id := range ids {
 		p, err := o.d.Catalog.Get(ctx, id)
 		if errors.Is(err, ports.ErrNotFound) {
-			return ports.Order{}, invalid(fmt.Sprintf("items[%d].product_id", i), "there is no product %q", id)
+			return nil, invalid(fmt.Sprintf("items[%d].product_id", i), "there is no product %q", id)
 		}
 		if err != nil {
-			return ports.Order{}, err
+			return nil, err
 		}
 		amount := p.Price.Mul(decimal.NewFromInt(qty[id]))
-		order.Lines = append(order.Lines, ports.OrderLine{ProductID: id, Name: p.Name, Quantity: qty[id], UnitPrice: p.Price, Amount: amount})
-		order.Total = order.Total.Add(amount)
+		order.lines = append(order.lines, ports.OrderLine{ProductID: id, Name: p.Name, Quantity: qty[id], UnitPrice: p.Price, Amount: amount})
+		order.total = order.total.Add(amount)
 	}
-	order.PointsValue = o.cfg.PointValue.Mul(decimal.NewFromInt(cmd.RedeemPoints))
-	if order.PointsValue.GreaterThan(order.Total) {
-		return ports.Order{}, invalid("redeem_points", "%d points are worth %s, more than the order's %s", cmd.RedeemPoints, order.PointsValue, order.Total)
+	if cmd.ExpectedTotal != nil && !cmd.ExpectedTotal.Equal(order.total) {
+		return nil, &PriceChangedError{Expected: *cmd.ExpectedTotal, Total: order.total, Lines: order.lines}
 	}
-	order.Charged = order.Total.Sub(order.PointsValue)
-	order.Fingerprint = fingerprint(cmd, ids, qty)
-	if cmd.Key != "" {
-		sum := sha256.Sum256([]byte(cmd.UserID + "\x00" + cmd.Key))
-		order.ID = "o-" + hex.EncodeToString(sum[:12])
-	} else {
-		order.ID = "o-" + o.d.IDs.NewID()
+	order.pointsValue = o.cfg.PointValue.Mul(decimal.NewFromInt(cmd.RedeemPoints))
+	if order.pointsValue.GreaterThan(order.total) {
+		return nil, invalid("redeem_points", "%d points are worth %s, more than the order's %s", cmd.RedeemPoints,
+			order.pointsValue.StringFixed(2), order.total.StringFixed(2))
 	}
+	order.due = order.total.Sub(order.pointsValue)
 	return order, nil
 }
 
@@ -208,8 +269,8 @@ func fingerprint(cmd PurchaseCommand, ids []string, qty map[string]int64) string
 
 // OrderView is an order with the steps of its saga.
 type OrderView struct {
-	ports.Order
-	Steps []ports.SagaStep `json:"saga"`
+	*Order
+	Steps []ports.SagaStep
 }
 
 // sagaName is the execution name of an order's n-th saga run.
@@ -222,12 +283,12 @@ func sagaName(orderID string, attempt int) string {
 
 // Order returns an order and its saga history.
 func (o *Orders) Order(ctx context.Context, id string) (OrderView, error) {
-	order, err := o.d.Orders.Get(ctx, id)
+	order, err := loadOrder(ctx, o.d.Orders, id)
 	if err != nil {
-		return OrderView{}, notFound(err, "order "+id)
+		return OrderView{}, err
 	}
 	v := OrderView{Order: order, Steps: []ports.SagaStep{}}
-	for attempt := 1; attempt <= order.Attempt; attempt++ {
+	for attempt := 1; attempt <= order.attempt; attempt++ {
 		steps, err := o.d.Sagas.Steps(ctx, sagaName(id, attempt))
 		if err != nil && !errors.Is(err, ports.ErrNotFound) {
 			return v, err
@@ -240,56 +301,97 @@ func (o *Orders) Order(ctx context.Context, id string) (OrderView, error) {
 // Buyer returns whose order id is, without reading its saga history (what
 // access checks need).
 func (o *Orders) Buyer(ctx context.Context, id string) (string, error) {
-	order, err := o.d.Orders.Get(ctx, id)
+	order, err := loadOrder(ctx, o.d.Orders, id)
 	if err != nil {
-		return "", notFound(err, "order "+id)
+		return "", err
 	}
-	return order.UserID, nil
+	return order.userID, nil
 }
 
 // OrdersOf pages through a user's orders, newest first.
-func (o *Orders) OrdersOf(ctx context.Context, userID, cursor string, limit int) ([]ports.Order, string, error) {
-	if !idPattern.MatchString(userID) {
-		return nil, "", invalid("user_id", "a user id is 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
+func (o *Orders) OrdersOf(ctx context.Context, userID, cursor string, limit int) ([]*Order, string, error) {
+	if !limits.ID.MatchString(userID) {
+		return nil, "", invalid("user_id", "a user id is %s", limits.IDRule)
 	}
-	return o.d.Orders.ByUser(ctx, userID, cursor, limit)
+	recs, next, err := o.d.Orders.ByUser(ctx, userID, cursor, limit)
+	if errors.Is(err, ports.ErrBadCursor) {
+		return nil, "", invalid("cursor", "cursor must be a next_cursor value from a previous page")
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := ordersFromStorage(recs)
+	return out, next, err
 }
 
-// NeedingAttention lists the orders whose compensation failed.
-func (o *Orders) NeedingAttention(ctx context.Context) ([]ports.Order, error) {
-	return o.d.Orders.WithStatus(ctx, ports.OrderNeedsAttention, 500)
-}
-
-// Retry runs the compensations of an order that needs attention again (they
-// are idempotent), in a new saga run, and waits for it like a purchase.
-func (o *Orders) Retry(ctx context.Context, id string) (ports.Order, bool, error) {
-	order, err := o.d.Orders.Update(ctx, id, func(ord *ports.Order) error {
-		if ord.Status != ports.OrderNeedsAttention {
-			return fmt.Errorf("order %s is %s: %w", id, ord.Status, ErrNotRetryable)
+func ordersFromStorage(recs []ports.Order) ([]*Order, error) {
+	out := make([]*Order, len(recs))
+	for i, r := range recs {
+		o, err := orderFromStorage(r)
+		if err != nil {
+			return nil, err
 		}
-		ord.Attempt++
-		ord.Status, ord.UpdatedAt = ports.OrderPending, o.d.Clock.Now().UTC()
-		return nil
-	})
+		out[i] = o
+	}
+	return out, nil
+}
+
+// WithStatus lists the orders in a status, those waiting longest first: an
+// operator's view of what needs attention, or of what is still pending.
+func (o *Orders) WithStatus(ctx context.Context, status OrderStatus, limit int) ([]*Order, error) {
+	recs, err := o.d.Orders.WithStatus(ctx, status.s, limit)
 	if err != nil {
-		return order, false, notFound(err, "order "+id)
+		return nil, err
 	}
-	name := sagaName(id, order.Attempt)
-	input, err := json.Marshal(StepInput{SagaInput: SagaInput{OrderID: id, UsesPoints: order.PointsRedeemed > 0, Compensate: true},
-		Failure: &StepError{Error: order.FailureCode, Cause: order.FailureReason}})
+	return ordersFromStorage(recs)
+}
+
+// Retry moves an order that is stuck: for one that needs attention it runs
+// the compensations again (they are idempotent) in a new saga run; for one
+// still pending it starts its saga again (a no-op while it runs). It waits
+// like a purchase.
+func (o *Orders) Retry(ctx context.Context, id string) (*Order, bool, error) {
+	order, err := loadOrder(ctx, o.d.Orders, id)
 	if err != nil {
+		return nil, false, err
+	}
+	if order.status != Pending {
+		if order, err = changeOrder(ctx, o.d.Orders, id, func(ord *Order) error { return ord.retry(o.d.Clock.Now().UTC()) }); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := o.start(ctx, order); err != nil {
 		return order, false, err
 	}
-	if err := o.d.Sagas.Start(ctx, name, input); err != nil {
-		return order, false, err
+	return o.wait(ctx, order)
+}
+
+// ResumeStranded starts again the saga of every order pending for longer
+// than olderThan: a crash between storing an order and starting its saga
+// leaves one that nothing else would move. Starting a saga that runs
+// changes nothing, so this is safe at any time; it returns how many orders
+// it looked at.
+func (o *Orders) ResumeStranded(ctx context.Context, olderThan time.Duration) (int, error) {
+	pending, err := o.d.Orders.WithStatus(ctx, ports.OrderPending, limits.PageSize)
+	if err != nil {
+		return 0, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, o.cfg.PurchaseWait)
-	defer cancel()
-	if _, err := o.d.Sagas.Wait(wctx, name); err != nil && wctx.Err() == nil {
-		return order, false, err
+	cutoff := o.d.Clock.Now().Add(-olderThan)
+	n := 0
+	for _, rec := range pending {
+		if rec.UpdatedAt.After(cutoff) {
+			continue // its request may still be starting it
+		}
+		order, err := orderFromStorage(rec)
+		if err != nil {
+			return n, err
+		}
+		if err := o.start(ctx, order); err != nil {
+			return n, err
+		}
+		n++
 	}
-	final, err := o.d.Orders.Get(ctx, id)
-	return final, err == nil && final.Status != ports.OrderPending, err
+	return n, nil
 }
 
 // ReleaseExpired gives back the stock of reservations held past their
@@ -308,11 +410,12 @@ func (o *Orders) ReleaseExpired(ctx context.Context) (int, error) {
 				continue // an index that lags (DynamoDB's) lists it again
 			}
 			seen[id], fresh = true, fresh+1
-			switch _, err := o.d.Stock.Release(ctx, id); {
-			case err == nil:
-				released++
-			case !errors.Is(err, ports.ErrConflict): // committed meanwhile: not ours to release
+			switch gave, err := (shelf{o.d.Stock}).release(ctx, id); {
+			case errors.Is(err, errCommitted): // completed meanwhile: not ours to release
+			case err != nil:
 				return released, err
+			case gave:
+				released++
 			}
 		}
 		if fresh == 0 {

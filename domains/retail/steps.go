@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
@@ -64,10 +65,11 @@ func reverseAwardKey(orderID string) string {
 	return "order:" + orderID + ":award-reversal"
 }
 
-func (s *Steps) order(ctx context.Context, in StepInput) (ports.Order, error) {
-	o, err := s.d.Orders.Get(ctx, in.OrderID)
-	return o, notFound(err, "order "+in.OrderID)
+func (s *Steps) order(ctx context.Context, in StepInput) (*Order, error) {
+	return loadOrder(ctx, s.d.Orders, in.OrderID)
 }
+
+func (s *Steps) now() time.Time { return s.d.Clock.Now().UTC() }
 
 // ReserveStock takes the order's products from stock, all or none.
 func (s *Steps) ReserveStock(ctx context.Context, in StepInput) error {
@@ -75,13 +77,13 @@ func (s *Steps) ReserveStock(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	lines := make([]ports.StockLine, len(o.Lines))
+	lines := make([]ports.StockLine, len(o.lines))
 	names := map[string]string{}
-	for i, l := range o.Lines {
+	for i, l := range o.lines {
 		lines[i] = ports.StockLine{ProductID: l.ProductID, Quantity: l.Quantity}
 		names[l.ProductID] = l.Name
 	}
-	r, err := s.d.Stock.Reserve(ctx, o.ID, lines, s.d.Clock.Now().Add(s.cfg.ReservationTTL))
+	r, err := shelf{s.d.Stock}.reserve(ctx, o.id, lines, s.d.Clock.Now().Add(s.cfg.ReservationTTL))
 	var ie *ports.InsufficientError
 	switch {
 	case errors.As(err, &ie):
@@ -90,23 +92,28 @@ func (s *Steps) ReserveStock(ctx context.Context, in StepInput) error {
 		return failure(ErrOutOfStock, "a product of the order is no longer sold")
 	case err != nil:
 		return err
-	case r.Status == ports.ReservationReleased:
-		return failure(ErrOrderClosed, "order %s was compensated before its stock was reserved", o.ID)
+	case r.Status() == Released:
+		return failure(ErrOrderClosed, "order %s was compensated before its stock was reserved", o.id)
 	}
 	return nil
+}
+
+// buyer is the points account of the order's customer.
+func buyer(o *Order) (points.AccountID, error) {
+	return points.NewAccountID(o.client, o.userID)
 }
 
 // RedeemPoints spends the points that pay part of the order.
 func (s *Steps) RedeemPoints(ctx context.Context, in StepInput) error {
 	o, err := s.order(ctx, in)
-	if err != nil || o.PointsRedeemed == 0 {
+	if err != nil || o.pointsRequested == 0 {
 		return err
 	}
-	account, err := points.NewAccountID(o.Client, o.UserID)
+	account, err := buyer(o)
 	if err != nil {
 		return err
 	}
-	_, err = s.d.Points.Redeem(ctx, points.RedeemCommand{Account: account, Amount: o.PointsRedeemed, Key: redeemKey(o.ID), Reference: "order:" + o.ID})
+	_, err = s.d.Points.Redeem(ctx, points.RedeemCommand{Account: account, Amount: o.pointsRequested, Key: redeemKey(o.id), Reference: "order:" + o.id})
 	var ip *points.InsufficientPointsError
 	if errors.As(err, &ip) {
 		return failure(ErrNoPoints, "%d points asked, %d available", ip.Requested, ip.Available)
@@ -117,16 +124,13 @@ func (s *Steps) RedeemPoints(ctx context.Context, in StepInput) error {
 // ChargeWallet takes the money part of the order from the wallet.
 func (s *Steps) ChargeWallet(ctx context.Context, in StepInput) error {
 	o, err := s.order(ctx, in)
-	if err != nil || o.Charged.IsZero() {
+	if err != nil || o.due.IsZero() {
 		return err
 	}
-	_, err = s.d.Wallets.Charge(ctx, o.UserID, o.ID, o.Charged, s.d.Clock.Now().UTC())
+	err = till{s.d.Wallets}.charge(ctx, o.id, o.userID, o.due, s.now())
 	var ie *ports.InsufficientError
-	switch {
-	case errors.As(err, &ie):
-		return failure(ErrNoFunds, "the order costs %s, the wallet holds %s", o.Charged, ie.Available)
-	case errors.Is(err, ports.ErrConflict):
-		return failure(ErrOrderClosed, "order %s was refunded before it was charged", o.ID)
+	if errors.As(err, &ie) {
+		return failure(ErrNoFunds, "the order costs %s, the wallet holds %s", o.due.StringFixed(2), ie.Available)
 	}
 	return err
 }
@@ -142,7 +146,7 @@ func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	award, err := s.d.Campaigns.Award(ctx, ev, awardKey(o.ID))
+	award, err := s.d.Campaigns.Award(ctx, ev, awardKey(o.id))
 	if err != nil {
 		return err
 	}
@@ -150,25 +154,25 @@ func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.d.Orders.Update(ctx, o.ID, func(ord *ports.Order) error {
-		ord.PointsAwarded, ord.Award, ord.UpdatedAt = award.Total, breakdown, s.d.Clock.Now().UTC()
-		return nil
+	_, err = changeOrder(ctx, s.d.Orders, o.id, func(o *Order) error {
+		return o.awardedPoints(award.Total, breakdown, s.now())
 	})
 	return err
 }
 
 // purchaseEvent is the event campaigns are evaluated on: seed 003's
 // amount (the money paid), with the order's details.
-func purchaseEvent(o ports.Order) (campaign.Event, error) {
+func purchaseEvent(o *Order) (campaign.Event, error) {
 	var qty int64
-	items := make([]map[string]any, len(o.Lines))
-	for i, l := range o.Lines {
+	items := make([]map[string]any, len(o.lines))
+	for i, l := range o.lines {
 		qty += l.Quantity
-		items[i] = map[string]any{"product_id": l.ProductID, "name": l.Name, "quantity": l.Quantity, "price": l.UnitPrice, "amount": l.Amount}
+		items[i] = map[string]any{"product_id": l.ProductID, "name": l.Name, "quantity": l.Quantity,
+			"price": json.Number(l.UnitPrice.String()), "amount": json.Number(l.Amount.String())}
 	}
 	raw, err := json.Marshal(map[string]any{
-		"client": o.Client, "username": o.UserID, "order_id": o.ID, "amount": o.Charged, "total": o.Total,
-		"points_redeemed": o.PointsRedeemed, "quantity": qty, "items": items,
+		"client": o.client, "username": o.userID, "order_id": o.id, "amount": json.Number(o.due.String()), "total": json.Number(o.total.String()),
+		"points_redeemed": o.pointsRequested, "quantity": qty, "items": items,
 	})
 	if err != nil {
 		return campaign.Event{}, err
@@ -182,14 +186,12 @@ func (s *Steps) CompleteOrder(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.d.Stock.Commit(ctx, o.ID); errors.Is(err, ports.ErrConflict) || errors.Is(err, ports.ErrNotFound) {
-		return failure(ErrReservationGone, "the stock held for order %s was released before it completed", o.ID)
-	} else if err != nil {
+	if err := (shelf{s.d.Stock}).commit(ctx, o.id); err != nil {
 		return err
 	}
-	_, err = s.d.Orders.Update(ctx, o.ID, func(ord *ports.Order) error {
-		ord.Status, ord.FailureCode, ord.FailureReason, ord.UpdatedAt = ports.OrderCompleted, "", "", s.d.Clock.Now().UTC()
-		return nil
+	_, err = changeOrder(ctx, s.d.Orders, o.id, func(o *Order) error {
+		_, err := o.complete(s.now())
+		return err
 	})
 	return err
 }
@@ -200,17 +202,19 @@ func (s *Steps) PublishPurchaseCompleted(ctx context.Context, in StepInput) erro
 	if err != nil {
 		return err
 	}
-	campaigns, err := campaignPoints(o.Award)
+	paidPoints, charged := o.Paid()
+	awarded, breakdown := o.Awarded()
+	campaigns, err := campaignPoints(breakdown)
 	if err != nil {
-		return fmt.Errorf("award breakdown of %s: %w", o.ID, err)
+		return fmt.Errorf("award breakdown of %s: %w", o.id, err)
 	}
-	now := s.d.Clock.Now().UTC()
-	payload, err := json.Marshal(ports.PurchaseCompleted{OrderID: o.ID, UserID: o.UserID, Client: o.Client, Lines: o.Lines, Total: o.Total,
-		Charged: o.Charged, PointsRedeemed: o.PointsRedeemed, PointsAwarded: o.PointsAwarded, Campaigns: campaigns, At: now})
+	now := s.now()
+	payload, err := json.Marshal(ports.PurchaseCompleted{OrderID: o.id, UserID: o.userID, Client: o.client, Lines: o.lines, Total: o.total,
+		Charged: charged, PointsRedeemed: paidPoints, PointsAwarded: awarded, Campaigns: campaigns, At: now})
 	if err != nil {
 		return err
 	}
-	return s.d.Publisher.Publish(ctx, ports.Message{Topic: ports.TopicPurchases, Key: "order:" + o.ID + ":completed", Payload: payload, CreatedAt: now})
+	return s.d.Publisher.Publish(ctx, ports.Message{Topic: ports.TopicPurchases, Key: "order:" + o.id + ":completed", Payload: payload, CreatedAt: now})
 }
 
 // campaignPoints sums an award breakdown (campaign.Line) per campaign, in
@@ -246,7 +250,7 @@ func (s *Steps) ReverseAward(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reverse(ctx, o, awardKey(o.ID), reverseAwardKey(o.ID))
+	return s.reverse(ctx, o, awardKey(o.id), reverseAwardKey(o.id))
 }
 
 // RestorePoints gives back the points the order spent, if it spent any.
@@ -255,12 +259,12 @@ func (s *Steps) RestorePoints(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reverse(ctx, o, redeemKey(o.ID), restoreKey(o.ID))
+	return s.reverse(ctx, o, redeemKey(o.id), restoreKey(o.id))
 }
 
 // reverse undoes the points transaction the order made under key, once.
-func (s *Steps) reverse(ctx context.Context, o ports.Order, key, reversalKey string) error {
-	tx, err := s.d.Points.Find(ctx, o.Client, key)
+func (s *Steps) reverse(ctx context.Context, o *Order, key, reversalKey string) error {
+	tx, err := s.d.Points.Find(ctx, o.client, key)
 	if errors.Is(err, points.ErrTransactionNotFound) {
 		return nil // the step never ran
 	}
@@ -276,46 +280,37 @@ func (s *Steps) reverse(ctx context.Context, o ports.Order, key, reversalKey str
 
 // RefundWallet gives the order's charge back, if it was charged.
 func (s *Steps) RefundWallet(ctx context.Context, in StepInput) error {
-	return s.d.Wallets.Refund(ctx, in.OrderID, s.d.Clock.Now().UTC())
+	return till{s.d.Wallets}.refund(ctx, in.OrderID, s.now())
 }
 
 // ReleaseStock gives the order's reservation back, if it holds one.
 func (s *Steps) ReleaseStock(ctx context.Context, in StepInput) error {
-	_, err := s.d.Stock.Release(ctx, in.OrderID)
+	_, err := shelf{s.d.Stock}.release(ctx, in.OrderID)
 	return err
+}
+
+// failureOf is the failure that sent the saga to its compensations.
+func failureOf(in StepInput) (code, cause string) {
+	if in.Failure == nil {
+		return "Unknown", "the purchase failed"
+	}
+	return in.Failure.Error, in.Failure.Cause
 }
 
 // FailOrder records why the order failed, after its compensations ran.
 func (s *Steps) FailOrder(ctx context.Context, in StepInput) error {
-	code, cause := "Unknown", "the purchase failed"
-	if in.Failure != nil {
-		code, cause = in.Failure.Error, in.Failure.Cause
-	}
-	_, err := s.d.Orders.Update(ctx, in.OrderID, func(o *ports.Order) error {
-		if o.Status == ports.OrderCompleted {
-			return fmt.Errorf("order %s completed: it cannot fail", o.ID)
-		}
-		o.Status, o.FailureCode, o.FailureReason, o.UpdatedAt = ports.OrderFailed, code, cause, s.d.Clock.Now().UTC()
-		o.PointsAwarded, o.Award = 0, nil
-		return nil
-	})
+	code, cause := failureOf(in)
+	_, err := changeOrder(ctx, s.d.Orders, in.OrderID, func(o *Order) error { return o.fail(code, cause, s.now()) })
 	return err
 }
 
 // MarkNeedsAttention records that a compensation kept failing: an operator
-// must look, and can retry. The order keeps the failure that started the
-// compensations, so that a retry can finish with it.
+// must look, and can retry.
 func (s *Steps) MarkNeedsAttention(ctx context.Context, in StepInput) error {
-	code, cause := "Unknown", "the purchase failed"
-	if in.Failure != nil {
-		code, cause = in.Failure.Error, in.Failure.Cause
-	}
+	code, cause := failureOf(in)
 	if c := in.CompensationFailure; c != nil {
 		cause += "; then a compensation failed: " + c.Error + ": " + c.Cause
 	}
-	_, err := s.d.Orders.Update(ctx, in.OrderID, func(o *ports.Order) error {
-		o.Status, o.FailureCode, o.FailureReason, o.UpdatedAt = ports.OrderNeedsAttention, code, cause, s.d.Clock.Now().UTC()
-		return nil
-	})
+	_, err := changeOrder(ctx, s.d.Orders, in.OrderID, func(o *Order) error { return o.needAttention(code, cause, s.now()) })
 	return err
 }

@@ -98,7 +98,17 @@ func stockOf(t *testing.T, c ports.Catalog, id string) int64 {
 	return p.Stock
 }
 
-// TestStock is the contract of ports.Stock.
+func takes(lines ...ports.StockLine) []ports.StockMove {
+	var out []ports.StockMove
+	for _, l := range lines {
+		out = append(out, ports.StockMove{ProductID: l.ProductID, Delta: -l.Quantity})
+	}
+	return out
+}
+
+// TestStock is the contract of ports.Stock: reservations are versioned
+// records written with the stock moves the domain decided, all or nothing;
+// stock never goes below zero; an adjustment happens once per key.
 func TestStock(t *testing.T, newStock NewStock) {
 	ctx := context.Background()
 	setup := func(t *testing.T) (ports.Catalog, ports.Stock) {
@@ -111,96 +121,113 @@ func TestStock(t *testing.T, newStock NewStock) {
 		return c, s
 	}
 	lines := []ports.StockLine{{ProductID: "1", Quantity: 3}, {ProductID: "2", Quantity: 5}}
+	reserved := func(order string, version int64) ports.Reservation {
+		return ports.Reservation{OrderID: order, Lines: lines, Status: ports.ReservationReserved, ExpiresAt: t0.Add(time.Minute), Version: version}
+	}
 
-	t.Run("reserve all or nothing, once", func(t *testing.T) {
+	t.Run("versioned reservations with their moves", func(t *testing.T) {
 		t.Parallel()
 		c, s := setup(t)
-		r, err := s.Reserve(ctx, "o-1", lines, t0.Add(time.Minute))
-		if err != nil || r.Status != ports.ReservationReserved {
-			t.Fatalf("Reserve = %+v, %v", r, err)
+		if _, err := s.Reservation(ctx, "o-1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Reservation unknown: %v", err)
 		}
-		if r2, err := s.Reserve(ctx, "o-1", lines, t0.Add(time.Minute)); err != nil || r2.Status != ports.ReservationReserved {
-			t.Errorf("second Reserve = %+v, %v", r2, err)
+		r := reserved("o-1", 1)
+		if err := s.SaveReservation(ctx, r, takes(lines...)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Reservation(ctx, "o-1"); err != nil || !cmp.Equal(r, got) {
+			t.Errorf("Reservation = %+v, %v; want %+v", got, err, r)
 		}
 		if stockOf(t, c, "1") != 1 || stockOf(t, c, "2") != 5 {
 			t.Errorf("stock = %d, %d; want 1, 5", stockOf(t, c, "1"), stockOf(t, c, "2"))
 		}
-		_, err = s.Reserve(ctx, "o-2", lines, t0.Add(time.Minute))
-		var ie *ports.InsufficientError
-		if !errors.As(err, &ie) || !errors.Is(err, ports.ErrInsufficient) || ie.ID != "1" || ie.Available != "1" {
-			t.Fatalf("Reserve beyond stock: %v", err)
+		if err := s.SaveReservation(ctx, r, takes(lines...)); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("create twice: %v, want ErrConflict", err)
 		}
 		if stockOf(t, c, "2") != 5 {
-			t.Errorf("a failed reservation took stock of product 2: %d", stockOf(t, c, "2"))
+			t.Errorf("a refused save moved stock: %d", stockOf(t, c, "2"))
 		}
-		if _, err := s.Reserve(ctx, "o-3", []ports.StockLine{{ProductID: "nope", Quantity: 1}}, t0); !errors.Is(err, ports.ErrNotFound) {
-			t.Errorf("Reserve of an unknown product: %v", err)
-		}
-	})
-
-	t.Run("commit and release", func(t *testing.T) {
-		t.Parallel()
-		c, s := setup(t)
-		s.Reserve(ctx, "o-1", lines, t0.Add(time.Minute))
-		s.Reserve(ctx, "o-2", []ports.StockLine{{ProductID: "2", Quantity: 2}}, t0.Add(time.Minute))
-		if r, err := s.Commit(ctx, "o-1"); err != nil || r.Status != ports.ReservationCommitted {
-			t.Errorf("Commit = %+v, %v", r, err)
-		}
-		if _, err := s.Commit(ctx, "o-1"); err != nil {
-			t.Errorf("Commit again: %v", err)
-		}
-		if _, err := s.Release(ctx, "o-1"); !errors.Is(err, ports.ErrConflict) {
-			t.Errorf("Release of a committed reservation: %v", err)
-		}
-		if r, err := s.Release(ctx, "o-2"); err != nil || r.Status != ports.ReservationReleased {
-			t.Errorf("Release = %+v, %v", r, err)
-		}
-		if _, err := s.Release(ctx, "o-2"); err != nil {
-			t.Errorf("Release again: %v", err)
-		}
-		if stockOf(t, c, "2") != 5 {
-			t.Errorf("stock of 2 = %d, want 5 (released once)", stockOf(t, c, "2"))
-		}
-		if _, err := s.Commit(ctx, "o-2"); !errors.Is(err, ports.ErrConflict) {
-			t.Errorf("Commit of a released reservation: %v", err)
-		}
-		if _, err := s.Commit(ctx, "nope"); !errors.Is(err, ports.ErrNotFound) {
-			t.Errorf("Commit unknown: %v", err)
-		}
-		// Released before it was reserved: a late Reserve takes nothing.
-		if _, err := s.Release(ctx, "o-3"); err != nil {
+		done := r
+		done.Status, done.Version = ports.ReservationCommitted, 2
+		if err := s.SaveReservation(ctx, done, nil); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := s.Reserve(ctx, "o-3", lines, t0); err != nil || r.Status != ports.ReservationReleased {
-			t.Errorf("Reserve after Release = %+v, %v", r, err)
+		stale := r
+		stale.Status, stale.Version = ports.ReservationReleased, 2
+		if err := s.SaveReservation(ctx, stale, []ports.StockMove{{ProductID: "1", Delta: 3}}); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("save at a stale version: %v, want ErrConflict", err)
 		}
-		if stockOf(t, c, "1") != 1 {
-			t.Errorf("a late Reserve took stock: %d", stockOf(t, c, "1"))
+		if got, _ := s.Reservation(ctx, "o-1"); got.Status != ports.ReservationCommitted || got.Version != 2 || stockOf(t, c, "1") != 1 {
+			t.Errorf("after a stale save: %+v, stock %d", got, stockOf(t, c, "1"))
 		}
 	})
 
-	t.Run("expired reservations and adjustments", func(t *testing.T) {
+	t.Run("moves are all or nothing, never below zero", func(t *testing.T) {
 		t.Parallel()
 		c, s := setup(t)
-		s.Reserve(ctx, "early", []ports.StockLine{{ProductID: "2", Quantity: 1}}, t0.Add(time.Minute))
-		s.Reserve(ctx, "late", []ports.StockLine{{ProductID: "2", Quantity: 1}}, t0.Add(time.Hour))
-		s.Reserve(ctx, "done", []ports.StockLine{{ProductID: "2", Quantity: 1}}, t0)
-		s.Commit(ctx, "done")
+		s.SaveReservation(ctx, reserved("o-1", 1), takes(lines...))
+		err := s.SaveReservation(ctx, reserved("o-2", 1), takes(lines...))
+		var ie *ports.InsufficientError
+		if !errors.As(err, &ie) || !errors.Is(err, ports.ErrInsufficient) || ie.ID != "1" || ie.Available != "1" {
+			t.Fatalf("a save beyond the stock: %v", err)
+		}
+		if stockOf(t, c, "2") != 5 {
+			t.Errorf("a refused save took stock of product 2: %d", stockOf(t, c, "2"))
+		}
+		if _, err := s.Reservation(ctx, "o-2"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("a refused save stored its reservation: %v", err)
+		}
+		unknown := []ports.StockMove{{ProductID: "nope", Delta: -1}}
+		if err := s.SaveReservation(ctx, reserved("o-3", 1), unknown); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("a move of an unknown product: %v", err)
+		}
+		back := []ports.StockMove{{ProductID: "nope", Delta: 1, SkipMissing: true}, {ProductID: "2", Delta: 5}}
+		if err := s.SaveReservation(ctx, reserved("o-4", 1), back); err != nil || stockOf(t, c, "2") != 10 {
+			t.Errorf("a move skipping a missing product: %v, stock of 2 %d", err, stockOf(t, c, "2"))
+		}
+	})
+
+	t.Run("expired reservations and adjustments once per key", func(t *testing.T) {
+		t.Parallel()
+		c, s := setup(t)
+		one := []ports.StockLine{{ProductID: "2", Quantity: 1}}
+		for _, r := range []ports.Reservation{
+			{OrderID: "early", Lines: one, Status: ports.ReservationReserved, ExpiresAt: t0.Add(time.Minute), Version: 1},
+			{OrderID: "late", Lines: one, Status: ports.ReservationReserved, ExpiresAt: t0.Add(time.Hour), Version: 1},
+			{OrderID: "done", Lines: one, Status: ports.ReservationReserved, ExpiresAt: t0, Version: 1},
+		} {
+			if err := s.SaveReservation(ctx, r, takes(one...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		done := ports.Reservation{OrderID: "done", Lines: one, Status: ports.ReservationCommitted, ExpiresAt: t0, Version: 2}
+		if err := s.SaveReservation(ctx, done, nil); err != nil {
+			t.Fatal(err)
+		}
 		got, err := s.Expired(ctx, t0.Add(10*time.Minute), 10)
 		if err != nil || len(got) != 1 || got[0] != "early" {
 			t.Errorf("Expired = %v, %v", got, err)
 		}
-		if n, err := s.Adjust(ctx, "2", 5); err != nil || n != 12 {
-			t.Errorf("Adjust +5 = %d, %v", n, err)
+		adj := ports.StockAdjustment{Key: "C/k1", ProductID: "2", Delta: 5, At: t0}
+		if a, err := s.Adjust(ctx, adj); err != nil || a.Stock != 12 || a.Key != "C/k1" {
+			t.Errorf("Adjust +5 = %+v, %v", a, err)
 		}
-		if _, err := s.Adjust(ctx, "2", -13); !errors.Is(err, ports.ErrInsufficient) {
+		other := adj
+		other.Delta = 7
+		if a, err := s.Adjust(ctx, other); !errors.Is(err, ports.ErrDuplicate) || a.Delta != 5 || a.Stock != 12 || a.ProductID != "2" {
+			t.Errorf("Adjust with a used key = %+v, %v; want ErrDuplicate and the first adjustment", a, err)
+		}
+		if _, err := s.Adjust(ctx, ports.StockAdjustment{Key: "C/k2", ProductID: "2", Delta: -13, At: t0}); !errors.Is(err, ports.ErrInsufficient) {
 			t.Errorf("Adjust below zero: %v", err)
 		}
 		if stockOf(t, c, "2") != 12 {
-			t.Errorf("stock = %d", stockOf(t, c, "2"))
+			t.Errorf("stock = %d, want 12", stockOf(t, c, "2"))
 		}
-		if _, err := s.Adjust(ctx, "nope", 1); !errors.Is(err, ports.ErrNotFound) {
+		if _, err := s.Adjust(ctx, ports.StockAdjustment{Key: "C/k3", ProductID: "nope", Delta: 1, At: t0}); !errors.Is(err, ports.ErrNotFound) {
 			t.Errorf("Adjust unknown: %v", err)
+		}
+		if a, err := s.Adjust(ctx, ports.StockAdjustment{Key: "C/k2", ProductID: "2", Delta: -12, At: t0}); err != nil || a.Stock != 0 {
+			t.Errorf("a key refused before is free: %+v, %v", a, err)
 		}
 	})
 
@@ -211,7 +238,9 @@ func TestStock(t *testing.T, newStock NewStock) {
 		var wg sync.WaitGroup
 		for i := range 20 {
 			wg.Go(func() {
-				_, err := s.Reserve(ctx, fmt.Sprint("o-", i), []ports.StockLine{{ProductID: "1", Quantity: 1}}, t0.Add(time.Minute))
+				one := []ports.StockLine{{ProductID: "1", Quantity: 1}}
+				r := ports.Reservation{OrderID: fmt.Sprint("o-", i), Lines: one, Status: ports.ReservationReserved, ExpiresAt: t0, Version: 1}
+				err := retrying(func() error { return s.SaveReservation(ctx, r, takes(one...)) })
 				switch {
 				case err == nil:
 					ok.Add(1)
@@ -225,66 +254,143 @@ func TestStock(t *testing.T, newStock NewStock) {
 			t.Errorf("%d reservations, stock %d; want 4 and 0", ok.Load(), stockOf(t, c, "1"))
 		}
 	})
+
+	t.Run("only one of 20 writers moves a version", func(t *testing.T) {
+		t.Parallel()
+		c, s := setup(t)
+		if err := s.SaveReservation(ctx, reserved("o-1", 1), takes(lines...)); err != nil {
+			t.Fatal(err)
+		}
+		var ok atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				r := reserved("o-1", 2)
+				r.Status = ports.ReservationReleased
+				err := s.SaveReservation(ctx, r, []ports.StockMove{{ProductID: "1", Delta: 3}, {ProductID: "2", Delta: 5}})
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case !errors.Is(err, ports.ErrConflict):
+					t.Errorf("release %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 1 || stockOf(t, c, "1") != 4 || stockOf(t, c, "2") != 10 {
+			t.Errorf("%d releases won, stock %d and %d; want 1, 4 and 10", ok.Load(), stockOf(t, c, "1"), stockOf(t, c, "2"))
+		}
+	})
+}
+
+// retrying runs a write again while it loses a race to a concurrent one
+// (ErrConflict): storage may refuse a write that merely ran beside another
+// (DynamoDB's transaction conflicts); the domain then reads and decides
+// again, as this does.
+func retrying(write func() error) error {
+	for {
+		if err := write(); !errors.Is(err, ports.ErrConflict) {
+			return err
+		}
+	}
 }
 
 // NewWallets returns an empty wallet store for one test.
 type NewWallets func(t *testing.T) ports.Wallets
 
-// TestWallets is the contract of ports.Wallets.
+// TestWallets is the contract of ports.Wallets: balances move only with
+// the deposit or payment that explains them, in one write; a debit never
+// overdraws; deposits are recorded once per key and payments by version.
 func TestWallets(t *testing.T, newWallets NewWallets) {
 	ctx := context.Background()
-	t.Run("deposits, charges and refunds, each once", func(t *testing.T) {
+	balance := func(t *testing.T, w ports.Wallets, user string) decimal.Decimal {
+		t.Helper()
+		got, err := w.Get(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Balance
+	}
+	t.Run("deposits once per key, payments by version", func(t *testing.T) {
 		t.Parallel()
 		w := newWallets(t)
 		if _, err := w.Get(ctx, "derick"); !errors.Is(err, ports.ErrNotFound) {
 			t.Errorf("Get unknown: %v", err)
 		}
-		if got, err := w.Deposit(ctx, "derick", dec("3300"), "dep-1", t0); err != nil || !got.Balance.Equal(dec("3300")) {
-			t.Fatalf("Deposit = %+v, %v", got, err)
+		if _, err := w.Deposit(ctx, "C/dep-1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Deposit unknown: %v", err)
 		}
-		if got, _ := w.Deposit(ctx, "derick", dec("3300"), "dep-1", t0); !got.Balance.Equal(dec("3300")) {
-			t.Errorf("a repeated deposit counted: %s", got.Balance)
+		dep := &ports.Deposit{Key: "C/dep-1", Username: "derick", Amount: dec("3300"), At: t0}
+		if got, err := w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("3300"), At: t0, Deposit: dep}); err != nil || !got.Balance.Equal(dec("3300")) {
+			t.Fatalf("deposit = %+v, %v", got, err)
 		}
-		if got, err := w.Charge(ctx, "derick", "o-1", dec("1700.10"), t0); err != nil || !got.Balance.Equal(dec("1599.90")) {
-			t.Fatalf("Charge = %+v, %v", got, err)
+		if got, err := w.Deposit(ctx, "C/dep-1"); err != nil || got.Username != "derick" || !got.Amount.Equal(dec("3300")) {
+			t.Errorf("Deposit = %+v, %v", got, err)
 		}
-		if got, _ := w.Charge(ctx, "derick", "o-1", dec("1700.10"), t0); !got.Balance.Equal(dec("1599.90")) {
-			t.Errorf("a repeated charge counted: %s", got.Balance)
+		if _, err := w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("3300"), At: t0, Deposit: dep}); !errors.Is(err, ports.ErrDuplicate) {
+			t.Errorf("a deposit under a used key: %v, want ErrDuplicate", err)
 		}
-		_, err := w.Charge(ctx, "derick", "o-2", dec("1600"), t0)
+		if b := balance(t, w, "derick"); !b.Equal(dec("3300")) {
+			t.Errorf("a repeated deposit counted: %s", b)
+		}
+
+		if _, err := w.Payment(ctx, "o-1"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Payment unknown: %v", err)
+		}
+		charge := &ports.Payment{OrderID: "o-1", Username: "derick", Amount: dec("1700.10"), Status: ports.PaymentCharged, Version: 1, At: t0}
+		if got, err := w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("-1700.10"), At: t0, Payment: charge}); err != nil || !got.Balance.Equal(dec("1599.90")) {
+			t.Fatalf("charge = %+v, %v", got, err)
+		}
+		if got, err := w.Payment(ctx, "o-1"); err != nil || !cmp.Equal(*charge, got, decimalEqual) {
+			t.Errorf("Payment = %+v, %v", got, err)
+		}
+		if _, err := w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("-1700.10"), At: t0, Payment: charge}); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("a second charge of o-1: %v, want ErrConflict", err)
+		}
+		short := &ports.Payment{OrderID: "o-2", Username: "derick", Amount: dec("1600"), Status: ports.PaymentCharged, Version: 1, At: t0}
+		_, err := w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("-1600"), At: t0, Payment: short})
 		var ie *ports.InsufficientError
 		if !errors.As(err, &ie) || ie.Available != "1599.9" && ie.Available != "1599.90" {
-			t.Errorf("Charge beyond the balance: %v", err)
+			t.Errorf("a charge beyond the balance: %v", err)
 		}
-		if _, err := w.Charge(ctx, "nobody", "o-3", dec("1"), t0); !errors.Is(err, ports.ErrInsufficient) && !errors.Is(err, ports.ErrNotFound) {
-			t.Errorf("Charge of an unknown wallet: %v", err)
+		if _, err := w.Payment(ctx, "o-2"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("a refused charge stored its payment: %v", err)
 		}
+		nobody := &ports.Payment{OrderID: "o-3", Username: "nobody", Amount: dec("1"), Status: ports.PaymentCharged, Version: 1, At: t0}
+		if _, err := w.Apply(ctx, ports.WalletChange{Username: "nobody", Delta: dec("-1"), At: t0, Payment: nobody}); !errors.Is(err, ports.ErrInsufficient) {
+			t.Errorf("a charge of an unknown wallet: %v", err)
+		}
+		refund := *charge
+		refund.Status, refund.Version = ports.PaymentRefunded, 2
 		for range 2 {
-			if err := w.Refund(ctx, "o-1", t0); err != nil {
-				t.Fatal(err)
-			}
+			w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("1700.10"), At: t0, Payment: &refund})
 		}
-		if got, _ := w.Get(ctx, "derick"); !got.Balance.Equal(dec("3300")) {
-			t.Errorf("after refund (twice): %s, want 3300", got.Balance)
+		if b := balance(t, w, "derick"); !b.Equal(dec("3300")) {
+			t.Errorf("after refund (twice): %s, want 3300", b)
 		}
-		// Refunded before it was charged: no later charge.
-		if err := w.Refund(ctx, "o-4", t0); err != nil {
+		// A refund before any charge is a payment with no money.
+		tomb := &ports.Payment{OrderID: "o-4", Amount: dec("0"), Status: ports.PaymentRefunded, Version: 1, At: t0}
+		if _, err := w.Apply(ctx, ports.WalletChange{At: t0, Payment: tomb}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Charge(ctx, "derick", "o-4", dec("1"), t0); !errors.Is(err, ports.ErrConflict) {
-			t.Errorf("Charge after Refund: %v, want ErrConflict", err)
+		if got, err := w.Payment(ctx, "o-4"); err != nil || got.Status != ports.PaymentRefunded || got.Username != "" {
+			t.Errorf("Payment of a refund before any charge = %+v, %v", got, err)
 		}
 	})
 
-	t.Run("20 concurrent charges never overdraw", func(t *testing.T) {
+	t.Run("20 concurrent debits never overdraw", func(t *testing.T) {
 		t.Parallel()
 		w := newWallets(t)
-		w.Deposit(ctx, "derick", dec("100"), "dep", t0)
+		w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("100"), At: t0, Deposit: &ports.Deposit{Key: "dep", Username: "derick", Amount: dec("100"), At: t0}})
 		var ok atomic.Int64
 		var wg sync.WaitGroup
 		for i := range 20 {
 			wg.Go(func() {
-				_, err := w.Charge(ctx, "derick", fmt.Sprint("o-", i), dec("10"), t0)
+				p := &ports.Payment{OrderID: fmt.Sprint("o-", i), Username: "derick", Amount: dec("10"), Status: ports.PaymentCharged, Version: 1, At: t0}
+				err := retrying(func() error {
+					_, err := w.Apply(ctx, ports.WalletChange{Username: "derick", Delta: dec("-10"), At: t0, Payment: p})
+					return err
+				})
 				switch {
 				case err == nil:
 					ok.Add(1)
@@ -294,8 +400,8 @@ func TestWallets(t *testing.T, newWallets NewWallets) {
 			})
 		}
 		wg.Wait()
-		if got, _ := w.Get(ctx, "derick"); ok.Load() != 10 || !got.Balance.IsZero() {
-			t.Errorf("%d charges, balance %s; want 10 and 0", ok.Load(), got.Balance)
+		if b := balance(t, w, "derick"); ok.Load() != 10 || !b.IsZero() {
+			t.Errorf("%d charges, balance %s; want 10 and 0", ok.Load(), b)
 		}
 	})
 }
