@@ -71,19 +71,34 @@ func TestImportRules(t *testing.T) {
 				if strings.HasPrefix(imp, module+"domains") || strings.HasPrefix(imp, module+"adapters") {
 					broken = "ports import neither domains nor adapters"
 				}
-			case strings.HasPrefix(dir, "orchestration/") && !strings.HasSuffix(file, "_test.go"):
-				// The executor runs on ports; which storage is the
-				// composition root's choice (its tests use SQLite).
+			case (dir == "orchestration" || strings.HasPrefix(dir, "orchestration/")) && !strings.HasSuffix(file, "_test.go"):
+				// The definitions and the executor run on ports; which
+				// storage is the composition root's choice (its tests use
+				// SQLite).
 				checked["orchestration"]++
 				if strings.HasPrefix(imp, module+"adapters") || strings.HasPrefix(imp, module+"domains") {
-					broken = "the executor imports an adapter or a domain"
+					broken = "orchestration imports an adapter or a domain"
+				}
+			case dir == "limits":
+				checked["limits"]++
+				if strings.HasPrefix(imp, module) {
+					broken = "the limits import nothing of the store"
 				}
 			case strings.HasPrefix(dir, "adapters/"):
 				adapter := strings.Split(dir, "/")[1]
-				if !drivingAdapters[adapter] {
+				switch {
+				case !drivingAdapters[adapter]:
 					checked["driven adapters"]++
 					if strings.HasPrefix(imp, module+"domains") {
 						broken = "a driven adapter (" + adapter + ") imports a domain"
+					}
+				case !strings.HasSuffix(file, "_test.go"):
+					// A driving adapter calls the domains and never knows
+					// how they store: only cmd/ (and tests, which wire
+					// real storage) put the two together.
+					checked["driving adapters"]++
+					if strings.HasPrefix(imp, module+"adapters/") && !strings.HasPrefix(imp, module+"adapters/"+adapter) {
+						broken = "a driving adapter (" + adapter + ") imports another adapter"
 					}
 				}
 			}
@@ -92,7 +107,7 @@ func TestImportRules(t *testing.T) {
 			}
 		}
 	}
-	for _, layer := range []string{"domains", "ports", "driven adapters", "orchestration"} {
+	for _, layer := range []string{"domains", "ports", "driven adapters", "driving adapters", "orchestration", "limits"} {
 		if checked[layer] == 0 {
 			t.Errorf("no imports of %s were checked: is the walk broken?", layer)
 		}

@@ -316,14 +316,3 @@ func dec(d decimal.Decimal) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: d.String()}
 }
 
-// update runs one transaction update on its own and returns the attributes
-// it wrote: the same update serves alone and inside a transaction.
-func update(ctx context.Context, client *ddb.Client, u *types.Update) (map[string]types.AttributeValue, error) {
-	out, err := client.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
-		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames,
-		ExpressionAttributeValues: u.ExpressionAttributeValues, ReturnValues: types.ReturnValueUpdatedNew})
-	if err != nil {
-		return nil, err
-	}
-	return out.Attributes, nil
-}

@@ -10,12 +10,11 @@ import (
 	"regexp"
 	"runtime/debug"
 	"time"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 type loggerKey struct{}
-
-// maxBody bounds request bodies; a larger one is a 413.
-const maxBody = 1 << 20
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
@@ -58,7 +57,7 @@ func observe(log *slog.Logger, next http.Handler) http.Handler {
 		securityHeaders(w.Header())
 		l := log.With("request_id", id)
 		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, l))
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limits.BodyBytes) // a larger body is a 413
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // decodeBody reads a JSON object into dst, strictly: unknown fields,
@@ -86,17 +87,18 @@ func wholeNumber(field string, raw json.RawMessage) (int64, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, nil
 	}
-	rat, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return 0, badRequest(field, field+" must be a number")
-	}
-	if !rat.IsInt() {
+	// 100.0 and 1e2 are whole numbers too; a megabyte of digits or an
+	// exponent of ten million is refused before any arithmetic.
+	d, ok := limits.Decimal(s)
+	switch {
+	case !ok:
+		return 0, badRequest(field, fmt.Sprintf("%s must be a number of at most %d digits", field, limits.NumberDigits))
+	case !d.IsInteger():
 		return 0, badRequest(field, field+" must be a whole number")
-	}
-	if !rat.Num().IsInt64() {
+	case !d.BigInt().IsInt64():
 		return 0, badRequest(field, field+" is out of range")
 	}
-	return rat.Num().Int64(), nil
+	return d.IntPart(), nil
 }
 
 // required checks that a string field was sent.

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -256,4 +257,44 @@ func TestFailedOrderSpentNothing(t *testing.T) {
 	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", derick); num(b["balance"]) != 10 {
 		t.Errorf("points = %v, want 10 back", b["balance"])
 	}
+}
+
+// TestBadInputIsA4xx: malformed, oversized or absurd requests are refused
+// with the status that says why, naming the field, never a 5xx or a 403
+// that hides the mistake; a huge number is refused before any arithmetic.
+func TestBadInputIsA4xx(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	derick := a.shop()
+	digits := strings.Repeat("9", 1<<20-200)
+	for _, tt := range []struct {
+		method, path, body string
+		status             int
+		field              string
+	}{
+		{"POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":"one"}]}`, 400, "items[0].quantity"},
+		{"POST", "/purchase", `{"user_id":"derick","items":[`, 400, ""},
+		{"POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"redeem_points":` + digits + `}`, 400, "redeem_points"},
+		{"POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1e400}]}`, 400, "items[0].quantity"},
+		{"POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"pad":"` + strings.Repeat("x", 1<<20) + `"}`, 413, ""},
+		{"DELETE", "/points", `{"account_id":"derick","amount":` + digits + `}`, 400, "amount"},
+		{"DELETE", "/points", `{"account_id":"derick","amount":"` + strings.Repeat("x", 1<<20) + `"}`, 413, ""},
+		{"GET", "/orders?user_id=derick&cursor=nonsense", "", 400, "cursor"},
+		{"GET", "/orders?user_id=derick&cursor=9999-12-31T00:00:00Z", "", 400, "cursor"},
+	} {
+		start := time.Now()
+		r := a.do(tt.method, tt.path, tt.body, "Authorization", derick)
+		if r.status != tt.status || tt.field != "" && !strings.Contains(string(r.body), `"field":"`+tt.field+`"`) {
+			t.Errorf("%s %s (%d bytes): %d %.300s; want %d naming %q", tt.method, tt.path, len(tt.body), r.status, r.body, tt.status, tt.field)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s %s took %s", tt.method, tt.path, d)
+		}
+	}
+	for _, body := range []string{`{"amount":1e10000000}`, `{"amount":` + digits + `}`, `{"amount":1e-10000000}`} {
+		if r := a.do("POST", "/users/derick/wallet/deposits", body); r.status != 400 || !strings.Contains(string(r.body), `"field":"amount"`) {
+			t.Errorf("deposit %.40s: %d %.300s", body, r.status, r.body)
+		}
+	}
+	a.must(400, "PUT", "/products/1", `{"name":"Unicorn","description":"x","price":1e10000000}`)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 )
 
@@ -30,6 +31,23 @@ const notBuilt = `<!doctype html>
 <p>The API works. To shop in a browser, build the web app with <code>make webapp</code> and reload this page.</p>
 </html>
 `
+
+// WebAppDir is the web app built into dir, as an fs.FS that never leaves
+// dir: a symbolic link pointing out of it is refused (os.Root), where
+// os.DirFS would follow it. The directory may appear after start-up (the
+// app built while the server runs): it is opened for each file.
+func WebAppDir(dir string) fs.FS { return rootedDir(dir) }
+
+type rootedDir string
+
+func (d rootedDir) Open(name string) (fs.File, error) {
+	root, err := os.OpenRoot(string(d))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close() // an open file outlives its root
+	return root.Open(name)
+}
 
 // WebAppBuilt reports whether dir holds a built web app. / asks on every
 // request, so that a build made while the server runs is served.
@@ -63,17 +81,18 @@ func (s *server) favicon(w http.ResponseWriter, r *http.Request) {
 // a 404. fs.ValidPath refuses any name that could leave dir ("..", a
 // leading slash), and a directory is never listed.
 func serveFile(w http.ResponseWriter, r *http.Request, dir fs.FS, name, cache string) {
-	if dir == nil || !fs.ValidPath(name) {
+	if dir == nil || !fs.ValidPath(name) || strings.ContainsAny(name, "\x00\\") {
 		noFile(w, r)
 		return
 	}
 	f, err := dir.Open(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		noFile(w, r)
-		return
-	}
 	if err != nil {
-		writeError(w, r, err)
+		// Missing, a link out of the directory, a name the system refuses:
+		// no file to serve, whatever the reason.
+		if !errors.Is(err, fs.ErrNotExist) {
+			logFor(r).Warn("web app file refused", "name", name, "err", err)
+		}
+		noFile(w, r)
 		return
 	}
 	defer f.Close()

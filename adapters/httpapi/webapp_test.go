@@ -33,6 +33,14 @@ func builtWebApp(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
+	// Links pointing out of the app's directory, as a careless build or a
+	// shared folder might hold.
+	if err := os.Symlink(filepath.Join(root, "secret.txt"), filepath.Join(dist, "assets", "leak.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(root, filepath.Join(dist, "assets", "up")); err != nil {
+		t.Fatal(err)
+	}
 	return dist
 }
 
@@ -41,7 +49,7 @@ func builtWebApp(t *testing.T) string {
 // listing, is served; the API works beside it.
 func TestWebApp(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, 365, webApp(os.DirFS(builtWebApp(t))))
+	a := newAPI(t, 365, webApp(httpapi.WebAppDir(builtWebApp(t))))
 	a.auth = ""
 	for _, tt := range []struct {
 		path, body, contentType, cache string
@@ -61,7 +69,8 @@ func TestWebApp(t *testing.T) {
 	if r := a.do("HEAD", "/", ""); r.status != 200 || len(r.body) != 0 {
 		t.Errorf("HEAD /: %d %q", r.status, r.body)
 	}
-	for _, path := range []string{"/assets/missing.js", "/assets/", "/assets/nested", "/assets/nested/", "/index.html", "/store"} {
+	for _, path := range []string{"/assets/missing.js", "/assets/", "/assets/nested", "/assets/nested/", "/index.html", "/store",
+		"/assets/leak.txt", "/assets/up/secret.txt", "/assets/x%00.png", "/assets/a%5Cb.js"} {
 		r := a.do("GET", path, "")
 		if r.status != 404 || r.header.Get("Content-Type") != "application/problem+json" || r.header.Get("Cache-Control") != "" {
 			t.Errorf("GET %s: %d %s, Content-Type %q, Cache-Control %q", path, r.status, r.body, r.header.Get("Content-Type"), r.header.Get("Cache-Control"))
@@ -87,7 +96,7 @@ func TestWebApp(t *testing.T) {
 	if h := a.must(200, "GET", "/healthz", ""); h["status"] != "ok" {
 		t.Errorf("health = %v", h)
 	}
-	if !httpapi.WebAppBuilt(os.DirFS(builtWebApp(t))) {
+	if !httpapi.WebAppBuilt(httpapi.WebAppDir(builtWebApp(t))) {
 		t.Error("WebAppBuilt says a built web app is not")
 	}
 }
@@ -96,14 +105,14 @@ func TestWebApp(t *testing.T) {
 // and the API works.
 func TestWebAppNotBuilt(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, 365, webApp(os.DirFS(t.TempDir())))
+	a := newAPI(t, 365, webApp(httpapi.WebAppDir(t.TempDir())))
 	for range 2 {
 		r := a.do("GET", "/", "", "Authorization", "")
 		if r.status != 200 || !strings.Contains(string(r.body), "make webapp") || r.header.Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Errorf("GET /: %d %s (%s)", r.status, r.body, r.header.Get("Content-Type"))
 		}
 	}
-	if httpapi.WebAppBuilt(os.DirFS(t.TempDir())) || httpapi.WebAppBuilt(nil) {
+	if httpapi.WebAppBuilt(httpapi.WebAppDir(t.TempDir())) || httpapi.WebAppBuilt(nil) {
 		t.Error("WebAppBuilt says an empty directory, or none, holds a web app")
 	}
 	a.must(404, "GET", "/assets/app-abc.js", "")
@@ -118,7 +127,7 @@ func TestWebAppNotBuilt(t *testing.T) {
 func TestWebAppBuiltWhileServing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	a := newAPI(t, 365, webApp(os.DirFS(dir)))
+	a := newAPI(t, 365, webApp(httpapi.WebAppDir(dir)))
 	if r := a.do("GET", "/", ""); !strings.Contains(string(r.body), "make webapp") {
 		t.Fatalf("GET / before the build: %s", r.body)
 	}

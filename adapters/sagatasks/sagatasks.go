@@ -34,29 +34,39 @@ var Steps = map[string]Step{
 	"MarkNeedsAttentionFunctionArn":       (*retail.Steps).MarkNeedsAttention,
 }
 
-// errorNames are the ASL error names of the business failures, the names
-// purchase.asl.json's Retry and Catch fields use.
-var errorNames = []struct {
+// taskErrors turn the domain's business failures into the task errors
+// the state machine's Catch fields match.
+var taskErrors = []struct {
 	err  error
-	name string
+	name string // the ASL error name: the task error's type name
+	make func(cause string) error
 }{
-	{retail.ErrOutOfStock, "OutOfStock"},
-	{retail.ErrNoPoints, "InsufficientPoints"},
-	{retail.ErrNoFunds, "InsufficientFunds"},
-	{retail.ErrOrderClosed, "OrderClosed"},
-	{retail.ErrReservationGone, "ReservationExpired"},
+	{retail.ErrOutOfStock, "OutOfStock", func(c string) error { return &OutOfStock{c} }},
+	{retail.ErrNoPoints, "InsufficientPoints", func(c string) error { return &InsufficientPoints{c} }},
+	{retail.ErrNoFunds, "InsufficientFunds", func(c string) error { return &InsufficientFunds{c} }},
+	{retail.ErrOrderClosed, "OrderClosed", func(c string) error { return &OrderClosed{c} }},
+	{retail.ErrReservationGone, "ReservationExpired", func(c string) error { return &ReservationExpired{c} }},
 }
 
 // ErrorName returns the ASL error name of a step's error, "" for an error
 // that is not a business failure (the executor reports it as
 // States.TaskFailed and retries it).
 func ErrorName(err error) string {
-	for _, e := range errorNames {
-		if errors.Is(err, e.err) {
-			return e.name
-		}
+	if te := TaskError(err); te != nil {
+		return te.(asl.Named).ErrorName()
 	}
 	return ""
+}
+
+// TaskError is the task error a step's business failure is reported as,
+// or nil for any other error.
+func TaskError(err error) error {
+	for _, e := range taskErrors {
+		if errors.Is(err, e.err) {
+			return e.make(err.Error())
+		}
+	}
+	return nil
 }
 
 // Wrap lets a caller put something around each handler, by resource name.
@@ -80,11 +90,11 @@ func handler(steps *retail.Steps, step Step) executor.Handler {
 	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
 		var in retail.StepInput
 		if err := json.Unmarshal(input, &in); err != nil || in.OrderID == "" {
-			return nil, &asl.Error{Name: "BadInput", Cause: fmt.Sprintf("a step needs {\"order_id\": ...}: %v", err)}
+			return nil, &BadInput{Cause: fmt.Sprintf("a step needs {\"order_id\": ...}: %v", err)}
 		}
 		if err := step(steps, ctx, in); err != nil {
-			if name := ErrorName(err); name != "" {
-				return nil, &asl.Error{Name: name, Cause: err.Error()}
+			if te := TaskError(err); te != nil {
+				return nil, te
 			}
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestTheDefinitionAndTheHandlersAgree(t *testing.T) {
 		if !forward {
 			continue
 		}
-		for _, e := range errorNames {
+		for _, e := range taskErrors {
 			if !slices.Contains(st.Retry[0].ErrorEquals, e.name) || st.Retry[0].MaxAttempts == nil || *st.Retry[0].MaxAttempts != 0 {
 				t.Errorf("state %s retries %s", name, e.name)
 			}
@@ -91,9 +92,38 @@ func TestBadInputIsNamed(t *testing.T) {
 	h := handler(nil, Steps["ReserveStockFunctionArn"])
 	for _, in := range []string{`{}`, `not json`, `{"order_id":""}`} {
 		_, err := h(context.Background(), json.RawMessage(in))
-		var ae *asl.Error
-		if !errors.As(err, &ae) || ae.Name != "BadInput" {
+		if e := asl.AsError(err); e.Name != "BadInput" {
 			t.Errorf("input %s: %v", in, err)
+		}
+	}
+}
+
+// TestTaskErrorsKeepTheirNamesOnLambda: aws-lambda-go reports a handler's
+// error under its Go type's name (the element type's, for a pointer), so
+// each business failure must be a type named as the ASL error, returned
+// unwrapped; the local executor reads the same name.
+func TestTaskErrorsKeepTheirNamesOnLambda(t *testing.T) {
+	for _, e := range append(taskErrors, struct {
+		err  error
+		name string
+		make func(string) error
+	}{nil, "BadInput", func(c string) error { return &BadInput{c} }}) {
+		te := e.make("because")
+		typ := reflect.TypeOf(te)
+		if typ.Kind() == reflect.Pointer {
+			typ = typ.Elem()
+		}
+		if typ.Name() != e.name || asl.AsError(te).Name != e.name || te.Error() != "because" {
+			t.Errorf("%s: Go type %s, ASL name %s, message %q", e.name, typ.Name(), asl.AsError(te).Name, te.Error())
+		}
+		if e.err == nil {
+			continue
+		}
+		// What a handler returns for the domain's failure, wrapped as the
+		// domain wraps it, is the task error itself.
+		got := TaskError(fmt.Errorf("step: %w", &retail.FailureError{Kind: e.err, Detail: "because"}))
+		if reflect.TypeOf(got) != reflect.TypeOf(te) {
+			t.Errorf("%s: a step's failure is reported as %T", e.name, got)
 		}
 	}
 }

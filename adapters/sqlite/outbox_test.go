@@ -169,12 +169,19 @@ func TestOutboxRunWakesOnCommit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond) // let the subscriber reach its wait
-	appendEvents(t, db, "alice", 3)
-	deadline := time.Now().Add(5 * time.Second)
-	for len(r.got()) < 3 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// The first event is delivered by Run's first pass; once it is, the
+	// subscriber goes to its wait, and only the commits' wake-ups can
+	// deliver the next two before the hour-long poll.
+	appendEvents(t, db, "alice", 1)
+	waitFor := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); len(r.got()) < n && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
+	waitFor(1)
+	appendEvents(t, db, "alice", 2)
+	waitFor(3)
 	if want := []int64{1, 2, 3}; !slices.Equal(r.got(), want) {
 		t.Errorf("delivered %v, want %v", r.got(), want)
 	}

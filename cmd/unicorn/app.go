@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/unicornstore/unicorn/adapters/clock"
@@ -132,7 +131,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 	a.handler, err = httpapi.NewHandler(httpapi.Config{Points: a.points, ReadModel: a.reads, Campaigns: a.campaigns,
 		Catalog: a.catalog, Wallets: a.wallets, Orders: a.orders, Sales: a.sales, Identity: a.identity,
 		Tokens: verifier, JWKS: signer.JWKS(), CORSOrigins: c.CORSOrigins, StoreClient: c.StoreClient, PointValue: c.PointValue, PointTTLDays: a.points.TTLDays(),
-		WebApp: os.DirFS(c.WebAppDir), Log: log, Ready: db.Ping})
+		WebApp: httpapi.WebAppDir(c.WebAppDir), Log: log, Ready: db.Ping})
 	if err != nil {
 		return nil, err
 	}

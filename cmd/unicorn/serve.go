@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -68,7 +67,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	if !httpapi.WebAppBuilt(os.DirFS(c.WebAppDir)) {
+	if !httpapi.WebAppBuilt(httpapi.WebAppDir(c.WebAppDir)) {
 		log.Warn("the web app is not built: / answers with a page that says so; build it with make webapp", "webapp_dir", c.WebAppDir)
 	}
 	log.Info("unicorn store listening", "url", "http://"+ln.Addr().String(), "db", c.DBPath, "point_ttl_days", c.TTLDays, "webapp_dir", c.WebAppDir)

@@ -44,12 +44,25 @@ func runtimeError(format string, args ...any) *Error {
 	return &Error{Name: ErrorRuntime, Cause: fmt.Sprintf(format, args...)}
 }
 
+// Named is an error that carries its own ASL name: a task's business
+// failure ("OutOfStock"). Task handlers return one (unwrapped) for a
+// failure a Catch should see by name.
+type Named interface {
+	error
+	ErrorName() string
+}
+
 // AsError turns any error into the named error Retry and Catch match: a
-// *Error as it is, anything else as States.TaskFailed.
+// *Error as it is, a Named error under its name, anything else as
+// States.TaskFailed.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var n Named
+	if errors.As(err, &n) {
+		return &Error{Name: n.ErrorName(), Cause: n.Error()}
 	}
 	return &Error{Name: ErrorTaskFailed, Cause: err.Error()}
 }

@@ -1,0 +1,12 @@
+package dynamotest
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// dieWithParent makes the emulator die with the test binary, even when the
+// binary is killed (Linux only: Pdeathsig).
+func dieWithParent(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
