@@ -315,4 +315,3 @@ func (it *item) decimal(name string) decimal.Decimal {
 func dec(d decimal.Decimal) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: d.String()}
 }
-
