@@ -10,6 +10,37 @@ function inputs(v: Record<string, unknown>): string {
 
 export function Breakdown({ lines, total }: { lines?: AwardLine[]; total: number }) {
   if (!lines || lines.length === 0) return <Text c="dimmed">No campaign matched this purchase, so it earned no points.</Text>;
+  // A customer reads what each campaign gave, in its own words; staff read
+  // how each rule computed it.
+  if (lines.every((l) => l.formula === undefined)) {
+    return (
+      <Table striped aria-label="Points breakdown">
+        <Table.Tbody>
+          {lines.map((l, i) => (
+            <Table.Tr key={i}>
+              <Table.Td>
+                {l.description}
+                {l.note && (
+                  <Text size="xs" c="dimmed">
+                    {l.note}
+                  </Text>
+                )}
+              </Table.Td>
+              <Table.Td ta="right" fw={600}>
+                {l.points.toLocaleString('en-US')}
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+        <Table.Tfoot>
+          <Table.Tr>
+            <Table.Th>Total</Table.Th>
+            <Table.Th ta="right">{total.toLocaleString('en-US')}</Table.Th>
+          </Table.Tr>
+        </Table.Tfoot>
+      </Table>
+    );
+  }
   return (
     <Table.ScrollContainer minWidth={520}>
       <Table striped aria-label="Points breakdown">
@@ -28,12 +59,12 @@ export function Breakdown({ lines, total }: { lines?: AwardLine[]; total: number
               <Table.Td>
                 {l.campaign_name} <Text span size="xs" c="dimmed">v{l.campaign_version}</Text>
               </Table.Td>
-              <Table.Td>#{l.rule_index + 1}</Table.Td>
+              <Table.Td>#{(l.rule_index ?? 0) + 1}</Table.Td>
               <Table.Td>
                 <Code>{l.formula}</Code>
               </Table.Td>
               <Table.Td>
-                <Text size="xs">{inputs(l.inputs)}</Text>
+                <Text size="xs">{inputs(l.inputs ?? {})}</Text>
                 {l.raw !== undefined && String(l.raw) !== String(l.points) && (
                   <Text size="xs" c="dimmed">
                     exact value {String(l.raw)}, rounded

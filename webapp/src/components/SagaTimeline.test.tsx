@@ -60,12 +60,14 @@ describe('SagaTimeline', () => {
 
 describe('outcome', () => {
   const order = (o: Partial<Order>): Order => ({
-    id: 'o-1', user_id: 'derick', lines: [], total: '24.49', points_redeemed: 0, points_value: '0', charged: '24.49',
-    points_awarded: 0, status: 'completed', attempt: 1, created_at: at, updated_at: at, ...o,
+    id: 'o-1', user_id: 'derick', lines: [], total: '24.49', points_requested: 0, points_redeemed: 0, points_value: '0',
+    amount_due: '24.49', charged: '24.49', points_awarded: 0, status: 'completed', attempt: 1, created_at: at, updated_at: at, ...o,
   });
 
   it.each([
-    { o: { status: 'failed', failure_code: 'InsufficientFunds', points_redeemed: 500 } as const,
+    // A failed order spent nothing (points_redeemed 0): the points it asked
+    // to pay with are back.
+    { o: { status: 'failed', failure_code: 'InsufficientFunds', points_requested: 500, charged: '0' } as const,
       want: 'Not enough money in your wallet: nothing was charged and your points are back.' },
     { o: { status: 'failed', failure_code: 'InsufficientFunds' } as const, want: 'Not enough money in your wallet: nothing was charged.' },
     { o: { status: 'failed', failure_code: 'OutOfStock' } as const, want: 'Not enough of a unicorn in stock: nothing was charged.' },

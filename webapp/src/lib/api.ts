@@ -7,11 +7,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly title: string;
   readonly errors: FieldError[];
-  constructor(status: number, title: string, detail: string, errors: FieldError[] = []) {
+  // problem is the whole problem+json answer, with its extension members
+  // (a purchase refused for a changed price carries today's prices).
+  readonly problem: Record<string, unknown>;
+  constructor(status: number, title: string, detail: string, errors: FieldError[] = [], problem: Record<string, unknown> = {}) {
     super(detail || title);
     this.status = status;
     this.title = title;
     this.errors = errors;
+    this.problem = problem;
   }
 }
 
@@ -136,7 +140,7 @@ export async function send<T>(method: string, path: string, body?: unknown, opts
       detail = `Too many attempts. ${wait ? `Try again in ${wait} seconds.` : 'Try again later.'}`;
     }
     if (res.status >= 500 && !detail) detail = 'Something went wrong in the store. Please try again in a moment.';
-    throw new ApiError(res.status, prob.title ?? res.statusText, detail, prob.errors ?? []);
+    throw new ApiError(res.status, prob.title ?? res.statusText, detail, prob.errors ?? [], p as Record<string, unknown>);
   }
   return { status: res.status, body: data as T, headers: res.headers };
 }

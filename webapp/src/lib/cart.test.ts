@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cartReducer, cartTotal, checkout, maxPoints, shortOfStock, type Cart } from './cart';
-import { formatMoney, parseMoney } from './money';
+import { formatMoney, moneyNumber, parseMoney } from './money';
 
 const rainbow = { id: 'rainbow', name: 'Rainbow', price: '0.10', stock: 3 };
 const golden = { id: 'golden', name: 'Golden', price: '0.20', stock: 10 };
@@ -73,4 +73,21 @@ describe('money', () => {
     [0.1, '0.10'],
     [1299.5, '1,299.50'],
   ])('the JSON number %s reads as %s', (input, want) => expect(formatMoney(parseMoney(input))).toBe(want));
+});
+
+describe('reprice', () => {
+  it('takes today\'s prices of the lines a refused order names, and keeps the rest', () => {
+    let cart: Cart = cartReducer([], { type: 'add', product: rainbow, quantity: 2 });
+    cart = cartReducer(cart, { type: 'add', product: { id: 'air', name: 'Air', price: 1700, stock: 4 } });
+    cart = cartReducer(cart, { type: 'reprice', lines: [{ product_id: 'air', unit_price: 1799.99 }] });
+    expect(formatMoney(cartTotal(cart))).toBe('1,800.19');
+    expect(cart.map((l) => l.quantity)).toEqual([2, 1]);
+  });
+
+  it.each([
+    ['2449.90', 2449.9],
+    ['1700', 1700],
+    ['0.10', 0.1],
+    ['999999999.99', 999999999.99],
+  ])('sends %s as the JSON number %s', (m, want) => expect(JSON.stringify(moneyNumber(parseMoney(m)))).toBe(JSON.stringify(want)));
 });

@@ -10,7 +10,8 @@ export type CartAction =
   | { type: 'add'; product: { id: string; name: string; price: Amount; stock: number }; quantity?: number }
   | { type: 'set'; productId: string; quantity: number }
   | { type: 'remove'; productId: string }
-  | { type: 'clear' };
+  | { type: 'clear' }
+  | { type: 'reprice'; lines: { product_id: string; unit_price: Amount }[] };
 
 // The API refuses more than this many of one product in an order line.
 export const maxQuantity = 1000;
@@ -34,6 +35,8 @@ export function cartReducer(cart: Cart, action: CartAction): Cart {
       return cart.filter((l) => l.productId !== action.productId);
     case 'clear':
       return [];
+    case 'reprice':
+      return repriced(cart, action.lines);
   }
 }
 
@@ -66,3 +69,10 @@ export function checkout(cart: Cart, balance: number, pointValue: Money, wanted:
 // shortOfStock lists the lines asking for more than the shelf holds (the
 // saga would refuse them; the cart warns before checkout).
 export const shortOfStock = (cart: Cart): CartLine[] => cart.filter((l) => l.quantity > l.stock);
+
+// repriced is the cart with today's prices of the lines an order refused
+// for a changed price answered (other lines stay as they are).
+export function repriced(cart: Cart, lines: { product_id: string; unit_price: Amount }[]): Cart {
+  const today = new Map(lines.map((l) => [l.product_id, l.unit_price]));
+  return cart.map((l) => (today.has(l.productId) ? { ...l, price: today.get(l.productId)! } : l));
+}

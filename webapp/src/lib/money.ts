@@ -35,3 +35,10 @@ export function money(s: string | number): string {
 
 export const times = (v: Money, n: number): Money => v * BigInt(n);
 export const sum = (vs: Money[]): Money => vs.reduce((a, b) => a + b, 0n);
+
+// moneyNumber is an amount as a JSON number for the API: money has at most
+// two decimals and stays below 2^53 hundredths, so the number's shortest
+// form is its exact digits.
+export function moneyNumber(v: Money): number {
+  return Number(formatMoney(v).replaceAll(',', ''));
+}

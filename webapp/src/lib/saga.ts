@@ -103,7 +103,7 @@ export function outcome(o: Order): Outcome {
     }
     case 'failed': {
       const reason = reasons[o.failure_code ?? ''] ?? 'The purchase could not be completed';
-      const back = o.points_redeemed > 0 ? ' and your points are back' : '';
+      const back = o.points_requested > 0 ? ' and your points are back' : '';
       return { tone: 'failure', title: 'The purchase did not go through', text: `${reason}: nothing was charged${back}.` };
     }
     case 'needs_attention':

@@ -43,12 +43,15 @@ export type Transaction = {
 
 export type SagaStep = { step: string; status: string; at: string; error?: string; cause?: string };
 
+// AwardLine is one campaign rule's part of an order's points. Staff get how
+// it was computed; a customer gets the campaign's public description.
 export type AwardLine = {
-  campaign_name: string;
-  campaign_version: number;
-  rule_index: number;
-  inputs: Record<string, unknown>;
-  formula: string;
+  campaign_name?: string;
+  description?: string;
+  campaign_version?: number;
+  rule_index?: number;
+  inputs?: Record<string, unknown>;
+  formula?: string;
   raw?: string | number;
   points: number;
   note?: string;
@@ -61,8 +64,13 @@ export type Order = {
   user_id: string;
   lines: OrderLine[];
   total: Amount;
-  points_redeemed: number;
+  // What the order asks for: points to pay with, what they are worth, the
+  // money part.
+  points_requested: number;
   points_value: Amount;
+  amount_due: Amount;
+  // What happened: only a completed order spent, was charged and earned.
+  points_redeemed: number;
   charged: Amount;
   points_awarded: number;
   award?: AwardLine[];
@@ -90,5 +98,9 @@ export type Campaign = {
   updated_at?: string;
   updated_by?: string;
 };
+
+// PriceChanged is the 409 of a purchase whose total is not the one the
+// customer saw: today's lines and total.
+export type PriceChanged = { type: string; total: Amount; lines: OrderLine[] };
 
 export type Settings = { point_value: Amount; point_ttl_days: number };

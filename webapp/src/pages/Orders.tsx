@@ -139,25 +139,49 @@ export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: stri
                           <Table.Th>Total</Table.Th>
                           <Table.Th ta="right">${money(o.total)}</Table.Th>
                         </Table.Tr>
-                        {o.points_redeemed > 0 && (
+                        {o.status === 'completed' ? (
+                          <>
+                            {o.points_redeemed > 0 && (
+                              <Table.Tr>
+                                <Table.Td>Paid with {o.points_redeemed.toLocaleString('en-US')} points</Table.Td>
+                                <Table.Td ta="right">−${money(o.points_value)}</Table.Td>
+                              </Table.Tr>
+                            )}
+                            <Table.Tr>
+                              <Table.Th>Charged to your wallet</Table.Th>
+                              <Table.Th ta="right">${money(o.charged)}</Table.Th>
+                            </Table.Tr>
+                          </>
+                        ) : o.status === 'pending' ? (
+                          <>
+                            {o.points_requested > 0 && (
+                              <Table.Tr>
+                                <Table.Td>To pay with {o.points_requested.toLocaleString('en-US')} points</Table.Td>
+                                <Table.Td ta="right">−${money(o.points_value)}</Table.Td>
+                              </Table.Tr>
+                            )}
+                            <Table.Tr>
+                              <Table.Th>To be charged</Table.Th>
+                              <Table.Th ta="right">${money(o.amount_due)}</Table.Th>
+                            </Table.Tr>
+                          </>
+                        ) : (
                           <Table.Tr>
-                            <Table.Td>Paid with {o.points_redeemed.toLocaleString('en-US')} points</Table.Td>
-                            <Table.Td ta="right">−${money(o.points_value)}</Table.Td>
+                            <Table.Th>Charged to your wallet</Table.Th>
+                            <Table.Th ta="right">nothing</Table.Th>
                           </Table.Tr>
                         )}
-                        <Table.Tr>
-                          <Table.Th>{o.status === 'completed' ? 'Charged to your wallet' : 'To be charged'}</Table.Th>
-                          <Table.Th ta="right">${money(o.charged)}</Table.Th>
-                        </Table.Tr>
                       </Table.Tbody>
                     </Table>
                   </Paper>
-                  <Paper withBorder p="md" mt="md">
-                    <Title order={4} mb="sm">
-                      Why {o.points_awarded.toLocaleString('en-US')} points?
-                    </Title>
-                    <Breakdown lines={o.award} total={o.points_awarded} />
-                  </Paper>
+                  {o.status === 'completed' && (
+                    <Paper withBorder p="md" mt="md">
+                      <Title order={4} mb="sm">
+                        Why {o.points_awarded.toLocaleString('en-US')} points?
+                      </Title>
+                      <Breakdown lines={o.award} total={o.points_awarded} />
+                    </Paper>
+                  )}
                 </Grid.Col>
                 <Grid.Col span={{ base: 12, md: 5 }}>
                   <Paper withBorder p="md">

@@ -7,13 +7,13 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useRef, useState } from 'react';
 import { SagaTimeline } from '../components/SagaTimeline';
 import { Empty, ErrorNote, Section } from '../components/States';
-import { get, newKey, send, type User } from '../lib/api';
+import { ApiError, get, newKey, send, type User } from '../lib/api';
 import { useAccount } from '../lib/account';
 import { cartCount, cartTotal, checkout, lineAmount, maxPoints, shortOfStock, type CartLine } from '../lib/cart';
 import { useCart } from '../lib/cartStore';
-import { formatMoney, money, parseMoney } from '../lib/money';
+import { formatMoney, money, moneyNumber, parseMoney } from '../lib/money';
 import { outcome, toneColor } from '../lib/saga';
-import type { Order, Product } from '../lib/types';
+import type { Order, PriceChanged, Product } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
 export function Store({ user }: { user: User }) {
@@ -132,6 +132,7 @@ function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
   const [order, setOrder] = useState<Order>();
   const [follow, setFollow] = useState<Follow>('done');
   const [error, setError] = useState<unknown>();
+  const [repricedNote, setRepriced] = useState<string>();
   const [busy, setBusy] = useState(false);
   // One idempotency key per purchase request: a retry of the same request
   // after a network error reuses it (and cannot buy twice); another cart or
@@ -151,17 +152,32 @@ function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
     setBusy(true);
     setError(undefined);
     setOrder(undefined);
-    const body = { user_id: user.username, items: cart.map((l) => ({ product_id: l.productId, quantity: l.quantity })), redeem_points: sums.points };
+    // The total the customer sees goes with the order: if an admin changed
+    // a price meanwhile, the store refuses rather than charge another sum.
+    const body = {
+      user_id: user.username,
+      items: cart.map((l) => ({ product_id: l.productId, quantity: l.quantity })),
+      redeem_points: sums.points,
+      expected_total: moneyNumber(sums.total),
+    };
     const text = JSON.stringify(body);
     if (key.current?.body !== text) key.current = { body: text, key: newKey() };
     let o: Order;
     try {
       o = (await send<Order>('POST', '/purchase', body, { headers: { 'Idempotency-Key': key.current.key, Prefer: 'respond-async' } })).body;
     } catch (e) {
-      setError(e);
+      if (e instanceof ApiError && e.status === 409 && e.problem.type === 'urn:unicorn:problem:price-changed') {
+        // Show today's prices in the cart; the customer decides again.
+        const changed = e.problem as unknown as PriceChanged;
+        dispatch({ type: 'reprice', lines: changed.lines });
+        setRepriced(`Prices changed since you added these unicorns: the order now costs $${money(changed.total)}. Nothing was charged; check the cart and buy again.`);
+      } else {
+        setError(e);
+      }
       setBusy(false);
       return;
     }
+    setRepriced(undefined);
     key.current = undefined;
     following.current = true;
     setOrder(o);
@@ -270,6 +286,11 @@ function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
           </Stack>
         )}
         {error !== undefined && <ErrorNote error={error} title="The purchase could not start" onRetry={cart.length > 0 ? () => void buy() : undefined} />}
+        {repricedNote && (
+          <Alert color="orange" title="Prices changed" role="alert" data-testid="prices-changed">
+            {repricedNote}
+          </Alert>
+        )}
       </Stack>
       <Modal opened={order !== undefined} onClose={close} title="Your purchase" centered closeButtonProps={{ 'aria-label': 'Close' }}>
         {order && result && (
