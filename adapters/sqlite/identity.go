@@ -99,11 +99,24 @@ func scanUser(s scanner) (ports.User, error) {
 	return u, err
 }
 
-// Create stores the user with its folded name, whose unique index refuses
-// a case variant of an existing username.
+// Create stores the user and, in the same transaction, its lower-cased
+// name, whose primary key refuses a case variant of an existing username.
 func (s *Users) Create(ctx context.Context, u ports.User) error {
-	return s.db.insert(ctx, "user "+u.Username, `INSERT INTO users (`+userColumns+`, folded) VALUES (?, ?, ?, ?, ?, lower(?))`,
-		u.Username, u.Client, u.Role, u.PasswordHash, formatTime(u.CreatedAt), u.Username)
+	err := s.db.tx(ctx, func(tx *txn) error {
+		if _, err := tx.exec(`INSERT INTO usernames (folded, username) VALUES (lower(?), ?)`, u.Username, u.Username); err != nil {
+			return err
+		}
+		_, err := tx.exec(`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?)`,
+			u.Username, u.Client, u.Role, u.PasswordHash, formatTime(u.CreatedAt))
+		return err
+	})
+	if isConstraint(err) {
+		err = ports.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("create user %s: %w", u.Username, err)
+	}
+	return nil
 }
 
 func (s *Users) Get(ctx context.Context, username string) (ports.User, error) {
@@ -191,18 +204,40 @@ func (s *APIKeys) Used(ctx context.Context, id string, at time.Time) error {
 	return s.db.update(ctx, "use api key "+id, `UPDATE api_keys SET last_used_at = max(last_used_at, ?) WHERE id = ?`, formatTime(at), id)
 }
 
-const sessionColumns = `id, username, refresh_hash, previous_hashes, created_at, expires_at, revoked_at`
+const sessionColumns = `id, username, refresh_hash, created_at, expires_at, revoked_at`
 
+// Create stores the session; its previous hashes, if any, go beside it in
+// session_rotations.
 func (s *Sessions) Create(ctx context.Context, x ports.Session) error {
-	return s.db.insert(ctx, "session", `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		x.ID, x.Username, x.RefreshHash, strings.Join(x.PreviousHashes, " "), formatTime(x.CreatedAt), formatTime(x.ExpiresAt), optionalTime(x.RevokedAt))
+	err := s.db.tx(ctx, func(tx *txn) error {
+		_, err := tx.exec(`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			x.ID, x.Username, x.RefreshHash, formatTime(x.CreatedAt), formatTime(x.ExpiresAt), optionalTime(x.RevokedAt))
+		if err != nil || len(x.PreviousHashes) == 0 {
+			return err
+		}
+		return setPrevious(tx, x)
+	})
+	if isConstraint(err) {
+		err = ports.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+func setPrevious(tx *txn, x ports.Session) error {
+	_, err := tx.exec(`INSERT INTO session_rotations (id, previous_hashes) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET previous_hashes = excluded.previous_hashes`, x.ID, strings.Join(x.PreviousHashes, " "))
+	return err
 }
 
 func (s *Sessions) Get(ctx context.Context, id string) (ports.Session, error) {
 	var x ports.Session
-	var previous, created, expires, revoked string
-	err := s.db.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id).
-		Scan(&x.ID, &x.Username, &x.RefreshHash, &previous, &created, &expires, &revoked)
+	var created, expires, revoked, previous string
+	err := s.db.queryRow(ctx, `SELECT s.id, s.username, s.refresh_hash, s.created_at, s.expires_at, s.revoked_at, coalesce(r.previous_hashes, '')
+		FROM sessions s LEFT JOIN session_rotations r ON r.id = s.id WHERE s.id = ?`, id).
+		Scan(&x.ID, &x.Username, &x.RefreshHash, &created, &expires, &revoked, &previous)
 	if errors.Is(err, sql.ErrNoRows) {
 		return x, fmt.Errorf("session: %w", ports.ErrNotFound)
 	}
@@ -220,13 +255,21 @@ func (s *Sessions) Get(ctx context.Context, id string) (ports.Session, error) {
 }
 
 func (s *Sessions) Rotate(ctx context.Context, next ports.Session, oldHash string) error {
-	err := s.db.update(ctx, "rotate session", `UPDATE sessions SET refresh_hash = ?, previous_hashes = ?, expires_at = ?
-		WHERE id = ? AND refresh_hash = ? AND revoked_at = ''`,
-		next.RefreshHash, strings.Join(next.PreviousHashes, " "), formatTime(next.ExpiresAt), next.ID, oldHash)
-	if errors.Is(err, ports.ErrNotFound) {
-		return fmt.Errorf("rotate session: %w", ports.ErrConflict)
+	err := s.db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(`UPDATE sessions SET refresh_hash = ?, expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at = ''`,
+			next.RefreshHash, formatTime(next.ExpiresAt), next.ID, oldHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, ports.ErrConflict)
+		}
+		return setPrevious(tx, next)
+	})
+	if err != nil {
+		return fmt.Errorf("rotate session: %w", err)
 	}
-	return err
+	return nil
 }
 
 func (s *Sessions) Revoke(ctx context.Context, id string, at time.Time) error {

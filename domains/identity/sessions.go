@@ -151,6 +151,10 @@ func (s *Service) verify(ctx context.Context, username, password string) (ports.
 func (s *Service) refusal(err error, keys []ports.ThrottleKey, now time.Time) error {
 	var full *ports.ThrottleFullError
 	if !errors.As(err, &full) {
+		if errors.Is(err, ports.ErrConflict) {
+			// The store gave up on a key too many attempts write at once.
+			return &ThrottledError{Reason: "too many sign-ins at once", RetryAfter: time.Second}
+		}
 		return err
 	}
 	reasons := map[string]string{
