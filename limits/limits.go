@@ -44,6 +44,18 @@ const (
 	ImageChars       = 2048
 )
 
+// Sign-ins.
+const (
+	// RefreshTokenChars is the longest refresh token looked up (the
+	// store's own are 66 characters); a longer one is refused unread.
+	RefreshTokenChars = 128
+	// PreviousRefreshTokens is how many rotated-away refresh tokens a
+	// session remembers (hashes, 64 bytes each), to tell their reuse,
+	// which ends the session, from a wrong secret, which changes nothing.
+	// With 15-minute access tokens that is a day of continuous use.
+	PreviousRefreshTokens = 100
+)
+
 // ID matches an id: 1 to IDChars characters of A-Z a-z 0-9 . _ @ : -
 var ID = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
 

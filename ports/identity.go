@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -22,11 +23,15 @@ type User struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
-// Users stores users.
+// Users stores users. Usernames are made of ASCII characters (limits.ID)
+// and unique regardless of case: "Derick" is refused while "derick"
+// exists. Lookups are exact: a username is an account id, and those are
+// case-sensitive.
 type Users interface {
-	// Create stores a new user; ErrConflict if the username is taken.
+	// Create stores a new user; ErrConflict if the username is taken, in
+	// any mix of upper and lower case.
 	Create(ctx context.Context, u User) error
-	// Get returns a user, or ErrNotFound.
+	// Get returns the user of exactly this username, or ErrNotFound.
 	Get(ctx context.Context, username string) (User, error)
 	// List returns a client's users by username ("" for every client).
 	List(ctx context.Context, client string) ([]User, error)
@@ -66,12 +71,16 @@ type APIKeys interface {
 // replaces it with the next one of the same session. Access tokens carry
 // the session id, so ending the session ends them too.
 type Session struct {
-	ID          string    `json:"id"`
-	Username    string    `json:"username"`
-	RefreshHash string    `json:"-"` // of the current refresh token's secret
-	CreatedAt   time.Time `json:"created_at"`
-	ExpiresAt   time.Time `json:"expires_at"`
-	RevokedAt   time.Time `json:"revoked_at,omitzero"`
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	RefreshHash string `json:"-"` // of the current refresh token's secret
+	// PreviousHashes are the hashes of the refresh tokens this session
+	// rotated away, oldest first (the most recent few): presenting one of
+	// them again is reuse of a copied token, unlike a wrong secret.
+	PreviousHashes []string  `json:"-"`
+	CreatedAt      time.Time `json:"created_at"`
+	ExpiresAt      time.Time `json:"expires_at"`
+	RevokedAt      time.Time `json:"revoked_at,omitzero"`
 }
 
 // Sessions stores sign-ins.
@@ -80,23 +89,54 @@ type Sessions interface {
 	Create(ctx context.Context, s Session) error
 	// Get returns a session, or ErrNotFound.
 	Get(ctx context.Context, id string) (Session, error)
-	// Rotate replaces the session's refresh hash and expiry if the hash
-	// is still oldHash and the session is not revoked; ErrConflict
-	// otherwise (the token was used already, or the session ended).
-	Rotate(ctx context.Context, id, oldHash, newHash string, expiresAt time.Time) error
+	// Rotate stores next's refresh hash, previous hashes and expiry in the
+	// session next.ID if its refresh hash is still oldHash and it is not
+	// revoked; ErrConflict otherwise (the token was used already, or the
+	// session ended).
+	Rotate(ctx context.Context, next Session, oldHash string) error
 	// Revoke ends a session at `at`, once (ErrNotFound).
 	Revoke(ctx context.Context, id string, at time.Time) error
 }
 
-// Throttle counts failures (of sign-ins) per key.
+// Throttle counts sign-in attempts under keys (a username, an address, a
+// username at an address) in a sliding window, and remembers the addresses
+// each user signed in from. The identity domain chooses the keys, their
+// limits and the window; the store only makes taking a slot atomic.
 type Throttle interface {
-	// Fail records a failure of key at `at`, forgetting the key's
-	// failures before `forget`.
-	Fail(ctx context.Context, key string, at, forget time.Time) error
-	// Failures returns key's failures since `since`, oldest first.
-	Failures(ctx context.Context, key string, since time.Time) ([]time.Time, error)
-	// Clear forgets key's failures (after a success).
+	// Take records the attempt id at `at` under every key, all or none,
+	// if each key holds fewer than its Limit attempts at or after `since`;
+	// otherwise it records nothing and returns a *ThrottleFullError naming
+	// a full key. Concurrent calls never overfill a key. Attempts before
+	// `since` (of any key) may be forgotten.
+	Take(ctx context.Context, id string, keys []ThrottleKey, at, since time.Time) error
+	// Release removes the attempt id from keys: it was not a failure.
+	Release(ctx context.Context, id string, keys []string) error
+	// Clear forgets every attempt under key.
 	Clear(ctx context.Context, key string) error
+	// Remember records that username signed in from address, known until
+	// `until`; it may forget the user's addresses that are no longer known
+	// at `at`.
+	Remember(ctx context.Context, username, address string, at, until time.Time) error
+	// Known reports whether username signed in from address and that is
+	// still remembered at `at`.
+	Known(ctx context.Context, username, address string, at time.Time) (bool, error)
+}
+
+// ThrottleKey is a count of attempts and how many it may hold.
+type ThrottleKey struct {
+	Key   string
+	Limit int
+}
+
+// ThrottleFullError is Take's refusal: Key holds its limit of attempts;
+// Attempts are their times since the window's start, oldest first.
+type ThrottleFullError struct {
+	Key      string
+	Attempts []time.Time
+}
+
+func (e *ThrottleFullError) Error() string {
+	return fmt.Sprintf("throttle key %s holds %d attempts", e.Key, len(e.Attempts))
 }
 
 // Accounts records which client a points account belongs to, so that an

@@ -137,13 +137,48 @@ func userFrom(it item) (ports.User, error) {
 	return u, it.err
 }
 
+// Create writes the user and, in the same transaction, an item keyed by
+// the lower-cased username: either item existing refuses the user, so no
+// two usernames differ only in case, even when created concurrently.
 func (s *Users) Create(ctx context.Context, u ports.User) error {
-	err := s.create(ctx, map[string]types.AttributeValue{"pk": str("U#" + u.Username), "username": str(u.Username), "client": str(u.Client),
-		"role": str(u.Role), "digest": str(u.PasswordHash), "at": str(formatTime(u.CreatedAt))})
-	if err != nil {
-		return fmt.Errorf("create user %s: %w", u.Username, err)
+	put := func(item map[string]types.AttributeValue) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}}
 	}
-	return nil
+	in := &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		put(map[string]types.AttributeValue{"pk": str("U#" + u.Username), "username": str(u.Username), "client": str(u.Client),
+			"role": str(u.Role), "digest": str(u.PasswordHash), "at": str(formatTime(u.CreatedAt))}),
+		put(map[string]types.AttributeValue{"pk": str("N#" + strings.ToLower(u.Username)), "username": str(u.Username)}),
+	}}
+	for range raceAttempts {
+		_, err := s.client.TransactWriteItems(ctx, in)
+		switch {
+		case err == nil:
+			return nil
+		case failedCondition(err):
+			return fmt.Errorf("create user %s: %w", u.Username, ports.ErrConflict)
+		case !lostRace(err):
+			return fmt.Errorf("create user %s: %w", u.Username, err)
+		}
+		// Cancelled by a concurrent transaction on the same items (another
+		// case variant being created): try again, and its outcome decides.
+	}
+	return fmt.Errorf("create user %s: %w", u.Username, ports.ErrConflict)
+}
+
+// failedCondition reports whether a transaction was cancelled because one
+// of its conditions failed, rather than by a concurrent transaction.
+func failedCondition(err error) bool {
+	var cancelled *types.TransactionCanceledException
+	if !errors.As(err, &cancelled) {
+		var failed *types.ConditionalCheckFailedException
+		return errors.As(err, &failed)
+	}
+	for _, r := range cancelled.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Users) Get(ctx context.Context, username string) (ports.User, error) {
@@ -243,7 +278,8 @@ func (s *APIKeys) Used(ctx context.Context, id string, at time.Time) error {
 
 func (s *Sessions) Create(ctx context.Context, x ports.Session) error {
 	err := s.create(ctx, map[string]types.AttributeValue{"pk": str("S#" + x.ID), "id": str(x.ID), "username": str(x.Username),
-		"digest": str(x.RefreshHash), "at": str(formatTime(x.CreatedAt)), "expiresAt": str(formatTime(x.ExpiresAt))})
+		"digest": str(x.RefreshHash), "previous": str(strings.Join(x.PreviousHashes, " ")), "at": str(formatTime(x.CreatedAt)),
+		"expiresAt": str(formatTime(x.ExpiresAt))})
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -257,14 +293,19 @@ func (s *Sessions) Get(ctx context.Context, id string) (ports.Session, error) {
 	}
 	x := ports.Session{ID: it.str("id"), Username: it.str("username"), RefreshHash: it.str("digest"), CreatedAt: it.time("at"),
 		ExpiresAt: it.time("expiresAt"), RevokedAt: it.optionalTime("revokedAt")}
+	// Sessions stored before previous hashes were kept have none.
+	if p, ok := it.m["previous"].(*types.AttributeValueMemberS); ok && p.Value != "" {
+		x.PreviousHashes = strings.Fields(p.Value)
+	}
 	return x, it.err
 }
 
-func (s *Sessions) Rotate(ctx context.Context, id, oldHash, newHash string, expiresAt time.Time) error {
-	_, err := s.client.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: aws.String(s.table), Key: pkey("S#" + id),
-		UpdateExpression:          aws.String("SET digest = :new, expiresAt = :exp"),
-		ConditionExpression:       aws.String("digest = :old AND attribute_not_exists(revokedAt)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(newHash), ":old": str(oldHash), ":exp": str(formatTime(expiresAt))}})
+func (s *Sessions) Rotate(ctx context.Context, next ports.Session, oldHash string) error {
+	_, err := s.client.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: aws.String(s.table), Key: pkey("S#" + next.ID),
+		UpdateExpression:    aws.String("SET digest = :new, previous = :prev, expiresAt = :exp"),
+		ConditionExpression: aws.String("digest = :old AND attribute_not_exists(revokedAt)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(next.RefreshHash), ":old": str(oldHash),
+			":prev": str(strings.Join(next.PreviousHashes, " ")), ":exp": str(formatTime(next.ExpiresAt))}})
 	if lostRace(err) {
 		return fmt.Errorf("rotate session: %w", ports.ErrConflict)
 	}
@@ -278,85 +319,141 @@ func (s *Sessions) Revoke(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
-// failures reads a key's failure times and the item's write counter.
-func (s *Throttle) failures(ctx context.Context, key string) ([]string, int64, error) {
+// expiry is a "ttl" attribute: the epoch second after which an item is of
+// no use, for the table's time to live to delete it.
+func expiry(t time.Time) types.AttributeValue { return num(t.Unix() + 1) }
+
+// attempts reads a key's attempts (id -> time) and the item's write
+// counter (0 when there is no item).
+func (s *Throttle) attempts(ctx context.Context, key string) (map[string]string, int64, error) {
 	it, err := s.get(ctx, "F#"+key)
 	if errors.Is(err, ports.ErrNotFound) {
-		return nil, 0, nil
+		return map[string]string{}, 0, nil
 	}
 	if err != nil {
 		return nil, 0, err
 	}
-	var times []string
-	if l, ok := it.m["times"].(*types.AttributeValueMemberL); ok {
-		for _, v := range l.Value {
-			if s, ok := v.(*types.AttributeValueMemberS); ok {
-				times = append(times, s.Value)
+	out := map[string]string{}
+	if m, ok := it.m["a"].(*types.AttributeValueMemberM); ok {
+		for id, v := range m.Value {
+			if at, ok := v.(*types.AttributeValueMemberS); ok {
+				out[id] = at.Value
 			}
 		}
 	}
-	return times, it.num("w"), it.err
+	return out, it.num("w"), it.err
 }
 
-// Fail rewrites the key's item (its recent failures) on condition that no
-// other failure was written meanwhile.
-func (s *Throttle) Fail(ctx context.Context, key string, at, forget time.Time) error {
+// Take reads each key's item, and rewrites them all in one transaction,
+// each on condition that its write counter has not moved: a concurrent
+// attempt makes the transaction fail and this one reads again.
+func (s *Throttle) Take(ctx context.Context, id string, keys []ports.ThrottleKey, at, since time.Time) error {
+	from, now := formatTime(since), formatTime(at)
 	for range raceAttempts {
-		times, w, err := s.failures(ctx, key)
-		if err != nil {
-			return fmt.Errorf("record failure: %w", err)
-		}
-		kept := []types.AttributeValue{}
-		for _, t := range times {
-			if t >= formatTime(forget) {
-				kept = append(kept, str(t))
-			}
-		}
-		kept = append(kept, str(formatTime(at)))
-		put := &ddb.PutItemInput{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{"pk": str("F#" + key),
-			"times": &types.AttributeValueMemberL{Value: kept}, "w": num(w + 1)}}
-		if w == 0 {
-			put.ConditionExpression = aws.String("attribute_not_exists(pk)")
-		} else {
-			put.ConditionExpression = aws.String("w = :w")
-			put.ExpressionAttributeValues = map[string]types.AttributeValue{":w": num(w)}
-		}
-		_, err = s.client.PutItem(ctx, put)
-		if !lostRace(err) {
+		writes := make([]types.TransactWriteItem, 0, len(keys))
+		for _, k := range keys {
+			attempts, w, err := s.attempts(ctx, k.Key)
 			if err != nil {
-				return fmt.Errorf("record failure: %w", err)
+				return fmt.Errorf("take a sign-in slot: %w", err)
 			}
+			kept := map[string]types.AttributeValue{}
+			var times []string
+			for aid, t := range attempts {
+				if t >= from {
+					kept[aid] = str(t)
+					times = append(times, t)
+				}
+			}
+			if len(times) >= k.Limit {
+				return fullError(k.Key, times)
+			}
+			kept[id] = str(now)
+			put := &types.Put{TableName: aws.String(s.table), Item: map[string]types.AttributeValue{"pk": str("F#" + k.Key),
+				"a": &types.AttributeValueMemberM{Value: kept}, "w": num(w + 1), "ttl": expiry(at.Add(at.Sub(since)))}}
+			if w == 0 {
+				put.ConditionExpression = aws.String("attribute_not_exists(pk)")
+			} else {
+				put.ConditionExpression = aws.String("w = :w")
+				put.ExpressionAttributeValues = map[string]types.AttributeValue{":w": num(w)}
+			}
+			writes = append(writes, types.TransactWriteItem{Put: put})
+		}
+		_, err := s.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: writes})
+		if err == nil {
 			return nil
 		}
+		if !lostRace(err) {
+			return fmt.Errorf("take a sign-in slot: %w", err)
+		}
 	}
-	return fmt.Errorf("record failure: %w", ports.ErrConflict)
+	return fmt.Errorf("take a sign-in slot: %w", ports.ErrConflict)
 }
 
-func (s *Throttle) Failures(ctx context.Context, key string, since time.Time) ([]time.Time, error) {
-	times, _, err := s.failures(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("failures: %w", err)
-	}
+func fullError(key string, times []string) error {
 	sort.Strings(times)
-	var out []time.Time
+	e := &ports.ThrottleFullError{Key: key}
 	for _, t := range times {
-		if t < formatTime(since) {
-			continue
-		}
 		at, err := parseTime(t)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("take a sign-in slot: %w", err)
 		}
-		out = append(out, at)
+		e.Attempts = append(e.Attempts, at)
 	}
-	return out, nil
+	return e
+}
+
+// Release removes the attempt from each key's item and moves its write
+// counter, so that a Take that read the item before writes again.
+func (s *Throttle) Release(ctx context.Context, id string, keys []string) error {
+	for _, key := range keys {
+		_, err := s.client.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: aws.String(s.table), Key: pkey("F#" + key),
+			UpdateExpression:          aws.String("REMOVE a.#id SET w = w + :one"),
+			ConditionExpression:       aws.String("attribute_exists(a.#id)"),
+			ExpressionAttributeNames:  map[string]string{"#id": id},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": num(1)}})
+		if err != nil && !lostRace(err) { // a failed condition: not there, nothing to release
+			return fmt.Errorf("release a sign-in slot: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Throttle) Clear(ctx context.Context, key string) error {
 	if _, err := s.client.DeleteItem(ctx, &ddb.DeleteItemInput{TableName: aws.String(s.table), Key: pkey("F#" + key)}); err != nil {
-		return fmt.Errorf("clear failures: %w", err)
+		return fmt.Errorf("clear sign-in attempts: %w", err)
 	}
 	return nil
+}
+
+func knownKey(username, address string) string { return "M#" + username + "#" + address }
+
+// Remember moves the address's end forward, never back. The table's time
+// to live forgets addresses that are no longer known.
+func (s *Throttle) Remember(ctx context.Context, username, address string, at, until time.Time) error {
+	_, err := s.client.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: aws.String(s.table), Key: pkey(knownKey(username, address)),
+		UpdateExpression:          aws.String("SET knownUntil = :u, #ttl = :ttl"),
+		ConditionExpression:       aws.String("attribute_not_exists(knownUntil) OR knownUntil < :u"),
+		ExpressionAttributeNames:  map[string]string{"#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":u": str(formatTime(until)), ":ttl": expiry(until)}})
+	if err != nil && !lostRace(err) { // a failed condition: known for longer already
+		return fmt.Errorf("remember the address of %s: %w", username, err)
+	}
+	return nil
+}
+
+func (s *Throttle) Known(ctx context.Context, username, address string, at time.Time) (bool, error) {
+	it, err := s.get(ctx, knownKey(username, address))
+	if errors.Is(err, ports.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("known address of %s: %w", username, err)
+	}
+	until := it.str("knownUntil")
+	if it.err != nil {
+		return false, fmt.Errorf("known address of %s: %w", username, it.err)
+	}
+	return until > formatTime(at), nil
 }
 
 func (s *Accounts) Owner(ctx context.Context, account string) (string, error) {

@@ -19,8 +19,11 @@
 //	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)
 //	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" charge or refund of an order
 //	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id)
-//	identity  pk (S) "U#<username>" user; "K#<id>" API key; "S#<id>" session; "F#<key>" failed sign-ins;
-//	          "A#<account>" the client owning a points account; "X#<name>" a secret
+//	identity  pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
+//	          "K#<id>" API key; "S#<id>" session; "F#<key>" sign-in attempts under a throttle key;
+//	          "M#<username>#<address>" an address the user signed in from; "A#<account>" the client
+//	          owning a points account; "X#<name>" a secret. F# and M# items carry "ttl" (epoch
+//	          seconds) for the table's time to live.
 package dynamodb
 
 import (

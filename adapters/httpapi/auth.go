@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -40,7 +41,8 @@ func writeTokens(w http.ResponseWriter, t identity.Tokens) {
 		ExpiresIn: int64(t.ExpiresIn.Round(time.Second).Seconds()), RefreshToken: t.RefreshToken, User: viewUser(t.User)})
 }
 
-// address is the caller's network address, for throttling sign-ins.
+// address is the caller's network address (the TCP peer), for throttling
+// sign-ins; identity decides how addresses group (an IPv6 /64 is one).
 func address(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -65,7 +67,8 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 	t, err := s.identity.SignIn(r.Context(), b.Username, b.Password, address(r))
 	var te *identity.ThrottledError
 	if errors.As(err, &te) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(te.RetryAfter.Seconds())))
+		// Rounded up: an attempt made when it says is not refused again.
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
 	}
 	if err != nil {
 		writeError(w, r, err)

@@ -99,9 +99,24 @@ func scanUser(s scanner) (ports.User, error) {
 	return u, err
 }
 
+// Create stores the user and, in the same transaction, its lower-cased
+// name, whose primary key refuses a case variant of an existing username.
 func (s *Users) Create(ctx context.Context, u ports.User) error {
-	return s.db.insert(ctx, "user "+u.Username, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?)`,
-		u.Username, u.Client, u.Role, u.PasswordHash, formatTime(u.CreatedAt))
+	err := s.db.tx(ctx, func(tx *txn) error {
+		if _, err := tx.exec(`INSERT INTO usernames (folded, username) VALUES (lower(?), ?)`, u.Username, u.Username); err != nil {
+			return err
+		}
+		_, err := tx.exec(`INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?)`,
+			u.Username, u.Client, u.Role, u.PasswordHash, formatTime(u.CreatedAt))
+		return err
+	})
+	if isConstraint(err) {
+		err = ports.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("create user %s: %w", u.Username, err)
+	}
+	return nil
 }
 
 func (s *Users) Get(ctx context.Context, username string) (ports.User, error) {
@@ -191,21 +206,46 @@ func (s *APIKeys) Used(ctx context.Context, id string, at time.Time) error {
 
 const sessionColumns = `id, username, refresh_hash, created_at, expires_at, revoked_at`
 
+// Create stores the session; its previous hashes, if any, go beside it in
+// session_rotations.
 func (s *Sessions) Create(ctx context.Context, x ports.Session) error {
-	return s.db.insert(ctx, "session", `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		x.ID, x.Username, x.RefreshHash, formatTime(x.CreatedAt), formatTime(x.ExpiresAt), optionalTime(x.RevokedAt))
+	err := s.db.tx(ctx, func(tx *txn) error {
+		_, err := tx.exec(`INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			x.ID, x.Username, x.RefreshHash, formatTime(x.CreatedAt), formatTime(x.ExpiresAt), optionalTime(x.RevokedAt))
+		if err != nil || len(x.PreviousHashes) == 0 {
+			return err
+		}
+		return setPrevious(tx, x)
+	})
+	if isConstraint(err) {
+		err = ports.ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+func setPrevious(tx *txn, x ports.Session) error {
+	_, err := tx.exec(`INSERT INTO session_rotations (id, previous_hashes) VALUES (?, ?)
+		ON CONFLICT (id) DO UPDATE SET previous_hashes = excluded.previous_hashes`, x.ID, strings.Join(x.PreviousHashes, " "))
+	return err
 }
 
 func (s *Sessions) Get(ctx context.Context, id string) (ports.Session, error) {
 	var x ports.Session
-	var created, expires, revoked string
-	err := s.db.queryRow(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id).
-		Scan(&x.ID, &x.Username, &x.RefreshHash, &created, &expires, &revoked)
+	var created, expires, revoked, previous string
+	err := s.db.queryRow(ctx, `SELECT s.id, s.username, s.refresh_hash, s.created_at, s.expires_at, s.revoked_at, coalesce(r.previous_hashes, '')
+		FROM sessions s LEFT JOIN session_rotations r ON r.id = s.id WHERE s.id = ?`, id).
+		Scan(&x.ID, &x.Username, &x.RefreshHash, &created, &expires, &revoked, &previous)
 	if errors.Is(err, sql.ErrNoRows) {
 		return x, fmt.Errorf("session: %w", ports.ErrNotFound)
 	}
 	if err != nil {
 		return x, err
+	}
+	if previous != "" {
+		x.PreviousHashes = strings.Fields(previous)
 	}
 	var err1, err2, err3 error
 	x.CreatedAt, err1 = parseTime(created)
@@ -214,13 +254,22 @@ func (s *Sessions) Get(ctx context.Context, id string) (ports.Session, error) {
 	return x, errors.Join(err1, err2, err3)
 }
 
-func (s *Sessions) Rotate(ctx context.Context, id, oldHash, newHash string, expiresAt time.Time) error {
-	err := s.db.update(ctx, "rotate session", `UPDATE sessions SET refresh_hash = ?, expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at = ''`,
-		newHash, formatTime(expiresAt), id, oldHash)
-	if errors.Is(err, ports.ErrNotFound) {
-		return fmt.Errorf("rotate session: %w", ports.ErrConflict)
+func (s *Sessions) Rotate(ctx context.Context, next ports.Session, oldHash string) error {
+	err := s.db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(`UPDATE sessions SET refresh_hash = ?, expires_at = ? WHERE id = ? AND refresh_hash = ? AND revoked_at = ''`,
+			next.RefreshHash, formatTime(next.ExpiresAt), next.ID, oldHash)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, ports.ErrConflict)
+		}
+		return setPrevious(tx, next)
+	})
+	if err != nil {
+		return fmt.Errorf("rotate session: %w", err)
 	}
-	return err
+	return nil
 }
 
 func (s *Sessions) Revoke(ctx context.Context, id string, at time.Time) error {
@@ -228,24 +277,42 @@ func (s *Sessions) Revoke(ctx context.Context, id string, at time.Time) error {
 		formatTime(at), id)
 }
 
-func (s *Throttle) Fail(ctx context.Context, key string, at, forget time.Time) error {
+// Take counts and inserts in one write transaction: SQLite's single
+// writer (BEGIN IMMEDIATE) makes the count and the insert atomic.
+func (s *Throttle) Take(ctx context.Context, id string, keys []ports.ThrottleKey, at, since time.Time) error {
 	err := s.db.tx(ctx, func(tx *txn) error {
-		if _, err := tx.exec(`DELETE FROM login_failures WHERE key = ? AND at < ?`, key, formatTime(forget)); err != nil {
+		// Attempts before the window are of no use to anyone: forget them
+		// (each once; the index on at finds them).
+		if _, err := tx.exec(`DELETE FROM signin_attempts WHERE at < ?`, formatTime(since)); err != nil {
 			return err
 		}
-		_, err := tx.exec(`INSERT INTO login_failures (key, at) VALUES (?, ?)`, key, formatTime(at))
-		return err
+		for _, k := range keys {
+			times, err := attemptTimes(tx, k.Key)
+			if err != nil {
+				return err
+			}
+			if len(times) >= k.Limit {
+				return &ports.ThrottleFullError{Key: k.Key, Attempts: times}
+			}
+		}
+		for _, k := range keys {
+			if _, err := tx.exec(`INSERT INTO signin_attempts (key, attempt, at) VALUES (?, ?, ?)`, k.Key, id, formatTime(at)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record failure: %w", err)
+		return fmt.Errorf("take a sign-in slot: %w", err)
 	}
 	return nil
 }
 
-func (s *Throttle) Failures(ctx context.Context, key string, since time.Time) ([]time.Time, error) {
-	rows, err := s.db.query(ctx, `SELECT at FROM login_failures WHERE key = ? AND at >= ? ORDER BY at`, key, formatTime(since))
+// attemptTimes returns the times of key's attempts, oldest first.
+func attemptTimes(tx *txn, key string) ([]time.Time, error) {
+	rows, err := tx.query(`SELECT at FROM signin_attempts WHERE key = ? ORDER BY at`, key)
 	if err != nil {
-		return nil, fmt.Errorf("failures: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []time.Time
@@ -263,15 +330,55 @@ func (s *Throttle) Failures(ctx context.Context, key string, since time.Time) ([
 	return out, rows.Err()
 }
 
+func (s *Throttle) Release(ctx context.Context, id string, keys []string) error {
+	err := s.db.tx(ctx, func(tx *txn) error {
+		for _, key := range keys {
+			if _, err := tx.exec(`DELETE FROM signin_attempts WHERE key = ? AND attempt = ?`, key, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release a sign-in slot: %w", err)
+	}
+	return nil
+}
+
 func (s *Throttle) Clear(ctx context.Context, key string) error {
 	err := s.db.tx(ctx, func(tx *txn) error {
-		_, err := tx.exec(`DELETE FROM login_failures WHERE key = ?`, key)
+		_, err := tx.exec(`DELETE FROM signin_attempts WHERE key = ?`, key)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("clear failures: %w", err)
+		return fmt.Errorf("clear sign-in attempts: %w", err)
 	}
 	return nil
+}
+
+func (s *Throttle) Remember(ctx context.Context, username, address string, at, until time.Time) error {
+	err := s.db.tx(ctx, func(tx *txn) error {
+		if _, err := tx.exec(`DELETE FROM known_addresses WHERE username = ? AND until <= ?`, username, formatTime(at)); err != nil {
+			return err
+		}
+		_, err := tx.exec(`INSERT INTO known_addresses (username, address, until) VALUES (?, ?, ?)
+			ON CONFLICT (username, address) DO UPDATE SET until = max(until, excluded.until)`, username, address, formatTime(until))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remember the address of %s: %w", username, err)
+	}
+	return nil
+}
+
+func (s *Throttle) Known(ctx context.Context, username, address string, at time.Time) (bool, error) {
+	var n int
+	err := s.db.queryRow(ctx, `SELECT count(*) FROM known_addresses WHERE username = ? AND address = ? AND until > ?`,
+		username, address, formatTime(at)).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("known address of %s: %w", username, err)
+	}
+	return n > 0, nil
 }
 
 func (s *Accounts) Owner(ctx context.Context, account string) (string, error) {

@@ -2,9 +2,13 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/ports"
@@ -116,4 +120,69 @@ func TestIdentityContracts(t *testing.T) {
 	t.Run("throttle", func(t *testing.T) { porttest.TestThrottle(t, openDB(t).Throttle()) })
 	t.Run("accounts", func(t *testing.T) { porttest.TestAccounts(t, openDB(t).Accounts()) })
 	t.Run("secrets", func(t *testing.T) { porttest.TestSecrets(t, openDB(t).Secrets()) })
+}
+
+// TestIdentityMigrationKeepsCaseVariants: a database from before migration
+// 0010 may hold usernames that differ only in case; the migration does not
+// fail on them, both still sign in (exact lookups), and no new variant of
+// them can be created. The failures table, with the usernames of any size
+// it recorded, is gone.
+func TestIdentityMigrationKeepsCaseVariants(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "unicorn.db")
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := filepath.Glob("migrations/000[1-7]_*.sql")
+	if err != nil || len(before) != 7 {
+		t.Fatalf("migrations 1 to 7: %v, %v", before, err)
+	}
+	for _, name := range before {
+		body, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	const at = "2026-11-21T09:30:00.000000000Z"
+	if _, err := raw.Exec(`INSERT INTO users (username, client, role, password_hash, created_at) VALUES
+		('derick', 'UnicornStore', 'customer', 'h1', ?), ('Derick', 'UnicornStore', 'customer', 'h2', ?), ('ann', 'UnicornStore', 'admin', 'h3', ?);
+		INSERT INTO login_failures (key, at) VALUES (?, ?);
+		PRAGMA user_version = 7`, at, at, at, "user:"+strings.Repeat("x", 100_000), at); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	defer db.Close()
+	for name, hash := range map[string]string{"derick": "h1", "Derick": "h2", "ann": "h3"} {
+		if u, err := db.Users().Get(ctx, name); err != nil || u.PasswordHash != hash {
+			t.Errorf("Get(%s) after the migration = %+v, %v", name, u, err)
+		}
+	}
+	for _, name := range []string{"DERICK", "dErick", "ANN"} {
+		err := db.Users().Create(ctx, ports.User{Username: name, Client: "UnicornStore", Role: ports.RoleCustomer, PasswordHash: "h", CreatedAt: time.Now()})
+		if !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("Create(%s) after the migration: %v, want ErrConflict", name, err)
+		}
+	}
+	if err := db.Users().Create(ctx, ports.User{Username: "mia", Client: "UnicornStore", Role: ports.RoleCustomer, PasswordHash: "h", CreatedAt: time.Now()}); err != nil {
+		t.Errorf("Create(mia) after the migration: %v", err)
+	}
+	raw, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'login_failures'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("login_failures after the migration: %d tables, %v", n, err)
+	}
 }

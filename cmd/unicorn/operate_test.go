@@ -202,9 +202,12 @@ func TestUsersAndAPIKeysCommands(t *testing.T) {
 	}
 }
 
+// jwtLike matches anything shaped like a JWT (a header starting {"...).
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+
 // TestDemoUsersArePrintedOnce: the first start creates the demo users and
-// prints their passwords, where the web app is and a call to try; the next
-// start prints nothing.
+// prints the passwords it made up, where the web app is and a call to
+// try, and no token; the next start prints nothing.
 func TestDemoUsersArePrintedOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -220,9 +223,12 @@ func TestDemoUsersArePrintedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(?m)^  derick\s+customer\s+(\S+)$`).FindStringSubmatch(out.String())
-	if m == nil || !strings.Contains(out.String(), "Authorization: Bearer ey") || !strings.Contains(out.String(), "admin     admin") ||
-		!strings.Contains(out.String(), "in a browser: http://localhost:8080/ ") {
+	if m == nil || !strings.Contains(out.String(), "admin     admin") || !strings.Contains(out.String(), "in a browser: http://localhost:8080/ ") ||
+		!strings.Contains(out.String(), `"password":"`+m[1]+`"`) {
 		t.Fatalf("output:\n%s", out.String())
+	}
+	if tok := jwtLike.FindString(out.String()); tok != "" {
+		t.Errorf("the banner holds a token %q:\n%s", tok, out.String())
 	}
 	if _, err := a.identity.SignIn(ctx, "derick", m[1], ""); err != nil {
 		t.Errorf("the printed password does not sign in: %v", err)
@@ -230,6 +236,44 @@ func TestDemoUsersArePrintedOnce(t *testing.T) {
 	out.Reset()
 	if err := loadDemoUsers(ctx, a, "", "http://localhost:8080", &out); err != nil || out.Len() != 0 {
 		t.Errorf("second start printed %q, %v", out.String(), err)
+	}
+}
+
+// TestDemoBannerKeepsAGivenPassword: a password given by flag or
+// environment is the operator's: the banner (standard output, a
+// container's log) names the users and where to sign in, not the password.
+func TestDemoBannerKeepsAGivenPassword(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := defaults()
+	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
+	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{hash: testHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	const given = "given-demo-password-42"
+	var out bytes.Buffer
+	if err := loadDemoUsers(ctx, a, given, "http://localhost:8080", &out); err != nil {
+		t.Fatal(err)
+	}
+	banner := out.String()
+	if strings.Contains(banner, given) {
+		t.Errorf("the banner repeats the given password:\n%s", banner)
+	}
+	if tok := jwtLike.FindString(banner); tok != "" {
+		t.Errorf("the banner holds a token %q:\n%s", tok, banner)
+	}
+	for _, want := range []string{"-demo-password", "  derick    customer\n", "  marketer  marketer\n", "  admin     admin\n",
+		"in a browser: http://localhost:8080/ ", "curl -X POST http://localhost:8080/auth/token"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("the banner lacks %q:\n%s", want, banner)
+		}
+	}
+	for _, u := range demoUsers {
+		if _, err := a.identity.SignIn(ctx, u.username, given, ""); err != nil {
+			t.Errorf("%s with the given password: %v", u.username, err)
+		}
 	}
 }
 

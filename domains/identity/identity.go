@@ -10,10 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"time"
 
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -31,14 +31,15 @@ var (
 // invalid says which field of a request is wrong.
 var invalid = ports.Invalid
 
-// ThrottledError says when to try again; errors.Is(err, ErrThrottled).
+// ThrottledError refuses a sign-in and says when to try again;
+// errors.Is(err, ErrThrottled).
 type ThrottledError struct {
-	What       string // "account" or "address"
+	Reason     string // what is throttled, for people
 	RetryAfter time.Duration
 }
 
 func (e *ThrottledError) Error() string {
-	return fmt.Sprintf("too many failed sign-ins for this %s: try again in %s", e.What, e.RetryAfter.Round(time.Second))
+	return fmt.Sprintf("%s: try again in %s", e.Reason, e.RetryAfter.Round(time.Second))
 }
 
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
@@ -74,38 +75,60 @@ type Config struct {
 	Hash HashParams
 	// SessionTTL is how long a refresh token lives unused (30 days).
 	SessionTTL time.Duration
-	// UserFailures failed sign-ins of one username within Window lock it
-	// until the oldest of them is Window old (5 in 15 minutes).
-	UserFailures int
-	// AddressFailures is the same for one network address (20).
+
+	// Sign-in throttling (docs/decisions/0009-identity-and-access.md).
+	// Failed sign-ins within Window are counted per username at an
+	// address (PairFailures, 5), per address (AddressFailures, 20) and per
+	// username from the addresses it has not signed in from within
+	// KnownFor (UserFailures, 10; 30 days). A count at its limit refuses
+	// further attempts it covers, even with the right password, until its
+	// oldest failure leaves the window (15 minutes). An address a user
+	// signed in from is not counted per username, so failures elsewhere
+	// never lock the user out there.
+	PairFailures    int
 	AddressFailures int
+	UserFailures    int
 	Window          time.Duration
+	KnownFor        time.Duration
+
+	// Hashers is how many passwords are hashed at once (4): argon2id holds
+	// Hash.MemoryKiB for each. A sign-in that gets no turn within HashWait
+	// (1 s) is refused as busy instead of queueing.
+	Hashers  int
+	HashWait time.Duration
 }
 
 func (c Config) withDefaults() Config {
 	if c.Hash == (HashParams{}) {
 		c.Hash = DefaultHashParams
 	}
-	if c.SessionTTL <= 0 {
-		c.SessionTTL = 30 * 24 * time.Hour
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if c.UserFailures <= 0 {
-		c.UserFailures = 5
+	setDuration := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if c.AddressFailures <= 0 {
-		c.AddressFailures = 20
-	}
-	if c.Window <= 0 {
-		c.Window = 15 * time.Minute
-	}
+	setDuration(&c.SessionTTL, 30*24*time.Hour)
+	set(&c.PairFailures, 5)
+	set(&c.AddressFailures, 20)
+	set(&c.UserFailures, 10)
+	setDuration(&c.Window, 15*time.Minute)
+	setDuration(&c.KnownFor, 30*24*time.Hour)
+	set(&c.Hashers, 4)
+	setDuration(&c.HashWait, time.Second)
 	return c
 }
 
 // Service is identity's use cases.
 type Service struct {
-	d     Deps
-	cfg   Config
-	dummy string // a hash to check unknown usernames against, so they take as long
+	d       Deps
+	cfg     Config
+	dummy   string // a hash to check unknown usernames against, so they take as long
+	hashing gate   // turns to hash a password
 }
 
 // NewService returns the identity service.
@@ -119,10 +142,10 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{d: d, cfg: cfg, dummy: dummy}, nil
+	return &Service{d: d, cfg: cfg, dummy: dummy, hashing: make(gate, cfg.Hashers)}, nil
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
+var namePattern = limits.ID
 
 // Roles are the roles a user can have.
 var Roles = []string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin}
@@ -143,10 +166,10 @@ func (s *Service) CreateUser(ctx context.Context, username, client, role, passwo
 		return ports.User{}, invalid("role", "role must be one of %v", Roles)
 	case len(password) < MinPasswordLength:
 		return ports.User{}, invalid("password", "a password has at least %d characters", MinPasswordLength)
-	case len(password) > 1024:
-		return ports.User{}, invalid("password", "a password has at most 1024 characters")
+	case len(password) > limits.PasswordChars:
+		return ports.User{}, invalid("password", "a password has at most %d characters", limits.PasswordChars)
 	}
-	hash, err := hashPassword(password, s.cfg.Hash)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return ports.User{}, err
 	}
@@ -160,7 +183,7 @@ func (s *Service) CreateUser(ctx context.Context, username, client, role, passwo
 	u := ports.User{Username: username, Client: client, Role: role, PasswordHash: hash, CreatedAt: s.d.Clock.Now().UTC()}
 	if err := s.d.Users.Create(ctx, u); err != nil {
 		if errors.Is(err, ports.ErrConflict) {
-			return u, fmt.Errorf("user %s: %w", username, ErrExists)
+			return u, fmt.Errorf("username %s is taken (usernames are unique regardless of case): %w", username, ErrExists)
 		}
 		return u, err
 	}
@@ -183,10 +206,10 @@ func (s *Service) User(ctx context.Context, username string) (ports.User, error)
 
 // SetPassword replaces a user's password.
 func (s *Service) SetPassword(ctx context.Context, username, password string) error {
-	if len(password) < MinPasswordLength || len(password) > 1024 {
-		return invalid("password", "a password has %d to 1024 characters", MinPasswordLength)
+	if len(password) < MinPasswordLength || len(password) > limits.PasswordChars {
+		return invalid("password", "a password has %d to %d characters", MinPasswordLength, limits.PasswordChars)
 	}
-	hash, err := hashPassword(password, s.cfg.Hash)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,14 @@
 package identity
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -67,4 +69,49 @@ func checkPassword(password, phc string) (bool, error) {
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Passes, p.MemoryKiB, p.Lanes, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// gate bounds the password hashes in flight: argon2id holds its memory
+// cost (19 MiB by default) for each, so forty sign-ins at once would hold
+// 760 MiB, and more hashes than cores only make each one slower.
+type gate chan struct{}
+
+// enter waits for a turn until ctx ends.
+func (g gate) enter(ctx context.Context) error {
+	select {
+	case g <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case g <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g gate) leave() { <-g }
+
+// hash hashes a new password in its turn. It is an admin's or the
+// operator's request: it waits as long as its context lets it.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	if err := s.hashing.enter(ctx); err != nil {
+		return "", fmt.Errorf("hash a password: %w", err)
+	}
+	defer s.hashing.leave()
+	return hashPassword(password, s.cfg.Hash)
+}
+
+// check checks a password in its turn, waiting at most HashWait: anyone
+// can ask for a sign-in, so a sign-in that gets no turn is refused as busy
+// rather than queued without bound.
+func (s *Service) check(ctx context.Context, password, phc string) (bool, error) {
+	wait, cancel := context.WithTimeout(ctx, s.cfg.HashWait)
+	defer cancel()
+	if err := s.hashing.enter(wait); err != nil {
+		return false, &ThrottledError{Reason: "too many sign-ins are being checked at once", RetryAfter: time.Second}
+	}
+	defer s.hashing.leave()
+	return checkPassword(password, phc)
 }
