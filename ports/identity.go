@@ -139,16 +139,6 @@ func (e *ThrottleFullError) Error() string {
 	return fmt.Sprintf("throttle key %s holds %d attempts", e.Key, len(e.Attempts))
 }
 
-// Accounts records which client a points account belongs to, so that an
-// API client reaches only its own client's accounts.
-type Accounts interface {
-	// Owner returns the client an account belongs to, or ErrNotFound.
-	Owner(ctx context.Context, account string) (string, error)
-	// Claim gives the account to client unless it belongs to someone
-	// already, and returns its owner either way.
-	Claim(ctx context.Context, account, client string) (string, error)
-}
-
 // Secrets keeps the store's own secrets, such as its token signing key.
 type Secrets interface {
 	// Secret returns the secret named name, storing create()'s result first

@@ -59,6 +59,5 @@ func TestIdentityContracts(t *testing.T) {
 	t.Run("api keys", func(t *testing.T) { porttest.TestAPIKeys(t, dynamotest.NewStore(t).APIKeys()) })
 	t.Run("sessions", func(t *testing.T) { porttest.TestSessions(t, dynamotest.NewStore(t).Sessions()) })
 	t.Run("throttle", func(t *testing.T) { porttest.TestThrottle(t, dynamotest.NewStore(t).Throttle()) })
-	t.Run("accounts", func(t *testing.T) { porttest.TestAccounts(t, dynamotest.NewStore(t).Accounts()) })
 	t.Run("secrets", func(t *testing.T) { porttest.TestSecrets(t, dynamotest.NewStore(t).Secrets()) })
 }

@@ -22,14 +22,13 @@ type identity struct {
 	table  string
 }
 
-// Users, APIKeys, Sessions, Throttle, Accounts and Secrets are the
+// Users, APIKeys, Sessions, Throttle and Secrets are the
 // identity ports on DynamoDB.
 type (
 	Users    struct{ identity }
 	APIKeys  struct{ identity }
 	Sessions struct{ identity }
 	Throttle struct{ identity }
-	Accounts struct{ identity }
 	Secrets  struct{ identity }
 )
 
@@ -47,9 +46,6 @@ func (s *Store) Sessions() *Sessions { return &Sessions{s.identity()} }
 // Throttle returns the store's failed sign-ins.
 func (s *Store) Throttle() *Throttle { return &Throttle{s.identity()} }
 
-// Accounts returns the owners of points accounts.
-func (s *Store) Accounts() *Accounts { return &Accounts{s.identity()} }
-
 // Secrets returns the store's secrets.
 func (s *Store) Secrets() *Secrets { return &Secrets{s.identity()} }
 
@@ -58,7 +54,6 @@ var (
 	_ ports.APIKeys  = (*APIKeys)(nil)
 	_ ports.Sessions = (*Sessions)(nil)
 	_ ports.Throttle = (*Throttle)(nil)
-	_ ports.Accounts = (*Accounts)(nil)
 	_ ports.Secrets  = (*Secrets)(nil)
 )
 
@@ -454,22 +449,6 @@ func (s *Throttle) Known(ctx context.Context, username, address string, at time.
 		return false, fmt.Errorf("known address of %s: %w", username, it.err)
 	}
 	return until > formatTime(at), nil
-}
-
-func (s *Accounts) Owner(ctx context.Context, account string) (string, error) {
-	it, err := s.get(ctx, "A#"+account)
-	if err != nil {
-		return "", fmt.Errorf("owner of %s: %w", account, err)
-	}
-	return it.str("client"), it.err
-}
-
-func (s *Accounts) Claim(ctx context.Context, account, client string) (string, error) {
-	err := s.create(ctx, map[string]types.AttributeValue{"pk": str("A#" + account), "client": str(client)})
-	if err != nil && !errors.Is(err, ports.ErrConflict) {
-		return "", fmt.Errorf("claim %s: %w", account, err)
-	}
-	return s.Owner(ctx, account)
 }
 
 func (s *Secrets) Secret(ctx context.Context, name string, create func() ([]byte, error)) ([]byte, error) {

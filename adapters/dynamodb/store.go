@@ -6,7 +6,7 @@
 //
 // Table keys (docs/decisions/0003-dynamodb-tables.md explains them):
 //
-//	ledger    pk (S) "A#<account>", sk (N) seq      one item per event
+//	ledger    pk (S) "A#<client>/<account>", sk (N) seq  one item per event
 //	          pk (S) "K#<key>",     sk (N) 0        one item per idempotency key
 //	balances  pk (S) account                         one item per account: seq, lots
 //	          GSI by_expiry: due (S) "E", nx (S)     only accounts with points that expire
@@ -15,15 +15,15 @@
 //	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
 //	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award
 //	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates)
-//	          pk (S) "R#<order>" reservation; in GSI held (hk "HELD", hs expiry|order) while held
+//	          pk (S) "R#<order>" reservation (versioned); in GSI held (hk "HELD", hs expiry|order) while held
 //	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)
-//	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" charge or refund of an order
+//	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" an order's payment (charged or refunded, versioned)
+//	          pk (S) "J#<key>"   a stock adjustment, once per key
 //	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id)
 //	identity  pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
 //	          "K#<id>" API key; "S#<id>" session; "F#<key>" sign-in attempts under a throttle key;
-//	          "M#<username>#<address>" an address the user signed in from; "A#<account>" the client
-//	          owning a points account; "X#<name>" a secret. F# and M# items carry "ttl" (epoch
-//	          seconds) for the table's time to live.
+//	          "M#<username>#<address>" an address the user signed in from; "X#<name>" a secret.
+//	          F# and M# items carry "ttl" (epoch seconds) for the table's time to live.
 package dynamodb
 
 import (

@@ -126,7 +126,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 		t.Fatal(err)
 	}
 	ids, err := identity.NewService(identity.Deps{Users: db.Users(), APIKeys: db.APIKeys(), Sessions: db.Sessions(), Throttle: db.Throttle(),
-		Accounts: db.Accounts(), Tokens: signer, Clock: clk, IDs: clock.UUIDs{}}, identity.Config{Hash: testHash})
+		Tokens: signer, Clock: clk, IDs: clock.UUIDs{}}, identity.Config{Hash: testHash})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,13 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
-// Users, APIKeys, Sessions, Throttle, Accounts and Secrets are the
+// Users, APIKeys, Sessions, Throttle and Secrets are the
 // identity ports on SQLite.
 type (
 	Users    struct{ db *DB }
 	APIKeys  struct{ db *DB }
 	Sessions struct{ db *DB }
 	Throttle struct{ db *DB }
-	Accounts struct{ db *DB }
 	Secrets  struct{ db *DB }
 )
 
@@ -26,7 +25,6 @@ func (db *DB) Users() *Users       { return &Users{db: db} }
 func (db *DB) APIKeys() *APIKeys   { return &APIKeys{db: db} }
 func (db *DB) Sessions() *Sessions { return &Sessions{db: db} }
 func (db *DB) Throttle() *Throttle { return &Throttle{db: db} }
-func (db *DB) Accounts() *Accounts { return &Accounts{db: db} }
 func (db *DB) Secrets() *Secrets   { return &Secrets{db: db} }
 
 var (
@@ -34,7 +32,6 @@ var (
 	_ ports.APIKeys  = (*APIKeys)(nil)
 	_ ports.Sessions = (*Sessions)(nil)
 	_ ports.Throttle = (*Throttle)(nil)
-	_ ports.Accounts = (*Accounts)(nil)
 	_ ports.Secrets  = (*Secrets)(nil)
 )
 
@@ -379,29 +376,6 @@ func (s *Throttle) Known(ctx context.Context, username, address string, at time.
 		return false, fmt.Errorf("known address of %s: %w", username, err)
 	}
 	return n > 0, nil
-}
-
-func (s *Accounts) Owner(ctx context.Context, account string) (string, error) {
-	var client string
-	err := s.db.queryRow(ctx, `SELECT client FROM account_owners WHERE account = ?`, account).Scan(&client)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("owner of %s: %w", account, ports.ErrNotFound)
-	}
-	return client, err
-}
-
-func (s *Accounts) Claim(ctx context.Context, account, client string) (string, error) {
-	var owner string
-	err := s.db.tx(ctx, func(tx *txn) error {
-		if _, err := tx.exec(`INSERT INTO account_owners (account, client) VALUES (?, ?) ON CONFLICT DO NOTHING`, account, client); err != nil {
-			return err
-		}
-		return tx.queryRow(`SELECT client FROM account_owners WHERE account = ?`, account).Scan(&owner)
-	})
-	if err != nil {
-		return "", fmt.Errorf("claim %s: %w", account, err)
-	}
-	return owner, nil
 }
 
 func (s *Secrets) Secret(ctx context.Context, name string, create func() ([]byte, error)) ([]byte, error) {

@@ -118,7 +118,6 @@ func TestIdentityContracts(t *testing.T) {
 	t.Run("api keys", func(t *testing.T) { porttest.TestAPIKeys(t, openDB(t).APIKeys()) })
 	t.Run("sessions", func(t *testing.T) { porttest.TestSessions(t, openDB(t).Sessions()) })
 	t.Run("throttle", func(t *testing.T) { porttest.TestThrottle(t, openDB(t).Throttle()) })
-	t.Run("accounts", func(t *testing.T) { porttest.TestAccounts(t, openDB(t).Accounts()) })
 	t.Run("secrets", func(t *testing.T) { porttest.TestSecrets(t, openDB(t).Secrets()) })
 }
 

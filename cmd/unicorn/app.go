@@ -123,7 +123,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 		return nil, err
 	}
 	a.identity, err = identity.NewService(identity.Deps{Users: db.Users(), APIKeys: db.APIKeys(), Sessions: db.Sessions(),
-		Throttle: db.Throttle(), Accounts: db.Accounts(), Tokens: signer, Clock: d.clock, IDs: d.ids}, identity.Config{Hash: d.hash})
+		Throttle: db.Throttle(), Tokens: signer, Clock: d.clock, IDs: d.ids}, identity.Config{Hash: d.hash})
 	if err != nil {
 		return nil, err
 	}

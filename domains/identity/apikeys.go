@@ -91,22 +91,3 @@ func (s *Service) AuthenticateKey(ctx context.Context, raw string) (ports.Princi
 	}
 	return ports.Principal{Kind: ports.PrincipalAPIKey, Subject: k.ID, Client: k.Client, Scopes: k.Scopes}, nil
 }
-
-// InClient reports whether a points account belongs to client. An account
-// no client has yet is nobody's to refuse: a write (claim) makes it the
-// client's, a read finds nothing in it anyway.
-func (s *Service) InClient(ctx context.Context, account, client string, claim bool) (bool, error) {
-	owner, err := s.d.Accounts.Owner(ctx, account)
-	switch {
-	case errors.Is(err, ports.ErrNotFound) && !claim:
-		return true, nil
-	case errors.Is(err, ports.ErrNotFound):
-		// Only the first write to an account pays for claiming it.
-		if owner, err = s.d.Accounts.Claim(ctx, account, client); err != nil {
-			return false, err
-		}
-	case err != nil:
-		return false, err
-	}
-	return owner == client, nil
-}

@@ -64,7 +64,6 @@ type Deps struct {
 	APIKeys  ports.APIKeys
 	Sessions ports.Sessions
 	Throttle ports.Throttle
-	Accounts ports.Accounts
 	Tokens   TokenIssuer
 	Clock    ports.Clock
 	IDs      ports.IDs
@@ -133,7 +132,7 @@ type Service struct {
 
 // NewService returns the identity service.
 func NewService(d Deps, cfg Config) (*Service, error) {
-	if d.Users == nil || d.APIKeys == nil || d.Sessions == nil || d.Throttle == nil || d.Accounts == nil ||
+	if d.Users == nil || d.APIKeys == nil || d.Sessions == nil || d.Throttle == nil ||
 		d.Tokens == nil || d.Clock == nil || d.IDs == nil {
 		return nil, errors.New("identity: every dependency is required")
 	}
@@ -172,13 +171,6 @@ func (s *Service) CreateUser(ctx context.Context, username, client, role, passwo
 	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return ports.User{}, err
-	}
-	owner, err := s.d.Accounts.Claim(ctx, username, client)
-	if err != nil {
-		return ports.User{}, err
-	}
-	if owner != client {
-		return ports.User{}, fmt.Errorf("username %s is an account of another client: %w", username, ErrExists)
 	}
 	u := ports.User{Username: username, Client: client, Role: role, PasswordHash: hash, CreatedAt: s.d.Clock.Now().UTC()}
 	if err := s.d.Users.Create(ctx, u); err != nil {

@@ -335,34 +335,6 @@ func TestThrottle(t *testing.T, s ports.Throttle) {
 	}
 }
 
-// TestAccounts is the contract of ports.Accounts.
-func TestAccounts(t *testing.T, s ports.Accounts) {
-	ctx := context.Background()
-	if _, err := s.Owner(ctx, "1234"); !errors.Is(err, ports.ErrNotFound) {
-		t.Errorf("Owner of an unclaimed account: %v", err)
-	}
-	var wg sync.WaitGroup
-	owners := make([]string, 10)
-	for i := range owners {
-		wg.Go(func() {
-			var err error
-			if owners[i], err = s.Claim(ctx, "1234", fmt.Sprint("client-", i)); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	first := owners[0]
-	for _, o := range owners {
-		if o != first {
-			t.Fatalf("concurrent claims disagree: %v", owners)
-		}
-	}
-	if got, err := s.Owner(ctx, "1234"); err != nil || got != first {
-		t.Errorf("Owner = %q, %v; want %q", got, err, first)
-	}
-}
-
 // TestSecrets is the contract of ports.Secrets.
 func TestSecrets(t *testing.T, s ports.Secrets) {
 	ctx := context.Background()

@@ -24,3 +24,7 @@ UPDATE outbox SET key = s.new, payload = CAST(json_set(CAST(payload AS TEXT), '$
 FROM account_streams s WHERE outbox.topic = 'points.ledger' AND outbox.key = s.old;
 
 DROP TABLE account_streams;
+
+-- Which client an account belongs to is now part of its name: the table
+-- that recorded the first client to write to it has no use left.
+DROP TABLE account_owners;

@@ -51,7 +51,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
             </Button>
             <div>
               <Text size="xs" c="dimmed" mb={6}>
-                Demo users (their password is printed by the server when it first starts):
+                Demo users (their password is the one given with -demo-password, or printed by the server when it first starts):
               </Text>
               <Group gap={6}>
                 {demoUsers.map((u) => (
