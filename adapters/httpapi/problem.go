@@ -80,7 +80,7 @@ var errorKinds = []struct {
 	{identity.ErrBadCredentials, kind{http.StatusUnauthorized, "bad-credentials", "Wrong username or password", ""}},
 	{identity.ErrUnauthorized, kind{http.StatusUnauthorized, "unauthorized", "Unauthorized", ""}},
 	{identity.ErrForbidden, kind{http.StatusForbidden, "forbidden", "Forbidden", ""}},
-	{identity.ErrThrottled, kind{http.StatusTooManyRequests, "throttled", "Too many failed sign-ins", ""}},
+	{identity.ErrThrottled, kind{http.StatusTooManyRequests, "throttled", "Sign-in refused for now", ""}},
 }
 
 // requestError is a fault in the request itself, found by this adapter
