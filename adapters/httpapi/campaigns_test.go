@@ -90,7 +90,7 @@ func TestBadCampaigns(t *testing.T) {
 		name, body, field string
 		position          int
 	}{
-		{"bad JSONPath", withRule(`{"variable":"$..[","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}`), "variable", -1},
+		{"bad JSONPath", withRule(`{"variable":"$..[","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}`), "rules[0].variable", -1},
 		{"unknown operator", withRule(`{"variable":"$.amount","condition":{"rule":"bigger","value":1},"action":{"command":"issue","formula":"1"}}`), "rules[0].condition.rule", -1},
 		{"value of the wrong type", withRule(`{"variable":"$.amount","condition":{"rule":"numeric_less_than","value":"x"},"action":{"command":"issue","formula":"1"}}`), "rules[0].condition.value", -1},
 		{"unknown identifier", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount / ten"}}`), "rules[0].action.formula", 11},
@@ -259,5 +259,27 @@ func TestAwardConcurrently(t *testing.T) {
 	}
 	if bal := a.must(200, "GET", "/points?account_id=derick", ""); num(bal["balance"]) != 170 {
 		t.Errorf("balance = %v, want 170", bal["balance"])
+	}
+}
+
+// TestCostlyRulesAndEventsAreRefused: the review's simulations (a
+// recursive descent over a 17 KB event nested thousands deep took 16.5 s of
+// CPU) are refused before any work, naming the limit.
+func TestCostlyRulesAndEventsAreRefused(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	deep := `{"amount":1,"a":` + strings.Repeat("[", 8000) + strings.Repeat("]", 8000) + `}`
+	body := `{"event":` + deep + `,"campaign":{"rules":[{"variable":"$..x","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}]}}`
+	p := a.must(400, "POST", "/campaigns/simulate", body)
+	if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "event" || !strings.Contains(e["message"].(string), "deeper than 8 levels") {
+		t.Errorf("deep event: %v", p)
+	}
+	p = a.must(400, "POST", "/campaigns/simulate", `{"event":{"amount":1},"campaign":{"rules":[{"variable":"$..*..*","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}]}}`)
+	if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "campaign.rules[0].variable" || !strings.Contains(e["message"].(string), "recursive descent") {
+		t.Errorf("two descents: %v", p)
+	}
+	p = a.must(400, "POST", "/points/awards", `{"username":"derick","order_id":"9","amount":1,"a":`+strings.Repeat("[", 20)+strings.Repeat("]", 20)+`}`)
+	if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "event" {
+		t.Errorf("deep award event: %v", p)
 	}
 }

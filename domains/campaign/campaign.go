@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Draft is a campaign as a marketer writes it (and as it is stored). Rules
@@ -55,7 +56,6 @@ const (
 )
 
 const (
-	maxRules    = 100
 	maxPriority = 1_000_000
 	maxBudget   = 1_000_000_000_000_000
 )
@@ -122,6 +122,7 @@ func Compile(d Draft) (*Campaign, error) {
 	for i, r := range c.rules {
 		c.compiled = append(c.compiled, compileRule(r, fmt.Sprintf("rules[%d]", i), &p))
 	}
+	checkMultiValuePaths(&p)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -130,6 +131,14 @@ func Compile(d Draft) (*Campaign, error) {
 		return nil, fmt.Errorf("encode rules: %w", err)
 	}
 	d.Rules = canonical
+	def, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode campaign: %w", err)
+	}
+	if len(def) > limits.CampaignBytes {
+		p.add("", "the campaign is %d bytes of JSON; at most %d are allowed", len(def), limits.CampaignBytes)
+		return nil, p.err()
+	}
 	c.draft = d
 	return c, nil
 }
@@ -169,8 +178,8 @@ func parseRules(raw json.RawMessage, p *problems) []Rule {
 	case len(items) == 0:
 		p.add("rules", "a campaign needs at least one rule")
 		return nil
-	case len(items) > maxRules:
-		p.add("rules", "a campaign may have at most %d rules", maxRules)
+	case len(items) > limits.RulesPerCampaign:
+		p.add("rules", "a campaign may have at most %d rules", limits.RulesPerCampaign)
 		return nil
 	}
 	rules := make([]Rule, 0, len(items))
@@ -200,7 +209,7 @@ func parseRules(raw json.RawMessage, p *problems) []Rule {
 func compileRule(r Rule, field string, p *problems) compiledRule {
 	var cr compiledRule
 	if r.Condition != nil {
-		cr.cond = compileCondition(r.Condition, r.Variable, field+".condition", 1, p)
+		cr.cond = compileCondition(r.Condition, variable{r.Variable, field + ".variable"}, field+".condition", 1, p)
 	} else if r.Variable != "" {
 		p.add(field+".condition", "a rule with a variable needs a condition on it")
 	}
@@ -262,4 +271,21 @@ func (c *Campaign) round(d num) num {
 		return d.roundTo(0, modeCeil)
 	}
 	return d.roundTo(0, modeFloor)
+}
+
+// checkMultiValuePaths bounds the paths of a campaign that select several
+// values: each costs a walk over much of the event, where a plain path
+// costs a lookup.
+func checkMultiValuePaths(p *problems) {
+	seen := map[string]bool{}
+	for _, u := range p.uses {
+		if !u.path.multi || seen[u.path.text] {
+			continue
+		}
+		seen[u.path.text] = true
+		if len(seen) > limits.MultiValuePaths {
+			p.add(u.field, "a campaign may read at most %d paths that select several values (.., *, filters, unions, slices); %s is one more", limits.MultiValuePaths, u.path.text)
+			return
+		}
+	}
 }

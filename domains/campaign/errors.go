@@ -45,8 +45,24 @@ func (e *ValidationError) Error() string {
 
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-// problems collects Problems while a definition is checked.
-type problems struct{ list []Problem }
+// problems collects Problems while a definition is checked, and the
+// event paths it reads, for the checks that look at all of them.
+type problems struct {
+	list []Problem
+	uses []pathUse
+}
+
+// pathUse is a path a definition reads, at a field (and position in a
+// formula).
+type pathUse struct {
+	field    string
+	position *int
+	path     *path
+}
+
+func (p *problems) use(field string, position *int, pth *path) {
+	p.uses = append(p.uses, pathUse{field: field, position: position, path: pth})
+}
 
 func (p *problems) add(field, format string, args ...any) {
 	p.list = append(p.list, Problem{Field: field, Message: fmt.Sprintf(format, args...)})

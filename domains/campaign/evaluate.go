@@ -1,7 +1,9 @@
 package campaign
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -37,7 +39,10 @@ type Budgets map[string]int64
 // contributes its formula's value rounded by its campaign; a campaign's
 // lines are then capped by max_points_per_purchase and by what is left of
 // its budget. Nothing is issued.
-func Evaluate(campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) Result {
+//
+// It stops when ctx is done, between rules and before each event value
+// it reads, and returns ctx's error.
+func Evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) (Result, error) {
 	active := make([]*Campaign, 0, len(campaigns))
 	for _, c := range campaigns {
 		if c.ActiveAt(now) {
@@ -54,11 +59,17 @@ func Evaluate(campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) R
 	for _, c := range active {
 		rules += len(c.compiled)
 	}
-	s := newScope(ev, rules)
+	s := newScope(ctx, ev, rules)
 	res := Result{Lines: make([]Line, 0, rules)}
 	for _, c := range active {
 		first := len(res.Lines)
 		for i, r := range c.compiled {
+			if s.err == nil {
+				s.err = ctx.Err()
+			}
+			if s.err != nil {
+				return Result{}, fmt.Errorf("evaluate campaigns: %w", s.err)
+			}
 			if r.cond != nil && !r.cond(s) {
 				continue
 			}
@@ -79,7 +90,10 @@ func Evaluate(campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) R
 		capLines(res.Lines, points.MaxAmount, "capped by the most points one purchase can earn")
 		res.Total = points.MaxAmount
 	}
-	return res
+	if s.err != nil { // the last rule's values were cut short
+		return Result{}, fmt.Errorf("evaluate campaigns: %w", s.err)
+	}
+	return res, nil
 }
 
 func (c *Campaign) line(rule int, r formulaResult) Line {

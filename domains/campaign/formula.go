@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,12 +12,8 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
-)
 
-// Formula limits, checked when a campaign is saved.
-const (
-	maxFormulaLength = 1000
-	maxFormulaNodes  = 200
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Functions a formula may call, with how many arguments each takes
@@ -170,12 +167,12 @@ func compileFormula(text, field string, p *problems) *formula {
 	case strings.TrimSpace(text) == "":
 		p.add(field, "a formula is required, such as $.amount/10")
 		return nil
-	case len(text) > maxFormulaLength:
-		p.add(field, "a formula may have at most %d characters", maxFormulaLength)
+	case len(text) > limits.FormulaChars:
+		p.add(field, "a formula may have at most %d characters", limits.FormulaChars)
 		return nil
 	}
 	cfg := conf.CreateNew()
-	cfg.MaxNodes = maxFormulaNodes
+	cfg.MaxNodes = limits.FormulaNodes
 	tree, err := parser.ParseWithConfig(text, cfg)
 	if err != nil {
 		var fe *file.Error
@@ -194,7 +191,7 @@ func compileFormula(text, field string, p *problems) *formula {
 	f := &formula{text: text, root: root, paths: c.paths}
 	// A result that can be known now must not be negative.
 	if len(f.paths) == 0 {
-		v, err := root.eval(newScope(Event{}, 0))
+		v, err := root.eval(newScope(context.Background(), Event{}, 0))
 		switch {
 		case err != nil:
 			p.addAt(field, 0, "%v", err)
@@ -343,9 +340,9 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 	case *ast.IntegerNode, *ast.FloatNode:
 		// The literal's own text, so 0.1 is exactly one tenth.
 		loc := n.Location()
-		d, ok := parseNumber(c.text[loc.From:loc.To])
+		d, ok := limits.Decimal(c.text[loc.From:loc.To])
 		if !ok {
-			return c.fail(n, "%q is out of range: numbers have at most %d digits and an exponent within ±%d", c.text[loc.From:loc.To], maxDigits, maxExponent)
+			return c.fail(n, "%q is out of range: numbers have at most %d digits and an exponent within ±%d", c.text[loc.From:loc.To], limits.NumberDigits, limits.NumberExponent)
 		}
 		return constNode{numOf(d)}
 	case *ast.MemberNode:
@@ -361,6 +358,8 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 			c.seen[text] = true
 			c.paths = append(c.paths, pth)
 		}
+		pos := n.Location().From
+		c.p.use(c.field, &pos, pth)
 		return pathNode{pth}
 	case *ast.IdentifierNode:
 		if n.Value == "$" {

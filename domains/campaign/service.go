@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -231,7 +232,7 @@ func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *
 		if err != nil {
 			return Result{}, err
 		}
-		return Evaluate([]*Campaign{c}, ev, now, nil), nil
+		return evaluate(ctx, []*Campaign{c}, ev, now, nil)
 	}
 	campaigns, err := s.List(ctx, client)
 	if err != nil {
@@ -247,8 +248,22 @@ func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *
 			budgets[c.draft.Name] = c.draft.Budget - awarded
 		}
 	}
-	return Evaluate(campaigns, ev, now, budgets), nil
+	return evaluate(ctx, campaigns, ev, now, budgets)
 }
+
+// evaluate runs Evaluate for at most limits.EvaluationTime, and not past
+// ctx: a request whose client left stops.
+func evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) (Result, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, limits.EvaluationTime, errTooLong)
+	defer cancel()
+	res, err := Evaluate(ctx, campaigns, ev, now, budgets)
+	if err != nil && context.Cause(ctx) == errTooLong {
+		return res, fmt.Errorf("%w: %w", errTooLong, err)
+	}
+	return res, err
+}
+
+var errTooLong = fmt.Errorf("the campaigns took longer than %s to evaluate", limits.EvaluationTime)
 
 // Award is what a purchase earned and the points transaction that issued it.
 type Award struct {
@@ -290,7 +305,10 @@ func (s *Service) Award(ctx context.Context, ev Event) (Award, error) {
 	if err != nil {
 		return Award{}, err
 	}
-	res := Evaluate(campaigns, ev, s.clock.Now(), nil)
+	res, err := evaluate(ctx, campaigns, ev, s.clock.Now(), nil)
+	if err != nil {
+		return Award{}, err
+	}
 	if err := s.grantBudgets(ctx, campaigns, key, res.Lines); err != nil {
 		return Award{}, err
 	}
