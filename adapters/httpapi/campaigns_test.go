@@ -283,3 +283,32 @@ func TestCostlyRulesAndEventsAreRefused(t *testing.T) {
 		t.Errorf("deep award event: %v", p)
 	}
 }
+
+// TestConcurrentAwardsKeepTheBudget: 20 orders awarded at once by a
+// campaign with a budget of 250 get 250 points in all (the domain decides
+// each grant; the store only refuses a grant decided on a stale total).
+func TestConcurrentAwardsKeepTheBudget(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/campaigns", `{"client":"UnicornStore","campaign_name":"launch","budget":250,
+		"rules":[{"action":{"command":"issue","formula":"$.amount/10"}}]}`)
+	var mu sync.Mutex
+	var total int64
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			r := a.do("POST", "/points/awards", fmt.Sprintf(`{"username":"u%d","order_id":"c%d","amount":170}`, i, i))
+			if r.status != 200 {
+				t.Errorf("award %d: %d %s", i, r.status, r.body)
+				return
+			}
+			mu.Lock()
+			total += num(r.json(t)["total"])
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if c := a.must(200, "GET", "/campaigns/launch", ""); total != 250 || num(c["awarded"]) != 250 {
+		t.Errorf("awarded %d in answers, %v in the budget; want 250", total, c["awarded"])
+	}
+}

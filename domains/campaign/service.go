@@ -99,6 +99,16 @@ func (s *Service) Create(ctx context.Context, d Draft, actor string) (*Campaign,
 	case !errors.Is(err, ports.ErrNotFound):
 		return nil, err
 	}
+	// Checked before the save, not with it: two creations at once may
+	// pass one over the limit, which bounds the work, not an exact count.
+	existing, err := s.store.List(ctx, d.Client)
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) >= limits.CampaignsPerClient {
+		return nil, &ValidationError{Problems: []Problem{{Field: "client", Message: fmt.Sprintf(
+			"client %s has %d campaigns, the most a client may have: delete one first", d.Client, len(existing))}}}
+	}
 	saved, err := s.save(ctx, c, version, actor, false)
 	if errors.Is(err, ports.ErrConflict) {
 		return nil, fmt.Errorf("%s/%s: %w", d.Client, d.Name, ErrExists)
@@ -368,7 +378,7 @@ func (s *Service) grantBudgets(ctx context.Context, campaigns []*Campaign, key s
 			want += l.Points
 		}
 		if c != nil && c.draft.Budget > 0 && want > 0 {
-			granted, err := s.store.Grant(ctx, c.draft.Client, c.draft.Name, key, want, c.draft.Budget)
+			granted, err := s.grant(ctx, c, key, want)
 			if err != nil {
 				return err
 			}

@@ -137,40 +137,105 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 		}
 	})
 
-	t.Run("budget grants are capped and idempotent", func(t *testing.T) {
+	t.Run("a grant raises the total once per key, on condition", func(t *testing.T) {
 		t.Parallel()
 		c := newCampaigns(t)
-		for _, g := range []struct {
-			key        string
-			want, got  int64
-			awardedAft int64
+		budget := func(key string) ports.BudgetRecord {
+			t.Helper()
+			b, err := c.Budget(ctx, "UnicornStore", "1", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if b := budget("order:1"); b != (ports.BudgetRecord{}) {
+			t.Errorf("budget of a new campaign = %+v", b)
+		}
+		if err := c.Grant(ctx, "UnicornStore", "1", "order:1", 0, 60); err != nil {
+			t.Fatal(err)
+		}
+		if b := budget("order:1"); b != (ports.BudgetRecord{Awarded: 60, Granted: 60, HasGrant: true}) {
+			t.Errorf("after order:1 = %+v", b)
+		}
+		if b := budget("order:2"); b != (ports.BudgetRecord{Awarded: 60}) {
+			t.Errorf("order:2 before its grant = %+v", b)
+		}
+		for _, bad := range []struct {
+			key             string
+			awarded, points int64
 		}{
-			{"order:1", 60, 60, 60},
-			{"order:1", 60, 60, 60}, // a repeat: the first grant, nothing more
-			{"order:2", 60, 40, 100},
-			{"order:3", 10, 0, 100},
+			{"order:1", 60, 5}, // the key has a grant
+			{"order:2", 0, 5},  // the total moved since it was read
+			{"order:2", 59, 5},
 		} {
-			got, err := c.Grant(ctx, "UnicornStore", "1", g.key, g.want, 100)
-			if err != nil || got != g.got {
-				t.Errorf("Grant(%s, %d) = %d, %v; want %d", g.key, g.want, got, err, g.got)
+			if err := c.Grant(ctx, "UnicornStore", "1", bad.key, bad.awarded, bad.points); !errors.Is(err, ports.ErrConflict) {
+				t.Errorf("Grant(%s, from %d) = %v, want ErrConflict", bad.key, bad.awarded, err)
 			}
-			if awarded, err := c.Awarded(ctx, "UnicornStore", "1"); err != nil || awarded != g.awardedAft {
-				t.Errorf("after %s: awarded %d, %v; want %d", g.key, awarded, err, g.awardedAft)
-			}
+		}
+		if b := budget("order:2"); b != (ports.BudgetRecord{Awarded: 60}) {
+			t.Errorf("a refused grant wrote something: %+v", b)
+		}
+		// A grant of nothing is recorded too: a repeat of its award finds it.
+		if err := c.Grant(ctx, "UnicornStore", "1", "order:2", 60, 0); err != nil {
+			t.Fatal(err)
+		}
+		if b := budget("order:2"); b != (ports.BudgetRecord{Awarded: 60, Granted: 0, HasGrant: true}) {
+			t.Errorf("after a grant of 0 = %+v", b)
+		}
+		if awarded, err := c.Awarded(ctx, "UnicornStore", "1"); err != nil || awarded != 60 {
+			t.Errorf("Awarded = %d, %v; want 60", awarded, err)
 		}
 		if awarded, err := c.Awarded(ctx, "UnicornStore", "never"); err != nil || awarded != 0 {
 			t.Errorf("Awarded of an unknown campaign = %d, %v", awarded, err)
 		}
 	})
 
-	t.Run("concurrent grants never exceed the budget", func(t *testing.T) {
+	t.Run("only one of 20 grants decided on the same total wins", func(t *testing.T) {
 		t.Parallel()
 		c := newCampaigns(t)
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				switch err := c.Grant(ctx, "UnicornStore", "1", fmt.Sprint("order:", i), 0, 7); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, ports.ErrConflict):
+					t.Errorf("grant %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if awarded, _ := c.Awarded(ctx, "UnicornStore", "1"); wins.Load() != 1 || awarded != 7 {
+			t.Errorf("%d grants won, awarded %d; want 1 and 7", wins.Load(), awarded)
+		}
+	})
+
+	t.Run("concurrent awards never exceed the budget", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		// Each award reads, decides as a budget of 100 would, and writes on
+		// condition, again when it lost a race: as the domain does.
+		award := func(key string, want int64) (int64, error) {
+			for {
+				b, err := c.Budget(ctx, "UnicornStore", "1", key)
+				if err != nil || b.HasGrant {
+					return b.Granted, err
+				}
+				granted := max(0, min(want, 100-b.Awarded))
+				switch err := c.Grant(ctx, "UnicornStore", "1", key, b.Awarded, granted); {
+				case err == nil:
+					return granted, nil
+				case !errors.Is(err, ports.ErrConflict):
+					return 0, err
+				}
+			}
+		}
 		var granted atomic.Int64
 		var wg sync.WaitGroup
 		for i := range 20 {
 			wg.Go(func() {
-				got, err := c.Grant(ctx, "UnicornStore", "1", fmt.Sprint("order:", i), 7, 100)
+				got, err := award(fmt.Sprint("order:", i), 7)
 				if err != nil {
 					t.Error(err)
 				}
