@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // seedCampaign is seed 003's CampaignTable item, rules stored as a string.
@@ -310,5 +312,30 @@ func TestConcurrentAwardsKeepTheBudget(t *testing.T) {
 	wg.Wait()
 	if c := a.must(200, "GET", "/campaigns/launch", ""); total != 250 || num(c["awarded"]) != 250 {
 		t.Errorf("awarded %d in answers, %v in the budget; want 250", total, c["awarded"])
+	}
+}
+
+// TestCampaignsPerClient: a client may have limits.CampaignsPerClient
+// campaigns; deleted ones do not count.
+func TestCampaignsPerClient(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	create := func(name string) response {
+		return a.do("POST", "/campaigns", `{"client":"UnicornStore","campaign_name":"`+name+`","status":"paused","rules":[{"action":{"command":"issue","formula":"$.amount/10"}}]}`)
+	}
+	for i := range limits.CampaignsPerClient {
+		if r := create(fmt.Sprint("c", i)); r.status != 201 {
+			t.Fatalf("campaign %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := create("one-more")
+	if r.status != 400 || !strings.Contains(string(r.body), `"field":"client"`) || !strings.Contains(string(r.body), "the most a client may have") {
+		t.Errorf("one campaign more: %d %s", r.status, r.body)
+	}
+	if r := a.do("DELETE", "/campaigns/c0", ""); r.status != 204 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if r := create("one-more"); r.status != 201 {
+		t.Errorf("after a deletion: %d %s", r.status, r.body)
 	}
 }

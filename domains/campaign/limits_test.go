@@ -187,3 +187,16 @@ func TestEvaluationStopsAtItsDeadline(t *testing.T) {
 		t.Errorf("short deadline: err = %v", err)
 	}
 }
+
+func TestCampaignBytes(t *testing.T) {
+	list := func(n int) string {
+		items := make([]string, n)
+		for i := range items {
+			items[i] = fmt.Sprintf("%q", fmt.Sprintf("%080d", i))
+		}
+		return "[" + strings.Join(items, ",") + "]"
+	}
+	mustCompile(t, draft(rule(`{"variable":"$.sku","rule":"string_in","value":`+list(700)+`}`, "1")))
+	_, err := Compile(draft(rule(`{"variable":"$.sku","rule":"string_in","value":`+list(1000)+`}`, "1")))
+	assertProblem(t, err, "", fmt.Sprintf("at most %d are allowed", limits.CampaignBytes))
+}
