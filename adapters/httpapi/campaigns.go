@@ -20,10 +20,13 @@ type campaignView struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	UpdatedBy string    `json:"updated_by"`
 	Awarded   *int64    `json:"awarded,omitempty"` // points granted from the budget, when there is one
+	// Warnings are what may be a mistake (a path the store's purchase
+	// event does not have); none: absent.
+	Warnings []FieldError `json:"warnings,omitempty"`
 }
 
 func (s *server) view(r *http.Request, c *campaign.Campaign) (campaignView, error) {
-	v := campaignView{Draft: c.Draft(), Version: c.Version(), UpdatedAt: c.UpdatedAt(), UpdatedBy: c.UpdatedBy()}
+	v := campaignView{Draft: c.Draft(), Version: c.Version(), UpdatedAt: c.UpdatedAt(), UpdatedBy: c.UpdatedBy(), Warnings: fieldErrors(c.Warnings())}
 	if c.Budget() > 0 {
 		awarded, err := s.campaigns.Awarded(r.Context(), c)
 		if err != nil {
@@ -127,31 +130,42 @@ func (s *server) createCampaign(w http.ResponseWriter, r *http.Request) {
 // validateCampaign checks a draft without saving it, for editors that check
 // as the marketer types. Mistakes in the draft are the answer, not a failed
 // request: 200 with valid false and each problem at its field, the same
-// list POST /campaigns would refuse the draft with.
+// list POST /campaigns would refuse the draft with, and the warnings.
 func (s *server) validateCampaign(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	var c *campaign.Campaign
 	d, err := campaign.DecodeDraft(body)
 	if err == nil {
-		_, err = campaign.Compile(d)
+		c, err = campaign.Compile(d)
 	}
 	var ve *campaign.ValidationError
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, validation{Valid: true, Errors: []FieldError{}})
+		writeJSON(w, http.StatusOK, validation{Valid: true, Errors: []FieldError{}, Warnings: fieldErrors(c.Warnings())})
 	case errors.As(err, &ve):
-		writeJSON(w, http.StatusOK, validation{Errors: campaignErrors(ve)})
+		writeJSON(w, http.StatusOK, validation{Errors: campaignErrors(ve), Warnings: fieldErrors(ve.Warnings)})
 	default:
 		writeError(w, r, err)
 	}
 }
 
 type validation struct {
-	Valid  bool         `json:"valid"`
-	Errors []FieldError `json:"errors"`
+	Valid    bool         `json:"valid"`
+	Errors   []FieldError `json:"errors"`
+	Warnings []FieldError `json:"warnings"`
+}
+
+// fieldErrors lists a campaign's warnings as the API names them; never nil.
+func fieldErrors(ps []campaign.Problem) []FieldError {
+	out := make([]FieldError, len(ps))
+	for i, p := range ps {
+		out[i] = FieldError{Field: p.Field, Message: p.Message, Position: p.Position}
+	}
+	return out
 }
 
 func (s *server) getCampaign(w http.ResponseWriter, r *http.Request) {

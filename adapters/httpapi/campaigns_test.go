@@ -98,6 +98,8 @@ func TestBadCampaigns(t *testing.T) {
 		{"unknown identifier", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount / ten"}}`), "rules[0].action.formula", 11},
 		{"function not allowed", withRule(`{` + cond + `,"action":{"command":"issue","formula":"upper($.amount)"}}`), "rules[0].action.formula", 0},
 		{"division by zero", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount/0"}}`), "rules[0].action.formula", 8},
+		{"division by a constant zero", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount / (2 - 2)"}}`), "rules[0].action.formula", 9},
+		{"description too long", `{"client":"UnicornStore","campaign_name":"x","description":"` + strings.Repeat("x", 201) + `","rules":[{"action":{"command":"issue","formula":"1"}}]}`, "description", -1},
 		{"formula too long", withRule(`{` + cond + `,"action":{"command":"issue","formula":"` + strings.Repeat("1+", 600) + `1"}}`), "rules[0].action.formula", -1},
 		{"unknown field", `{"client":"UnicornStore","campaign_name":"x","rulez":[]}`, "rulez", -1},
 		{"wrong type", `{"client":"UnicornStore","campaign_name":"x","priority":"high","rules":[]}`, "priority", -1},
@@ -337,5 +339,49 @@ func TestCampaignsPerClient(t *testing.T) {
 	}
 	if r := create("one-more"); r.status != 201 {
 		t.Errorf("after a deletion: %d %s", r.status, r.body)
+	}
+}
+
+// TestWarningsAndDescription: a path the purchase event does not have is a
+// warning in the answers of validate, create and update; the public
+// description is on every line of a breakdown.
+func TestWarningsAndDescription(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	typo := `{"client":"UnicornStore","campaign_name":"typo","description":"1 point per 10 spent",
+		"rules":[{"action":{"command":"issue","formula":"$.amont / 10"}}]}`
+	warning := func(m map[string]any) map[string]any {
+		t.Helper()
+		w, _ := m["warnings"].([]any)
+		if len(w) != 1 {
+			t.Fatalf("warnings = %v", m["warnings"])
+		}
+		return w[0].(map[string]any)
+	}
+	v := a.must(200, "POST", "/campaigns/validate", typo)
+	if w := warning(v); v["valid"] != true || w["field"] != "rules[0].action.formula" || num(w["position"]) != 0 || !strings.Contains(w["message"].(string), "did you mean amount?") {
+		t.Errorf("validate = %v", v)
+	}
+	if ok := a.must(200, "POST", "/campaigns/validate", seedCampaign); ok["warnings"] == nil || len(ok["warnings"].([]any)) != 0 {
+		t.Errorf("validate without warnings = %v", ok)
+	}
+	if w := warning(a.must(201, "POST", "/campaigns", typo)); w["field"] != "rules[0].action.formula" {
+		t.Errorf("create warning = %v", w)
+	}
+	fixed := a.must(200, "PATCH", "/campaigns/typo", `{"rules":[{"variable":"$.tier","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"$.amount / 10"}}]}`)
+	if w := warning(fixed); w["field"] != "rules[0].variable" {
+		t.Errorf("update warning = %v", w)
+	}
+	if created := a.must(201, "POST", "/campaigns", seedCampaign); created["warnings"] != nil {
+		t.Errorf("warnings of a campaign without any = %v", created["warnings"])
+	}
+	a.must(200, "PATCH", "/campaigns/typo", `{"rules":[{"action":{"command":"issue","formula":"$.amount / 10"}}]}`)
+	award := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"d1","amount":1700}`)
+	for _, l := range award["breakdown"].([]any) {
+		l := l.(map[string]any)
+		want := map[string]any{"typo": "1 point per 10 spent", "1": nil}[l["campaign_name"].(string)]
+		if l["description"] != want {
+			t.Errorf("line %v: description %v, want %v", l["campaign_name"], l["description"], want)
+		}
 	}
 }

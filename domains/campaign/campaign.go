@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/limits"
@@ -19,11 +21,12 @@ import (
 type Draft struct {
 	Client               string          `json:"client"`
 	Name                 string          `json:"campaign_name"`
-	Status               string          `json:"status,omitempty"`    // active (default) or paused
-	StartsAt             string          `json:"starts_at,omitempty"` // RFC 3339; none: already started
-	EndsAt               string          `json:"ends_at,omitempty"`   // RFC 3339, exclusive; none: never ends
-	Priority             int             `json:"priority"`            // lower runs first; ties by name
-	Rounding             string          `json:"rounding,omitempty"`  // floor (default), half_even, ceil
+	Description          string          `json:"description,omitempty"` // public: customers see it on their orders
+	Status               string          `json:"status,omitempty"`      // active (default) or paused
+	StartsAt             string          `json:"starts_at,omitempty"`   // RFC 3339; none: already started
+	EndsAt               string          `json:"ends_at,omitempty"`     // RFC 3339, exclusive; none: never ends
+	Priority             int             `json:"priority"`              // lower runs first; ties by name
+	Rounding             string          `json:"rounding,omitempty"`    // floor (default), half_even, ceil
 	MaxPointsPerPurchase int64           `json:"max_points_per_purchase,omitempty"`
 	Budget               int64           `json:"budget,omitempty"` // total points the campaign may award; 0: no limit
 	Rules                json.RawMessage `json:"rules"`
@@ -67,6 +70,7 @@ type Campaign struct {
 	draft     Draft // canonical: rules as an array, defaults filled in
 	rules     []Rule
 	compiled  []compiledRule
+	warnings  []Problem
 	startsAt  *time.Time
 	endsAt    *time.Time
 	version   int64
@@ -90,6 +94,7 @@ func Compile(d Draft) (*Campaign, error) {
 	if !namePattern.MatchString(d.Name) {
 		p.add("campaign_name", "campaign_name must be 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
 	}
+	checkDescription(d.Description, &p)
 	switch d.Status {
 	case "":
 		d.Status = StatusActive
@@ -123,6 +128,7 @@ func Compile(d Draft) (*Campaign, error) {
 		c.compiled = append(c.compiled, compileRule(r, fmt.Sprintf("rules[%d]", i), &p))
 	}
 	checkMultiValuePaths(&p)
+	warnUnknownPaths(&p)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -139,7 +145,7 @@ func Compile(d Draft) (*Campaign, error) {
 		p.add("", "the campaign is %d bytes of JSON; at most %d are allowed", len(def), limits.CampaignBytes)
 		return nil, p.err()
 	}
-	c.draft = d
+	c.draft, c.warnings = d, p.warnings
 	return c, nil
 }
 
@@ -254,6 +260,10 @@ func (c *Campaign) StartsAt() *time.Time { return c.startsAt }
 func (c *Campaign) EndsAt() *time.Time   { return c.endsAt }
 func (c *Campaign) Priority() int        { return c.draft.Priority }
 
+// Warnings are what may be a mistake in the campaign but need not be: a
+// path the store's purchase event does not have.
+func (c *Campaign) Warnings() []Problem { return append([]Problem(nil), c.warnings...) }
+
 // ActiveAt reports whether the campaign awards points at t: active, and t
 // within [starts_at, ends_at).
 func (c *Campaign) ActiveAt(t time.Time) bool {
@@ -286,6 +296,34 @@ func checkMultiValuePaths(p *problems) {
 		if len(seen) > limits.MultiValuePaths {
 			p.add(u.field, "a campaign may read at most %d paths that select several values (.., *, filters, unions, slices); %s is one more", limits.MultiValuePaths, u.path.text)
 			return
+		}
+	}
+}
+
+// checkDescription: the public description is short plain text.
+func checkDescription(text string, p *problems) {
+	if n := utf8.RuneCountInString(text); n > limits.CampaignDescriptionChars {
+		p.add("description", "description may have at most %d characters, not %d", limits.CampaignDescriptionChars, n)
+	}
+	if strings.ContainsFunc(text, unicode.IsControl) {
+		p.add("description", "description must be one line of text, without control characters")
+	}
+}
+
+// warnUnknownPaths warns of every path the store's purchase event does not
+// have: most often a typo. Not an error: API clients send events of their
+// own.
+func warnUnknownPaths(p *problems) {
+	seen := map[string]bool{}
+	for _, u := range p.uses {
+		key := u.field + "\x00" + u.path.text
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if msg := unknownIn(u.path.text); msg != "" {
+			p.warnings = append(p.warnings, Problem{Field: u.field, Position: u.position,
+				Message: fmt.Sprintf("%s: %s (an event sent through the API may have it)", u.path.text, msg)})
 		}
 	}
 }

@@ -29,10 +29,12 @@ type Problem struct {
 	Position *int   `json:"position,omitempty"`
 }
 
-// ValidationError lists everything wrong with a definition.
+// ValidationError lists everything wrong with a definition, and the
+// warnings about it (what may be a mistake, but need not be).
 // errors.Is(err, ErrInvalid) holds.
 type ValidationError struct {
 	Problems []Problem
+	Warnings []Problem
 }
 
 func (e *ValidationError) Error() string {
@@ -48,8 +50,9 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 // problems collects Problems while a definition is checked, and the
 // event paths it reads, for the checks that look at all of them.
 type problems struct {
-	list []Problem
-	uses []pathUse
+	list     []Problem
+	warnings []Problem
+	uses     []pathUse
 }
 
 // pathUse is a path a definition reads, at a field (and position in a
@@ -76,5 +79,5 @@ func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	return &ValidationError{Problems: p.list}
+	return &ValidationError{Problems: p.list, Warnings: p.warnings}
 }

@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,14 +15,15 @@ import (
 // Line is one rule's contribution to a purchase's points: the answer to
 // "why did I get 170 points?".
 type Line struct {
-	Campaign string      `json:"campaign_name"`
-	Version  int64       `json:"campaign_version"`
-	Rule     int         `json:"rule_index"`
-	Inputs   Inputs      `json:"inputs"`
-	Formula  string      `json:"formula"`
-	Raw      json.Number `json:"raw,omitempty"` // the formula's exact value, before rounding
-	Points   int64       `json:"points"`
-	Note     string      `json:"note,omitempty"` // why Points differs from the rounded raw value
+	Campaign    string      `json:"campaign_name"`
+	Description string      `json:"description,omitempty"` // the campaign's public description
+	Version     int64       `json:"campaign_version"`
+	Rule        int         `json:"rule_index"`
+	Inputs      Inputs      `json:"inputs"`
+	Formula     string      `json:"formula"`
+	Raw         json.Number `json:"raw,omitempty"` // the formula's exact value, before rounding
+	Points      int64       `json:"points"`
+	Note        string      `json:"note,omitempty"` // why Points differs from the rounded raw value
 }
 
 // Result is what a purchase event earns.
@@ -77,7 +79,7 @@ func Evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Tim
 		}
 		lines := res.Lines[first:]
 		if c.draft.MaxPointsPerPurchase > 0 {
-			capLines(lines, c.draft.MaxPointsPerPurchase, "capped by max_points_per_purchase")
+			capLines(lines, c.draft.MaxPointsPerPurchase, "capped by the campaign's limit per purchase")
 		}
 		if left, ok := budgets[c.draft.Name]; ok {
 			capLines(lines, max(left, 0), "capped by the campaign's remaining budget")
@@ -97,13 +99,13 @@ func Evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Tim
 }
 
 func (c *Campaign) line(rule int, r formulaResult) Line {
-	l := Line{Campaign: c.draft.Name, Version: c.version, Rule: rule, Inputs: r.inputs, Formula: c.compiled[rule].formula.text}
+	l := Line{Campaign: c.draft.Name, Description: c.draft.Description, Version: c.version, Rule: rule, Inputs: r.inputs, Formula: c.compiled[rule].formula.text}
 	switch {
 	case r.err != nil:
-		l.Note = "no points: " + r.err.Error()
+		l.Note = noteOf(r.err)
 		return l
 	case r.raw.sign() < 0:
-		l.Raw, l.Note = json.Number(r.raw.String()), "no points: the formula is negative for this purchase"
+		l.Raw, l.Note = json.Number(r.raw.String()), "no points: the rule gives less than zero for this purchase"
 		return l
 	}
 	l.Raw = json.Number(r.raw.String())
@@ -114,6 +116,20 @@ func (c *Campaign) line(rule int, r formulaResult) Line {
 	}
 	l.Points = pts
 	return l
+}
+
+// noteOf says why a rule gave nothing, in words for a customer: no
+// formula, no field name.
+func noteOf(err error) string {
+	switch {
+	case errors.Is(err, errDivByZero):
+		return "no points: the rule divides by zero for this purchase"
+	case errors.Is(err, errAbsent):
+		return "no points: the purchase lacks a value the rule needs"
+	case errors.Is(err, errNotNumber):
+		return "no points: a value the rule needs is not a number in this purchase"
+	}
+	return "no points: the rule could not be worked out for this purchase"
 }
 
 // Inputs are the event values a formula read, by JSONPath, as the event

@@ -78,7 +78,13 @@ type callNode struct {
 	args []node
 }
 
-var errDivByZero = errors.New("division by zero")
+// Why a formula has no value for an event. A breakdown's note says it in
+// words a customer can read, without the formula.
+var (
+	errDivByZero = errors.New("division by zero")
+	errAbsent    = errors.New("a value the rule reads is absent from the purchase")
+	errNotNumber = errors.New("a value the rule reads is not a number")
+)
 
 func (n constNode) eval(*scope) (num, error) { return n.v, nil }
 
@@ -86,9 +92,9 @@ func (n pathNode) eval(s *scope) (num, error) {
 	v := s.get(n.p)
 	switch {
 	case !v.present:
-		return num{}, fmt.Errorf("%s is absent from the event", n.p.text)
+		return num{}, errAbsent
 	case !v.isNum:
-		return num{}, fmt.Errorf("%s is not a number", n.p.text)
+		return num{}, errNotNumber
 	}
 	return v.num, nil
 }
@@ -358,7 +364,11 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 			c.seen[text] = true
 			c.paths = append(c.paths, pth)
 		}
-		pos := n.Location().From
+		var base ast.Node = n
+		for m, ok := base.(*ast.MemberNode); ok; m, ok = base.(*ast.MemberNode) {
+			base = m.Node
+		}
+		pos := base.Location().From // where the path starts: its $
 		c.p.use(c.field, &pos, pth)
 		return pathNode{pth}
 	case *ast.IdentifierNode:
@@ -369,7 +379,7 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 	case *ast.UnaryNode:
 		switch n.Operator {
 		case "-":
-			return negNode{c.compile(n.Node)}
+			return fold(negNode{c.compile(n.Node)})
 		case "+":
 			return c.compile(n.Node)
 		}
@@ -381,10 +391,10 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 		l, r := c.compile(n.Left), c.compile(n.Right)
 		if n.Operator == "/" {
 			if k, ok := r.(constNode); ok && k.v.isZero() {
-				return c.fail(n, "division by zero")
+				return c.fail(n, "division by zero: the divisor is always 0")
 			}
 		}
-		return binaryNode{op: n.Operator[0], l: l, r: r}
+		return fold(binaryNode{op: n.Operator[0], l: l, r: r})
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok {
@@ -421,7 +431,32 @@ func (c *formulaCompiler) call(n ast.Node, name string, argNodes []ast.Node) nod
 			return c.fail(argNodes[1], "round's places must be a whole number from 0 to 8")
 		}
 	}
-	return callNode{name: name, one: fn.one, fold: fn.fold, args: args}
+	return fold(callNode{name: name, one: fn.one, fold: fn.fold, args: args})
+}
+
+// fold computes a step whose inputs are all constants now, so that what
+// can be known when the campaign is saved is (a division by 2 - 2 is a
+// division by zero). The value is the one evaluation would compute.
+func fold(n node) node {
+	var args []node
+	switch n := n.(type) {
+	case negNode:
+		args = []node{n.n}
+	case binaryNode:
+		args = []node{n.l, n.r}
+	case callNode:
+		args = n.args
+	}
+	for _, a := range args {
+		if _, ok := a.(constNode); !ok {
+			return n
+		}
+	}
+	v, err := n.eval(nil)
+	if err != nil {
+		return n // a division by zero, refused by the caller
+	}
+	return constNode{v}
 }
 
 // memberPath turns $.a.b[0]["c d"] into its JSONPath, if it is one.

@@ -154,20 +154,13 @@ func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 // purchaseEvent is the event campaigns are evaluated on: seed 003's
 // amount (the money paid), with the order's details.
 func purchaseEvent(o ports.Order) (campaign.Event, error) {
-	var qty int64
-	items := make([]map[string]any, len(o.Lines))
+	p := campaign.Purchase{Client: o.Client, Username: o.UserID, OrderID: o.ID, Amount: o.Charged, Total: o.Total,
+		PointsRedeemed: o.PointsRedeemed, Items: make([]campaign.PurchaseItem, len(o.Lines))}
 	for i, l := range o.Lines {
-		qty += l.Quantity
-		items[i] = map[string]any{"product_id": l.ProductID, "name": l.Name, "quantity": l.Quantity, "price": l.UnitPrice, "amount": l.Amount}
+		p.Quantity += l.Quantity
+		p.Items[i] = campaign.PurchaseItem{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, Price: l.UnitPrice, Amount: l.Amount}
 	}
-	raw, err := json.Marshal(map[string]any{
-		"client": o.Client, "username": o.UserID, "order_id": o.ID, "amount": o.Charged, "total": o.Total,
-		"points_redeemed": o.PointsRedeemed, "quantity": qty, "items": items,
-	})
-	if err != nil {
-		return campaign.Event{}, err
-	}
-	return campaign.ParseEvent(raw)
+	return p.Event()
 }
 
 // CompleteOrder makes the reservation final and the order completed.
