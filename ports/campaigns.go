@@ -46,6 +46,23 @@ type Campaigns interface {
 	Grant(ctx context.Context, client, name, key string, awarded, points int64) error
 	// Awarded returns the points granted so far from the campaign's budget.
 	Awarded(ctx context.Context, client, name string) (int64, error)
+	// Ceiling returns the client's ceiling on points per purchase, or
+	// ErrNotFound if the client has none of its own.
+	Ceiling(ctx context.Context, client string) (CeilingRecord, error)
+	// SaveCeiling stores rec as the client's ceiling. rec.Version must be
+	// the current version + 1 (1 for the first), otherwise ErrConflict
+	// and nothing is written.
+	SaveCeiling(ctx context.Context, rec CeilingRecord) error
+}
+
+// CeilingRecord is a client's ceiling on points per purchase as stored:
+// the domain's own encoding, versioned.
+type CeilingRecord struct {
+	Client     string
+	Version    int64
+	Definition json.RawMessage
+	UpdatedAt  time.Time
+	UpdatedBy  string
 }
 
 // BudgetRecord is a campaign's budget as stored, read for one award key.

@@ -240,3 +240,47 @@ func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, er
 	}
 	return awarded, nil
 }
+
+func ceilingKey(client string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("L#" + client), "sk": str("-")}
+}
+
+func (c *Campaigns) Ceiling(ctx context.Context, client string) (ports.CeilingRecord, error) {
+	r := ports.CeilingRecord{Client: client}
+	out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: ceilingKey(client), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return r, fmt.Errorf("ceiling of %s: %w", client, err)
+	}
+	if out.Item == nil {
+		return r, fmt.Errorf("ceiling of %s: %w", client, ports.ErrNotFound)
+	}
+	it := item{m: out.Item}
+	r.Version, r.Definition, r.UpdatedAt, r.UpdatedBy = it.num("version"), json.RawMessage(it.str("def")), it.time("at"), it.str("by")
+	if it.err != nil {
+		return r, fmt.Errorf("ceiling of %s: %w", client, it.err)
+	}
+	return r, nil
+}
+
+// SaveCeiling puts the item on condition that it is at the previous
+// version (or absent, for the first).
+func (c *Campaigns) SaveCeiling(ctx context.Context, r ports.CeilingRecord) error {
+	if r.Version < 1 {
+		return fmt.Errorf("save ceiling of %s: version %d: %w", r.Client, r.Version, ports.ErrConflict)
+	}
+	it := ceilingKey(r.Client)
+	it["version"], it["def"], it["at"], it["by"] = num(r.Version), str(string(r.Definition)), str(formatTime(r.UpdatedAt)), str(r.UpdatedBy)
+	put := &ddb.PutItemInput{TableName: aws.String(c.table), Item: it, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if r.Version > 1 {
+		put.ConditionExpression = aws.String("version = :prev")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(r.Version - 1)}
+	}
+	_, err := c.client.PutItem(ctx, put)
+	if lostRace(err) {
+		return fmt.Errorf("save ceiling of %s v%d: %w", r.Client, r.Version, ports.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("save ceiling of %s: %w", r.Client, err)
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -140,7 +141,7 @@ func (s *server) validateCampaign(w http.ResponseWriter, r *http.Request) {
 	var c *campaign.Campaign
 	d, err := campaign.DecodeDraft(body)
 	if err == nil {
-		c, err = campaign.Compile(d)
+		c, err = s.campaigns.Validate(r.Context(), d)
 	}
 	var ve *campaign.ValidationError
 	switch {
@@ -299,4 +300,81 @@ func (s *server) award(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
+}
+
+// ceilingView is a client's ceiling on points per purchase as the API
+// shows it. Numbers are JSON numbers with their exact digits.
+type ceilingView struct {
+	Client          string      `json:"client"`
+	PointsPerAmount json.Number `json:"points_per_amount"` // points per 1.00 of the purchase's amount
+	FixedPoints     int64       `json:"fixed_points"`      // plus these
+	Text            string      `json:"text"`              // the ceiling in words
+	// Default: the client has no ceiling of its own, the server's applies.
+	Default   bool       `json:"default"`
+	Version   int64      `json:"version,omitempty"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	UpdatedBy string     `json:"updated_by,omitempty"`
+}
+
+// ceilingBody is the body of PUT /points-ceiling.
+type ceilingBody struct {
+	PointsPerAmount json.RawMessage `json:"points_per_amount"` // a JSON number, read exactly
+	FixedPoints     int64           `json:"fixed_points"`
+}
+
+func writeCeiling(w http.ResponseWriter, c campaign.ClientCeiling) {
+	v := ceilingView{Client: c.Client, PointsPerAmount: json.Number(c.Ceiling.PerAmount().String()), FixedPoints: c.Ceiling.Fixed(),
+		Text: c.Ceiling.Describe(), Default: c.Version == 0, Version: c.Version, UpdatedBy: c.UpdatedBy}
+	if c.Version > 0 {
+		at := c.UpdatedAt
+		v.UpdatedAt = &at
+		w.Header().Set("ETag", etag(c.Version))
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// pointsCeiling answers the client's ceiling: its own, or the server's
+// default.
+func (s *server) pointsCeiling(w http.ResponseWriter, r *http.Request) {
+	c, err := s.campaigns.Ceiling(r.Context(), client(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeCeiling(w, c)
+}
+
+// setPointsCeiling gives the client a ceiling of its own.
+func (s *server) setPointsCeiling(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var body ceilingBody
+	if err := decodeBody(r, &body); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if len(body.PointsPerAmount) == 0 || string(body.PointsPerAmount) == "null" {
+		writeError(w, r, badRequest("points_per_amount", "points_per_amount is required: the points a purchase may earn per 1.00 of its amount, such as 1"))
+		return
+	}
+	text := string(body.PointsPerAmount)
+	per, ok := limits.Decimal(text)
+	if !ok || text[0] != '-' && (text[0] < '0' || text[0] > '9') {
+		writeError(w, r, badRequest("points_per_amount", "points_per_amount must be a JSON number such as 1 or 0.5"))
+		return
+	}
+	ceiling, err := campaign.NewCeiling(per, body.FixedPoints)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.campaigns.SetCeiling(r.Context(), client(r), ceiling, version, actor(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeCeiling(w, c)
 }

@@ -348,7 +348,7 @@ func TestCampaignsPerClient(t *testing.T) {
 func TestWarningsAndDescription(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, 365)
-	typo := `{"client":"UnicornStore","campaign_name":"typo","description":"1 point per 10 spent",
+	typo := `{"client":"UnicornStore","campaign_name":"typo","description":"1 point per 10 spent","status":"paused",
 		"rules":[{"action":{"command":"issue","formula":"$.amont / 10"}}]}`
 	warning := func(m map[string]any) map[string]any {
 		t.Helper()
@@ -375,7 +375,7 @@ func TestWarningsAndDescription(t *testing.T) {
 	if created := a.must(201, "POST", "/campaigns", seedCampaign); created["warnings"] != nil {
 		t.Errorf("warnings of a campaign without any = %v", created["warnings"])
 	}
-	a.must(200, "PATCH", "/campaigns/typo", `{"rules":[{"action":{"command":"issue","formula":"$.amount / 10"}}]}`)
+	a.must(200, "PATCH", "/campaigns/typo", `{"status":"active","rules":[{"action":{"command":"issue","formula":"$.amount / 10"}}]}`)
 	award := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"d1","amount":1700}`)
 	for _, l := range award["breakdown"].([]any) {
 		l := l.(map[string]any)
@@ -383,5 +383,90 @@ func TestWarningsAndDescription(t *testing.T) {
 		if l["description"] != want {
 			t.Errorf("line %v: description %v, want %v", l["campaign_name"], l["description"], want)
 		}
+	}
+}
+
+// TestPointsCeiling: a client's ceiling on points per purchase, the
+// server's by default and the admin's to change; a campaign that can give
+// more cannot be made active, and no purchase earns more.
+func TestPointsCeiling(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	boss := a.auth
+	mia := a.user("mia", "marketer", "UnicornStore")
+	c := a.must(200, "GET", "/points-ceiling", "")
+	if c["client"] != "UnicornStore" || c["points_per_amount"] != 1.0 || num(c["fixed_points"]) != 0 || c["default"] != true ||
+		c["text"] != "1 point per 1.00 of the amount" {
+		t.Errorf("default ceiling = %v", c)
+	}
+
+	a.auth = mia
+	mint := `{"client":"UnicornStore","campaign_name":"mint","rules":[{"action":{"command":"issue","formula":"1e40"}}]}`
+	want := "can give more than the client's ceiling of 1 point per 1.00 of the amount, e.g. up to 1e40 points for an amount of 100"
+	refused := func(p map[string]any, field string) {
+		t.Helper()
+		for _, e := range p["errors"].([]any) {
+			if e := e.(map[string]any); e["field"] == field && strings.Contains(e["message"].(string), want) {
+				return
+			}
+		}
+		t.Errorf("no refusal at %s: %v", field, p)
+	}
+	refused(a.must(400, "POST", "/campaigns", mint), "rules[0].action.formula")
+	v := a.must(200, "POST", "/campaigns/validate", mint)
+	if v["valid"] != false {
+		t.Errorf("validate = %v", v)
+	}
+	refused(map[string]any{"errors": v["errors"]}, "rules[0].action.formula")
+	// Paused, it may be saved; it may not be made active.
+	a.must(201, "POST", "/campaigns", strings.Replace(mint, `"rules"`, `"status":"paused","rules"`, 1))
+	refused(a.must(400, "PATCH", "/campaigns/mint", `{"status":"active"}`), "rules[0].action.formula")
+	// An active campaign's rules may not change to give more.
+	a.must(201, "POST", "/campaigns", seedCampaign)
+	refused(a.must(400, "PATCH", "/campaigns/1", `{"rules":[{"action":{"command":"issue","formula":"1e40"}}]}`), "rules[0].action.formula")
+	a.must(200, "PATCH", "/campaigns/1", `{"priority":3}`) // other changes are not checked
+	a.must(403, "PUT", "/points-ceiling", `{"points_per_amount":1000}`)
+
+	a.auth = boss
+	for body, field := range map[string]string{
+		`{"points_per_amount":-1}`:                        "points_per_amount",
+		`{"points_per_amount":1,"fixed_points":-5}`:       "fixed_points",
+		`{"points_per_amount":"1"}`:                       "points_per_amount",
+		`{"fixed_points":5}`:                              "points_per_amount",
+		`{"points_per_amount":0}`:                         "points_per_amount",
+		`{"points_per_amount":1e10000000}`:                "points_per_amount",
+		`{"points_per_amount":1,"fixed_points":1.5}`:      "fixed_points",
+		`{"points_per_amount":1,"points_per_purchase":9}`: "",
+	} {
+		p := a.must(400, "PUT", "/points-ceiling", body)
+		if field != "" && !strings.Contains(fmt.Sprint(p["errors"]), "field:"+field) {
+			t.Errorf("PUT %s: %v, want an error at %s", body, p, field)
+		}
+	}
+	r := a.do("PUT", "/points-ceiling", `{"points_per_amount":2,"fixed_points":50}`)
+	if r.status != 200 || r.header.Get("ETag") != `"1"` {
+		t.Fatalf("set: %d %s %s", r.status, r.header.Get("ETag"), r.body)
+	}
+	if c := a.must(200, "GET", "/points-ceiling?client=UnicornStore", ""); c["points_per_amount"] != 2.0 || num(c["fixed_points"]) != 50 ||
+		c["default"] != false || num(c["version"]) != 1 || c["updated_by"] != "boss" || c["text"] != "2 points per 1.00 of the amount plus 50 points" {
+		t.Errorf("set ceiling = %v", c)
+	}
+	a.must(412, "PUT", "/points-ceiling", `{"points_per_amount":3}`, "If-Match", `"7"`)
+	a.must(403, "GET", "/points-ceiling?client=Other", "")
+
+	// Under the higher ceiling a campaign giving twice the amount fits...
+	a.auth = mia
+	a.must(200, "PATCH", "/campaigns/1", `{"rules":[{"action":{"command":"issue","formula":"$.amount * 2"}}]}`)
+	// ... and when the ceiling is lowered it stays active, capped.
+	a.auth = boss
+	a.must(200, "PUT", "/points-ceiling", `{"points_per_amount":1}`, "If-Match", `"1"`)
+	award := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"c1","amount":100}`)
+	line := award["breakdown"].([]any)[0].(map[string]any)
+	if num(award["total"]) != 100 || line["note"] != "capped by the most points a purchase of this amount can earn" {
+		t.Errorf("award over the ceiling = %v", award)
+	}
+	sim := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":100},"campaign":{"rules":[{"action":{"command":"issue","formula":"1e40"}}]}}`)
+	if num(sim["total"]) != 100 {
+		t.Errorf("simulated draft over the ceiling = %v", sim)
 	}
 }

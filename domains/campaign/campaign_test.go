@@ -44,7 +44,7 @@ func event(t testing.TB, js string) Event {
 // evaluated evaluates the event now, without a deadline.
 func evaluated(t testing.TB, campaigns []*Campaign, ev Event, budgets Budgets) Result {
 	t.Helper()
-	res, err := Evaluate(context.Background(), campaigns, ev, now, budgets)
+	res, err := Evaluate(context.Background(), campaigns, ev, now, budgets, Ceiling{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,15 @@ type Result struct {
 	Lines []Line `json:"breakdown"`
 }
 
+// amountP is $.amount, which the ceiling is relative to.
+var amountP = func() *path {
+	p, err := compilePath(amountPath)
+	if err != nil {
+		panic(err) // a constant path
+	}
+	return p
+}()
+
 // Budgets gives the points a campaign may still award, by name; a campaign
 // that is absent has no budget limit.
 type Budgets map[string]int64
@@ -42,9 +51,12 @@ type Budgets map[string]int64
 // lines are then capped by max_points_per_purchase and by what is left of
 // its budget. Nothing is issued.
 //
+// The total is then capped by the client's ceiling for the purchase's
+// amount (the zero Ceiling: none).
+//
 // It stops when ctx is done, between rules and before each event value
 // it reads, and returns ctx's error.
-func Evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Time, budgets Budgets) (Result, error) {
+func Evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Time, budgets Budgets, ceiling Ceiling) (Result, error) {
 	active := make([]*Campaign, 0, len(campaigns))
 	for _, c := range campaigns {
 		if c.ActiveAt(now) {
@@ -87,6 +99,13 @@ func Evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Tim
 	}
 	for _, l := range res.Lines {
 		res.Total += l.Points
+	}
+	if !ceiling.IsZero() {
+		amount := s.get(amountP)
+		if limit := ceiling.points(amount.num, amount.isNum); res.Total > limit {
+			capLines(res.Lines, limit, "capped by the most points a purchase of this amount can earn")
+			res.Total = limit
+		}
 	}
 	if res.Total > points.MaxAmount {
 		capLines(res.Lines, points.MaxAmount, "capped by the most points one purchase can earn")

@@ -169,7 +169,7 @@ func TestEvaluationStopsAtItsDeadline(t *testing.T) {
 	}
 	ctx := &countdown{Context: context.Background()}
 	ctx.left.Store(10)
-	if _, err := Evaluate(ctx, campaigns, ev, now, nil); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := Evaluate(ctx, campaigns, ev, now, nil, Ceiling{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
 	if asked := 10 - ctx.left.Load(); asked > 12 {
@@ -177,13 +177,13 @@ func TestEvaluationStopsAtItsDeadline(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Evaluate(cancelled, campaigns, ev, now, nil); !errors.Is(err, context.Canceled) {
+	if _, err := Evaluate(cancelled, campaigns, ev, now, nil, Ceiling{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
 	// A real deadline, far shorter than the work: it stops there.
 	short, cancel := context.WithTimeout(context.Background(), time.Millisecond)
 	defer cancel()
-	if _, err := Evaluate(short, campaigns, ev, now, nil); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := Evaluate(short, campaigns, ev, now, nil, Ceiling{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("short deadline: err = %v", err)
 	}
 }

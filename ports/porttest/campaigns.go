@@ -248,4 +248,68 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 			t.Errorf("granted %d, awarded %d; want 100 and 100", granted.Load(), awarded)
 		}
 	})
+
+	t.Run("a client's ceiling is versioned", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		if _, err := c.Ceiling(ctx, "UnicornStore"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Ceiling of a client without one: err = %v, want ErrNotFound", err)
+		}
+		rec := func(v int64, def string) ports.CeilingRecord {
+			return ports.CeilingRecord{Client: "UnicornStore", Version: v, Definition: json.RawMessage(def),
+				UpdatedAt: t0.Add(time.Duration(v) * time.Minute), UpdatedBy: "boss"}
+		}
+		for _, v := range []int64{0, 2} {
+			if err := c.SaveCeiling(ctx, rec(v, `{"v":1}`)); !errors.Is(err, ports.ErrConflict) {
+				t.Errorf("save v%d first: err = %v, want ErrConflict", v, err)
+			}
+		}
+		for v := int64(1); v <= 2; v++ {
+			if err := c.SaveCeiling(ctx, rec(v, fmt.Sprintf(`{"v":%d}`, v))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.SaveCeiling(ctx, rec(2, `{"v":9}`)); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("save v2 again: err = %v, want ErrConflict", err)
+		}
+		got, err := c.Ceiling(ctx, "UnicornStore")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(rec(2, `{"v":2}`), got); diff != "" {
+			t.Errorf("Ceiling (-want +got):\n%s", diff)
+		}
+		if _, err := c.Ceiling(ctx, "OtherShop"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("another client's ceiling: err = %v, want ErrNotFound", err)
+		}
+		// A ceiling is not a campaign.
+		if list, err := c.List(ctx, "UnicornStore"); err != nil || len(list) != 0 {
+			t.Errorf("List = %v, %v", list, err)
+		}
+		if all, err := c.List(ctx, ""); err != nil || len(all) != 0 {
+			t.Errorf("List of every client = %v, %v", all, err)
+		}
+	})
+
+	t.Run("only one of 20 concurrent ceiling writers wins", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				switch err := c.SaveCeiling(ctx, ports.CeilingRecord{Client: "UnicornStore", Version: 1, Definition: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)),
+					UpdatedAt: t0, UpdatedBy: "boss"}); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, ports.ErrConflict):
+					t.Errorf("writer %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%d writers won, want 1", wins.Load())
+		}
+	})
 }
