@@ -140,3 +140,25 @@ func BenchmarkEvaluateWorstClient(b *testing.B) {
 		evaluated(b, campaigns, ev, nil)
 	}
 }
+
+// BenchmarkCheckCeiling: the ceiling analysis of the most intricate
+// campaign found (50 rules of 30 nested abs, each adding breakpoints), as
+// an activation does; its work is bounded (analysisWork).
+func BenchmarkCheckCeiling(b *testing.B) {
+	var rules []string
+	for i := range limits.RulesPerCampaign {
+		f := "$.amount / 100"
+		for j := range 30 {
+			f = fmt.Sprintf("abs(%s - %d)", f, j*7+i)
+		}
+		rules = append(rules, fmt.Sprintf(`{"action":{"command":"issue","formula":%q}}`, f))
+	}
+	c, err := Compile(Draft{Client: "c", Name: "n", Rules: json.RawMessage("[" + strings.Join(rules, ",") + "]")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ceiling, _ := ParseCeiling("1000")
+	for b.Loop() {
+		_ = c.checkCeiling(ceiling)
+	}
+}

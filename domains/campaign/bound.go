@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -107,9 +108,12 @@ func line(d span, a, b *big.Rat) fn {
 
 // at is f's value at x, within its span.
 func (f fn) at(x *big.Rat) *big.Rat {
-	i := len(f.xs) - 1
-	for i > 0 && f.xs[i].Cmp(x) > 0 {
-		i--
+	i := sort.Search(len(f.xs), func(k int) bool { return f.xs[k].Cmp(x) > 0 }) - 1
+	switch {
+	case i < 0:
+		i = 0
+	case f.xs[i].Cmp(x) == 0:
+		return f.ys[i]
 	}
 	if i == len(f.xs)-1 {
 		if f.tail == nil || x.Cmp(f.xs[i]) <= 0 {
@@ -120,6 +124,33 @@ func (f fn) at(x *big.Rat) *big.Rat {
 	// Between xs[i] and xs[i+1].
 	slope := quo(sub(f.ys[i+1], f.ys[i]), sub(f.xs[i+1], f.xs[i]))
 	return add(f.ys[i], mul(slope, sub(x, f.xs[i])))
+}
+
+// maxBreakpoints bounds the work of the analysis: a bound with more
+// breakpoints is replaced by one line above it (or below it, for a lower
+// bound), which is coarser and still sound.
+const maxBreakpoints = 16
+
+// simplified is f, or a line on the right side of it when f has too many
+// breakpoints: with f's slope after its last breakpoint (0 on a span with
+// an end), through the breakpoint farthest on that side.
+func (f fn) simplified(upper bool) fn {
+	if f.inf || len(f.xs) <= maxBreakpoints {
+		return f
+	}
+	t := f.slopeAfter()
+	var c *big.Rat
+	for i, x := range f.xs {
+		v := sub(f.ys[i], mul(t, x))
+		if c == nil || upper && v.Cmp(c) > 0 || !upper && v.Cmp(c) < 0 {
+			c = v
+		}
+	}
+	d := span{lo: f.xs[0]}
+	if f.tail == nil {
+		d.hi = f.xs[len(f.xs)-1]
+	}
+	return line(d, c, t)
 }
 
 // slopeAfter is f's slope past its last breakpoint.
@@ -327,8 +358,16 @@ func (b bounds) constRange() (lo, hi *big.Rat, ok bool) {
 	return nil, nil, false
 }
 
-// analysis bounds formulas over the amounts of one span.
-type analysis struct{ d span }
+// analysis bounds formulas over the amounts of one span. work counts the
+// breakpoints of the bounds computed for a campaign so far: past
+// analysisWork, what is left is taken as unbounded, so that no formula
+// (200 nodes of nested abs and min, in 50 rules) makes a save slow.
+type analysis struct {
+	d    span
+	work *int
+}
+
+const analysisWork = 20_000
 
 func (a analysis) constant(c *big.Rat) bounds {
 	f := line(a.d, c, new(big.Rat))
@@ -513,6 +552,17 @@ var (
 
 // of bounds a compiled formula.
 func (a analysis) of(n node) bounds {
+	if *a.work > analysisWork {
+		why := "it is too intricate to bound: simplify it"
+		return bounds{a.unbounded(why), a.unbounded(why)}
+	}
+	b := a.bound(n)
+	b = bounds{b.lo.simplified(false), b.up.simplified(true)}
+	*a.work += len(b.lo.xs) + len(b.up.xs)
+	return b
+}
+
+func (a analysis) bound(n node) bounds {
 	switch n := n.(type) {
 	case constNode:
 		return a.constant(n.v.dec().Rat())
@@ -677,14 +727,15 @@ type piece struct {
 	round func(num) num
 }
 
-// rulePiece bounds the points rule i of c can give.
-func (c *Campaign) rulePiece(i int) (piece, bool) {
+// rulePiece bounds the points rule i of c can give; work is shared by the
+// campaign's rules.
+func (c *Campaign) rulePiece(i int, work *int) (piece, bool) {
 	r := c.rules[i]
 	d := amountSpan(r.Condition, r.Variable)
 	if d.empty() {
 		return piece{}, false
 	}
-	b := analysis{d}.of(c.compiled[i].formula.root)
+	b := analysis{d: d, work: work}.of(c.compiled[i].formula.root)
 	pc := piece{d: d, raw: b.up, up: b.up, round: c.round}
 	if pc.up.inf {
 		return pc, true
@@ -955,8 +1006,9 @@ func (c *Campaign) checkCeiling(ceiling Ceiling) error {
 	}
 	var p problems
 	var all []piece
+	work := 0
 	for i := range c.rules {
-		pc, ok := c.rulePiece(i)
+		pc, ok := c.rulePiece(i, &work)
 		if !ok {
 			continue
 		}

@@ -178,3 +178,22 @@ func TestCeilingAnalysisIsSound(t *testing.T) {
 		t.Errorf("%d accepted, %d refused: the generator does not exercise both", accepted, refused)
 	}
 }
+
+// TestCeilingAnalysisWorkIsBounded: past its budget the analysis takes what
+// is left as unbounded: a refusal that says so, not a slow save.
+func TestCeilingAnalysisWorkIsBounded(t *testing.T) {
+	var rules []string
+	for i := range 50 {
+		f := "$.amount / 100"
+		for j := range 30 {
+			f = fmt.Sprintf("abs(%s - %d)", f, j*7+i)
+		}
+		rules = append(rules, fmt.Sprintf(`{"action":{"command":"issue","formula":%q}}`, f))
+	}
+	c := mustCompile(t, Draft{Client: "c", Name: "n", Rules: json.RawMessage("[" + strings.Join(rules, ",") + "]")})
+	err := c.checkCeiling(mustCeiling(t, "1+5000"))
+	assertProblem(t, err, "rules[49].action.formula", "it is too intricate to bound: simplify it")
+	if ve := err.(*ValidationError); ve.Problems[0].Field == "rules[0].action.formula" {
+		t.Errorf("the first rules are within the budget, and the ceiling: %+v", ve.Problems[0])
+	}
+}
