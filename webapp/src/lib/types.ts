@@ -75,9 +75,14 @@ export type Order = {
   saga?: SagaStep[];
 };
 
+// CampaignWarning is what may be a mistake in a campaign, at its field: a
+// path the store's purchase event does not have.
+export type CampaignWarning = { field: string; message: string; position?: number };
+
 export type Campaign = {
   client: string;
   campaign_name: string;
+  description?: string;
   status: 'active' | 'paused';
   starts_at?: string;
   ends_at?: string;
@@ -89,6 +94,7 @@ export type Campaign = {
   version: number;
   updated_at?: string;
   updated_by?: string;
+  warnings?: CampaignWarning[];
 };
 
 export type Settings = { point_value: Amount; point_ttl_days: number };
