@@ -321,7 +321,7 @@ func warnUnknownPaths(p *problems) {
 			continue
 		}
 		seen[key] = true
-		if msg := unknownIn(u.path.text); msg != "" {
+		if msg := u.path.unknown; msg != "" {
 			p.warnings = append(p.warnings, Problem{Field: u.field, Position: u.position,
 				Message: fmt.Sprintf("%s: %s (an event sent through the API may have it)", u.path.text, msg)})
 		}

@@ -78,10 +78,7 @@ func Evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Tim
 	for _, c := range active {
 		first := len(res.Lines)
 		for i, r := range c.compiled {
-			if s.err == nil {
-				s.err = ctx.Err()
-			}
-			if s.err != nil {
+			if s.stopped() {
 				return Result{}, fmt.Errorf("evaluate campaigns: %w", s.err)
 			}
 			if r.cond != nil && !r.cond(s) {

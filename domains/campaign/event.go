@@ -117,6 +117,7 @@ type value struct {
 // its deadline.
 type scope struct {
 	ctx    context.Context
+	done   <-chan struct{} // ctx's; nil when it never ends
 	err    error
 	ev     Event
 	values map[*path]*value
@@ -125,7 +126,23 @@ type scope struct {
 
 // newScope starts evaluating ev by up to rules rules.
 func newScope(ctx context.Context, ev Event, rules int) *scope {
-	return &scope{ctx: ctx, ev: ev, values: make(map[*path]*value, 8), inputs: make([]Input, 0, 2*rules)}
+	return &scope{ctx: ctx, done: ctx.Done(), ev: ev, values: make(map[*path]*value, 8), inputs: make([]Input, 0, 2*rules)}
+}
+
+// stopped reports whether the evaluation must stop (its context is done),
+// keeping the context's error. Between rules: a receive that does not
+// wait is cheaper than ctx.Err, which takes a lock.
+func (s *scope) stopped() bool {
+	if s.err != nil {
+		return true
+	}
+	select {
+	case <-s.done:
+		s.err = s.ctx.Err()
+		return true
+	default:
+		return false
+	}
 }
 
 // absent is what every lookup gives once the evaluation is stopped.
@@ -138,7 +155,7 @@ func (s *scope) get(p *path) *value {
 	if s.err != nil {
 		return absent
 	}
-	if err := s.ctx.Err(); err != nil {
+	if err := s.ctx.Err(); err != nil { // once per path read: a lock is cheap beside it
 		s.err = err
 		return absent
 	}

@@ -154,7 +154,8 @@ func (c *countdown) Err() error {
 }
 
 // TestEvaluationStopsAtItsDeadline: evaluation looks at its context before
-// every rule and every path it reads, and stops with its error.
+// every rule (its Done channel) and every path it reads (its Err), and
+// stops with its error.
 func TestEvaluationStopsAtItsDeadline(t *testing.T) {
 	ev := event(t, worstEvent())
 	var campaigns []*Campaign

@@ -19,6 +19,9 @@ type path struct {
 	text  string
 	eval  gval.Evaluable
 	multi bool // it may select several values: its value is then a list
+	// unknown says what of it the store's purchase event does not have
+	// ("": it has it, or cannot tell).
+	unknown string
 }
 
 // paths interns compiled paths by text, so that every rule reading
@@ -53,7 +56,7 @@ func compilePath(text string) (*path, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%q is not a valid JSONPath: %v", text, err)
 	}
-	fresh := &path{text: text, eval: eval, multi: shape.multi > 0}
+	fresh := &path{text: text, eval: eval, multi: shape.multi > 0, unknown: unknownIn(text)}
 	if internedLen.Load() >= maxInterned {
 		return fresh, nil
 	}
