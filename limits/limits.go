@@ -113,9 +113,10 @@ const (
 	// (awards and simulations): its JSON size, how deep its objects and
 	// arrays nest, and how many values it holds in all. A recursive
 	// descent visits every value, so its time grows with EventValues: at
-	// 2,000 values the costliest path allowed took 12 ms, too much for the
-	// 200 such paths a client's campaigns may hold; at 1,000 it takes
-	// about 6 ms. The store's own purchase event holds at most about 110.
+	// 2,000 values the costliest path allowed took 12 ms, at 1,000 about
+	// 6 ms, and a client's campaigns may hold 100 such paths (see
+	// MultiValuePaths). The store's own purchase event holds at most
+	// about 110 values.
 	EventBytes  = 32 << 10
 	EventDepth  = 8
 	EventValues = 1000
