@@ -35,11 +35,40 @@ type Campaigns interface {
 	// History returns every version of a campaign, oldest first, or
 	// ErrNotFound.
 	History(ctx context.Context, client, name string) ([]CampaignRecord, error)
-	// Grant reserves up to want points of the campaign's budget for key
-	// and returns how many were granted: min(want, budget - awarded), not
-	// below 0. A repeat with the same key returns the first grant and
-	// reserves nothing more.
-	Grant(ctx context.Context, client, name, key string, want, budget int64) (int64, error)
+	// Budget reads a campaign's budget record: the points granted so far
+	// from it (0 when nothing was), and the grant made under key, if any.
+	Budget(ctx context.Context, client, name, key string) (BudgetRecord, error)
+	// Grant records that points were granted under key, raising the
+	// awarded total from awarded (as Budget read it) to awarded + points.
+	// If the total is no longer awarded, or key has a grant already, it
+	// returns ErrConflict and writes nothing. It decides nothing: how many
+	// points a budget may give is the domain's rule.
+	Grant(ctx context.Context, client, name, key string, awarded, points int64) error
 	// Awarded returns the points granted so far from the campaign's budget.
 	Awarded(ctx context.Context, client, name string) (int64, error)
+	// Ceiling returns the client's ceiling on points per purchase, or
+	// ErrNotFound if the client has none of its own.
+	Ceiling(ctx context.Context, client string) (CeilingRecord, error)
+	// SaveCeiling stores rec as the client's ceiling. rec.Version must be
+	// the current version + 1 (1 for the first), otherwise ErrConflict
+	// and nothing is written.
+	SaveCeiling(ctx context.Context, rec CeilingRecord) error
+}
+
+// CeilingRecord is a client's ceiling on points per purchase as stored:
+// the domain's own encoding, versioned.
+type CeilingRecord struct {
+	Client     string
+	Version    int64
+	Definition json.RawMessage
+	UpdatedAt  time.Time
+	UpdatedBy  string
+}
+
+// BudgetRecord is a campaign's budget as stored, read for one award key.
+type BudgetRecord struct {
+	Awarded int64 // points granted so far, by every key
+	Granted int64 // points granted under the key, when HasGrant
+	// HasGrant says whether the key has a grant (which may be 0 points).
+	HasGrant bool
 }

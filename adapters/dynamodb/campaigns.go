@@ -28,9 +28,6 @@ func (s *Store) Campaigns() *Campaigns {
 
 var _ ports.Campaigns = (*Campaigns)(nil)
 
-// grantAttempts bounds the optimistic retries of one Grant.
-const grantAttempts = 50
-
 func campaignKey(client, name string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str("C#" + client), "sk": str(name)}
 }
@@ -190,43 +187,50 @@ func (c *Campaigns) awarded(ctx context.Context, client, name string) (int64, bo
 	return it.num("awarded"), true, it.err
 }
 
-func (c *Campaigns) Grant(ctx context.Context, client, name, key string, want, budget int64) (int64, error) {
-	for range grantAttempts {
-		out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: grantKey(client, name, key), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return 0, fmt.Errorf("grant budget of campaign %s/%s: %w", client, name, err)
-		}
-		if out.Item != nil { // a repeat
-			it := item{m: out.Item}
-			return it.num("points"), it.err
-		}
-		awarded, exists, err := c.awarded(ctx, client, name)
-		if err != nil {
-			return 0, fmt.Errorf("grant budget of campaign %s/%s: %w", client, name, err)
-		}
-		granted := max(0, min(want, budget-awarded))
-		budgetItem := budgetKey(client, name)
-		budgetItem["awarded"] = num(awarded + granted)
-		put := &types.Put{TableName: aws.String(c.table), Item: budgetItem, ConditionExpression: aws.String("attribute_not_exists(pk)")}
-		if exists {
-			put.ConditionExpression = aws.String("awarded = :was")
-			put.ExpressionAttributeValues = map[string]types.AttributeValue{":was": num(awarded)}
-		}
-		grant := grantKey(client, name, key)
-		grant["points"] = num(granted)
-		_, err = c.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-			{Put: put},
-			{Put: &types.Put{TableName: aws.String(c.table), Item: grant, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
-		}})
-		if lostRace(err) {
-			continue // another award moved the budget, or this key was granted meanwhile
-		}
-		if err != nil {
-			return 0, fmt.Errorf("grant budget of campaign %s/%s: %w", client, name, err)
-		}
-		return granted, nil
+func (c *Campaigns) Budget(ctx context.Context, client, name, key string) (ports.BudgetRecord, error) {
+	var b ports.BudgetRecord
+	awarded, _, err := c.awarded(ctx, client, name)
+	if err != nil {
+		return b, fmt.Errorf("budget of campaign %s/%s: %w", client, name, err)
 	}
-	return 0, fmt.Errorf("grant budget of campaign %s/%s: %d attempts lost to concurrent awards: %w", client, name, grantAttempts, ports.ErrConflict)
+	b.Awarded = awarded
+	out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: grantKey(client, name, key), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return b, fmt.Errorf("budget of campaign %s/%s: %w", client, name, err)
+	}
+	if out.Item != nil {
+		it := item{m: out.Item}
+		b.Granted, b.HasGrant = it.num("points"), true
+		if it.err != nil {
+			return b, fmt.Errorf("budget of campaign %s/%s: %w", client, name, it.err)
+		}
+	}
+	return b, nil
+}
+
+// Grant writes the grant and the new total in one transaction, each on
+// condition: the total as read (or no budget item, for 0), the key new.
+func (c *Campaigns) Grant(ctx context.Context, client, name, key string, awarded, points int64) error {
+	budgetItem := budgetKey(client, name)
+	budgetItem["awarded"] = num(awarded + points)
+	cond := "awarded = :was"
+	if awarded == 0 {
+		cond = "attribute_not_exists(pk) OR awarded = :was"
+	}
+	grant := grantKey(client, name, key)
+	grant["points"] = num(points)
+	_, err := c.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(c.table), Item: budgetItem, ConditionExpression: aws.String(cond),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":was": num(awarded)}}},
+		{Put: &types.Put{TableName: aws.String(c.table), Item: grant, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+	}})
+	if lostRace(err) {
+		return fmt.Errorf("grant from the budget of campaign %s/%s: the total moved or key %s has a grant: %w", client, name, key, ports.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("grant from the budget of campaign %s/%s: %w", client, name, err)
+	}
+	return nil
 }
 
 func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, error) {
@@ -235,4 +239,48 @@ func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, er
 		return 0, fmt.Errorf("budget of campaign %s/%s: %w", client, name, err)
 	}
 	return awarded, nil
+}
+
+func ceilingKey(client string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{"pk": str("L#" + client), "sk": str("-")}
+}
+
+func (c *Campaigns) Ceiling(ctx context.Context, client string) (ports.CeilingRecord, error) {
+	r := ports.CeilingRecord{Client: client}
+	out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: ceilingKey(client), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return r, fmt.Errorf("ceiling of %s: %w", client, err)
+	}
+	if out.Item == nil {
+		return r, fmt.Errorf("ceiling of %s: %w", client, ports.ErrNotFound)
+	}
+	it := item{m: out.Item}
+	r.Version, r.Definition, r.UpdatedAt, r.UpdatedBy = it.num("version"), json.RawMessage(it.str("def")), it.time("at"), it.str("by")
+	if it.err != nil {
+		return r, fmt.Errorf("ceiling of %s: %w", client, it.err)
+	}
+	return r, nil
+}
+
+// SaveCeiling puts the item on condition that it is at the previous
+// version (or absent, for the first).
+func (c *Campaigns) SaveCeiling(ctx context.Context, r ports.CeilingRecord) error {
+	if r.Version < 1 {
+		return fmt.Errorf("save ceiling of %s: version %d: %w", r.Client, r.Version, ports.ErrConflict)
+	}
+	it := ceilingKey(r.Client)
+	it["version"], it["def"], it["at"], it["by"] = num(r.Version), str(string(r.Definition)), str(formatTime(r.UpdatedAt)), str(r.UpdatedBy)
+	put := &ddb.PutItemInput{TableName: aws.String(c.table), Item: it, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	if r.Version > 1 {
+		put.ConditionExpression = aws.String("version = :prev")
+		put.ExpressionAttributeValues = map[string]types.AttributeValue{":prev": num(r.Version - 1)}
+	}
+	_, err := c.client.PutItem(ctx, put)
+	if lostRace(err) {
+		return fmt.Errorf("save ceiling of %s v%d: %w", r.Client, r.Version, ports.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("save ceiling of %s: %w", r.Client, err)
+	}
+	return nil
 }

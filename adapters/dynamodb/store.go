@@ -14,6 +14,7 @@
 //	          pk (S) "V#<client>#<name>", sk (S) version (padded) every version
 //	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
 //	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award
+//	          pk (S) "L#<client>",        sk (S) "-"              the client's ceiling on points per purchase
 //	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates)
 //	          pk (S) "R#<order>" reservation (versioned); in GSI held (hk "HELD", hs expiry|order) while held
 //	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)

@@ -84,6 +84,8 @@ var matrix = map[string]struct {
 	"GET /analytics/products":                 {"/analytics/products", "", []string{mia, boss}},
 	"GET /analytics/campaigns":                {"/analytics/campaigns?client=UnicornStore", "", []string{mia, boss}},
 	"GET /campaigns/{name}/versions":          {"/campaigns/1/versions?client=UnicornStore", "", []string{mia, boss}},
+	"GET /points-ceiling":                     {"/points-ceiling?client=UnicornStore", "", []string{boss}},
+	"PUT /points-ceiling":                     {"/points-ceiling?client=UnicornStore", `{"points_per_amount":1}`, []string{boss}},
 	"POST /points/transactions/{id}/reversal": {"/points/transactions/nope/reversal", `{"account_id":"derick"}`, []string{boss, olga, keyWrite, otherKey}},
 }
 

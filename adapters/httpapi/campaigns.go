@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unicornstore/unicorn/domains/campaign"
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -20,10 +21,13 @@ type campaignView struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	UpdatedBy string    `json:"updated_by"`
 	Awarded   *int64    `json:"awarded,omitempty"` // points granted from the budget, when there is one
+	// Warnings are what may be a mistake (a path the store's purchase
+	// event does not have); none: absent.
+	Warnings []FieldError `json:"warnings,omitempty"`
 }
 
 func (s *server) view(r *http.Request, c *campaign.Campaign) (campaignView, error) {
-	v := campaignView{Draft: c.Draft(), Version: c.Version(), UpdatedAt: c.UpdatedAt(), UpdatedBy: c.UpdatedBy()}
+	v := campaignView{Draft: c.Draft(), Version: c.Version(), UpdatedAt: c.UpdatedAt(), UpdatedBy: c.UpdatedBy(), Warnings: fieldErrors(c.Warnings())}
 	if c.Budget() > 0 {
 		awarded, err := s.campaigns.Awarded(r.Context(), c)
 		if err != nil {
@@ -127,31 +131,42 @@ func (s *server) createCampaign(w http.ResponseWriter, r *http.Request) {
 // validateCampaign checks a draft without saving it, for editors that check
 // as the marketer types. Mistakes in the draft are the answer, not a failed
 // request: 200 with valid false and each problem at its field, the same
-// list POST /campaigns would refuse the draft with.
+// list POST /campaigns would refuse the draft with, and the warnings.
 func (s *server) validateCampaign(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	var c *campaign.Campaign
 	d, err := campaign.DecodeDraft(body)
 	if err == nil {
-		_, err = campaign.Compile(d)
+		c, err = s.campaigns.Validate(r.Context(), d)
 	}
 	var ve *campaign.ValidationError
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, validation{Valid: true, Errors: []FieldError{}})
+		writeJSON(w, http.StatusOK, validation{Valid: true, Errors: []FieldError{}, Warnings: fieldErrors(c.Warnings())})
 	case errors.As(err, &ve):
-		writeJSON(w, http.StatusOK, validation{Errors: campaignErrors(ve)})
+		writeJSON(w, http.StatusOK, validation{Errors: campaignErrors(ve), Warnings: fieldErrors(ve.Warnings)})
 	default:
 		writeError(w, r, err)
 	}
 }
 
 type validation struct {
-	Valid  bool         `json:"valid"`
-	Errors []FieldError `json:"errors"`
+	Valid    bool         `json:"valid"`
+	Errors   []FieldError `json:"errors"`
+	Warnings []FieldError `json:"warnings"`
+}
+
+// fieldErrors lists a campaign's warnings as the API names them; never nil.
+func fieldErrors(ps []campaign.Problem) []FieldError {
+	out := make([]FieldError, len(ps))
+	for i, p := range ps {
+		out[i] = FieldError{Field: p.Field, Message: p.Message, Position: p.Position}
+	}
+	return out
 }
 
 func (s *server) getCampaign(w http.ResponseWriter, r *http.Request) {
@@ -300,4 +315,81 @@ type awardView struct {
 	Total       int64            `json:"total"`
 	Lines       []campaign.Line  `json:"breakdown"`
 	Transaction *transactionView `json:"transaction,omitempty"`
+}
+
+// ceilingView is a client's ceiling on points per purchase as the API
+// shows it. Numbers are JSON numbers with their exact digits.
+type ceilingView struct {
+	Client          string      `json:"client"`
+	PointsPerAmount json.Number `json:"points_per_amount"` // points per 1.00 of the purchase's amount
+	FixedPoints     int64       `json:"fixed_points"`      // plus these
+	Text            string      `json:"text"`              // the ceiling in words
+	// Default: the client has no ceiling of its own, the server's applies.
+	Default   bool       `json:"default"`
+	Version   int64      `json:"version,omitempty"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+	UpdatedBy string     `json:"updated_by,omitempty"`
+}
+
+// ceilingBody is the body of PUT /points-ceiling.
+type ceilingBody struct {
+	PointsPerAmount json.RawMessage `json:"points_per_amount"` // a JSON number, read exactly
+	FixedPoints     int64           `json:"fixed_points"`
+}
+
+func writeCeiling(w http.ResponseWriter, c campaign.ClientCeiling) {
+	v := ceilingView{Client: c.Client, PointsPerAmount: json.Number(c.Ceiling.PerAmount().String()), FixedPoints: c.Ceiling.Fixed(),
+		Text: c.Ceiling.Describe(), Default: c.Version == 0, Version: c.Version, UpdatedBy: c.UpdatedBy}
+	if c.Version > 0 {
+		at := c.UpdatedAt
+		v.UpdatedAt = &at
+		w.Header().Set("ETag", etag(c.Version))
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// pointsCeiling answers the client's ceiling: its own, or the server's
+// default.
+func (s *server) pointsCeiling(w http.ResponseWriter, r *http.Request) {
+	c, err := s.campaigns.Ceiling(r.Context(), client(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeCeiling(w, c)
+}
+
+// setPointsCeiling gives the client a ceiling of its own.
+func (s *server) setPointsCeiling(w http.ResponseWriter, r *http.Request) {
+	version, err := ifMatch(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var body ceilingBody
+	if err := decodeBody(r, &body); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if len(body.PointsPerAmount) == 0 || string(body.PointsPerAmount) == "null" {
+		writeError(w, r, badRequest("points_per_amount", "points_per_amount is required: the points a purchase may earn per 1.00 of its amount, such as 1"))
+		return
+	}
+	text := string(body.PointsPerAmount)
+	per, ok := limits.Decimal(text)
+	if !ok || text[0] != '-' && (text[0] < '0' || text[0] > '9') {
+		writeError(w, r, badRequest("points_per_amount", "points_per_amount must be a JSON number such as 1 or 0.5"))
+		return
+	}
+	ceiling, err := campaign.NewCeiling(per, body.FixedPoints)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	c, err := s.campaigns.SetCeiling(r.Context(), client(r), ceiling, version, actor(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeCeiling(w, c)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -96,12 +97,14 @@ func TestBadCampaigns(t *testing.T) {
 		name, body, field string
 		position          int
 	}{
-		{"bad JSONPath", withRule(`{"variable":"$..[","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}`), "variable", -1},
+		{"bad JSONPath", withRule(`{"variable":"$..[","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}`), "rules[0].variable", -1},
 		{"unknown operator", withRule(`{"variable":"$.amount","condition":{"rule":"bigger","value":1},"action":{"command":"issue","formula":"1"}}`), "rules[0].condition.rule", -1},
 		{"value of the wrong type", withRule(`{"variable":"$.amount","condition":{"rule":"numeric_less_than","value":"x"},"action":{"command":"issue","formula":"1"}}`), "rules[0].condition.value", -1},
 		{"unknown identifier", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount / ten"}}`), "rules[0].action.formula", 11},
 		{"function not allowed", withRule(`{` + cond + `,"action":{"command":"issue","formula":"upper($.amount)"}}`), "rules[0].action.formula", 0},
 		{"division by zero", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount/0"}}`), "rules[0].action.formula", 8},
+		{"division by a constant zero", withRule(`{` + cond + `,"action":{"command":"issue","formula":"$.amount / (2 - 2)"}}`), "rules[0].action.formula", 9},
+		{"description too long", `{"client":"UnicornStore","campaign_name":"x","description":"` + strings.Repeat("x", 201) + `","rules":[{"action":{"command":"issue","formula":"1"}}]}`, "description", -1},
 		{"formula too long", withRule(`{` + cond + `,"action":{"command":"issue","formula":"` + strings.Repeat("1+", 600) + `1"}}`), "rules[0].action.formula", -1},
 		{"unknown field", `{"client":"UnicornStore","campaign_name":"x","rulez":[]}`, "rulez", -1},
 		{"wrong type", `{"client":"UnicornStore","campaign_name":"x","priority":"high","rules":[]}`, "priority", -1},
@@ -281,12 +284,12 @@ func TestAwardsPerClient(t *testing.T) {
 	a.user("olga", ports.RoleAdmin, "Other")
 	other := a.clientKey("Other", "points:read", "points:write")
 	olga := a.signIn("olga")
-	a.must(201, "POST", "/campaigns", `{"client":"Other","campaign_name":"double","rules":[{"action":{"command":"issue","formula":"$.amount*2"}}]}`, "Authorization", olga)
+	a.must(201, "POST", "/campaigns", `{"client":"Other","campaign_name":"same","rules":[{"action":{"command":"issue","formula":"$.amount"}}]}`, "Authorization", olga)
 
 	store := a.must(200, "POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1700}`)
 	theirs := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"42","amount":1700}`, "Authorization", other)
-	if num(store["total"]) != 170 || num(theirs["total"]) != 3400 {
-		t.Fatalf("store's award %v, other client's %v; want 170 and 3400", store["total"], theirs["total"])
+	if num(store["total"]) != 170 || num(theirs["total"]) != 1700 {
+		t.Fatalf("store's award %v, other client's %v; want 170 and 1700", store["total"], theirs["total"])
 	}
 	if theirs["transaction"].(map[string]any)["id"] == store["transaction"].(map[string]any)["id"] || strings.Contains(fmt.Sprint(theirs), `"1"`) {
 		t.Errorf("the other client got the store's award: %v", theirs)
@@ -300,8 +303,8 @@ func TestAwardsPerClient(t *testing.T) {
 	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", derick); num(b["balance"]) != 170 {
 		t.Errorf("derick's balance = %v, want 170", b["balance"])
 	}
-	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", other); num(b["balance"]) != 3400 {
-		t.Errorf("other client's derick = %v, want 3400", b["balance"])
+	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", other); num(b["balance"]) != 1700 {
+		t.Errorf("other client's derick = %v, want 1700", b["balance"])
 	}
 	// The same order id with another event: 422, nothing issued.
 	r := a.do("POST", "/points/awards", `{"client":"UnicornStore","username":"derick","order_id":"42","amount":1800}`)
@@ -323,5 +326,210 @@ func TestAwardsPerClient(t *testing.T) {
 	}
 	if b := a.must(200, "GET", "/points?account_id=derick", "", "Authorization", derick); num(b["balance"]) != 170+1000+100 {
 		t.Errorf("derick's balance = %v, want 1270 (the API's awards and the purchase's own)", b["balance"])
+	}
+}
+
+// TestCostlyRulesAndEventsAreRefused: the review's simulations (a
+// recursive descent over a 17 KB event nested thousands deep took 16.5 s of
+// CPU) are refused before any work, naming the limit.
+func TestCostlyRulesAndEventsAreRefused(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	deep := `{"amount":1,"a":` + strings.Repeat("[", 8000) + strings.Repeat("]", 8000) + `}`
+	body := `{"event":` + deep + `,"campaign":{"rules":[{"variable":"$..x","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}]}}`
+	p := a.must(400, "POST", "/campaigns/simulate", body)
+	if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "event" || !strings.Contains(e["message"].(string), "deeper than 8 levels") {
+		t.Errorf("deep event: %v", p)
+	}
+	p = a.must(400, "POST", "/campaigns/simulate", `{"event":{"amount":1},"campaign":{"rules":[{"variable":"$..*..*","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"1"}}]}}`)
+	if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "campaign.rules[0].variable" || !strings.Contains(e["message"].(string), "recursive descent") {
+		t.Errorf("two descents: %v", p)
+	}
+	p = a.must(400, "POST", "/points/awards", `{"username":"derick","order_id":"9","amount":1,"a":`+strings.Repeat("[", 20)+strings.Repeat("]", 20)+`}`)
+	if e := p["errors"].([]any)[0].(map[string]any); e["field"] != "event" {
+		t.Errorf("deep award event: %v", p)
+	}
+}
+
+// TestConcurrentAwardsKeepTheBudget: 20 orders awarded at once by a
+// campaign with a budget of 250 get 250 points in all (the domain decides
+// each grant; the store only refuses a grant decided on a stale total).
+func TestConcurrentAwardsKeepTheBudget(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/campaigns", `{"client":"UnicornStore","campaign_name":"launch","budget":250,
+		"rules":[{"action":{"command":"issue","formula":"$.amount/10"}}]}`)
+	var mu sync.Mutex
+	var total int64
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			r := a.do("POST", "/points/awards", fmt.Sprintf(`{"username":"u%d","order_id":"c%d","amount":170}`, i, i))
+			if r.status != 200 {
+				t.Errorf("award %d: %d %s", i, r.status, r.body)
+				return
+			}
+			mu.Lock()
+			total += num(r.json(t)["total"])
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if c := a.must(200, "GET", "/campaigns/launch", ""); total != 250 || num(c["awarded"]) != 250 {
+		t.Errorf("awarded %d in answers, %v in the budget; want 250", total, c["awarded"])
+	}
+}
+
+// TestCampaignsPerClient: a client may have limits.CampaignsPerClient
+// campaigns; deleted ones do not count.
+func TestCampaignsPerClient(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	create := func(name string) response {
+		return a.do("POST", "/campaigns", `{"client":"UnicornStore","campaign_name":"`+name+`","status":"paused","rules":[{"action":{"command":"issue","formula":"$.amount/10"}}]}`)
+	}
+	for i := range limits.CampaignsPerClient {
+		if r := create(fmt.Sprint("c", i)); r.status != 201 {
+			t.Fatalf("campaign %d: %d %s", i, r.status, r.body)
+		}
+	}
+	r := create("one-more")
+	if r.status != 400 || !strings.Contains(string(r.body), `"field":"client"`) || !strings.Contains(string(r.body), "the most a client may have") {
+		t.Errorf("one campaign more: %d %s", r.status, r.body)
+	}
+	if r := a.do("DELETE", "/campaigns/c0", ""); r.status != 204 {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	if r := create("one-more"); r.status != 201 {
+		t.Errorf("after a deletion: %d %s", r.status, r.body)
+	}
+}
+
+// TestWarningsAndDescription: a path the purchase event does not have is a
+// warning in the answers of validate, create and update; the public
+// description is on every line of a breakdown.
+func TestWarningsAndDescription(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	typo := `{"client":"UnicornStore","campaign_name":"typo","description":"1 point per 10 spent","status":"paused",
+		"rules":[{"action":{"command":"issue","formula":"$.amont / 10"}}]}`
+	warning := func(m map[string]any) map[string]any {
+		t.Helper()
+		w, _ := m["warnings"].([]any)
+		if len(w) != 1 {
+			t.Fatalf("warnings = %v", m["warnings"])
+		}
+		return w[0].(map[string]any)
+	}
+	v := a.must(200, "POST", "/campaigns/validate", typo)
+	if w := warning(v); v["valid"] != true || w["field"] != "rules[0].action.formula" || num(w["position"]) != 0 || !strings.Contains(w["message"].(string), "did you mean amount?") {
+		t.Errorf("validate = %v", v)
+	}
+	if ok := a.must(200, "POST", "/campaigns/validate", seedCampaign); ok["warnings"] == nil || len(ok["warnings"].([]any)) != 0 {
+		t.Errorf("validate without warnings = %v", ok)
+	}
+	if w := warning(a.must(201, "POST", "/campaigns", typo)); w["field"] != "rules[0].action.formula" {
+		t.Errorf("create warning = %v", w)
+	}
+	fixed := a.must(200, "PATCH", "/campaigns/typo", `{"rules":[{"variable":"$.tier","condition":{"rule":"is_present"},"action":{"command":"issue","formula":"$.amount / 10"}}]}`)
+	if w := warning(fixed); w["field"] != "rules[0].variable" {
+		t.Errorf("update warning = %v", w)
+	}
+	if created := a.must(201, "POST", "/campaigns", seedCampaign); created["warnings"] != nil {
+		t.Errorf("warnings of a campaign without any = %v", created["warnings"])
+	}
+	a.must(200, "PATCH", "/campaigns/typo", `{"status":"active","rules":[{"action":{"command":"issue","formula":"$.amount / 10"}}]}`)
+	award := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"d1","amount":1700}`)
+	for _, l := range award["breakdown"].([]any) {
+		l := l.(map[string]any)
+		want := map[string]any{"typo": "1 point per 10 spent", "1": nil}[l["campaign_name"].(string)]
+		if l["description"] != want {
+			t.Errorf("line %v: description %v, want %v", l["campaign_name"], l["description"], want)
+		}
+	}
+}
+
+// TestPointsCeiling: a client's ceiling on points per purchase, the
+// server's by default and the admin's to change; a campaign that can give
+// more cannot be made active, and no purchase earns more.
+func TestPointsCeiling(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	boss := a.auth
+	mia := a.user("mia", "marketer", "UnicornStore")
+	c := a.must(200, "GET", "/points-ceiling", "")
+	if c["client"] != "UnicornStore" || c["points_per_amount"] != 1.0 || num(c["fixed_points"]) != 0 || c["default"] != true ||
+		c["text"] != "1 point per 1.00 of the amount" {
+		t.Errorf("default ceiling = %v", c)
+	}
+
+	a.auth = mia
+	mint := `{"client":"UnicornStore","campaign_name":"mint","rules":[{"action":{"command":"issue","formula":"1e40"}}]}`
+	want := "can give more than the client's ceiling of 1 point per 1.00 of the amount, e.g. up to 1e40 points for an amount of 100"
+	refused := func(p map[string]any, field string) {
+		t.Helper()
+		for _, e := range p["errors"].([]any) {
+			if e := e.(map[string]any); e["field"] == field && strings.Contains(e["message"].(string), want) {
+				return
+			}
+		}
+		t.Errorf("no refusal at %s: %v", field, p)
+	}
+	refused(a.must(400, "POST", "/campaigns", mint), "rules[0].action.formula")
+	v := a.must(200, "POST", "/campaigns/validate", mint)
+	if v["valid"] != false {
+		t.Errorf("validate = %v", v)
+	}
+	refused(map[string]any{"errors": v["errors"]}, "rules[0].action.formula")
+	// Paused, it may be saved; it may not be made active.
+	a.must(201, "POST", "/campaigns", strings.Replace(mint, `"rules"`, `"status":"paused","rules"`, 1))
+	refused(a.must(400, "PATCH", "/campaigns/mint", `{"status":"active"}`), "rules[0].action.formula")
+	// An active campaign's rules may not change to give more.
+	a.must(201, "POST", "/campaigns", seedCampaign)
+	refused(a.must(400, "PATCH", "/campaigns/1", `{"rules":[{"action":{"command":"issue","formula":"1e40"}}]}`), "rules[0].action.formula")
+	a.must(200, "PATCH", "/campaigns/1", `{"priority":3}`) // other changes are not checked
+	a.must(403, "PUT", "/points-ceiling", `{"points_per_amount":1000}`)
+
+	a.auth = boss
+	for body, field := range map[string]string{
+		`{"points_per_amount":-1}`:                        "points_per_amount",
+		`{"points_per_amount":1,"fixed_points":-5}`:       "fixed_points",
+		`{"points_per_amount":"1"}`:                       "points_per_amount",
+		`{"fixed_points":5}`:                              "points_per_amount",
+		`{"points_per_amount":0}`:                         "points_per_amount",
+		`{"points_per_amount":1e10000000}`:                "points_per_amount",
+		`{"points_per_amount":1,"fixed_points":1.5}`:      "fixed_points",
+		`{"points_per_amount":1,"points_per_purchase":9}`: "",
+	} {
+		p := a.must(400, "PUT", "/points-ceiling", body)
+		if field != "" && !strings.Contains(fmt.Sprint(p["errors"]), "field:"+field) {
+			t.Errorf("PUT %s: %v, want an error at %s", body, p, field)
+		}
+	}
+	r := a.do("PUT", "/points-ceiling", `{"points_per_amount":2,"fixed_points":50}`)
+	if r.status != 200 || r.header.Get("ETag") != `"1"` {
+		t.Fatalf("set: %d %s %s", r.status, r.header.Get("ETag"), r.body)
+	}
+	if c := a.must(200, "GET", "/points-ceiling?client=UnicornStore", ""); c["points_per_amount"] != 2.0 || num(c["fixed_points"]) != 50 ||
+		c["default"] != false || num(c["version"]) != 1 || c["updated_by"] != "boss" || c["text"] != "2 points per 1.00 of the amount plus 50 points" {
+		t.Errorf("set ceiling = %v", c)
+	}
+	a.must(412, "PUT", "/points-ceiling", `{"points_per_amount":3}`, "If-Match", `"7"`)
+	a.must(403, "GET", "/points-ceiling?client=Other", "")
+
+	// Under the higher ceiling a campaign giving twice the amount fits...
+	a.auth = mia
+	a.must(200, "PATCH", "/campaigns/1", `{"rules":[{"action":{"command":"issue","formula":"$.amount * 2"}}]}`)
+	// ... and when the ceiling is lowered it stays active, capped.
+	a.auth = boss
+	a.must(200, "PUT", "/points-ceiling", `{"points_per_amount":1}`, "If-Match", `"1"`)
+	award := a.must(200, "POST", "/points/awards", `{"username":"derick","order_id":"c1","amount":100}`)
+	line := award["breakdown"].([]any)[0].(map[string]any)
+	if num(award["total"]) != 100 || line["note"] != "capped by the most points a purchase of this amount can earn" {
+		t.Errorf("award over the ceiling = %v", award)
+	}
+	sim := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":100},"campaign":{"rules":[{"action":{"command":"issue","formula":"1e40"}}]}}`)
+	if num(sim["total"]) != 100 {
+		t.Errorf("simulated draft over the ceiling = %v", sim)
 	}
 }

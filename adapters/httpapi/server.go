@@ -117,6 +117,8 @@ func (s *server) routes() []route {
 		{"PATCH /campaigns/{name}", s.updateCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
 		{"DELETE /campaigns/{name}", s.deleteCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
 		{"GET /campaigns/{name}/versions", s.campaignVersions, allow(marketer, admin).on(aClient(queryValue("client")))},
+		{"GET /points-ceiling", s.pointsCeiling, allow(admin).on(aClient(queryValue("client")))},
+		{"PUT /points-ceiling", s.setPointsCeiling, allow(admin).on(aClient(queryValue("client")))},
 
 		{"GET /products", s.listProducts, allow(anyone)},
 		{"GET /products/{id}", s.getProduct, allow(anyone)},

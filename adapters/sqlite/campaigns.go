@@ -112,30 +112,52 @@ func (c *Campaigns) Save(ctx context.Context, r ports.CampaignRecord) error {
 	return nil
 }
 
-func (c *Campaigns) Grant(ctx context.Context, client, name, key string, want, budget int64) (int64, error) {
-	var granted int64
-	err := c.db.tx(ctx, func(tx *txn) error {
-		err := tx.queryRow(`SELECT points FROM campaign_grants WHERE client = ? AND name = ? AND key = ?`, client, name, key).Scan(&granted)
-		if err == nil || !errors.Is(err, sql.ErrNoRows) {
-			return err // a repeat, or a failure
+func (c *Campaigns) Budget(ctx context.Context, client, name, key string) (ports.BudgetRecord, error) {
+	var b ports.BudgetRecord
+	err := c.db.queryRow(ctx, `SELECT awarded FROM campaign_budgets WHERE client = ? AND name = ?`, client, name).Scan(&b.Awarded)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = nil
+	}
+	if err == nil {
+		err = c.db.queryRow(ctx, `SELECT points FROM campaign_grants WHERE client = ? AND name = ? AND key = ?`, client, name, key).Scan(&b.Granted)
+		b.HasGrant = err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
 		}
-		var awarded int64
-		err = tx.queryRow(`SELECT awarded FROM campaign_budgets WHERE client = ? AND name = ?`, client, name).Scan(&awarded)
+	}
+	if err != nil {
+		return b, fmt.Errorf("budget of campaign %s/%s: %w", client, name, err)
+	}
+	return b, nil
+}
+
+func (c *Campaigns) Grant(ctx context.Context, client, name, key string, awarded, points int64) error {
+	err := c.db.tx(ctx, func(tx *txn) error {
+		var current int64
+		err := tx.queryRow(`SELECT awarded FROM campaign_budgets WHERE client = ? AND name = ?`, client, name).Scan(&current)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		granted = max(0, min(want, budget-awarded))
-		if _, err := tx.exec(`INSERT INTO campaign_budgets (client, name, awarded) VALUES (?, ?, ?)
-			ON CONFLICT (client, name) DO UPDATE SET awarded = awarded + excluded.awarded`, client, name, granted); err != nil {
+		if current != awarded {
+			return fmt.Errorf("awarded is %d, not %d: %w", current, awarded, ports.ErrConflict)
+		}
+		res, err := tx.exec(`INSERT INTO campaign_grants (client, name, key, points) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, client, name, key, points)
+		if err != nil {
 			return err
 		}
-		_, err = tx.exec(`INSERT INTO campaign_grants (client, name, key, points) VALUES (?, ?, ?, ?)`, client, name, key, granted)
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("key %s has a grant already: %w", key, ports.ErrConflict)
+		}
+		_, err = tx.exec(`INSERT INTO campaign_budgets (client, name, awarded) VALUES (?, ?, ?)
+			ON CONFLICT (client, name) DO UPDATE SET awarded = excluded.awarded`, client, name, awarded+points)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("grant budget of campaign %s/%s: %w", client, name, err)
+		return fmt.Errorf("grant from the budget of campaign %s/%s: %w", client, name, err)
 	}
-	return granted, nil
+	return nil
 }
 
 func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, error) {
@@ -145,4 +167,44 @@ func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, er
 		return 0, fmt.Errorf("budget of campaign %s/%s: %w", client, name, err)
 	}
 	return awarded, nil
+}
+
+func (c *Campaigns) Ceiling(ctx context.Context, client string) (ports.CeilingRecord, error) {
+	r := ports.CeilingRecord{Client: client}
+	var def, at string
+	err := c.db.queryRow(ctx, `SELECT version, definition, updated_at, updated_by FROM campaign_ceilings WHERE client = ?`, client).
+		Scan(&r.Version, &def, &at, &r.UpdatedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("ceiling of %s: %w", client, ports.ErrNotFound)
+	}
+	if err == nil {
+		r.Definition = json.RawMessage(def)
+		r.UpdatedAt, err = parseTime(at)
+	}
+	if err != nil {
+		return r, fmt.Errorf("ceiling of %s: %w", client, err)
+	}
+	return r, nil
+}
+
+func (c *Campaigns) SaveCeiling(ctx context.Context, r ports.CeilingRecord) error {
+	err := c.db.tx(ctx, func(tx *txn) error {
+		var current int64
+		err := tx.queryRow(`SELECT version FROM campaign_ceilings WHERE client = ?`, r.Client).Scan(&current)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if r.Version != current+1 {
+			return fmt.Errorf("version %d after %d: %w", r.Version, current, ports.ErrConflict)
+		}
+		_, err = tx.exec(`INSERT INTO campaign_ceilings (client, version, definition, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (client) DO UPDATE SET version = excluded.version, definition = excluded.definition,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			r.Client, r.Version, string(r.Definition), formatTime(r.UpdatedAt), r.UpdatedBy)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("save ceiling of %s: %w", r.Client, err)
+	}
+	return nil
 }

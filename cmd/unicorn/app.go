@@ -79,7 +79,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger, d deps) (_ *app, er
 		return nil, err
 	}
 	a.sweeper = points.NewSweeper(a.points, balances, d.clock)
-	if a.campaigns, err = campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: a.points, Clock: d.clock, Log: log}); err != nil {
+	if a.campaigns, err = campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: a.points, Clock: d.clock, Log: log, Ceiling: c.PointsCeiling}); err != nil {
 		return nil, err
 	}
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/limits"
 )
 
@@ -39,6 +40,7 @@ type config struct {
 	CORSOrigins    []string
 	WebAppDir      string
 	StoreClient    string
+	PointsCeiling  campaign.Ceiling // zero: the campaign domain's default
 }
 
 // defaults is the configuration with every default, no flag or
@@ -171,6 +173,18 @@ func parseCommand(name string, args []string, getenv func(string) string, stderr
 				return fmt.Errorf("must be %s", limits.IDRule)
 			}
 			c.StoreClient = s
+			return nil
+		}},
+		{"points-ceiling", "UNICORN_POINTS_CEILING", "", "most points a purchase may earn from a client's campaigns, unless the client's admin sets its own: points per 1.00 of the amount, optionally + fixed points, such as 0.5+100 (empty: 1)", func(s string) error {
+			if s == "" {
+				c.PointsCeiling = campaign.Ceiling{}
+				return nil
+			}
+			ceiling, err := campaign.ParseCeiling(s)
+			if err != nil {
+				return err
+			}
+			c.PointsCeiling = ceiling
 			return nil
 		}},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},

@@ -3,7 +3,10 @@ package campaign
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // benchCampaigns builds n campaigns of 5 rules each, varied the way real
@@ -43,7 +46,7 @@ func BenchmarkEvaluate100x5(b *testing.B) {
 	}
 	var res Result
 	for b.Loop() {
-		res = Evaluate(campaigns, ev, now, nil)
+		res = evaluated(b, campaigns, ev, nil)
 	}
 	b.ReportMetric(float64(len(res.Lines)), "matching-rules")
 }
@@ -57,7 +60,7 @@ func BenchmarkEvaluateAndEncode100x5(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, err := json.Marshal(Evaluate(campaigns, ev, now, nil)); err != nil {
+		if _, err := json.Marshal(evaluated(b, campaigns, ev, nil)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -70,5 +73,92 @@ func BenchmarkCompile(b *testing.B) {
 		if _, err := Compile(d); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// worstRule is the costliest rule a campaign may hold, as far as
+// measurements found: the most paths selecting several values allowed,
+// each a recursive descent with the largest union (the costliest of the
+// selectors measured on worstEvent), then plain paths through the deepest
+// values, all different, until the campaign is as large as allowed. Every
+// comparison is false, so every path is read. tag makes its paths differ
+// from another campaign's, so that none is read once for two.
+func worstRule(tag int) string {
+	var parts []string
+	for j := range limits.MultiValuePaths {
+		keys := make([]string, limits.PathUnionKeys)
+		for k := range keys { // indices of the deepest array, different for each path
+			keys[k] = fmt.Sprint((tag*2*limits.PathUnionKeys + j*limits.PathUnionKeys + k) % 496)
+		}
+		parts = append(parts, fmt.Sprintf(`{"variable":"$..[%s]","rule":"is_present","value":false}`, strings.Join(keys, ",")))
+	}
+	size := 200
+	for _, p := range parts {
+		size += len(p) + 1
+	}
+	for i := 0; ; i++ {
+		p := fmt.Sprintf(`{"variable":"$.a[0][0][0][0][0][%d].b%d_%d","rule":"is_present"}`, i%496, tag, i/496)
+		if size+len(p)+1 > limits.CampaignBytes {
+			break
+		}
+		parts, size = append(parts, p), size+len(p)+1
+	}
+	return `[{"condition":{"any":[` + strings.Join(parts, ",") + `]},"action":{"command":"issue","formula":"$.amount / 10"}}]`
+}
+
+func worstCampaigns(b *testing.B, n int) ([]*Campaign, Event) {
+	var out []*Campaign
+	for i := range n {
+		c, err := Compile(Draft{Client: "UnicornStore", Name: fmt.Sprintf("c%03d", i), Rules: json.RawMessage(worstRule(i))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	ev, err := ParseEvent([]byte(worstEvent()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out, ev
+}
+
+// BenchmarkEvaluateWorstRule: the costliest rule allowed over the
+// costliest event allowed.
+func BenchmarkEvaluateWorstRule(b *testing.B) {
+	campaigns, ev := worstCampaigns(b, 1)
+	for b.Loop() {
+		evaluated(b, campaigns, ev, nil)
+	}
+}
+
+// BenchmarkEvaluateWorstClient: a client's campaigns as many as allowed,
+// each the costliest rule, over the costliest event: the evaluation a
+// purchase may face at worst, which limits.EvaluationTime cuts short.
+func BenchmarkEvaluateWorstClient(b *testing.B) {
+	campaigns, ev := worstCampaigns(b, limits.CampaignsPerClient)
+	for b.Loop() {
+		evaluated(b, campaigns, ev, nil)
+	}
+}
+
+// BenchmarkCheckCeiling: the ceiling analysis of the most intricate
+// campaign found (50 rules of 30 nested abs, each adding breakpoints), as
+// an activation does; its work is bounded (analysisWork).
+func BenchmarkCheckCeiling(b *testing.B) {
+	var rules []string
+	for i := range limits.RulesPerCampaign {
+		f := "$.amount / 100"
+		for j := range 30 {
+			f = fmt.Sprintf("abs(%s - %d)", f, j*7+i)
+		}
+		rules = append(rules, fmt.Sprintf(`{"action":{"command":"issue","formula":%q}}`, f))
+	}
+	c, err := Compile(Draft{Client: "c", Name: "n", Rules: json.RawMessage("[" + strings.Join(rules, ",") + "]")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ceiling, _ := ParseCeiling("1000")
+	for b.Loop() {
+		_ = c.checkCeiling(ceiling)
 	}
 }

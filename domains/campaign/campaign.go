@@ -9,8 +9,11 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/unicornstore/unicorn/domains/points"
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Draft is a campaign as a marketer writes it (and as it is stored). Rules
@@ -18,11 +21,12 @@ import (
 type Draft struct {
 	Client               string          `json:"client"`
 	Name                 string          `json:"campaign_name"`
-	Status               string          `json:"status,omitempty"`    // active (default) or paused
-	StartsAt             string          `json:"starts_at,omitempty"` // RFC 3339; none: already started
-	EndsAt               string          `json:"ends_at,omitempty"`   // RFC 3339, exclusive; none: never ends
-	Priority             int             `json:"priority"`            // lower runs first; ties by name
-	Rounding             string          `json:"rounding,omitempty"`  // floor (default), half_even, ceil
+	Description          string          `json:"description,omitempty"` // public: customers see it on their orders
+	Status               string          `json:"status,omitempty"`      // active (default) or paused
+	StartsAt             string          `json:"starts_at,omitempty"`   // RFC 3339; none: already started
+	EndsAt               string          `json:"ends_at,omitempty"`     // RFC 3339, exclusive; none: never ends
+	Priority             int             `json:"priority"`              // lower runs first; ties by name
+	Rounding             string          `json:"rounding,omitempty"`    // floor (default), half_even, ceil
 	MaxPointsPerPurchase int64           `json:"max_points_per_purchase,omitempty"`
 	Budget               int64           `json:"budget,omitempty"` // total points the campaign may award; 0: no limit
 	Rules                json.RawMessage `json:"rules"`
@@ -55,7 +59,6 @@ const (
 )
 
 const (
-	maxRules    = 100
 	maxPriority = 1_000_000
 	maxBudget   = 1_000_000_000_000_000
 )
@@ -67,6 +70,7 @@ type Campaign struct {
 	draft     Draft // canonical: rules as an array, defaults filled in
 	rules     []Rule
 	compiled  []compiledRule
+	warnings  []Problem
 	startsAt  *time.Time
 	endsAt    *time.Time
 	version   int64
@@ -90,6 +94,7 @@ func Compile(d Draft) (*Campaign, error) {
 	if !namePattern.MatchString(d.Name) {
 		p.add("campaign_name", "campaign_name must be 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
 	}
+	checkDescription(d.Description, &p)
 	switch d.Status {
 	case "":
 		d.Status = StatusActive
@@ -122,6 +127,8 @@ func Compile(d Draft) (*Campaign, error) {
 	for i, r := range c.rules {
 		c.compiled = append(c.compiled, compileRule(r, fmt.Sprintf("rules[%d]", i), &p))
 	}
+	checkMultiValuePaths(&p)
+	warnUnknownPaths(&p)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -130,7 +137,15 @@ func Compile(d Draft) (*Campaign, error) {
 		return nil, fmt.Errorf("encode rules: %w", err)
 	}
 	d.Rules = canonical
-	c.draft = d
+	def, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode campaign: %w", err)
+	}
+	if len(def) > limits.CampaignBytes {
+		p.add("", "the campaign is %d bytes of JSON; at most %d are allowed", len(def), limits.CampaignBytes)
+		return nil, p.err()
+	}
+	c.draft, c.warnings = d, p.warnings
 	return c, nil
 }
 
@@ -169,8 +184,8 @@ func parseRules(raw json.RawMessage, p *problems) []Rule {
 	case len(items) == 0:
 		p.add("rules", "a campaign needs at least one rule")
 		return nil
-	case len(items) > maxRules:
-		p.add("rules", "a campaign may have at most %d rules", maxRules)
+	case len(items) > limits.RulesPerCampaign:
+		p.add("rules", "a campaign may have at most %d rules", limits.RulesPerCampaign)
 		return nil
 	}
 	rules := make([]Rule, 0, len(items))
@@ -200,7 +215,7 @@ func parseRules(raw json.RawMessage, p *problems) []Rule {
 func compileRule(r Rule, field string, p *problems) compiledRule {
 	var cr compiledRule
 	if r.Condition != nil {
-		cr.cond = compileCondition(r.Condition, r.Variable, field+".condition", 1, p)
+		cr.cond = compileCondition(r.Condition, variable{r.Variable, field + ".variable"}, field+".condition", 1, p)
 	} else if r.Variable != "" {
 		p.add(field+".condition", "a rule with a variable needs a condition on it")
 	}
@@ -245,6 +260,10 @@ func (c *Campaign) StartsAt() *time.Time { return c.startsAt }
 func (c *Campaign) EndsAt() *time.Time   { return c.endsAt }
 func (c *Campaign) Priority() int        { return c.draft.Priority }
 
+// Warnings are what may be a mistake in the campaign but need not be: a
+// path the store's purchase event does not have.
+func (c *Campaign) Warnings() []Problem { return append([]Problem(nil), c.warnings...) }
+
 // ActiveAt reports whether the campaign awards points at t: active, and t
 // within [starts_at, ends_at).
 func (c *Campaign) ActiveAt(t time.Time) bool {
@@ -262,4 +281,49 @@ func (c *Campaign) round(d num) num {
 		return d.roundTo(0, modeCeil)
 	}
 	return d.roundTo(0, modeFloor)
+}
+
+// checkMultiValuePaths bounds the paths of a campaign that select several
+// values: each costs a walk over much of the event, where a plain path
+// costs a lookup.
+func checkMultiValuePaths(p *problems) {
+	seen := map[string]bool{}
+	for _, u := range p.uses {
+		if !u.path.multi || seen[u.path.text] {
+			continue
+		}
+		seen[u.path.text] = true
+		if len(seen) > limits.MultiValuePaths {
+			p.add(u.field, "a campaign may read at most %d paths that select several values (.., *, filters, unions, slices); %s is one more", limits.MultiValuePaths, u.path.text)
+			return
+		}
+	}
+}
+
+// checkDescription: the public description is short plain text.
+func checkDescription(text string, p *problems) {
+	if n := utf8.RuneCountInString(text); n > limits.CampaignDescriptionChars {
+		p.add("description", "description may have at most %d characters, not %d", limits.CampaignDescriptionChars, n)
+	}
+	if strings.ContainsFunc(text, unicode.IsControl) {
+		p.add("description", "description must be one line of text, without control characters")
+	}
+}
+
+// warnUnknownPaths warns of every path the store's purchase event does not
+// have: most often a typo. Not an error: API clients send events of their
+// own.
+func warnUnknownPaths(p *problems) {
+	seen := map[string]bool{}
+	for _, u := range p.uses {
+		key := u.field + "\x00" + u.path.text
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if msg := u.path.unknown; msg != "" {
+			p.warnings = append(p.warnings, Problem{Field: u.field, Position: u.position,
+				Message: fmt.Sprintf("%s: %s (an event sent through the API may have it)", u.path.text, msg)})
+		}
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Condition is a rule's condition as written: a comparison (Rule, Value,
@@ -35,19 +37,21 @@ const (
 
 var operators = []string{OpGreaterThan, OpGreaterThanEquals, OpLessThan, OpLessThanEquals, OpEquals, OpBetween, OpStringEquals, OpStringIn, OpIsPresent}
 
-const (
-	maxConditionDepth = 8
-	maxStringIn       = 1000
-)
+// maxStringIn is the longest list of string_in.
+const maxStringIn = 1000
 
 // predicate is a compiled condition.
 type predicate func(s *scope) bool
 
-// compileCondition checks c (at field) and compiles it. variable is the
-// path inherited from the rule, used by comparisons that name none.
-func compileCondition(c *Condition, variable, field string, depth int, p *problems) predicate {
-	if depth > maxConditionDepth {
-		p.add(field, "conditions may nest at most %d deep", maxConditionDepth)
+// variable is a condition's JSONPath and the field that names it.
+type variable struct{ path, field string }
+
+// compileCondition checks c (at field) and compiles it. v is the path
+// inherited from the rule or an enclosing condition, used by comparisons
+// that name none.
+func compileCondition(c *Condition, v variable, field string, depth int, p *problems) predicate {
+	if depth > limits.ConditionDepth {
+		p.add(field, "conditions may nest at most %d deep", limits.ConditionDepth)
 		return nil
 	}
 	kinds := 0
@@ -61,7 +65,7 @@ func compileCondition(c *Condition, variable, field string, depth int, p *proble
 		return nil
 	}
 	if c.Variable != "" {
-		variable = c.Variable
+		v = variable{c.Variable, field + ".variable"}
 	}
 	switch {
 	case c.All != nil || c.Any != nil:
@@ -75,7 +79,7 @@ func compileCondition(c *Condition, variable, field string, depth int, p *proble
 		}
 		parts := make([]predicate, len(list))
 		for i := range list {
-			parts[i] = compileCondition(&list[i], variable, fmt.Sprintf("%s.%s[%d]", field, name, i), depth+1, p)
+			parts[i] = compileCondition(&list[i], v, fmt.Sprintf("%s.%s[%d]", field, name, i), depth+1, p)
 		}
 		if name == "all" {
 			return func(s *scope) bool {
@@ -96,20 +100,18 @@ func compileCondition(c *Condition, variable, field string, depth int, p *proble
 			return false
 		}
 	case c.Not != nil:
-		inner := compileCondition(c.Not, variable, field+".not", depth+1, p)
+		inner := compileCondition(c.Not, v, field+".not", depth+1, p)
 		return func(s *scope) bool { return !inner(s) }
 	}
-	return compileComparison(c, variable, field, p)
+	return compileComparison(c, v, field, p)
 }
 
-func compileComparison(c *Condition, variable, field string, p *problems) predicate {
-	varField := field + ".variable"
-	if c.Variable == "" {
-		varField = "variable" // inherited from the rule
-	}
-	pth, err := compilePath(variable)
+func compileComparison(c *Condition, v variable, field string, p *problems) predicate {
+	pth, err := compilePath(v.path)
 	if err != nil {
-		p.add(varField, "%v", err)
+		p.add(v.field, "%v", err)
+	} else {
+		p.use(v.field, nil, pth)
 	}
 	if !slices.Contains(operators, c.Rule) {
 		p.add(field+".rule", "unknown operator %q; use one of %v", c.Rule, operators)
@@ -120,7 +122,7 @@ func compileComparison(c *Condition, variable, field string, p *problems) predic
 	case OpGreaterThan, OpGreaterThanEquals, OpLessThan, OpLessThanEquals, OpEquals:
 		want, ok := numberValue(c.Value)
 		if !ok {
-			p.add(valField, "%s needs a number (at most %d digits, exponent within ±%d)", c.Rule, maxDigits, maxExponent)
+			p.add(valField, "%s needs a number (at most %d digits, exponent within ±%d)", c.Rule, limits.NumberDigits, limits.NumberExponent)
 			return nil
 		}
 		test := map[string]func(cmp int) bool{
@@ -201,7 +203,7 @@ func numberValue(raw json.RawMessage) (decimal.Decimal, bool) {
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return decimal.Decimal{}, false
 	}
-	return parseNumber(n.String())
+	return limits.Decimal(n.String())
 }
 
 func isString(raw json.RawMessage) bool {

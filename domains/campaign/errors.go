@@ -29,10 +29,12 @@ type Problem struct {
 	Position *int   `json:"position,omitempty"`
 }
 
-// ValidationError lists everything wrong with a definition.
+// ValidationError lists everything wrong with a definition, and the
+// warnings about it (what may be a mistake, but need not be).
 // errors.Is(err, ErrInvalid) holds.
 type ValidationError struct {
 	Problems []Problem
+	Warnings []Problem
 }
 
 func (e *ValidationError) Error() string {
@@ -45,8 +47,25 @@ func (e *ValidationError) Error() string {
 
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
-// problems collects Problems while a definition is checked.
-type problems struct{ list []Problem }
+// problems collects Problems while a definition is checked, and the
+// event paths it reads, for the checks that look at all of them.
+type problems struct {
+	list     []Problem
+	warnings []Problem
+	uses     []pathUse
+}
+
+// pathUse is a path a definition reads, at a field (and position in a
+// formula).
+type pathUse struct {
+	field    string
+	position *int
+	path     *path
+}
+
+func (p *problems) use(field string, position *int, pth *path) {
+	p.uses = append(p.uses, pathUse{field: field, position: position, path: pth})
+}
 
 func (p *problems) add(field, format string, args ...any) {
 	p.list = append(p.list, Problem{Field: field, Message: fmt.Sprintf(format, args...)})
@@ -60,5 +79,5 @@ func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	return &ValidationError{Problems: p.list}
+	return &ValidationError{Problems: p.list, Warnings: p.warnings}
 }

@@ -5,13 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"sync"
-	"sync/atomic"
 
-	"github.com/PaesslerAG/gval"
-	"github.com/PaesslerAG/jsonpath"
-	"github.com/shopspring/decimal"
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Event is a purchase event as rules see it: any JSON object, with the
@@ -24,8 +19,14 @@ type Event struct {
 	data     any
 }
 
-// ParseEvent reads a purchase event.
+// ParseEvent reads a purchase event. An event is bounded (limits.EventBytes,
+// EventDepth, EventValues) so that no rule can take long over it: a
+// recursive descent visits every value, at a cost that grows with the
+// depth of each.
 func ParseEvent(raw []byte) (Event, error) {
+	if len(raw) > limits.EventBytes {
+		return Event{}, fmt.Errorf("%w: the event has %d bytes; at most %d are allowed", ErrInvalidEvent, len(raw), limits.EventBytes)
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var data any
@@ -35,14 +36,17 @@ func ParseEvent(raw []byte) (Event, error) {
 	if dec.More() {
 		return Event{}, fmt.Errorf("%w: data after the JSON object", ErrInvalidEvent)
 	}
-	return NewEvent(data)
+	return newEvent(data)
 }
 
-// NewEvent wraps an event already decoded from JSON (with UseNumber).
-func NewEvent(data any) (Event, error) {
+// newEvent wraps an event decoded from JSON (with UseNumber).
+func newEvent(data any) (Event, error) {
 	obj, ok := data.(map[string]any)
 	if !ok {
 		return Event{}, fmt.Errorf("%w: it must be a JSON object", ErrInvalidEvent)
+	}
+	if err := checkSize(obj); err != nil {
+		return Event{}, err
 	}
 	ev := Event{data: obj}
 	for field, dst := range map[string]*string{"client": &ev.Client, "username": &ev.Username, "order_id": &ev.OrderID} {
@@ -59,55 +63,44 @@ func NewEvent(data any) (Event, error) {
 	return ev, nil
 }
 
+// checkSize refuses an event whose objects and arrays nest deeper than
+// limits.EventDepth (the event itself is level 1) or that holds more than
+// limits.EventValues values (objects, arrays and scalars, the event
+// itself not counted).
+func checkSize(event map[string]any) error {
+	values := 0
+	var walk func(v any, depth int) error
+	walk = func(v any, depth int) error {
+		var children []any
+		switch v := v.(type) {
+		case map[string]any:
+			for _, c := range v {
+				children = append(children, c)
+			}
+		case []any:
+			children = v
+		default:
+			return nil
+		}
+		if depth > limits.EventDepth {
+			return fmt.Errorf("%w: objects and arrays nest deeper than %d levels (the event itself is the first)", ErrInvalidEvent, limits.EventDepth)
+		}
+		values += len(children)
+		if values > limits.EventValues {
+			return fmt.Errorf("%w: the event holds more than %d values (objects, arrays, numbers, strings and the rest), the most allowed", ErrInvalidEvent, limits.EventValues)
+		}
+		for _, c := range children {
+			if err := walk(c, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(event, 1)
+}
+
 // MarshalJSON writes the event back as it came.
 func (e Event) MarshalJSON() ([]byte, error) { return json.Marshal(e.data) }
-
-// path is a compiled JSONPath.
-type path struct {
-	text string
-	eval gval.Evaluable
-}
-
-const maxPathLength = 256
-
-// paths interns compiled paths by text, so that every rule reading
-// $.amount shares one *path and an evaluation looks it up by pointer. It
-// holds at most maxInterned paths: drafts from anyone must not grow it
-// without bound (past it, paths are compiled afresh, and still work).
-var (
-	paths       sync.Map // string -> *path
-	internedLen atomic.Int64
-)
-
-const maxInterned = 10_000
-
-// compilePath checks and compiles a JSONPath over the event.
-func compilePath(text string) (*path, error) {
-	switch {
-	case text == "":
-		return nil, fmt.Errorf("a JSONPath is required, such as $.amount")
-	case len(text) > maxPathLength:
-		return nil, fmt.Errorf("a JSONPath may have at most %d characters", maxPathLength)
-	case !strings.HasPrefix(text, "$"):
-		return nil, fmt.Errorf("%q is not a JSONPath: it must start with $", text)
-	}
-	if p, ok := paths.Load(text); ok {
-		return p.(*path), nil
-	}
-	eval, err := jsonpath.New(text)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a valid JSONPath: %v", text, err)
-	}
-	fresh := &path{text: text, eval: eval}
-	if internedLen.Load() >= maxInterned {
-		return fresh, nil
-	}
-	p, loaded := paths.LoadOrStore(text, fresh)
-	if !loaded {
-		internedLen.Add(1)
-	}
-	return p.(*path), nil
-}
 
 // value is what a path found in an event.
 type value struct {
@@ -118,60 +111,67 @@ type value struct {
 }
 
 // scope evaluates one event: each path is looked up once, however many
-// rules use it.
+// rules use it. Lookups stop once ctx is done (its error is kept in err):
+// a path's own evaluation is short (paths and events are bounded), so
+// checking before each one makes the evaluation stop within one path of
+// its deadline.
 type scope struct {
+	ctx    context.Context
+	done   <-chan struct{} // ctx's; nil when it never ends
+	err    error
 	ev     Event
 	values map[*path]*value
 	inputs []Input // backing store of every line's inputs
 }
 
 // newScope starts evaluating ev by up to rules rules.
-func newScope(ev Event, rules int) *scope {
-	return &scope{ev: ev, values: make(map[*path]*value, 8), inputs: make([]Input, 0, 2*rules)}
+func newScope(ctx context.Context, ev Event, rules int) *scope {
+	return &scope{ctx: ctx, done: ctx.Done(), ev: ev, values: make(map[*path]*value, 8), inputs: make([]Input, 0, 2*rules)}
 }
+
+// stopped reports whether the evaluation must stop (its context is done),
+// keeping the context's error. Between rules: a receive that does not
+// wait is cheaper than ctx.Err, which takes a lock.
+func (s *scope) stopped() bool {
+	if s.err != nil {
+		return true
+	}
+	select {
+	case <-s.done:
+		s.err = s.ctx.Err()
+		return true
+	default:
+		return false
+	}
+}
+
+// absent is what every lookup gives once the evaluation is stopped.
+var absent = &value{}
 
 func (s *scope) get(p *path) *value {
 	if v, ok := s.values[p]; ok {
 		return v
 	}
+	if s.err != nil {
+		return absent
+	}
+	if err := s.ctx.Err(); err != nil { // once per path read: a lock is cheap beside it
+		s.err = err
+		return absent
+	}
 	v := &value{}
 	// An absent key or index is not an error: the value is just absent.
-	if raw, err := p.eval(context.Background(), s.ev.data); err == nil {
-		v.present, v.raw = true, raw
+	// A path selecting several values gives a list: present when it
+	// selected at least one.
+	if raw, err := p.eval(s.ctx, s.ev.data); err == nil {
+		list, isList := raw.([]any)
+		v.present, v.raw = !p.multi || !isList || len(list) > 0, raw
 		if n, ok := raw.(json.Number); ok {
-			if d, ok := parseNumber(n.String()); ok {
+			if d, ok := limits.Decimal(n.String()); ok {
 				v.num, v.isNum = numOf(d), true
 			}
 		}
 	}
 	s.values[p] = v
 	return v
-}
-
-// Numbers a rule works with are bounded: at most maxDigits significant
-// digits and a decimal exponent within ±maxExponent. Arithmetic on
-// 1e-999999999 would allocate a number with a billion digits; a number
-// outside the bounds counts as not a number.
-const (
-	maxDigits   = 40
-	maxExponent = 40
-)
-
-func parseNumber(s string) (decimal.Decimal, bool) {
-	if len(s) > 2*maxDigits+8 {
-		return decimal.Decimal{}, false
-	}
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Decimal{}, false
-	}
-	exp := d.Exponent()
-	digits := len(d.Coefficient().String())
-	if d.Coefficient().Sign() < 0 {
-		digits--
-	}
-	if exp < -maxExponent || exp > maxExponent || digits > maxDigits {
-		return decimal.Decimal{}, false
-	}
-	return d, true
 }

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,12 +12,8 @@ import (
 	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
-)
 
-// Formula limits, checked when a campaign is saved.
-const (
-	maxFormulaLength = 1000
-	maxFormulaNodes  = 200
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Functions a formula may call, with how many arguments each takes
@@ -81,7 +78,13 @@ type callNode struct {
 	args []node
 }
 
-var errDivByZero = errors.New("division by zero")
+// Why a formula has no value for an event. A breakdown's note says it in
+// words a customer can read, without the formula.
+var (
+	errDivByZero = errors.New("division by zero")
+	errAbsent    = errors.New("a value the rule reads is absent from the purchase")
+	errNotNumber = errors.New("a value the rule reads is not a number")
+)
 
 func (n constNode) eval(*scope) (num, error) { return n.v, nil }
 
@@ -89,9 +92,9 @@ func (n pathNode) eval(s *scope) (num, error) {
 	v := s.get(n.p)
 	switch {
 	case !v.present:
-		return num{}, fmt.Errorf("%s is absent from the event", n.p.text)
+		return num{}, errAbsent
 	case !v.isNum:
-		return num{}, fmt.Errorf("%s is not a number", n.p.text)
+		return num{}, errNotNumber
 	}
 	return v.num, nil
 }
@@ -170,12 +173,12 @@ func compileFormula(text, field string, p *problems) *formula {
 	case strings.TrimSpace(text) == "":
 		p.add(field, "a formula is required, such as $.amount/10")
 		return nil
-	case len(text) > maxFormulaLength:
-		p.add(field, "a formula may have at most %d characters", maxFormulaLength)
+	case len(text) > limits.FormulaChars:
+		p.add(field, "a formula may have at most %d characters", limits.FormulaChars)
 		return nil
 	}
 	cfg := conf.CreateNew()
-	cfg.MaxNodes = maxFormulaNodes
+	cfg.MaxNodes = limits.FormulaNodes
 	tree, err := parser.ParseWithConfig(text, cfg)
 	if err != nil {
 		var fe *file.Error
@@ -194,7 +197,7 @@ func compileFormula(text, field string, p *problems) *formula {
 	f := &formula{text: text, root: root, paths: c.paths}
 	// A result that can be known now must not be negative.
 	if len(f.paths) == 0 {
-		v, err := root.eval(newScope(Event{}, 0))
+		v, err := root.eval(newScope(context.Background(), Event{}, 0))
 		switch {
 		case err != nil:
 			p.addAt(field, 0, "%v", err)
@@ -343,9 +346,9 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 	case *ast.IntegerNode, *ast.FloatNode:
 		// The literal's own text, so 0.1 is exactly one tenth.
 		loc := n.Location()
-		d, ok := parseNumber(c.text[loc.From:loc.To])
+		d, ok := limits.Decimal(c.text[loc.From:loc.To])
 		if !ok {
-			return c.fail(n, "%q is out of range: numbers have at most %d digits and an exponent within ±%d", c.text[loc.From:loc.To], maxDigits, maxExponent)
+			return c.fail(n, "%q is out of range: numbers have at most %d digits and an exponent within ±%d", c.text[loc.From:loc.To], limits.NumberDigits, limits.NumberExponent)
 		}
 		return constNode{numOf(d)}
 	case *ast.MemberNode:
@@ -361,6 +364,12 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 			c.seen[text] = true
 			c.paths = append(c.paths, pth)
 		}
+		var base ast.Node = n
+		for m, ok := base.(*ast.MemberNode); ok; m, ok = base.(*ast.MemberNode) {
+			base = m.Node
+		}
+		pos := base.Location().From // where the path starts: its $
+		c.p.use(c.field, &pos, pth)
 		return pathNode{pth}
 	case *ast.IdentifierNode:
 		if n.Value == "$" {
@@ -370,7 +379,7 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 	case *ast.UnaryNode:
 		switch n.Operator {
 		case "-":
-			return negNode{c.compile(n.Node)}
+			return fold(negNode{c.compile(n.Node)})
 		case "+":
 			return c.compile(n.Node)
 		}
@@ -382,10 +391,10 @@ func (c *formulaCompiler) compile(n ast.Node) node {
 		l, r := c.compile(n.Left), c.compile(n.Right)
 		if n.Operator == "/" {
 			if k, ok := r.(constNode); ok && k.v.isZero() {
-				return c.fail(n, "division by zero")
+				return c.fail(n, "division by zero: the divisor is always 0")
 			}
 		}
-		return binaryNode{op: n.Operator[0], l: l, r: r}
+		return fold(binaryNode{op: n.Operator[0], l: l, r: r})
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok {
@@ -422,7 +431,32 @@ func (c *formulaCompiler) call(n ast.Node, name string, argNodes []ast.Node) nod
 			return c.fail(argNodes[1], "round's places must be a whole number from 0 to 8")
 		}
 	}
-	return callNode{name: name, one: fn.one, fold: fn.fold, args: args}
+	return fold(callNode{name: name, one: fn.one, fold: fn.fold, args: args})
+}
+
+// fold computes a step whose inputs are all constants now, so that what
+// can be known when the campaign is saved is (a division by 2 - 2 is a
+// division by zero). The value is the one evaluation would compute.
+func fold(n node) node {
+	var args []node
+	switch n := n.(type) {
+	case negNode:
+		args = []node{n.n}
+	case binaryNode:
+		args = []node{n.l, n.r}
+	case callNode:
+		args = n.args
+	}
+	for _, a := range args {
+		if _, ok := a.(constNode); !ok {
+			return n
+		}
+	}
+	v, err := n.eval(nil)
+	if err != nil {
+		return n // a division by zero, refused by the caller
+	}
+	return constNode{v}
 }
 
 // memberPath turns $.a.b[0]["c d"] into its JSONPath, if it is one.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // checkResult asserts what must hold for any evaluation: no negative
@@ -40,7 +42,7 @@ func FuzzRules(f *testing.F) {
 			return
 		}
 		start := time.Now()
-		checkResult(t, Evaluate([]*Campaign{c}, ev, now, nil))
+		checkResult(t, evaluated(t, []*Campaign{c}, ev, nil))
 		if d := time.Since(start); d > time.Second {
 			t.Fatalf("evaluation took %s", d)
 		}
@@ -55,6 +57,9 @@ func FuzzFormula(f *testing.F) {
 		f.Add(s, "1705")
 	}
 	f.Add("$.amount * $.amount * $.amount * $.amount", "99999999999999999999999")
+	for _, s := range []string{"min($.amount / 10, 500)", "round($.amount / 10)", "$.amount / max($.q, 1)", "ceil($.amount) - 1", "abs($.amount - 50) / 2"} {
+		f.Add(s, "10.5")
+	}
 	f.Fuzz(func(t *testing.T, formula, amount string) {
 		rules, _ := json.Marshal([]Rule{{Action: Action{Command: CommandIssue, Formula: formula}}})
 		c, err := Compile(Draft{Client: "c", Name: "n", Rules: rules})
@@ -73,6 +78,25 @@ func FuzzFormula(f *testing.F) {
 		if err != nil {
 			return
 		}
-		checkResult(t, Evaluate([]*Campaign{c}, ev, now, nil))
+		res := evaluated(t, []*Campaign{c}, ev, nil)
+		checkResult(t, res)
+		// A formula the ceiling analysis lets through stays under it.
+		if c.checkCeiling(DefaultCeiling) == nil {
+			amount := s(ev.data.(map[string]any)["amount"])
+			if limit := DefaultCeiling.points(amount.num, amount.isNum); res.Total > limit {
+				t.Fatalf("%q accepted under %s, yet amount %s earns %d", formula, DefaultCeiling, n, res.Total)
+			}
+		}
 	})
+}
+
+// s reads an event value as a formula does.
+func s(raw any) value {
+	var v value
+	if n, ok := raw.(json.Number); ok {
+		if d, ok := limits.Decimal(n.String()); ok {
+			v.num, v.isNum = numOf(d), true
+		}
+	}
+	return v
 }

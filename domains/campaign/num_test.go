@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // FuzzNumMatchesDecimal holds the integer fast path to shopspring/decimal:
@@ -15,8 +17,8 @@ func FuzzNumMatchesDecimal(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, as, bs string) {
-		a, okA := parseNumber(as)
-		b, okB := parseNumber(bs)
+		a, okA := limits.Decimal(as)
+		b, okB := limits.Decimal(bs)
 		if !okA || !okB {
 			return
 		}

@@ -20,14 +20,18 @@ type Deps struct {
 	Points *points.Service // issues awards
 	Clock  ports.Clock
 	Log    *slog.Logger // optional
+	// Ceiling is the ceiling of a client that has none of its own
+	// (DefaultCeiling when zero).
+	Ceiling Ceiling
 }
 
 // Service manages campaigns, simulates them and awards their points.
 type Service struct {
-	store  ports.Campaigns
-	points *points.Service
-	clock  ports.Clock
-	log    *slog.Logger
+	store   ports.Campaigns
+	points  *points.Service
+	clock   ports.Clock
+	log     *slog.Logger
+	ceiling Ceiling // the default
 
 	// Compiled campaigns, by client, name and version: a version never
 	// changes, so an entry never goes stale.
@@ -45,7 +49,10 @@ func NewService(d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Service{store: d.Store, points: d.Points, clock: d.Clock, log: d.Log, cache: map[string]*Campaign{}}, nil
+	if d.Ceiling.IsZero() {
+		d.Ceiling = DefaultCeiling
+	}
+	return &Service{store: d.Store, points: d.Points, clock: d.Clock, log: d.Log, ceiling: d.Ceiling, cache: map[string]*Campaign{}}, nil
 }
 
 // campaign returns the compiled campaign of a stored record.
@@ -83,10 +90,47 @@ func (s *Service) save(ctx context.Context, c *Campaign, version int64, actor st
 	return s.campaign(rec)
 }
 
+// Validate checks a draft as Create would, without saving it: compiled,
+// and, active, within its client's ceiling.
+func (s *Service) Validate(ctx context.Context, d Draft) (*Campaign, error) {
+	c, err := Compile(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkActivation(ctx, nil, c); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			ve.Warnings = c.Warnings()
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// checkActivation refuses to make a campaign active (created active, set
+// active, or its rules, rounding or cap changed while active) when it can
+// give more than its client's ceiling. A campaign that stays as it was is
+// not checked again: lowering a ceiling leaves active campaigns running,
+// capped at evaluation.
+func (s *Service) checkActivation(ctx context.Context, before, after *Campaign) error {
+	if after.draft.Status != StatusActive {
+		return nil
+	}
+	if before != nil && before.draft.Status == StatusActive && string(before.draft.Rules) == string(after.draft.Rules) &&
+		before.draft.Rounding == after.draft.Rounding && before.draft.MaxPointsPerPurchase == after.draft.MaxPointsPerPurchase {
+		return nil
+	}
+	cc, err := s.Ceiling(ctx, after.draft.Client)
+	if err != nil {
+		return err
+	}
+	return after.checkCeiling(cc.Ceiling)
+}
+
 // Create saves a new campaign at version 1 (or, for a name whose campaign
 // was deleted, at the version after the deletion).
 func (s *Service) Create(ctx context.Context, d Draft, actor string) (*Campaign, error) {
-	c, err := Compile(d)
+	c, err := s.Validate(ctx, d)
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +142,16 @@ func (s *Service) Create(ctx context.Context, d Draft, actor string) (*Campaign,
 		version = cur.Version + 1
 	case !errors.Is(err, ports.ErrNotFound):
 		return nil, err
+	}
+	// Checked before the save, not with it: two creations at once may
+	// pass one over the limit, which bounds the work, not an exact count.
+	existing, err := s.store.List(ctx, d.Client)
+	if err != nil {
+		return nil, err
+	}
+	if len(existing) >= limits.CampaignsPerClient {
+		return nil, &ValidationError{Problems: []Problem{{Field: "client", Message: fmt.Sprintf(
+			"client %s has %d campaigns, the most a client may have: delete one first", d.Client, len(existing))}}}
 	}
 	saved, err := s.save(ctx, c, version, actor, false)
 	if errors.Is(err, ports.ErrConflict) {
@@ -156,6 +210,9 @@ func (s *Service) Update(ctx context.Context, client, name string, ifVersion int
 	}
 	c, err := Compile(d)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkActivation(ctx, cur, c); err != nil {
 		return nil, err
 	}
 	saved, err := s.save(ctx, c, cur.version+1, actor, false)
@@ -232,9 +289,17 @@ func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *
 		if err != nil {
 			return Result{}, err
 		}
-		return Evaluate([]*Campaign{c}, ev, now, nil), nil
+		cc, err := s.Ceiling(ctx, client)
+		if err != nil {
+			return Result{}, err
+		}
+		return evaluate(ctx, []*Campaign{c}, ev, now, nil, cc.Ceiling)
 	}
 	campaigns, err := s.List(ctx, client)
+	if err != nil {
+		return Result{}, err
+	}
+	cc, err := s.Ceiling(ctx, client)
 	if err != nil {
 		return Result{}, err
 	}
@@ -248,8 +313,22 @@ func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *
 			budgets[c.draft.Name] = c.draft.Budget - awarded
 		}
 	}
-	return Evaluate(campaigns, ev, now, budgets), nil
+	return evaluate(ctx, campaigns, ev, now, budgets, cc.Ceiling)
 }
+
+// evaluate runs Evaluate for at most limits.EvaluationTime, and not past
+// ctx: a request whose client left stops.
+func evaluate(ctx context.Context, campaigns []*Campaign, ev Event, now time.Time, budgets Budgets, ceiling Ceiling) (Result, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, limits.EvaluationTime, errTooLong)
+	defer cancel()
+	res, err := Evaluate(ctx, campaigns, ev, now, budgets, ceiling)
+	if err != nil && context.Cause(ctx) == errTooLong {
+		return res, fmt.Errorf("%w: %w", errTooLong, err)
+	}
+	return res, err
+}
+
+var errTooLong = fmt.Errorf("the campaigns took longer than %s to evaluate", limits.EvaluationTime)
 
 // Award is what a purchase earned and the points transaction that issued it.
 type Award struct {
@@ -306,7 +385,14 @@ func (s *Service) Award(ctx context.Context, ev Event, key string) (Award, error
 	if err != nil {
 		return Award{}, err
 	}
-	res := Evaluate(campaigns, ev, s.clock.Now(), nil)
+	cc, err := s.Ceiling(ctx, ev.Client)
+	if err != nil {
+		return Award{}, err
+	}
+	res, err := evaluate(ctx, campaigns, ev, s.clock.Now(), nil, cc.Ceiling)
+	if err != nil {
+		return Award{}, err
+	}
 	if err := s.grantBudgets(ctx, campaigns, key, res.Lines); err != nil {
 		return Award{}, err
 	}
@@ -358,7 +444,7 @@ func (s *Service) grantBudgets(ctx context.Context, campaigns []*Campaign, key s
 			want += l.Points
 		}
 		if c != nil && c.draft.Budget > 0 && want > 0 {
-			granted, err := s.store.Grant(ctx, c.draft.Client, c.draft.Name, key, want, c.draft.Budget)
+			granted, err := s.grant(ctx, c, key, want)
 			if err != nil {
 				return err
 			}

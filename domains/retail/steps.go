@@ -163,21 +163,13 @@ func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 // purchaseEvent is the event campaigns are evaluated on: seed 003's
 // amount (the money paid), with the order's details.
 func purchaseEvent(o *Order) (campaign.Event, error) {
-	var qty int64
-	items := make([]map[string]any, len(o.lines))
+	p := campaign.Purchase{Client: o.client, Username: o.userID, OrderID: o.id, Amount: o.due, Total: o.total,
+		PointsRedeemed: o.pointsRequested, Items: make([]campaign.PurchaseItem, len(o.lines))}
 	for i, l := range o.lines {
-		qty += l.Quantity
-		items[i] = map[string]any{"product_id": l.ProductID, "name": l.Name, "quantity": l.Quantity,
-			"price": json.Number(l.UnitPrice.String()), "amount": json.Number(l.Amount.String())}
+		p.Quantity += l.Quantity
+		p.Items[i] = campaign.PurchaseItem{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, Price: l.UnitPrice, Amount: l.Amount}
 	}
-	raw, err := json.Marshal(map[string]any{
-		"client": o.client, "username": o.userID, "order_id": o.id, "amount": json.Number(o.due.String()), "total": json.Number(o.total.String()),
-		"points_redeemed": o.pointsRequested, "quantity": qty, "items": items,
-	})
-	if err != nil {
-		return campaign.Event{}, err
-	}
-	return campaign.ParseEvent(raw)
+	return p.Event()
 }
 
 // CompleteOrder makes the reservation final and the order completed.

@@ -137,40 +137,105 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 		}
 	})
 
-	t.Run("budget grants are capped and idempotent", func(t *testing.T) {
+	t.Run("a grant raises the total once per key, on condition", func(t *testing.T) {
 		t.Parallel()
 		c := newCampaigns(t)
-		for _, g := range []struct {
-			key        string
-			want, got  int64
-			awardedAft int64
+		budget := func(key string) ports.BudgetRecord {
+			t.Helper()
+			b, err := c.Budget(ctx, "UnicornStore", "1", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		if b := budget("order:1"); b != (ports.BudgetRecord{}) {
+			t.Errorf("budget of a new campaign = %+v", b)
+		}
+		if err := c.Grant(ctx, "UnicornStore", "1", "order:1", 0, 60); err != nil {
+			t.Fatal(err)
+		}
+		if b := budget("order:1"); b != (ports.BudgetRecord{Awarded: 60, Granted: 60, HasGrant: true}) {
+			t.Errorf("after order:1 = %+v", b)
+		}
+		if b := budget("order:2"); b != (ports.BudgetRecord{Awarded: 60}) {
+			t.Errorf("order:2 before its grant = %+v", b)
+		}
+		for _, bad := range []struct {
+			key             string
+			awarded, points int64
 		}{
-			{"order:1", 60, 60, 60},
-			{"order:1", 60, 60, 60}, // a repeat: the first grant, nothing more
-			{"order:2", 60, 40, 100},
-			{"order:3", 10, 0, 100},
+			{"order:1", 60, 5}, // the key has a grant
+			{"order:2", 0, 5},  // the total moved since it was read
+			{"order:2", 59, 5},
 		} {
-			got, err := c.Grant(ctx, "UnicornStore", "1", g.key, g.want, 100)
-			if err != nil || got != g.got {
-				t.Errorf("Grant(%s, %d) = %d, %v; want %d", g.key, g.want, got, err, g.got)
+			if err := c.Grant(ctx, "UnicornStore", "1", bad.key, bad.awarded, bad.points); !errors.Is(err, ports.ErrConflict) {
+				t.Errorf("Grant(%s, from %d) = %v, want ErrConflict", bad.key, bad.awarded, err)
 			}
-			if awarded, err := c.Awarded(ctx, "UnicornStore", "1"); err != nil || awarded != g.awardedAft {
-				t.Errorf("after %s: awarded %d, %v; want %d", g.key, awarded, err, g.awardedAft)
-			}
+		}
+		if b := budget("order:2"); b != (ports.BudgetRecord{Awarded: 60}) {
+			t.Errorf("a refused grant wrote something: %+v", b)
+		}
+		// A grant of nothing is recorded too: a repeat of its award finds it.
+		if err := c.Grant(ctx, "UnicornStore", "1", "order:2", 60, 0); err != nil {
+			t.Fatal(err)
+		}
+		if b := budget("order:2"); b != (ports.BudgetRecord{Awarded: 60, Granted: 0, HasGrant: true}) {
+			t.Errorf("after a grant of 0 = %+v", b)
+		}
+		if awarded, err := c.Awarded(ctx, "UnicornStore", "1"); err != nil || awarded != 60 {
+			t.Errorf("Awarded = %d, %v; want 60", awarded, err)
 		}
 		if awarded, err := c.Awarded(ctx, "UnicornStore", "never"); err != nil || awarded != 0 {
 			t.Errorf("Awarded of an unknown campaign = %d, %v", awarded, err)
 		}
 	})
 
-	t.Run("concurrent grants never exceed the budget", func(t *testing.T) {
+	t.Run("only one of 20 grants decided on the same total wins", func(t *testing.T) {
 		t.Parallel()
 		c := newCampaigns(t)
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				switch err := c.Grant(ctx, "UnicornStore", "1", fmt.Sprint("order:", i), 0, 7); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, ports.ErrConflict):
+					t.Errorf("grant %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if awarded, _ := c.Awarded(ctx, "UnicornStore", "1"); wins.Load() != 1 || awarded != 7 {
+			t.Errorf("%d grants won, awarded %d; want 1 and 7", wins.Load(), awarded)
+		}
+	})
+
+	t.Run("concurrent awards never exceed the budget", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		// Each award reads, decides as a budget of 100 would, and writes on
+		// condition, again when it lost a race: as the domain does.
+		award := func(key string, want int64) (int64, error) {
+			for {
+				b, err := c.Budget(ctx, "UnicornStore", "1", key)
+				if err != nil || b.HasGrant {
+					return b.Granted, err
+				}
+				granted := max(0, min(want, 100-b.Awarded))
+				switch err := c.Grant(ctx, "UnicornStore", "1", key, b.Awarded, granted); {
+				case err == nil:
+					return granted, nil
+				case !errors.Is(err, ports.ErrConflict):
+					return 0, err
+				}
+			}
+		}
 		var granted atomic.Int64
 		var wg sync.WaitGroup
 		for i := range 20 {
 			wg.Go(func() {
-				got, err := c.Grant(ctx, "UnicornStore", "1", fmt.Sprint("order:", i), 7, 100)
+				got, err := award(fmt.Sprint("order:", i), 7)
 				if err != nil {
 					t.Error(err)
 				}
@@ -181,6 +246,70 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 		awarded, _ := c.Awarded(ctx, "UnicornStore", "1")
 		if granted.Load() != 100 || awarded != 100 {
 			t.Errorf("granted %d, awarded %d; want 100 and 100", granted.Load(), awarded)
+		}
+	})
+
+	t.Run("a client's ceiling is versioned", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		if _, err := c.Ceiling(ctx, "UnicornStore"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Ceiling of a client without one: err = %v, want ErrNotFound", err)
+		}
+		rec := func(v int64, def string) ports.CeilingRecord {
+			return ports.CeilingRecord{Client: "UnicornStore", Version: v, Definition: json.RawMessage(def),
+				UpdatedAt: t0.Add(time.Duration(v) * time.Minute), UpdatedBy: "boss"}
+		}
+		for _, v := range []int64{0, 2} {
+			if err := c.SaveCeiling(ctx, rec(v, `{"v":1}`)); !errors.Is(err, ports.ErrConflict) {
+				t.Errorf("save v%d first: err = %v, want ErrConflict", v, err)
+			}
+		}
+		for v := int64(1); v <= 2; v++ {
+			if err := c.SaveCeiling(ctx, rec(v, fmt.Sprintf(`{"v":%d}`, v))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.SaveCeiling(ctx, rec(2, `{"v":9}`)); !errors.Is(err, ports.ErrConflict) {
+			t.Errorf("save v2 again: err = %v, want ErrConflict", err)
+		}
+		got, err := c.Ceiling(ctx, "UnicornStore")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(rec(2, `{"v":2}`), got); diff != "" {
+			t.Errorf("Ceiling (-want +got):\n%s", diff)
+		}
+		if _, err := c.Ceiling(ctx, "OtherShop"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("another client's ceiling: err = %v, want ErrNotFound", err)
+		}
+		// A ceiling is not a campaign.
+		if list, err := c.List(ctx, "UnicornStore"); err != nil || len(list) != 0 {
+			t.Errorf("List = %v, %v", list, err)
+		}
+		if all, err := c.List(ctx, ""); err != nil || len(all) != 0 {
+			t.Errorf("List of every client = %v, %v", all, err)
+		}
+	})
+
+	t.Run("only one of 20 concurrent ceiling writers wins", func(t *testing.T) {
+		t.Parallel()
+		c := newCampaigns(t)
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				switch err := c.SaveCeiling(ctx, ports.CeilingRecord{Client: "UnicornStore", Version: 1, Definition: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)),
+					UpdatedAt: t0, UpdatedBy: "boss"}); {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, ports.ErrConflict):
+					t.Errorf("writer %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%d writers won, want 1", wins.Load())
 		}
 	})
 }

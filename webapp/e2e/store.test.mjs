@@ -170,7 +170,14 @@ const campaignText = (formula) =>
       campaign_name: 'e2e-per-unicorn',
       status: 'paused',
       priority: 5,
-      rules: [{ variable: '$.quantity', condition: { rule: 'numeric_greater_than_equals', value: 1 }, action: { command: 'issue', formula } }],
+      // Bounded (at most 100 points, from an amount of 100), so that it fits the
+      // ceiling of 1 point per 1.00 of the amount and can be made active.
+      rules: [
+        {
+          condition: { all: [{ variable: '$.quantity', rule: 'numeric_greater_than_equals', value: 1 }, { variable: '$.amount', rule: 'numeric_greater_than_equals', value: 100 }] },
+          action: { command: 'issue', formula: `min(${formula}, 100)` },
+        },
+      ],
     },
     null,
     2,
@@ -213,7 +220,7 @@ test('a marketer finds a bad formula marked where it is wrong, fixes it, simulat
   // The editor holds the saved campaign, with the defaults the store filled in.
   const content = editor.locator('.cm-content');
   await content.filter({ hasText: '"rounding": "floor"' }).waitFor();
-  assert.match(await content.innerText(), /"formula": "\$\.quantity \* 100"/);
+  assert.match(await content.innerText(), /"formula": "min\(\$\.quantity \* 100, 100\)"/);
   // An unsaved edit survives activation; the status in the editor follows.
   await editor.getByText('"priority"').click();
   await page.keyboard.press('End');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { draftText, mergePatch, pivot, withStatus } from './campaigns';
+import { draftText, mergePatch, newDraftText, pivot, warningText, withStatus } from './campaigns';
 
 describe('campaign drafts', () => {
   it('edits only the draft’s fields and sends deleted ones as null', () => {
@@ -8,6 +8,18 @@ describe('campaign drafts', () => {
     expect(mergePatch(saved, { client: 'c', campaign_name: 'n', status: 'paused', rules: [1] })).toEqual({
       client: 'c', campaign_name: 'n', status: 'paused', rules: [1], budget: null,
     });
+  });
+
+  it('edits the public description with the rest', () => {
+    const saved = JSON.parse(draftText({ client: 'c', campaign_name: 'n', description: '1 point per 10 spent', rules: [], warnings: [] }));
+    expect(saved).toEqual({ client: 'c', campaign_name: 'n', description: '1 point per 10 spent', rules: [] });
+    expect(mergePatch(saved, { client: 'c', campaign_name: 'n', rules: [] })).toEqual({ client: 'c', campaign_name: 'n', rules: [], description: null });
+    expect(JSON.parse(newDraftText('c')).description).toBeTruthy();
+  });
+
+  it('says where a warning is', () => {
+    expect(warningText({ field: 'rules[0].action.formula', position: 0, message: '$.amont: no such field' })).toBe('rules[0].action.formula (character 1): $.amont: no such field');
+    expect(warningText({ field: '', message: 'x' })).toBe('x');
   });
 
   it('changes the status of an edited draft and keeps the edits', () => {

@@ -1,7 +1,7 @@
 // Campaign drafts as the editor holds them, and the awards chart's data.
-import type { Campaign } from './types';
+import type { Campaign, CampaignWarning } from './types';
 
-const draftFields = ['client', 'campaign_name', 'status', 'starts_at', 'ends_at', 'priority', 'rounding', 'max_points_per_purchase', 'budget', 'rules'] as const;
+const draftFields = ['client', 'campaign_name', 'description', 'status', 'starts_at', 'ends_at', 'priority', 'rounding', 'max_points_per_purchase', 'budget', 'rules'] as const;
 
 // draftText is the editable part of a saved campaign, as pretty JSON.
 export function draftText(c: Partial<Campaign>): string {
@@ -15,6 +15,7 @@ export function newDraftText(client: string): string {
     {
       client,
       campaign_name: 'weekend-bonus',
+      description: '1 point for every 20 spent over 50',
       status: 'paused',
       priority: 10,
       rules: [{ variable: '$.amount', condition: { rule: 'numeric_greater_than', value: 50 }, action: { command: 'issue', formula: '$.amount / 20' } }],
@@ -70,4 +71,10 @@ export function schedule(c: Campaign): string {
   if (!c.ends_at) return `from ${d(c.starts_at)}`;
   if (!c.starts_at) return `until ${d(c.ends_at)}`;
   return `${d(c.starts_at)} – ${d(c.ends_at)}`;
+}
+
+// warningText says a warning with where it is, as the problem list does.
+export function warningText(w: CampaignWarning): string {
+  if (!w.field) return w.message;
+  return `${w.field}${w.position !== undefined ? ` (character ${w.position + 1})` : ''}: ${w.message}`;
 }

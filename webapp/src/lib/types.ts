@@ -83,9 +83,14 @@ export type Order = {
   saga?: SagaStep[];
 };
 
+// CampaignWarning is what may be a mistake in a campaign, at its field: a
+// path the store's purchase event does not have.
+export type CampaignWarning = { field: string; message: string; position?: number };
+
 export type Campaign = {
   client: string;
   campaign_name: string;
+  description?: string;
   status: 'active' | 'paused';
   starts_at?: string;
   ends_at?: string;
@@ -97,6 +102,7 @@ export type Campaign = {
   version: number;
   updated_at?: string;
   updated_by?: string;
+  warnings?: CampaignWarning[];
 };
 
 // PriceChanged is the 409 of a purchase whose total is not the one the

@@ -8,10 +8,10 @@ import { Breakdown } from '../components/Breakdown';
 import { JsonEditor, parseProblem, type Problem } from '../components/JsonEditor';
 import { Section } from '../components/States';
 import { ApiError, errorText, request, send, type User } from '../lib/api';
-import { draftText, mergePatch, newDraftText, pivot, schedule, withStatus, type AwardDay } from '../lib/campaigns';
+import { draftText, mergePatch, newDraftText, pivot, schedule, warningText, withStatus, type AwardDay } from '../lib/campaigns';
 import { when } from '../lib/format';
 import { go } from '../lib/route';
-import type { AwardLine, Campaign } from '../lib/types';
+import type { AwardLine, Campaign, CampaignWarning } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
 export function Campaigns({ user, name }: { user: User; name?: string }) {
@@ -117,6 +117,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
   const [text, setText] = useState(() => (name ? '' : newDraftText(user.client)));
   const [event, setEvent] = useState(sampleEvent);
   const [problems, setProblems] = useState<Problem[]>([]);
+  const [warnings, setWarnings] = useState<CampaignWarning[]>([]);
   const [eventProblems, setEventProblems] = useState<Problem[]>([]);
   const [checking, setChecking] = useState(false);
   const [simulation, setSimulation] = useState<Simulation>();
@@ -142,12 +143,13 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
     replaceNext.current = false;
   }, [current]);
 
-  // check asks the API what is wrong with the draft (nothing is saved).
-  async function check(draft: string): Promise<Problem[]> {
+  // check asks the API what is wrong with the draft, and what may be
+  // (nothing is saved).
+  async function check(draft: string): Promise<{ problems: Problem[]; warnings: CampaignWarning[] }> {
     const bad = parseProblem(draft);
-    if (bad) return [bad];
-    const v = await request<{ valid: boolean; errors: Problem[] }>('POST', '/campaigns/validate', JSON.parse(draft));
-    return v.errors;
+    if (bad) return { problems: [bad], warnings: [] };
+    const v = await request<{ valid: boolean; errors: Problem[]; warnings?: CampaignWarning[] }>('POST', '/campaigns/validate', JSON.parse(draft));
+    return { problems: v.errors, warnings: v.warnings ?? [] };
   }
 
   // Check the draft as it is typed.
@@ -156,7 +158,11 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
     let stale = false;
     setChecking(true);
     check(debounced)
-      .then((p) => !stale && setProblems(p))
+      .then((r) => {
+        if (stale) return;
+        setProblems(r.problems);
+        setWarnings(r.warnings);
+      })
       .catch((e) => !stale && setNotice({ ok: false, text: `Could not check the campaign: ${errorText(e)}` }))
       .finally(() => !stale && setChecking(false));
     return () => {
@@ -171,8 +177,9 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
   // ready checks the draft now (the typed-ahead check may be behind) and
   // says why it cannot be used yet.
   async function ready(what: string): Promise<boolean> {
-    const p = await check(text);
+    const { problems: p, warnings: w } = await check(text);
     setProblems(p);
+    setWarnings(w);
     if (p.length === 0) return true;
     setNotice({ ok: false, text: `${what}: the campaign has ${p.length === 1 ? 'a problem' : `${p.length} problems`}, marked in the editor.` });
     return false;
@@ -203,6 +210,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
       if (!change && !(await ready('Not saved'))) return;
       if (!current) {
         const res = await send<Campaign>('POST', '/campaigns', JSON.parse(text));
+        setWarnings(res.body.warnings ?? []);
         setNotice({ ok: true, text: `Saved ${res.body.campaign_name} (version ${res.body.version}).` });
         go(`/campaigns/${encodeURIComponent(res.body.campaign_name)}`);
         return;
@@ -211,6 +219,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
       const res = await send<Campaign>('PATCH', `/campaigns/${encodeURIComponent(current.campaign_name)}?${q(current.client)}`, body, {
         headers: { 'If-Match': `"${current.version}"` },
       });
+      setWarnings(res.body.warnings ?? []);
       setNotice({ ok: true, text: change ? `Campaign ${res.body.status === 'active' ? 'activated' : 'paused'} (version ${res.body.version}).` : `Saved version ${res.body.version}.` });
       replaceNext.current = !change;
       saved.reload();
@@ -264,6 +273,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
                 <Text fw={600}>Campaign (JSON)</Text>
                 <JsonEditor label="campaign" value={text} onChange={setText} problems={problems} minHeight="22rem" />
                 <ProblemList problems={problems} checking={checking} />
+                <WarningList warnings={warnings} />
                 <Group>
                   <Button onClick={() => void save()} loading={busy}>
                     {current ? 'Save changes' : 'Create campaign'}
@@ -314,6 +324,23 @@ export function ProblemList({ problems, checking }: { problems: Problem[]; check
           <Text size="sm" key={i} data-testid="problem" data-field={p.field}>
             {p.field && p.field !== '$json' && <code>{p.field}{p.position !== undefined ? ` (character ${p.position + 1})` : ''}: </code>}
             {p.message}
+          </Text>
+        ))}
+      </Stack>
+    </Alert>
+  );
+}
+
+// WarningList shows what may be a mistake in the campaign (a field the
+// store's purchase events do not have); it does not stop a save.
+export function WarningList({ warnings }: { warnings: CampaignWarning[] }) {
+  if (warnings.length === 0) return null;
+  return (
+    <Alert color="yellow" p="xs" aria-live="polite" title={`${warnings.length} warning${warnings.length > 1 ? 's' : ''}: the campaign can be saved`}>
+      <Stack gap={2}>
+        {warnings.map((w, i) => (
+          <Text size="sm" key={i} data-testid="warning" data-field={w.field}>
+            {warningText(w)}
           </Text>
         ))}
       </Stack>
