@@ -57,6 +57,7 @@ func TestCampaignLifecycle(t *testing.T) {
 	a.must(400, "PATCH", "/campaigns/1", `{"campaign_name":"2"}`, "If-Match", `"2"`)
 	a.must(400, "PATCH", "/campaigns/1", `{"rounding":"sideways"}`, "If-Match", `"2"`)
 	a.must(400, "PATCH", "/campaigns/1", `[1]`)
+	a.must(400, "PATCH", "/campaigns/1", `{"priority":7} {"status":"paused"}`, "If-Match", `"2"`) // trailing data
 	a.must(400, "PATCH", "/campaigns/1", `{}`, "If-Match", `soon`)
 	// null removes a setting (JSON merge patch).
 	if c := a.must(200, "PATCH", "/campaigns/1", `{"priority":null,"max_points_per_purchase":50}`, "If-Match", `"2"`); num(c["priority"]) != 0 || num(c["max_points_per_purchase"]) != 50 {

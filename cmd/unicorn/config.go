@@ -40,7 +40,7 @@ type config struct {
 	CORSOrigins    []string
 	WebAppDir      string
 	StoreClient    string
-	PointsCeiling  campaign.Ceiling // zero: the campaign domain's default
+	PointsCeiling  campaign.Ceiling
 }
 
 // defaults is the configuration with every default, no flag or
@@ -175,11 +175,7 @@ func parseCommand(name string, args []string, getenv func(string) string, stderr
 			c.StoreClient = s
 			return nil
 		}},
-		{"points-ceiling", "UNICORN_POINTS_CEILING", "", "most points a purchase may earn from a client's campaigns, unless the client's admin sets its own: points per 1.00 of the amount, optionally + fixed points, such as 0.5+100 (empty: 1)", func(s string) error {
-			if s == "" {
-				c.PointsCeiling = campaign.Ceiling{}
-				return nil
-			}
+		{"points-ceiling", "UNICORN_POINTS_CEILING", "1", "most points a purchase may earn from a client's campaigns, unless the client's admin sets its own: points per 1.00 of the amount, optionally + fixed points, such as 0.5+100", func(s string) error {
 			ceiling, err := campaign.ParseCeiling(s)
 			if err != nil {
 				return err

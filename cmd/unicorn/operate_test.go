@@ -19,6 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/adapters/clock"
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
 )
 
@@ -96,14 +97,18 @@ func TestRebuildCommand(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug", "UNICORN_WEBAPP_DIR": "shop/dist", "UNICORN_STORE_CLIENT": "Shop-1"}
+	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug", "UNICORN_WEBAPP_DIR": "shop/dist", "UNICORN_STORE_CLIENT": "Shop-1", "UNICORN_POINTS_CEILING": "0.5+100"}
 	c, err := parseConfig("serve", []string{"-db", "x.db", "-point-ttl-days", "7"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ceiling, err := campaign.ParseCeiling("0.5+100")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
 		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true,
-		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1"}
+		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling}
 	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -123,6 +128,8 @@ func TestConfig(t *testing.T) {
 		{[]string{"-demo", "maybe"}, nil},
 		{[]string{"-webapp-dir", ""}, nil},
 		{[]string{"-store-client", "the store"}, nil},
+		{[]string{"-points-ceiling", "lots"}, nil},
+		{nil, map[string]string{"UNICORN_POINTS_CEILING": "-1"}},
 		{nil, map[string]string{"UNICORN_STORE_CLIENT": "a/b"}},
 		{[]string{"-nope"}, nil},
 		{[]string{"stray"}, nil},

@@ -83,6 +83,9 @@ func applyPatch(d Draft, patch []byte) (Draft, error) {
 	if err := dec.Decode(&changes); err != nil || changes == nil {
 		return d, &ValidationError{Problems: []Problem{{Message: "a change must be a JSON object (a JSON merge patch)"}}}
 	}
+	if dec.More() {
+		return d, &ValidationError{Problems: []Problem{{Message: "data after the change's JSON object"}}}
+	}
 	var p problems
 	for field, current := range map[string]string{"client": d.Client, "campaign_name": d.Name} {
 		if v, ok := changes[field]; ok && v != current {
