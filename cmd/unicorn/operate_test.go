@@ -209,6 +209,19 @@ func TestUsersAndAPIKeysCommands(t *testing.T) {
 	}
 }
 
+// freshApp is the app over a new database, with cheap password hashing.
+func freshApp(t *testing.T) *app {
+	t.Helper()
+	c := defaults()
+	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
+	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler), deps{hash: testHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
 // jwtLike matches anything shaped like a JWT (a header starting {"...).
 var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 
@@ -218,13 +231,7 @@ var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
 func TestDemoUsersArePrintedOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := defaults()
-	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
-	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{hash: testHash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := freshApp(t)
 	var out bytes.Buffer
 	if err := loadDemoUsers(ctx, a, "", "http://localhost:8080", &out); err != nil {
 		t.Fatal(err)
@@ -252,13 +259,7 @@ func TestDemoUsersArePrintedOnce(t *testing.T) {
 func TestDemoBannerKeepsAGivenPassword(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c := defaults()
-	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
-	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{hash: testHash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := freshApp(t)
 	const given = "given-demo-password-42"
 	var out bytes.Buffer
 	if err := loadDemoUsers(ctx, a, given, "http://localhost:8080", &out); err != nil {

@@ -501,29 +501,11 @@ func (a analysis) quotient(x, y bounds) bounds {
 // least and most fold fns: an unbounded one wins for the extreme it
 // stands for (least of lower bounds, most of upper bounds) and loses for
 // the other.
-func least(fs []fn, unboundedWins bool) fn {
-	var out *fn
-	for _, f := range fs {
-		switch {
-		case f.inf && unboundedWins:
-			return f
-		case f.inf:
-			continue
-		case out == nil:
-			g := f
-			out = &g
-		default:
-			g := lesser(*out, f, false)
-			out = &g
-		}
-	}
-	if out == nil {
-		return fs[0]
-	}
-	return *out
-}
+func least(fs []fn, unboundedWins bool) fn { return extreme(fs, unboundedWins, false) }
+func most(fs []fn, unboundedWins bool) fn  { return extreme(fs, unboundedWins, true) }
 
-func most(fs []fn, unboundedWins bool) fn {
+// extreme is the pointwise least (or, greater, most) of fs.
+func extreme(fs []fn, unboundedWins, greater bool) fn {
 	var out *fn
 	for _, f := range fs {
 		switch {
@@ -535,7 +517,7 @@ func most(fs []fn, unboundedWins bool) fn {
 			g := f
 			out = &g
 		default:
-			g := lesser(*out, f, true)
+			g := lesser(*out, f, greater)
 			out = &g
 		}
 	}

@@ -86,23 +86,13 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 		t.Parallel()
 		c := newCampaigns(t)
 		save(t, c, campaignRec("UnicornStore", "1", 1))
-		var wins atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 20 {
-			wg.Go(func() {
-				rec := campaignRec("UnicornStore", "1", 2)
-				rec.UpdatedBy = fmt.Sprint("editor-", i)
-				switch err := c.Save(ctx, rec); {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, ports.ErrConflict):
-					t.Errorf("editor %d: %v", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Errorf("%d editors won, want 1", wins.Load())
+		wins := winners(t, func(i int) error {
+			rec := campaignRec("UnicornStore", "1", 2)
+			rec.UpdatedBy = fmt.Sprint("editor-", i)
+			return c.Save(ctx, rec)
+		})
+		if wins != 1 {
+			t.Errorf("%d editors won, want 1", wins)
 		}
 	})
 
@@ -193,21 +183,9 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 	t.Run("only one of 20 grants decided on the same total wins", func(t *testing.T) {
 		t.Parallel()
 		c := newCampaigns(t)
-		var wins atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 20 {
-			wg.Go(func() {
-				switch err := c.Grant(ctx, "UnicornStore", "1", fmt.Sprint("order:", i), 0, 7); {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, ports.ErrConflict):
-					t.Errorf("grant %d: %v", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		if awarded, _ := c.Awarded(ctx, "UnicornStore", "1"); wins.Load() != 1 || awarded != 7 {
-			t.Errorf("%d grants won, awarded %d; want 1 and 7", wins.Load(), awarded)
+		wins := winners(t, func(i int) error { return c.Grant(ctx, "UnicornStore", "1", fmt.Sprint("order:", i), 0, 7) })
+		if awarded, _ := c.Awarded(ctx, "UnicornStore", "1"); wins != 1 || awarded != 7 {
+			t.Errorf("%d grants won, awarded %d; want 1 and 7", wins, awarded)
 		}
 	})
 
@@ -294,22 +272,12 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 	t.Run("only one of 20 concurrent ceiling writers wins", func(t *testing.T) {
 		t.Parallel()
 		c := newCampaigns(t)
-		var wins atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 20 {
-			wg.Go(func() {
-				switch err := c.SaveCeiling(ctx, ports.CeilingRecord{Client: "UnicornStore", Version: 1, Definition: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)),
-					UpdatedAt: t0, UpdatedBy: "boss"}); {
-				case err == nil:
-					wins.Add(1)
-				case !errors.Is(err, ports.ErrConflict):
-					t.Errorf("writer %d: %v", i, err)
-				}
-			})
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Errorf("%d writers won, want 1", wins.Load())
+		wins := winners(t, func(i int) error {
+			return c.SaveCeiling(ctx, ports.CeilingRecord{Client: "UnicornStore", Version: 1, Definition: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)),
+				UpdatedAt: t0, UpdatedBy: "boss"})
+		})
+		if wins != 1 {
+			t.Errorf("%d writers won, want 1", wins)
 		}
 	})
 }
