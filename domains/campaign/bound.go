@@ -349,15 +349,6 @@ func (b bounds) point() (*big.Rat, bool) {
 	return nil, false
 }
 
-// constRange reports whether b does not depend on the amount, and its
-// range.
-func (b bounds) constRange() (lo, hi *big.Rat, ok bool) {
-	if b.lo.isConst() && b.up.isConst() {
-		return b.lo.ys[0], b.up.ys[0], true
-	}
-	return nil, nil, false
-}
-
 // analysis bounds formulas over the amounts of one span. work counts the
 // breakpoints of the bounds computed for a campaign so far: past
 // analysisWork, what is left is taken as unbounded, so that no formula

@@ -121,10 +121,7 @@ func TestPurchaseEvent(t *testing.T) {
 	for k := range data["items"].([]any)[0].(map[string]any) {
 		got = append(got, "items[0]."+k)
 	}
-	var known []string
-	for _, n := range purchaseSchema.names {
-		known = append(known, n)
-	}
+	known := append([]string(nil), purchaseSchema.names...)
 	for _, n := range purchaseSchema.fields["items"].elem.names {
 		known = append(known, "items[0]."+n)
 	}
