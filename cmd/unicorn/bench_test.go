@@ -24,6 +24,7 @@ func benchPurchaseStore(b *testing.B) (*store, *http.Client) {
 	s := startStore(b, deps{})
 	s.must(201, "POST", "/products", `{"id":"bench","name":"Bench Unicorn","description":"plenty","price":1700,"stock":1000000000}`)
 	for i := range benchBuyers {
+		s.customer(fmt.Sprint("buyer", i))
 		s.must(201, "POST", fmt.Sprintf("/users/buyer%d/wallet/deposits", i), `{"amount":1000000000}`, "Idempotency-Key", "bench")
 	}
 	return s, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
