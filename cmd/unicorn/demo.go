@@ -44,7 +44,7 @@ func loadDemo(ctx context.Context, a *app) error {
 	if _, err := a.wallets.Deposit(ctx, "derick", decimal.NewFromInt(3300), "demo:derick"); err != nil {
 		return err
 	}
-	_, err = a.campaigns.Create(ctx, campaign.Draft{Client: a.cfg.StoreClient, Name: "1", Rules: json.RawMessage(seedRules)}, "demo")
+	_, err = a.campaigns.Create(ctx, campaign.Draft{Client: a.cfg.StoreClient, Name: "1", Description: "A point for every 10.00 you spend", Rules: json.RawMessage(seedRules)}, "demo")
 	if errors.Is(err, campaign.ErrExists) {
 		err = nil
 	}

@@ -24,7 +24,7 @@ try {
   const marketer = await token('marketer');
   // History: two purchases, one that fails for lack of stock, and a second campaign.
   await api(marketer, 'POST', '/campaigns', {
-    client: 'UnicornStore', campaign_name: 'big-spender', priority: 5,
+    client: 'UnicornStore', campaign_name: 'big-spender', priority: 5, description: 'Big spender bonus: 5% more on orders of $1,000 or more',
     rules: [{ variable: '$.amount', condition: { rule: 'numeric_greater_than_equals', value: 1000 }, action: { command: 'issue', formula: 'min($.amount / 20, 100)' } }],
   });
   const buy = (items, redeem = 0) => api(derick, 'POST', '/purchase', { user_id: 'derick', items, redeem_points: redeem }, { 'Idempotency-Key': crypto.randomUUID() });

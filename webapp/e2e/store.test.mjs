@@ -79,7 +79,7 @@ test('a customer signs in, buys a unicorn and sees it succeed and the points it 
   await page.getByRole('heading', { name: 'Why 65 points?' }).waitFor();
   // In the customer's words: what earned the points, never a formula.
   const why = await page.getByRole('table', { name: 'Points breakdown' }).innerText();
-  assert.match(why, /Loyalty points for this purchase\s+65/);
+  assert.match(why, /A point for every 10\.00 you spend\s+65/);
   assert.doesNotMatch(why, /\$\.amount/);
 });
 
