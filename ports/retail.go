@@ -310,6 +310,16 @@ type Sagas interface {
 	Steps(ctx context.Context, name string) ([]SagaStep, error)
 }
 
+// SagaSteps keeps the steps of saga runs that a workflow service runs
+// (Step Functions): each task records its own, and the order page reads
+// them here instead of calling the service per request.
+type SagaSteps interface {
+	// Record appends a step to a run's history.
+	Record(ctx context.Context, saga string, step SagaStep) error
+	// Steps returns a run's steps in the order recorded, or ErrNotFound.
+	Steps(ctx context.Context, saga string) ([]SagaStep, error)
+}
+
 // ProductSearch is the search read model of the catalog.
 type ProductSearch interface {
 	// Index adds or replaces a product (ignoring a version older than the
