@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/unicornstore/unicorn/cmd/internal/compose"
+
 	"bufio"
 	"context"
 	"errors"
@@ -19,11 +21,11 @@ import (
 // own.
 func openCommand(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer,
 	extra func(*flag.FlagSet)) (*app, []string, error) {
-	c, rest, err := parseCommand(name, args, getenv, stderr, extra, "db", "store-client", "log-level", "log-format")
+	c, rest, err := compose.ParseCommand(name, args, getenv, stderr, extra, "db", "store-client", "log-level", "log-format")
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := newApp(ctx, c, newLogger(c, stderr), deps{})
+	a, err := newApp(ctx, c, compose.NewLogger(c, stderr), deps{})
 	return a, rest, err
 }
 
@@ -60,14 +62,14 @@ func usersCommand(ctx context.Context, args []string, getenv func(string) string
 		if client == "" {
 			client = a.cfg.StoreClient
 		}
-		u, err := a.identity.CreateUser(ctx, username, client, role, strings.TrimRight(line, "\r\n"))
+		u, err := a.Identity.CreateUser(ctx, username, client, role, strings.TrimRight(line, "\r\n"))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "created %s %s of %s\n", u.Role, u.Username, u.Client)
 		return nil
 	case "list":
-		users, err := a.identity.Users(ctx, client)
+		users, err := a.Identity.Users(ctx, client)
 		if err != nil {
 			return err
 		}
@@ -110,7 +112,7 @@ func apikeysCommand(ctx context.Context, args []string, getenv func(string) stri
 		if client == "" {
 			client = a.cfg.StoreClient
 		}
-		key, k, err := a.identity.CreateAPIKey(ctx, client, name, strings.Split(scopes, ","))
+		key, k, err := a.Identity.CreateAPIKey(ctx, client, name, strings.Split(scopes, ","))
 		if err != nil {
 			return err
 		}
@@ -118,7 +120,7 @@ func apikeysCommand(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintln(stdout, key)
 		return nil
 	case "list":
-		keys, err := a.identity.APIKeys(ctx, client)
+		keys, err := a.Identity.APIKeys(ctx, client)
 		if err != nil {
 			return err
 		}
@@ -139,7 +141,7 @@ func apikeysCommand(ctx context.Context, args []string, getenv func(string) stri
 		if len(rest) != 1 {
 			return errors.New("apikeys revoke <id>")
 		}
-		if err := a.identity.RevokeAPIKey(ctx, rest[0]); err != nil {
+		if err := a.Identity.RevokeAPIKey(ctx, rest[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "revoked %s\n", rest[0])

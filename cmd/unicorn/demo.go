@@ -32,19 +32,19 @@ const seedRules = `[{"variable":"$.amount","condition":{"rule":"numeric_greater_
 // loadDemo fills an empty store with the demo catalog, derick's wallet
 // (3300) and seed 003's campaign. A store with products is left alone.
 func loadDemo(ctx context.Context, a *app) error {
-	existing, err := a.catalog.Products(ctx, "")
+	existing, err := a.Catalog.Products(ctx, "")
 	if err != nil || len(existing) > 0 {
 		return err
 	}
 	for _, p := range demoProducts {
-		if _, err := a.catalog.Create(ctx, p); err != nil {
+		if _, err := a.Catalog.Create(ctx, p); err != nil {
 			return err
 		}
 	}
-	if _, err := a.wallets.Deposit(ctx, "derick", decimal.NewFromInt(3300), "demo:derick"); err != nil {
+	if _, err := a.Wallets.Deposit(ctx, "derick", decimal.NewFromInt(3300), "demo:derick"); err != nil {
 		return err
 	}
-	_, err = a.campaigns.Create(ctx, campaign.Draft{Client: a.cfg.StoreClient, Name: "1", Description: "A point for every 10.00 you spend", Rules: json.RawMessage(seedRules)}, "demo")
+	_, err = a.Campaigns.Create(ctx, campaign.Draft{Client: a.cfg.StoreClient, Name: "1", Description: "A point for every 10.00 you spend", Rules: json.RawMessage(seedRules)}, "demo")
 	if errors.Is(err, campaign.ErrExists) {
 		err = nil
 	}
@@ -67,7 +67,7 @@ var demoUsers = []struct{ username, role string }{
 // this function made it up (a random one per user, which nobody could
 // know otherwise); a password given with -demo-password is not repeated.
 func loadDemoUsers(ctx context.Context, a *app, password, baseURL string, out io.Writer) error {
-	existing, err := a.identity.Users(ctx, "")
+	existing, err := a.Identity.Users(ctx, "")
 	if err != nil || len(existing) > 0 {
 		return err
 	}
@@ -85,7 +85,7 @@ func loadDemoUsers(ctx context.Context, a *app, password, baseURL string, out io
 			_, _ = rand.Read(b)
 			pw = base64.RawURLEncoding.EncodeToString(b)
 		}
-		if _, err := a.identity.CreateUser(ctx, u.username, a.cfg.StoreClient, u.role, pw); err != nil {
+		if _, err := a.Identity.CreateUser(ctx, u.username, a.cfg.StoreClient, u.role, pw); err != nil {
 			return err
 		}
 		if !generated {

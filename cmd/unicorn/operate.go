@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/unicornstore/unicorn/cmd/internal/compose"
+
 	"context"
 	"fmt"
 	"io"
@@ -25,7 +27,7 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	progress := progressTo(stderr, total, "replaying ledger")
 	start := time.Now()
-	if err := a.reads.Rebuild(ctx, 1000, progress); err != nil {
+	if err := a.Reads.Rebuild(ctx, 1000, progress); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "rebuilt the points read model from %d events in %s\n", total, time.Since(start).Round(time.Millisecond))
@@ -34,11 +36,11 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 
 // openApp builds the app for an operator command from its flags.
 func openApp(ctx context.Context, name string, args []string, getenv func(string) string, stderr io.Writer, flags ...string) (*app, error) {
-	c, err := parseConfig(name, args, getenv, stderr, flags...)
+	c, err := compose.ParseConfig(name, args, getenv, stderr, flags...)
 	if err != nil {
 		return nil, err
 	}
-	return newApp(ctx, c, newLogger(c, stderr), deps{})
+	return newApp(ctx, c, compose.NewLogger(c, stderr), deps{})
 }
 
 // expire runs one expiry sweep.
@@ -52,7 +54,7 @@ func expire(ctx context.Context, args []string, getenv func(string) string, stdo
 	if _, err := a.dispatcher.Drain(ctx); err != nil {
 		return err
 	}
-	res, err := a.sweeper.Sweep(ctx)
+	res, err := a.Sweeper.Sweep(ctx)
 	if err != nil {
 		return err
 	}

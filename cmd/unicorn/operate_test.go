@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/unicornstore/unicorn/cmd/internal/compose"
+
 	"bytes"
 	"context"
 	"errors"
@@ -15,11 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/adapters/clock"
-	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
 )
 
@@ -30,7 +29,7 @@ func noEnv(string) string { return "" }
 func seedPoints(t *testing.T, db string, at time.Time, ttl int, issues map[string]int64) {
 	t.Helper()
 	ctx := context.Background()
-	c := defaults()
+	c := compose.Defaults()
 	c.DBPath, c.TTLDays = db, ttl
 	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{clock: clock.NewManual(at)})
 	if err != nil {
@@ -38,7 +37,7 @@ func seedPoints(t *testing.T, db string, at time.Time, ttl int, issues map[strin
 	}
 	defer a.Close()
 	for account, n := range issues {
-		if _, err := a.points.Issue(ctx, points.IssueCommand{Account: points.MustAccountID(c.StoreClient, account), Amount: n}); err != nil {
+		if _, err := a.Points.Issue(ctx, points.IssueCommand{Account: points.MustAccountID(c.StoreClient, account), Amount: n}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -80,7 +79,7 @@ func TestRebuildCommand(t *testing.T) {
 		t.Errorf("progress = %q", progress.String())
 	}
 	ctx := context.Background()
-	c := defaults()
+	c := compose.Defaults()
 	c.DBPath = db
 	a, err := newApp(ctx, c, slog.New(slog.DiscardHandler), deps{})
 	if err != nil {
@@ -92,59 +91,6 @@ func TestRebuildCommand(t *testing.T) {
 		if err != nil || v.Seq != 1 || v.Lots[0].Remaining != want {
 			t.Errorf("%s after rebuild: %+v, %v", account, v, err)
 		}
-	}
-}
-
-func TestConfig(t *testing.T) {
-	t.Parallel()
-	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug", "UNICORN_WEBAPP_DIR": "shop/dist", "UNICORN_STORE_CLIENT": "Shop-1", "UNICORN_POINTS_CEILING": "0.5+100"}
-	c, err := parseConfig("serve", []string{"-db", "x.db", "-point-ttl-days", "7"}, func(k string) string { return env[k] }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ceiling, err := campaign.ParseCeiling("0.5+100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
-		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true,
-		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling}
-	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
-		t.Errorf("config (-want +got):\n%s", diff)
-	}
-	bad := []struct {
-		args []string
-		env  map[string]string
-	}{
-		{[]string{"-point-ttl-days", "0"}, nil},
-		{[]string{"-point-ttl-days", "x"}, nil},
-		{nil, map[string]string{"POINT_TTL_DAYS": "-1"}},
-		{[]string{"-sweep-interval", "soon"}, nil},
-		{[]string{"-log-format", "xml"}, nil},
-		{[]string{"-log-level", "loud"}, nil},
-		{[]string{"-point-value", "-1"}, nil},
-		{[]string{"-purchase-wait", "2h"}, nil},
-		{[]string{"-saga-workers", "0"}, nil},
-		{[]string{"-demo", "maybe"}, nil},
-		{[]string{"-webapp-dir", ""}, nil},
-		{[]string{"-store-client", "the store"}, nil},
-		{[]string{"-points-ceiling", "lots"}, nil},
-		{nil, map[string]string{"UNICORN_POINTS_CEILING": "-1"}},
-		{nil, map[string]string{"UNICORN_STORE_CLIENT": "a/b"}},
-		{[]string{"-nope"}, nil},
-		{[]string{"stray"}, nil},
-	}
-	for _, b := range bad {
-		if _, err := parseConfig("serve", b.args, func(k string) string { return b.env[k] }, io.Discard); err == nil {
-			t.Errorf("parseConfig(%v, %v) accepted", b.args, b.env)
-		}
-	}
-	if c := defaults(); c.WebAppDir != "webapp/dist" {
-		t.Errorf("default web app directory = %q", c.WebAppDir)
-	}
-	// A command only takes its own flags.
-	if _, err := parseConfig("points expire", []string{"-addr", ":1"}, noEnv, io.Discard, "db"); err == nil {
-		t.Error("points expire accepted -addr")
 	}
 }
 
@@ -212,7 +158,7 @@ func TestUsersAndAPIKeysCommands(t *testing.T) {
 // freshApp is the app over a new database, with cheap password hashing.
 func freshApp(t *testing.T) *app {
 	t.Helper()
-	c := defaults()
+	c := compose.Defaults()
 	c.DBPath = filepath.Join(t.TempDir(), "unicorn.db")
 	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler), deps{hash: testHash})
 	if err != nil {
@@ -244,7 +190,7 @@ func TestDemoUsersArePrintedOnce(t *testing.T) {
 	if tok := jwtLike.FindString(out.String()); tok != "" {
 		t.Errorf("the banner holds a token %q:\n%s", tok, out.String())
 	}
-	if _, err := a.identity.SignIn(ctx, "derick", m[1], ""); err != nil {
+	if _, err := a.Identity.SignIn(ctx, "derick", m[1], ""); err != nil {
 		t.Errorf("the printed password does not sign in: %v", err)
 	}
 	out.Reset()
@@ -279,7 +225,7 @@ func TestDemoBannerKeepsAGivenPassword(t *testing.T) {
 		}
 	}
 	for _, u := range demoUsers {
-		if _, err := a.identity.SignIn(ctx, u.username, given, ""); err != nil {
+		if _, err := a.Identity.SignIn(ctx, u.username, given, ""); err != nil {
 			t.Errorf("%s with the given password: %v", u.username, err)
 		}
 	}
@@ -289,7 +235,7 @@ func TestDemoBannerKeepsAGivenPassword(t *testing.T) {
 // lifetime.
 func TestServeSettings(t *testing.T) {
 	t.Parallel()
-	c, err := parseConfig("serve", []string{"-point-value", "0.05", "-point-ttl-days", "30"}, noEnv, io.Discard)
+	c, err := compose.ParseConfig("serve", []string{"-point-value", "0.05", "-point-ttl-days", "30"}, noEnv, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +265,7 @@ func TestServeWebApp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c, err := parseConfig("serve", []string{"-webapp-dir", dir}, noEnv, io.Discard)
+	c, err := compose.ParseConfig("serve", []string{"-webapp-dir", dir}, noEnv, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/unicornstore/unicorn/cmd/internal/compose"
+
 	"context"
 	"errors"
 	"fmt"
@@ -14,11 +16,11 @@ import (
 )
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseConfig("serve", args, getenv, stderr)
+	c, err := compose.ParseConfig("serve", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	log := newLogger(c, stderr)
+	log := compose.NewLogger(c, stderr)
 	a, err := newApp(ctx, c, log, deps{})
 	if err != nil {
 		return err
@@ -41,7 +43,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// A crash between storing an order and starting its saga left the
 	// order pending with nothing to move it: start those sagas again.
-	if n, err := a.orders.ResumeStranded(ctx, 0); err != nil {
+	if n, err := a.Orders.ResumeStranded(ctx, 0); err != nil {
 		ln.Close()
 		return fmt.Errorf("resume pending orders: %w", err)
 	} else if n > 0 {
@@ -95,7 +97,7 @@ func releaseEvery(ctx context.Context, a *app, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := a.orders.ReleaseExpired(ctx)
+		n, err := a.Orders.ReleaseExpired(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.log.Error("release expired reservations", "err", err)
@@ -122,7 +124,7 @@ func resumeEvery(ctx context.Context, a *app, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if _, err := a.orders.ResumeStranded(ctx, every); err != nil && ctx.Err() == nil {
+		if _, err := a.Orders.ResumeStranded(ctx, every); err != nil && ctx.Err() == nil {
 			a.log.Error("resume pending orders", "err", err)
 		}
 	}
@@ -133,7 +135,7 @@ func sweepEvery(ctx context.Context, a *app, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		res, err := a.sweeper.Sweep(ctx)
+		res, err := a.Sweeper.Sweep(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.log.Error("expiry sweep", "err", err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/unicornstore/unicorn/cmd/internal/compose"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -54,7 +56,7 @@ func newStore(t testing.TB, wrap sagatasks.Wrap) *store {
 func startStore(t testing.TB, d deps) *store {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	c := defaults()
+	c := compose.Defaults()
 	c.DBPath, c.PurchaseWait, c.TokenTTL = filepath.Join(t.TempDir(), "unicorn.db"), 10*time.Second, time.Hour
 	if d.hash == (identity.HashParams{}) {
 		d.hash = testHash
@@ -110,7 +112,7 @@ func (s *store) follow(id string) map[string]any {
 // customer adds a customer of the store.
 func (s *store) customer(username string) {
 	s.t.Helper()
-	if _, err := s.app.identity.CreateUser(context.Background(), username, s.app.cfg.StoreClient, ports.RoleCustomer, testPassword); err != nil {
+	if _, err := s.app.Identity.CreateUser(context.Background(), username, s.app.cfg.StoreClient, ports.RoleCustomer, testPassword); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -173,7 +175,7 @@ func (s *store) stock(id string) int64 {
 
 func (s *store) balance(user string) decimal.Decimal {
 	s.t.Helper()
-	w, err := s.app.wallets.Balance(context.Background(), user)
+	w, err := s.app.Wallets.Balance(context.Background(), user)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -182,7 +184,7 @@ func (s *store) balance(user string) decimal.Decimal {
 
 func (s *store) points(user string) int64 {
 	s.t.Helper()
-	b, err := s.app.reads.Balance(context.Background(), points.MustAccountID("UnicornStore", user))
+	b, err := s.app.Reads.Balance(context.Background(), points.MustAccountID("UnicornStore", user))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -290,7 +292,7 @@ func TestPurchaseFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newStore(t, nil)
-			if _, err := s.app.points.Issue(context.Background(), points.IssueCommand{Account: points.MustAccountID("UnicornStore", "derick"), Amount: 500}); err != nil {
+			if _, err := s.app.Points.Issue(context.Background(), points.IssueCommand{Account: points.MustAccountID("UnicornStore", "derick"), Amount: 500}); err != nil {
 				t.Fatal(err)
 			}
 			order := s.must(201, "POST", "/purchase", tt.body)
@@ -443,7 +445,7 @@ func TestConcurrentPurchases(t *testing.T) {
 	// Points: the read model agrees with the ledger for every buyer.
 	for i := range buyers {
 		user := fmt.Sprint("u", i)
-		acct, err := s.app.points.Load(ctx, points.MustAccountID("UnicornStore", user))
+		acct, err := s.app.Points.Load(ctx, points.MustAccountID("UnicornStore", user))
 		if err != nil {
 			t.Fatal(err)
 		}

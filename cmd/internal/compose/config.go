@@ -1,4 +1,4 @@
-package main
+package compose
 
 import (
 	"flag"
@@ -16,9 +16,9 @@ import (
 	"github.com/unicornstore/unicorn/limits"
 )
 
-// config is everything a deployment chooses. Each field has a flag and an
+// Config is everything a deployment chooses. Each field has a flag and an
 // environment variable; the flag wins.
-type config struct {
+type Config struct {
 	Addr           string
 	DBPath         string
 	TTLDays        int
@@ -45,8 +45,8 @@ type config struct {
 
 // defaults is the configuration with every default, no flag or
 // environment applied.
-func defaults() config {
-	c, err := parseConfig("defaults", nil, func(string) string { return "" }, io.Discard)
+func Defaults() Config {
+	c, err := ParseConfig("defaults", nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		panic(err) // a bad default is a programming error
 	}
@@ -59,20 +59,20 @@ type setting struct {
 	set                  func(string) error
 }
 
-// parseConfig reads the flags of a command (those in want) over the
+// ParseConfig reads the flags of a command (those in want) over the
 // environment over the defaults.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, want ...string) (config, error) {
-	c, rest, err := parseCommand(name, args, getenv, stderr, nil, want...)
+func ParseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, want ...string) (Config, error) {
+	c, rest, err := ParseCommand(name, args, getenv, stderr, nil, want...)
 	if err == nil && len(rest) > 0 {
 		err = fmt.Errorf("unexpected arguments: %s", strings.Join(rest, " "))
 	}
 	return c, err
 }
 
-// parseCommand is parseConfig for a command with flags of its own (extra
+// ParseCommand is ParseConfig for a command with flags of its own (extra
 // declares them) and arguments, which it returns.
-func parseCommand(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet), want ...string) (config, []string, error) {
-	var c config
+func ParseCommand(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet), want ...string) (Config, []string, error) {
+	var c Config
 	all := []setting{
 		{"addr", "UNICORN_ADDR", "localhost:8080", "address to listen on (\":8080\" for every interface)", func(s string) error { c.Addr = s; return nil }},
 		{"db", "UNICORN_DB", "data/unicorn.db", "path of the SQLite database file", func(s string) error { c.DBPath = s; return nil }},
@@ -233,7 +233,7 @@ func parseCommand(name string, args []string, getenv func(string) string, stderr
 	}
 }
 
-func newLogger(c config, w io.Writer) *slog.Logger {
+func NewLogger(c Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))

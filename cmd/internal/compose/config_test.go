@@ -1,0 +1,66 @@
+package compose
+
+import (
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/domains/campaign"
+)
+
+func TestConfig(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug", "UNICORN_WEBAPP_DIR": "shop/dist", "UNICORN_STORE_CLIENT": "Shop-1", "UNICORN_POINTS_CEILING": "0.5+100"}
+	c, err := ParseConfig("serve", []string{"-db", "x.db", "-point-ttl-days", "7"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ceiling, err := campaign.ParseCeiling("0.5+100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
+		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true,
+		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling}
+	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	bad := []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"-point-ttl-days", "0"}, nil},
+		{[]string{"-point-ttl-days", "x"}, nil},
+		{nil, map[string]string{"POINT_TTL_DAYS": "-1"}},
+		{[]string{"-sweep-interval", "soon"}, nil},
+		{[]string{"-log-format", "xml"}, nil},
+		{[]string{"-log-level", "loud"}, nil},
+		{[]string{"-point-value", "-1"}, nil},
+		{[]string{"-purchase-wait", "2h"}, nil},
+		{[]string{"-saga-workers", "0"}, nil},
+		{[]string{"-demo", "maybe"}, nil},
+		{[]string{"-webapp-dir", ""}, nil},
+		{[]string{"-store-client", "the store"}, nil},
+		{[]string{"-points-ceiling", "lots"}, nil},
+		{nil, map[string]string{"UNICORN_POINTS_CEILING": "-1"}},
+		{nil, map[string]string{"UNICORN_STORE_CLIENT": "a/b"}},
+		{[]string{"-nope"}, nil},
+		{[]string{"stray"}, nil},
+	}
+	for _, b := range bad {
+		if _, err := ParseConfig("serve", b.args, func(k string) string { return b.env[k] }, io.Discard); err == nil {
+			t.Errorf("ParseConfig(%v, %v) accepted", b.args, b.env)
+		}
+	}
+	if c := Defaults(); c.WebAppDir != "webapp/dist" {
+		t.Errorf("default web app directory = %q", c.WebAppDir)
+	}
+	// A command only takes its own flags.
+	if _, err := ParseConfig("points expire", []string{"-addr", ":1"}, func(string) string { return "" }, io.Discard, "db"); err == nil {
+		t.Error("points expire accepted -addr")
+	}
+}
