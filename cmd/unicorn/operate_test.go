@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/domains/points"
 )

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,10 +42,24 @@ type Config struct {
 	WebAppDir      string
 	StoreClient    string
 	PointsCeiling  campaign.Ceiling
+	// The storage: "sqlite" (DBPath) or "dynamodb" (tables named
+	// TablePrefix + ledger, balances, ...; an endpoint for DynamoDB Local).
+	Store            string
+	DynamoDBEndpoint string
+	TablePrefix      string
+	CreateTables     bool
+	// StateMachineARN is the purchase saga's Standard state machine (the
+	// Lambda functions' shape); empty on one machine, where the local
+	// executor runs the saga.
+	StateMachineARN string
 }
 
 // defaults is the configuration with every default, no flag or
 // environment applied.
+// tablePrefix keeps table names within DynamoDB's rules (3-255 of
+// [A-Za-z0-9._-]) whatever the longest suffix.
+var tablePrefix = regexp.MustCompile(`^[A-Za-z0-9._-]{0,200}$`)
+
 func Defaults() Config {
 	c, err := ParseConfig("defaults", nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
@@ -181,6 +196,42 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 				return err
 			}
 			c.PointsCeiling = ceiling
+			return nil
+		}},
+		{"store", "UNICORN_STORE", "sqlite", "where the store keeps its data: sqlite (the -db file) or dynamodb (the tables of -table-prefix)", func(s string) error {
+			if s != "sqlite" && s != "dynamodb" {
+				return fmt.Errorf("must be sqlite or dynamodb")
+			}
+			c.Store = s
+			return nil
+		}},
+		{"dynamodb-endpoint", "AWS_ENDPOINT_URL_DYNAMODB", "", "DynamoDB's address when it is not AWS's (DynamoDB Local: http://localhost:8000)", func(s string) error {
+			if s != "" && !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+				return fmt.Errorf("must be an http:// or https:// address")
+			}
+			c.DynamoDBEndpoint = s
+			return nil
+		}},
+		{"table-prefix", "UNICORN_TABLE_PREFIX", "unicorn-", "prefix of the DynamoDB table names (unicorn-ledger, unicorn-balances, ...)", func(s string) error {
+			if !tablePrefix.MatchString(s) {
+				return fmt.Errorf("must be at most 200 letters, digits, '.', '-' or '_'")
+			}
+			c.TablePrefix = s
+			return nil
+		}},
+		{"create-tables", "UNICORN_CREATE_TABLES", "false", "create the DynamoDB tables that do not exist (for DynamoDB Local; in AWS the CDK app creates them)", func(s string) error {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			c.CreateTables = b
+			return nil
+		}},
+		{"state-machine-arn", "UNICORN_STATE_MACHINE_ARN", "", "the purchase saga's Step Functions state machine (Lambda functions only)", func(s string) error {
+			if s != "" && !strings.HasPrefix(s, "arn:") {
+				return fmt.Errorf("must be a state machine ARN")
+			}
+			c.StateMachineARN = s
 			return nil
 		}},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},

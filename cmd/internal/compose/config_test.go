@@ -25,7 +25,7 @@ func TestConfig(t *testing.T) {
 	}
 	want := Config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
 		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 8, Demo: true,
-		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling}
+		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling, Store: "sqlite", TablePrefix: "unicorn-"}
 	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
@@ -46,6 +46,11 @@ func TestConfig(t *testing.T) {
 		{[]string{"-webapp-dir", ""}, nil},
 		{[]string{"-store-client", "the store"}, nil},
 		{[]string{"-points-ceiling", "lots"}, nil},
+		{[]string{"-store", "postgres"}, nil},
+		{nil, map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": "localhost:8000"}},
+		{[]string{"-table-prefix", "a b"}, nil},
+		{[]string{"-create-tables", "yes please"}, nil},
+		{[]string{"-state-machine-arn", "purchase"}, nil},
 		{nil, map[string]string{"UNICORN_POINTS_CEILING": "-1"}},
 		{nil, map[string]string{"UNICORN_STORE_CLIENT": "a/b"}},
 		{[]string{"-nope"}, nil},

@@ -1,0 +1,65 @@
+package lambda
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// Decode turns one stream record into the message a read model consumes,
+// or reports that the record is not one (an item of another kind: an
+// idempotency record, a wallet, ...).
+type Decode func(r streamtypes.Record) (m ports.Message, ok bool, err error)
+
+// Handlers are the read models fed by a stream, by message topic.
+type Handlers map[string][]func(context.Context, ports.Message) error
+
+// Stream handles a batch of DynamoDB stream records, as an event source
+// mapping with ReportBatchItemFailures delivers them. Records are applied
+// in order; at the first that fails, it and every later record are
+// reported as failed, so the mapping retries from there and the order of
+// an item's changes is kept (the read models are idempotent, so a record
+// applied twice changes nothing). Records that are not messages are
+// skipped: the mapping's filter should keep most of them away, but a
+// filter is an optimisation, not a guarantee.
+func Stream(decode Decode, handlers Handlers, log *slog.Logger) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var resp events.DynamoDBEventResponse
+		for i, rec := range ev.Records {
+			if err := apply(ctx, decode, handlers, rec); err != nil {
+				log.Error("stream record failed; it and the rest of the batch go back", "event_id", rec.EventID,
+					"sequence", rec.Change.SequenceNumber, "left", len(ev.Records)-i, "err", err)
+				for _, r := range ev.Records[i:] {
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+				}
+				break
+			}
+		}
+		return resp, nil
+	}
+}
+
+func apply(ctx context.Context, decode Decode, handlers Handlers, rec events.DynamoDBEventRecord) error {
+	r, err := SDKRecord(rec)
+	if err != nil {
+		return err
+	}
+	m, ok, err := decode(r)
+	if err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	if !ok {
+		return nil
+	}
+	for _, h := range handlers[m.Topic] {
+		if err := h(ctx, m); err != nil {
+			return fmt.Errorf("%s message %s: %w", m.Topic, m.Key, err)
+		}
+	}
+	return nil
+}
