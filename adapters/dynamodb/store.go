@@ -4,6 +4,12 @@
 // domains; it passes the same contract suites as the SQLite adapter, run
 // against DynamoDB Local.
 //
+// Where SQLite has its outbox, DynamoDB has the tables' change streams:
+// StreamMessage (and DecodeChange) turn a stream record into the message
+// the outbox would have carried, and StreamReader follows a stream in
+// process (`unicorn serve` on DynamoDB, test harnesses) as Lambda's event
+// source mapping does in the cloud.
+//
 // Table keys (docs/decisions/0003-dynamodb-tables.md explains them):
 //
 //	ledger    pk (S) "A#<client>/<account>", sk (N) seq  one item per event
@@ -175,7 +181,7 @@ func TableDefinitions(t Tables) []*ddb.CreateTableInput {
 		gsi(heldIndex, "hk", "hs", types.ProjectionTypeKeysOnly),
 		gsi(userIndex, "uk", "us", types.ProjectionTypeAll), gsi(statusIndex, "stk", "sts", types.ProjectionTypeAll),
 	}
-	retail.StreamSpecification = stream(types.StreamViewTypeNewImage)
+	retail.StreamSpecification = stream(types.StreamViewTypeNewAndOldImages)
 
 	identity := table(t.Identity)
 	identity.AttributeDefinitions, identity.KeySchema = attrs("pk", S), keys("pk", "")

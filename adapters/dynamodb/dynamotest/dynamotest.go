@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 )
@@ -139,6 +140,19 @@ func Client(tb testing.TB) *ddb.Client {
 		tb.Skip("dynamotest: ", skipReason)
 	}
 	return newClient()
+}
+
+// StreamsClient returns a DynamoDB Streams client of the running DynamoDB
+// Local (which serves the streams API at the same address), or skips the
+// test when it could not be started.
+func StreamsClient(tb testing.TB) *dynamodbstreams.Client {
+	tb.Helper()
+	Client(tb)
+	return dynamodbstreams.New(dynamodbstreams.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
 }
 
 // NewStore creates fresh, uniquely named tables for one test.
