@@ -21,12 +21,12 @@
 //	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
 //	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award
 //	          pk (S) "L#<client>",        sk (S) "-"              the client's ceiling on points per purchase
-//	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates)
+//	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates); GSI products (ck "P", id)
 //	          pk (S) "R#<order>" reservation (versioned); in GSI held (hk "HELD", hs expiry|order) while held
 //	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)
 //	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" an order's payment (charged or refunded, versioned)
 //	          pk (S) "J#<key>"   a stock adjustment, once per key
-//	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id)
+//	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id) while open
 //	identity  pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
 //	          "K#<id>" API key; "S#<id>" session; "F#<key>" sign-in attempts under a throttle key;
 //	          "M#<username>#<address>" an address the user signed in from; "X#<name>" a secret.
@@ -175,11 +175,12 @@ func TableDefinitions(t Tables) []*ddb.CreateTableInput {
 	balances.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{gsi(expiryIndex, "due", "nx", types.ProjectionTypeKeysOnly)}
 
 	retail := table(t.Retail)
-	retail.AttributeDefinitions = attrs("pk", S, "hk", S, "hs", S, "uk", S, "us", S, "stk", S, "sts", S)
+	retail.AttributeDefinitions = attrs("pk", S, "hk", S, "hs", S, "uk", S, "us", S, "stk", S, "sts", S, "ck", S, "id", S)
 	retail.KeySchema = keys("pk", "")
 	retail.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{
 		gsi(heldIndex, "hk", "hs", types.ProjectionTypeKeysOnly),
 		gsi(userIndex, "uk", "us", types.ProjectionTypeAll), gsi(statusIndex, "stk", "sts", types.ProjectionTypeAll),
+		gsi(productIndex, "ck", "id", types.ProjectionTypeAll),
 	}
 	retail.StreamSpecification = stream(types.StreamViewTypeNewAndOldImages)
 
