@@ -3,12 +3,15 @@ package dynamodb_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
@@ -102,5 +105,74 @@ func TestOrdersStatusIndexIsSparse(t *testing.T) {
 	}
 	if _, err := s.Orders().WithStatus(ctx, ports.OrderCompleted, 10); err == nil {
 		t.Error("WithStatus(completed) answered; want a refusal: closed statuses are not indexed")
+	}
+}
+
+// Items that expire carry "ttl" (epoch seconds), and their tables have
+// time to live on: idempotency records and budget grants after
+// 90 days, sessions when they expire, published messages after 90 days.
+func TestTimeToLive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := dynamotest.NewStore(t)
+	tables := s.Tables()
+	for table, attr := range dynamodb.TimeToLive(tables) {
+		out, err := s.Client().DescribeTimeToLive(ctx, &ddb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := out.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != attr || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+			t.Errorf("time to live of %s: %+v, want enabled on %s", table, d, attr)
+		}
+	}
+	retention := 90 * 24 * time.Hour
+	ev := ports.Event{ID: "e1", Account: "Store/derick", Seq: 1, Type: "points.issued", Version: 1, Data: []byte(`{}`), RecordedAt: t0}
+	if err := s.Ledger().Append(ctx, ports.Append{Account: ev.Account, Events: []ports.Event{ev},
+		Idempotency: &ports.IdempotencyRecord{Key: "Store/k", Account: ev.Account, Fingerprint: "f", Result: []byte(`[]`), CreatedAt: t0}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Campaigns().Grant(ctx, "Store", "c", "k", 0, 5); err != nil {
+		t.Fatal(err)
+	}
+	session := ports.Session{ID: "s1", Username: "derick", RefreshHash: "h1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.Sessions().Create(ctx, session); err != nil {
+		t.Fatal(err)
+	}
+	rotated := session
+	rotated.RefreshHash, rotated.ExpiresAt = "h2", t0.Add(2*time.Hour)
+	if err := s.Sessions().Rotate(ctx, rotated, "h1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Publisher().Publish(ctx, ports.Message{Topic: "t", Key: "k", Payload: []byte(`{}`), CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, c := range []struct {
+		what, table string
+		key         map[string]types.AttributeValue
+		from, to    time.Time
+	}{
+		{"idempotency record", tables.Ledger, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "K#Store/k"}, "sk": &types.AttributeValueMemberN{Value: "0"}},
+			t0.Add(retention), t0.Add(retention + 2*time.Second)},
+		{"budget grant", tables.Campaigns, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "G#Store#c"}, "sk": &types.AttributeValueMemberS{Value: "k"}},
+			now.Add(retention - time.Minute), now.Add(retention + time.Minute)},
+		{"session", tables.Identity, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "S#s1"}},
+			rotated.ExpiresAt, rotated.ExpiresAt.Add(2 * time.Second)},
+		{"published message", tables.Messages, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "M#k"}},
+			t0.Add(retention), t0.Add(retention + 2*time.Second)},
+	} {
+		out, err := s.Client().GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: c.key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, ok := out.Item["ttl"].(*types.AttributeValueMemberN)
+		var at time.Time
+		if ok {
+			secs, _ := strconv.ParseInt(n.Value, 10, 64)
+			at = time.Unix(secs, 0)
+		}
+		if !ok || at.Before(c.from.Truncate(time.Second)) || at.After(c.to) {
+			t.Errorf("%s: ttl %v, want from %v to %v", c.what, at, c.from, c.to)
+		}
 	}
 }

@@ -64,6 +64,7 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 			Item: map[string]types.AttributeValue{
 				"pk": str(idempotencyKey(rec.Key)), "sk": num(0), "account": str(rec.Account), "fp": str(rec.Fingerprint),
 				"result": str(string(rec.Result)), "at": str(formatTime(rec.CreatedAt)),
+				ttlAttribute: expiry(rec.CreatedAt.Add(idempotencyRetention)),
 			},
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})

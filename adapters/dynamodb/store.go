@@ -13,13 +13,13 @@
 // Table keys (docs/decisions/0003-dynamodb-tables.md explains them):
 //
 //	ledger    pk (S) "A#<client>/<account>", sk (N) seq  one item per event
-//	          pk (S) "K#<key>",     sk (N) 0        one item per idempotency key
+//	          pk (S) "K#<key>",     sk (N) 0        one item per idempotency key ("ttl": 90 days)
 //	balances  pk (S) account                         one item per account: seq, lots
 //	          GSI by_expiry: due (S) "E", nx (S)     only accounts with points that expire
 //	campaigns pk (S) "C#<client>",        sk (S) name            current version
 //	          pk (S) "V#<client>#<name>", sk (S) version (padded) every version
 //	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
-//	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award
+//	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award ("ttl": 90 days)
 //	          pk (S) "L#<client>",        sk (S) "-"              the client's ceiling on points per purchase
 //	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates); GSI products (ck "P", id)
 //	          pk (S) "R#<order>" reservation (versioned); in GSI held (hk "HELD", hs expiry|order) while held
@@ -30,7 +30,7 @@
 //	identity  pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
 //	          "K#<id>" API key; "S#<id>" session; "F#<key>" sign-in attempts under a throttle key;
 //	          "M#<username>#<address>" an address the user signed in from; "X#<name>" a secret.
-//	          F# and M# items carry "ttl" (epoch seconds) for the table's time to live.
+//	          S#, F# and M# items carry "ttl" (epoch seconds) for the table's time to live.
 //	retail    pk (S) "H#<saga run>" the steps of a saga run (a list, appended in place)
 //	readmodels pk (S) "D#<product>", sk "-"   search document; "T#<letter>", sk "<word>#<product>" search token
 //	          pk (S) "SO#<order>", sk "-"     a counted order; "TALLY", sk product: sales tally
