@@ -176,3 +176,44 @@ func TestTimeToLive(t *testing.T) {
 		}
 	}
 }
+
+// The balance item every event rewrites holds only the lots still holding
+// points; closed lots are items of their own, written once, and the view
+// still lists them.
+func TestBalanceHotItemHoldsLiveLots(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := dynamotest.NewStore(t)
+	lot := func(day string, remaining int64) ports.Lot {
+		return ports.Lot{IssuedOn: day, ExpiresOn: day + "x", Issued: 10, Remaining: remaining, Expired: 10 - remaining, LastUpdated: t0}
+	}
+	// A year of daily lots, all but the last spent or expired.
+	var lots []ports.Lot
+	for d := range 365 {
+		lots = append(lots, lot(t0.AddDate(0, 0, d).Format(time.DateOnly), 0))
+	}
+	lots[len(lots)-1].Remaining = 4
+	err := s.Balances().Update(ctx, "Store/derick", func(v *ports.BalanceView) (bool, error) {
+		v.Seq, v.Lots, v.UpdatedAt, v.NextExpiry = 730, lots, t0, lots[len(lots)-1].ExpiresOn
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Client().GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(s.Tables().Balances), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "Store/derick"}, "sk": &types.AttributeValueMemberS{Value: "-"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hot, _ := out.Item["lots"].(*types.AttributeValueMemberL)
+	if hot == nil || len(hot.Value) != 1 {
+		t.Fatalf("the hot item holds %v, want the one live lot", out.Item["lots"])
+	}
+	if c := out.ConsumedCapacity; c != nil {
+		t.Logf("reading the hot item of a year of daily lots: %.1f read units", aws.ToFloat64(c.CapacityUnits))
+	}
+	got, err := s.Balances().Get(ctx, "Store/derick")
+	if err != nil || len(got.Lots) != 365 || got.Lots[364].Remaining != 4 || got.Lots[0] != lots[0] {
+		t.Errorf("Get = %d lots, %v; want the year's 365", len(got.Lots), err)
+	}
+}

@@ -10,34 +10,39 @@
 // process (`unicorn serve` on DynamoDB, test harnesses) as Lambda's event
 // source mapping does in the cloud.
 //
-// Table keys (docs/decisions/0003-dynamodb-tables.md explains them):
+// Tables (TableDefinitions; docs/decisions/0003-dynamodb-tables.md explains
+// them). "ttl" is the time to live attribute (TimeToLive), in epoch seconds.
 //
-//	ledger    pk (S) "A#<client>/<account>", sk (N) seq  one item per event
-//	          pk (S) "K#<key>",     sk (N) 0        one item per idempotency key ("ttl": 90 days)
-//	balances  pk (S) account                         one item per account: seq, lots
-//	          GSI by_expiry: due (S) "E", nx (S)     only accounts with points that expire
-//	campaigns pk (S) "C#<client>",        sk (S) name            current version
-//	          pk (S) "V#<client>#<name>", sk (S) version (padded) every version
-//	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
-//	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award ("ttl": 90 days)
-//	          pk (S) "L#<client>",        sk (S) "-"              the client's ceiling on points per purchase
-//	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates); GSI products (ck "P", id)
-//	          pk (S) "R#<order>" reservation (versioned); in GSI held (hk "HELD", hs expiry|order) while held
-//	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)
-//	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" an order's payment (charged or refunded, versioned)
-//	          pk (S) "J#<key>"   a stock adjustment, once per key
-//	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id) while open
-//	identity  pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
-//	          "K#<id>" API key; "S#<id>" session; "F#<key>" sign-in attempts under a throttle key;
-//	          "M#<username>#<address>" an address the user signed in from; "X#<name>" a secret.
-//	          S#, F# and M# items carry "ttl" (epoch seconds) for the table's time to live.
-//	retail    pk (S) "H#<saga run>" the steps of a saga run (a list, appended in place)
-//	readmodels pk (S) "D#<product>", sk "-"   search document; "T#<letter>", sk "<word>#<product>" search token
-//	          pk (S) "SO#<order>", sk "-"     a counted order; "TALLY", sk product: sales tally
-//	          pk (S) "AW#<client>", sk "<day>#<campaign>" what a campaign gave on a day
-//	messages  pk (S) "M#<key>"  a published message (stream: new images)
-//	executions pk (S) name, sk (N) 0 the execution, n its n-th event;
-//	          GSI due: rk (S) "R", wk (S) wake|name  only running executions
+//	ledger     pk (S) "A#<client>/<account>", sk (N) seq   an event (stream: new images)
+//	           pk (S) "K#<key>", sk (N) 0                  an idempotency record ("ttl": 90 days)
+//	           pk (S) "S#<account>", sk (N) 0              the account's snapshot
+//	balances   pk (S) account, sk (S) "-"                  the hot item: seq, live lots (holding points)
+//	           pk (S) account, sk (S) "L#<day>"            a closed lot (holding nothing), written once
+//	           GSI by_expiry: due (S) "E", nx (S)          only accounts with points to expire
+//	campaigns  pk (S) "C#<client>", sk (S) name            current version
+//	           pk (S) "V#<client>#<name>", sk (S) version (padded)  every version
+//	           pk (S) "B#<client>#<name>", sk (S) "-"      budget: awarded
+//	           pk (S) "G#<client>#<name>", sk (S) key      budget grant per award key ("ttl": 90 days)
+//	           pk (S) "L#<client>", sk (S) "-"             the client's ceiling on points per purchase
+//	retail     pk (S) "P#<id>"     product; GSI products (ck "P", id)    (stream: new and old images)
+//	           pk (S) "R#<order>"  reservation; GSI held (hk "HELD", hs expiry|order) while held
+//	           pk (S) "W#<user>"   wallet (balance is an exact decimal number)
+//	           pk (S) "D#<key>"    deposit, once per key; "C#<order>" an order's payment
+//	           pk (S) "J#<key>"    a stock adjustment, once per key
+//	           pk (S) "O#<id>"     order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id) while open
+//	           pk (S) "H#<run>"    the steps of a saga run (a list, appended in place)
+//	identity   pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
+//	           "K#<id>" API key; "S#<id>" session ("ttl": its expiry); "F#<key>" sign-in attempts
+//	           ("ttl": the window's end); "M#<username>#<address>" a known address ("ttl": known until);
+//	           "X#<name>" a secret
+//	readmodels pk (S) "D#<product>", sk (S) "-"            search document
+//	           pk (S) "T#<letter>", sk (S) "<word>#<product>"  search token
+//	           pk (S) "SO#<order>", sk (S) "-"             an order counted in the sales tallies
+//	           pk (S) "TALLY", sk (S) product              a product's sales tally
+//	           pk (S) "AW#<client>", sk (S) "<day>#<campaign>"  what a campaign gave on a day
+//	messages   pk (S) "M#<key>"    a published message ("ttl": 90 days; stream: new images)
+//	executions pk (S) name, sk (N) 0 the execution, n its n-th history event;
+//	           GSI due: rk (S) "R", wk (S) wake|name      only running executions
 package dynamodb
 
 import (
@@ -171,7 +176,7 @@ func TableDefinitions(t Tables) []*ddb.CreateTableInput {
 	ledger.StreamSpecification = stream(types.StreamViewTypeNewImage)
 
 	balances := table(t.Balances)
-	balances.AttributeDefinitions, balances.KeySchema = attrs("pk", S, "due", S, "nx", S), keys("pk", "")
+	balances.AttributeDefinitions, balances.KeySchema = attrs("pk", S, "sk", S, "due", S, "nx", S), keys("pk", "sk")
 	balances.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{gsi(expiryIndex, "due", "nx", types.ProjectionTypeKeysOnly)}
 
 	retail := table(t.Retail)
