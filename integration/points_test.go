@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"sync"
 	"testing"
@@ -271,6 +272,67 @@ func TestExpirySweep(t *testing.T) {
 		}
 		if evs := checkStream(t, st.ledger, alice.String()); len(evs) != 3 || evs[2].Type != points.EventExpired {
 			t.Errorf("alice's stream: %d events, last %s", len(evs), evs[len(evs)-1].Type)
+		}
+	})
+}
+
+// TestExpiryOfManyLots: an account with more due lots than one append
+// holds (DynamoDB: 100 items a transaction) has them all expired, and an
+// account after it in the sweep too.
+func TestExpiryOfManyLots(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st stores) {
+		ctx := context.Background()
+		clk := clock.NewManual(day0)
+		s := newService(t, st, clk, 1)
+		rm, err := points.NewReadModel(st.ledger, st.balances, clk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const days = 2*ports.MaxAppendEvents + 5
+		for d := range days {
+			clk.Set(day0.AddDate(0, 0, d))
+			if _, err := s.Issue(ctx, points.IssueCommand{Account: alice, Amount: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// bob's lot falls due after alice's first ones: the sweep meets
+		// alice first.
+		if _, err := s.Issue(ctx, points.IssueCommand{Account: bob, Amount: 7}); err != nil {
+			t.Fatal(err)
+		}
+		for _, account := range []points.AccountID{alice, bob} {
+			if err := rm.CatchUp(ctx, account.String()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// An account the sweep cannot expire (its id is damaged), due
+		// before the others: the sweep reports it and goes on.
+		err = st.balances.Update(ctx, "damaged", func(v *ports.BalanceView) (bool, error) {
+			v.Seq, v.NextExpiry = 1, day0.Format(time.DateOnly)
+			v.Lots = []ports.Lot{{IssuedOn: v.NextExpiry, ExpiresOn: v.NextExpiry, Issued: 1, Remaining: 1}}
+			return true, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.Set(day0.AddDate(0, 0, days+1))
+		res, err := points.NewSweeper(s, st.balances, clk).Sweep(ctx)
+		if err == nil || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("sweep error = %v, want one naming the damaged account", err)
+		}
+		if res != (points.SweepResult{Accounts: 2, Points: days + 7, Failed: 1}) {
+			t.Errorf("sweep = %+v, want 2 accounts, %d points, 1 failed", res, days+7)
+		}
+		for _, account := range []points.AccountID{alice, bob} {
+			if err := rm.CatchUp(ctx, account.String()); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := rm.Balance(ctx, account); err != nil || b.Available != 0 {
+				t.Errorf("%s after the sweep: %+v, %v", account, b, err)
+			}
+		}
+		if evs := checkStream(t, st.ledger, alice.String()); len(evs) != 2*days {
+			t.Errorf("alice's stream: %d events, want %d issued and %d expired", len(evs), days, days)
 		}
 	})
 }

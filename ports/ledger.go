@@ -31,6 +31,12 @@ type IdempotencyRecord struct {
 	CreatedAt   time.Time
 }
 
+// MaxAppendEvents is the most events one append may hold. Every adapter
+// writes an append atomically, and DynamoDB's transaction holds 100 items:
+// the events, the version check and the idempotency record, with room to
+// spare. A command that makes more events appends them in parts.
+const MaxAppendEvents = 90
+
 // Append is one atomic write to an account's stream.
 type Append struct {
 	Account string
@@ -68,12 +74,16 @@ type Ledger interface {
 	Count(ctx context.Context) (int64, error)
 }
 
-// Check reports a malformed append: no events, events of another account, or
+// Check reports a malformed append: no events or more than
+// MaxAppendEvents, events of another account, or
 // sequence numbers that do not continue ExpectedVersion without gaps.
 // Adapters call it before writing.
 func (a Append) Check() error {
 	if len(a.Events) == 0 {
 		return errors.New("append: no events")
+	}
+	if len(a.Events) > MaxAppendEvents {
+		return fmt.Errorf("append to %s: %d events, at most %d", a.Account, len(a.Events), MaxAppendEvents)
 	}
 	for i, ev := range a.Events {
 		if ev.Account != a.Account || ev.Seq != a.ExpectedVersion+int64(i)+1 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -218,7 +219,10 @@ func (c *Campaigns) Grant(ctx context.Context, client, name, key string, awarded
 		cond = "attribute_not_exists(pk) OR awarded = :was"
 	}
 	grant := grantKey(client, name, key)
-	grant["points"] = num(points)
+	// A grant answers a repeat of its award key as long as the ledger
+	// remembers the key (the port gives no time: the grant's own is close
+	// enough for the table to forget it).
+	grant["points"], grant[ttlAttribute] = num(points), expiry(time.Now().Add(idempotencyRetention))
 	_, err := c.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(c.table), Item: budgetItem, ConditionExpression: aws.String(cond),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":was": num(awarded)}}},

@@ -1,8 +1,10 @@
 package dynamodb_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/unicornstore/unicorn/adapters/dynamodb"
 	"github.com/unicornstore/unicorn/adapters/dynamodb/dynamotest"
 	"github.com/unicornstore/unicorn/ports"
 	"github.com/unicornstore/unicorn/ports/porttest"
@@ -60,4 +62,36 @@ func TestIdentityContracts(t *testing.T) {
 	t.Run("sessions", func(t *testing.T) { porttest.TestSessions(t, dynamotest.NewStore(t).Sessions()) })
 	t.Run("throttle", func(t *testing.T) { porttest.TestThrottle(t, dynamotest.NewStore(t).Throttle()) })
 	t.Run("secrets", func(t *testing.T) { porttest.TestSecrets(t, dynamotest.NewStore(t).Secrets()) })
+}
+
+func TestProductSearchContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestProductSearch(t, dynamotest.NewStore(t).ProductSearch())
+}
+
+func TestSalesTalliesContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestSalesTallies(t, dynamotest.NewStore(t).SalesTallies())
+}
+
+func TestSagaStepsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestSagaSteps(t, dynamotest.NewStore(t).SagaSteps())
+}
+
+func TestExecutionsContract(t *testing.T) {
+	t.Parallel()
+	porttest.TestExecutions(t, func(t *testing.T) ports.Executions { return dynamotest.NewStore(t).Executions() })
+}
+
+func TestPublisherContract(t *testing.T) {
+	t.Parallel()
+	s := dynamotest.NewStore(t)
+	porttest.TestPublisher(t, s.Publisher(), func(t *testing.T, key string) []ports.Message {
+		got, err := dynamodb.StoredMessages(context.Background(), s, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	})
 }

@@ -274,7 +274,7 @@ func (s *APIKeys) Used(ctx context.Context, id string, at time.Time) error {
 func (s *Sessions) Create(ctx context.Context, x ports.Session) error {
 	err := s.create(ctx, map[string]types.AttributeValue{"pk": str("S#" + x.ID), "id": str(x.ID), "username": str(x.Username),
 		"digest": str(x.RefreshHash), "previous": str(strings.Join(x.PreviousHashes, " ")), "at": str(formatTime(x.CreatedAt)),
-		"expiresAt": str(formatTime(x.ExpiresAt))})
+		"expiresAt": str(formatTime(x.ExpiresAt)), ttlAttribute: expiry(x.ExpiresAt)})
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -297,10 +297,12 @@ func (s *Sessions) Get(ctx context.Context, id string) (ports.Session, error) {
 
 func (s *Sessions) Rotate(ctx context.Context, next ports.Session, oldHash string) error {
 	_, err := s.client.UpdateItem(ctx, &ddb.UpdateItemInput{TableName: aws.String(s.table), Key: pkey("S#" + next.ID),
-		UpdateExpression:    aws.String("SET digest = :new, previous = :prev, expiresAt = :exp"),
-		ConditionExpression: aws.String("digest = :old AND attribute_not_exists(revokedAt)"),
+		// The table forgets a session once it has expired.
+		UpdateExpression:         aws.String("SET digest = :new, previous = :prev, expiresAt = :exp, #ttl = :ttl"),
+		ConditionExpression:      aws.String("digest = :old AND attribute_not_exists(revokedAt)"),
+		ExpressionAttributeNames: map[string]string{"#ttl": ttlAttribute},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":new": str(next.RefreshHash), ":old": str(oldHash),
-			":prev": str(strings.Join(next.PreviousHashes, " ")), ":exp": str(formatTime(next.ExpiresAt))}})
+			":prev": str(strings.Join(next.PreviousHashes, " ")), ":exp": str(formatTime(next.ExpiresAt)), ":ttl": expiry(next.ExpiresAt)}})
 	if lostRace(err) {
 		return fmt.Errorf("rotate session: %w", ports.ErrConflict)
 	}
@@ -314,8 +316,8 @@ func (s *Sessions) Revoke(ctx context.Context, id string, at time.Time) error {
 	return nil
 }
 
-// expiry is a "ttl" attribute: the epoch second after which an item is of
-// no use, for the table's time to live to delete it.
+// expiry is a "ttl" attribute (ttlAttribute): the epoch second after which
+// an item is of no use, for the table's time to live to delete it.
 func expiry(t time.Time) types.AttributeValue { return num(t.Unix() + 1) }
 
 // attempts reads a key's attempts (id -> time) and the item's write

@@ -64,6 +64,7 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 			Item: map[string]types.AttributeValue{
 				"pk": str(idempotencyKey(rec.Key)), "sk": num(0), "account": str(rec.Account), "fp": str(rec.Fingerprint),
 				"result": str(string(rec.Result)), "at": str(formatTime(rec.CreatedAt)),
+				ttlAttribute: expiry(rec.CreatedAt.Add(idempotencyRetention)),
 			},
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
@@ -89,13 +90,9 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 	return fmt.Errorf("append to %s: %w", a.Account, err)
 }
 
-// checkAppend adds DynamoDB's limit to the port's checks.
-func checkAppend(a ports.Append) error {
-	if len(a.Events) > 90 {
-		return fmt.Errorf("append: %d events is more than one transaction holds", len(a.Events))
-	}
-	return a.Check()
-}
+// checkAppend is the port's check, whose bound on events per append
+// (ports.MaxAppendEvents) keeps an append within one transaction.
+func checkAppend(a ports.Append) error { return a.Check() }
 
 func eventFrom(m map[string]types.AttributeValue) (ports.Event, error) {
 	it := item{m: m}

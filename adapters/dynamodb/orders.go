@@ -13,8 +13,8 @@ import (
 )
 
 // Orders stores orders on DynamoDB (ports.Orders): each is one item holding
-// its JSON, with the keys of two indexes, by user (newest first) and by
-// status (oldest first). Updates are optimistic on the version.
+// its JSON, with the keys of two indexes, by user (newest first) and, while
+// open, by status (oldest first). Updates are optimistic on the version.
 type Orders struct {
 	client *ddb.Client
 	table  string
@@ -31,8 +31,21 @@ func orderItem(o ports.Order) (map[string]types.AttributeValue, error) {
 		return nil, err
 	}
 	sortKey := formatTime(o.CreatedAt) + "|" + o.ID
-	return map[string]types.AttributeValue{"pk": str("O#" + o.ID), "data": str(string(data)), "version": num(o.Version),
-		"uk": str(o.UserID), "us": str(sortKey), "stk": str(o.Status), "sts": str(sortKey)}, nil
+	m := map[string]types.AttributeValue{"pk": str("O#" + o.ID), "data": str(string(data)), "version": num(o.Version),
+		"uk": str(o.UserID), "us": str(sortKey)}
+	if openStatus(o.Status) {
+		// Only open orders are in the status index: each status is one
+		// partition of it, and a partition of every completed order ever
+		// would grow without end.
+		m["stk"], m["sts"] = str(o.Status), str(sortKey)
+	}
+	return m, nil
+}
+
+// openStatus reports whether orders in status are listed by status: those
+// an operator looks at, still pending or needing attention.
+func openStatus(status string) bool {
+	return status == ports.OrderPending || status == ports.OrderNeedsAttention
 }
 
 func orderFrom(m map[string]types.AttributeValue) (ports.Order, error) {
@@ -149,7 +162,13 @@ func (s *Orders) ByUser(ctx context.Context, userID, cursor string, limit int) (
 	return orders, next, nil
 }
 
+// WithStatus lists open orders (pending, needs_attention), oldest first,
+// from the sparse status index; another status is refused, as it is not
+// indexed.
 func (s *Orders) WithStatus(ctx context.Context, status string, limit int) ([]ports.Order, error) {
+	if !openStatus(status) {
+		return nil, fmt.Errorf("orders %s: %w", status, ports.Invalid("status", "only %s and %s orders are listed by status", ports.OrderPending, ports.OrderNeedsAttention))
+	}
 	orders, _, err := s.query(ctx, &ddb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(statusIndex),
 		KeyConditionExpression: aws.String("stk = :s"), ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(status)},
 		Limit: aws.Int32(int32(limit))})

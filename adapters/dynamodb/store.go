@@ -4,27 +4,45 @@
 // domains; it passes the same contract suites as the SQLite adapter, run
 // against DynamoDB Local.
 //
-// Table keys (docs/decisions/0003-dynamodb-tables.md explains them):
+// Where SQLite has its outbox, DynamoDB has the tables' change streams:
+// StreamMessage (and DecodeChange) turn a stream record into the message
+// the outbox would have carried, and StreamReader follows a stream in
+// process (`unicorn serve` on DynamoDB, test harnesses) as Lambda's event
+// source mapping does in the cloud.
 //
-//	ledger    pk (S) "A#<client>/<account>", sk (N) seq  one item per event
-//	          pk (S) "K#<key>",     sk (N) 0        one item per idempotency key
-//	balances  pk (S) account                         one item per account: seq, lots
-//	          GSI by_expiry: due (S) "E", nx (S)     only accounts with points that expire
-//	campaigns pk (S) "C#<client>",        sk (S) name            current version
-//	          pk (S) "V#<client>#<name>", sk (S) version (padded) every version
-//	          pk (S) "B#<client>#<name>", sk (S) "-"              budget: awarded
-//	          pk (S) "G#<client>#<name>", sk (S) key              budget grant per award
-//	          pk (S) "L#<client>",        sk (S) "-"              the client's ceiling on points per purchase
-//	retail    pk (S) "P#<id>"    product (stock is a number, moved by conditional updates)
-//	          pk (S) "R#<order>" reservation (versioned); in GSI held (hk "HELD", hs expiry|order) while held
-//	          pk (S) "W#<user>"  wallet (balance is an exact decimal number)
-//	          pk (S) "D#<key>"   deposit, once per key; "C#<order>" an order's payment (charged or refunded, versioned)
-//	          pk (S) "J#<key>"   a stock adjustment, once per key
-//	          pk (S) "O#<id>"    order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id)
-//	identity  pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
-//	          "K#<id>" API key; "S#<id>" session; "F#<key>" sign-in attempts under a throttle key;
-//	          "M#<username>#<address>" an address the user signed in from; "X#<name>" a secret.
-//	          F# and M# items carry "ttl" (epoch seconds) for the table's time to live.
+// Tables (TableDefinitions; docs/decisions/0003-dynamodb-tables.md explains
+// them). "ttl" is the time to live attribute (TimeToLive), in epoch seconds.
+//
+//	ledger     pk (S) "A#<client>/<account>", sk (N) seq   an event (stream: new images)
+//	           pk (S) "K#<key>", sk (N) 0                  an idempotency record ("ttl": 90 days)
+//	           pk (S) "S#<account>", sk (N) 0              the account's snapshot
+//	balances   pk (S) account, sk (S) "-"                  the hot item: seq, live lots (holding points)
+//	           pk (S) account, sk (S) "L#<day>"            a closed lot (holding nothing), written once
+//	           GSI by_expiry: due (S) "E", nx (S)          only accounts with points to expire
+//	campaigns  pk (S) "C#<client>", sk (S) name            current version
+//	           pk (S) "V#<client>#<name>", sk (S) version (padded)  every version
+//	           pk (S) "B#<client>#<name>", sk (S) "-"      budget: awarded
+//	           pk (S) "G#<client>#<name>", sk (S) key      budget grant per award key ("ttl": 90 days)
+//	           pk (S) "L#<client>", sk (S) "-"             the client's ceiling on points per purchase
+//	retail     pk (S) "P#<id>"     product; GSI products (ck "P", id)    (stream: new and old images)
+//	           pk (S) "R#<order>"  reservation; GSI held (hk "HELD", hs expiry|order) while held
+//	           pk (S) "W#<user>"   wallet (balance is an exact decimal number)
+//	           pk (S) "D#<key>"    deposit, once per key; "C#<order>" an order's payment
+//	           pk (S) "J#<key>"    a stock adjustment, once per key
+//	           pk (S) "O#<id>"     order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id) while open
+//	           pk (S) "H#<run>"    the steps of a saga run (a list, appended in place)
+//	identity   pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
+//	           "K#<id>" API key; "S#<id>" session ("ttl": its expiry); "F#<key>" sign-in attempts
+//	           ("ttl": the window's end); "M#<username>#<address>" a known address ("ttl": known until);
+//	           "X#<name>" a secret
+//	readmodels pk (S) "D#<product>", sk (S) "-"            search document
+//	           pk (S) "T#<letter>", sk (S) "<word>#<product>"  search token
+//	           pk (S) "SO#<order>", sk (S) "-"             an order counted in the sales tallies
+//	           pk (S) "TALLY", sk (S) product              a product's sales tally
+//	           pk (S) "AW#<client>", sk (S) "<day>#<campaign>"  what a campaign gave on a day
+//	messages   pk (S) "M#<key>"    a published message ("ttl": 90 days; stream: new images)
+//	executions pk (S) name, sk (N) 0 the execution, n its n-th history event;
+//	           GSI due: rk (S) "R", wk (S) wake|name      only running executions
 package dynamodb
 
 import (
@@ -33,6 +51,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,6 +71,19 @@ type Tables struct {
 	Campaigns string
 	Retail    string
 	Identity  string
+	// ReadModels holds the read models built from change streams: product
+	// search and sales tallies.
+	ReadModels string
+	// Messages holds published integration events (PurchaseCompleted); its
+	// stream carries them to consumers.
+	Messages string
+	// Executions holds the local ASL executor's executions and histories,
+	// for `unicorn serve` on DynamoDB (Step Functions keeps its own).
+	Executions string
+}
+
+func (t Tables) names() []string {
+	return []string{t.Ledger, t.Balances, t.Campaigns, t.Retail, t.Identity, t.ReadModels, t.Messages, t.Executions}
 }
 
 // Store is a DynamoDB database with the store's tables.
@@ -63,22 +95,36 @@ type Store struct {
 // New returns a Store over existing tables (CDK creates them in the cloud;
 // CreateTables creates them for local use and tests).
 func New(client *ddb.Client, tables Tables) (*Store, error) {
-	if client == nil || tables.Ledger == "" || tables.Balances == "" || tables.Campaigns == "" || tables.Retail == "" || tables.Identity == "" {
+	if client == nil || slices.Contains(tables.names(), "") {
 		return nil, errors.New("dynamodb store: a client and every table name are required")
 	}
 	return &Store{client: client, tables: tables}, nil
 }
 
+// Client returns the store's DynamoDB client.
+func (s *Store) Client() *ddb.Client { return s.client }
+
+// Tables returns the names of the store's tables.
+func (s *Store) Tables() Tables { return s.tables }
+
 const expiryIndex = "by_expiry"
 
 // Indexes of the retail table. Orders project every attribute (an order is
-// one small item; a page of them needs no second read); held reservations
-// only their keys.
+// one small item; a page of them needs no second read), and so do products
+// (the catalog page reads them all); held reservations only their keys.
 const (
-	heldIndex   = "held"
-	userIndex   = "by_user"
-	statusIndex = "by_status"
+	heldIndex    = "held"
+	userIndex    = "by_user"
+	statusIndex  = "by_status"
+	productIndex = "products"
 )
+
+// dueIndex is the executions table's index of running executions.
+const dueIndex = "due"
+
+// ttlAttribute is the attribute DynamoDB's time to live reads: epoch
+// seconds after which an item may be deleted.
+const ttlAttribute = "ttl"
 
 func gsi(name, hash, sort string, projection types.ProjectionType) types.GlobalSecondaryIndex {
 	return types.GlobalSecondaryIndex{
@@ -88,59 +134,105 @@ func gsi(name, hash, sort string, projection types.ProjectionType) types.GlobalS
 	}
 }
 
-// CreateTables creates the store's tables (on demand capacity) and waits
-// until they are active. The ledger streams new images: in the cloud the
-// stream feeds the read model.
-func (s *Store) CreateTables(ctx context.Context) error {
-	str, num := types.ScalarAttributeTypeS, types.ScalarAttributeTypeN
-	inputs := []*ddb.CreateTableInput{
-		{
-			TableName:            aws.String(s.tables.Ledger),
-			BillingMode:          types.BillingModePayPerRequest,
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str}, {AttributeName: aws.String("sk"), AttributeType: num}},
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
-			StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
-		},
-		{
-			TableName:   aws.String(s.tables.Balances),
-			BillingMode: types.BillingModePayPerRequest,
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str},
-				{AttributeName: aws.String("due"), AttributeType: str}, {AttributeName: aws.String("nx"), AttributeType: str}},
-			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-			GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
-				IndexName:  aws.String(expiryIndex),
-				KeySchema:  []types.KeySchemaElement{{AttributeName: aws.String("due"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("nx"), KeyType: types.KeyTypeRange}},
-				Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
-			}},
-		},
-		{
-			TableName:   aws.String(s.tables.Retail),
-			BillingMode: types.BillingModePayPerRequest,
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str},
-				{AttributeName: aws.String("hk"), AttributeType: str}, {AttributeName: aws.String("hs"), AttributeType: str},
-				{AttributeName: aws.String("uk"), AttributeType: str}, {AttributeName: aws.String("us"), AttributeType: str},
-				{AttributeName: aws.String("stk"), AttributeType: str}, {AttributeName: aws.String("sts"), AttributeType: str}},
-			KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-			GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
-				gsi(heldIndex, "hk", "hs", types.ProjectionTypeKeysOnly),
-				gsi(userIndex, "uk", "us", types.ProjectionTypeAll), gsi(statusIndex, "stk", "sts", types.ProjectionTypeAll),
-			},
-			StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
-		},
-		{
-			TableName:            aws.String(s.tables.Identity),
-			BillingMode:          types.BillingModePayPerRequest,
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str}},
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
-		},
-		{
-			TableName:            aws.String(s.tables.Campaigns),
-			BillingMode:          types.BillingModePayPerRequest,
-			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: str}, {AttributeName: aws.String("sk"), AttributeType: str}},
-			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
-		},
+// keys is a key schema of a partition key and an optional sort key.
+func keys(hash, sort string) []types.KeySchemaElement {
+	out := []types.KeySchemaElement{{AttributeName: aws.String(hash), KeyType: types.KeyTypeHash}}
+	if sort != "" {
+		out = append(out, types.KeySchemaElement{AttributeName: aws.String(sort), KeyType: types.KeyTypeRange})
 	}
-	for _, in := range inputs {
+	return out
+}
+
+// attrs defines attributes, name then type, pairwise.
+func attrs(nameType ...string) []types.AttributeDefinition {
+	var out []types.AttributeDefinition
+	for i := 0; i+1 < len(nameType); i += 2 {
+		out = append(out, types.AttributeDefinition{AttributeName: aws.String(nameType[i]), AttributeType: types.ScalarAttributeType(nameType[i+1])})
+	}
+	return out
+}
+
+func stream(view types.StreamViewType) *types.StreamSpecification {
+	return &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: view}
+}
+
+// TableDefinitions returns the tables of a deployment as CreateTable
+// inputs (on-demand capacity). CreateTables creates exactly these; the CDK
+// stack declares the same, and a test there can compare them.
+// TimeToLive says which of them expire items, and by which attribute.
+//
+// Streams: the ledger's (new images) feeds the points read model; the
+// retail table's (new and old images: a deleted product is only in its
+// old image, and a stock change is told apart from an edit by the old
+// version) feeds product search; the messages table's (new images)
+// carries published events.
+func TableDefinitions(t Tables) []*ddb.CreateTableInput {
+	const S, N = "S", "N"
+	table := func(name string) *ddb.CreateTableInput {
+		return &ddb.CreateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest}
+	}
+	ledger := table(t.Ledger)
+	ledger.AttributeDefinitions, ledger.KeySchema = attrs("pk", S, "sk", N), keys("pk", "sk")
+	ledger.StreamSpecification = stream(types.StreamViewTypeNewImage)
+
+	balances := table(t.Balances)
+	balances.AttributeDefinitions, balances.KeySchema = attrs("pk", S, "sk", S, "due", S, "nx", S), keys("pk", "sk")
+	balances.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{gsi(expiryIndex, "due", "nx", types.ProjectionTypeKeysOnly)}
+
+	retail := table(t.Retail)
+	retail.AttributeDefinitions = attrs("pk", S, "hk", S, "hs", S, "uk", S, "us", S, "stk", S, "sts", S, "ck", S, "id", S)
+	retail.KeySchema = keys("pk", "")
+	retail.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{
+		gsi(heldIndex, "hk", "hs", types.ProjectionTypeKeysOnly),
+		gsi(userIndex, "uk", "us", types.ProjectionTypeAll), gsi(statusIndex, "stk", "sts", types.ProjectionTypeAll),
+		gsi(productIndex, "ck", "id", types.ProjectionTypeAll),
+	}
+	retail.StreamSpecification = stream(types.StreamViewTypeNewAndOldImages)
+
+	identity := table(t.Identity)
+	identity.AttributeDefinitions, identity.KeySchema = attrs("pk", S), keys("pk", "")
+
+	campaigns := table(t.Campaigns)
+	campaigns.AttributeDefinitions, campaigns.KeySchema = attrs("pk", S, "sk", S), keys("pk", "sk")
+
+	reads := table(t.ReadModels)
+	reads.AttributeDefinitions, reads.KeySchema = attrs("pk", S, "sk", S), keys("pk", "sk")
+
+	messages := table(t.Messages)
+	messages.AttributeDefinitions, messages.KeySchema = attrs("pk", S), keys("pk", "")
+	messages.StreamSpecification = stream(types.StreamViewTypeNewImage)
+
+	executions := table(t.Executions)
+	executions.AttributeDefinitions, executions.KeySchema = attrs("pk", S, "sk", N, "rk", S, "wk", S), keys("pk", "sk")
+	executions.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{gsi(dueIndex, "rk", "wk", types.ProjectionTypeKeysOnly)}
+
+	return []*ddb.CreateTableInput{ledger, balances, retail, identity, campaigns, reads, messages, executions}
+}
+
+// TimeToLive returns, per table name, the attribute its time to live
+// reads. Items with the attribute are deleted by DynamoDB some time after
+// it passes (within days; readers never rely on the deletion):
+//   - ledger: idempotency records, idempotencyRetention after they were made;
+//   - campaigns: budget grants, as long as the award keys they answer;
+//   - identity: sessions when they expire, sign-in attempts after their
+//     window, known addresses when no longer known;
+//   - messages: published events, once no retry can publish them again.
+func TimeToLive(t Tables) map[string]string {
+	return map[string]string{t.Ledger: ttlAttribute, t.Campaigns: ttlAttribute, t.Identity: ttlAttribute, t.Messages: ttlAttribute}
+}
+
+// idempotencyRetention is how long a key is remembered: an idempotency
+// record, the budget grant of an award key, a published message's key.
+// A client retries within minutes; an operator retries a parked purchase
+// saga (whose award reuses its keys) within weeks. 90 days covers both;
+// a key repeated later is a new command.
+const idempotencyRetention = 90 * 24 * time.Hour
+
+// CreateTables creates the store's tables (TableDefinitions), waits until
+// they are active, and turns on their time to live (TimeToLive).
+func (s *Store) CreateTables(ctx context.Context) error {
+	ttl := TimeToLive(s.tables)
+	for _, in := range TableDefinitions(s.tables) {
 		if _, err := s.client.CreateTable(ctx, in); err != nil {
 			var inUse *types.ResourceInUseException
 			if !errors.As(err, &inUse) {
@@ -151,6 +243,30 @@ func (s *Store) CreateTables(ctx context.Context) error {
 		if err := w.Wait(ctx, &ddb.DescribeTableInput{TableName: in.TableName}, 2*time.Minute); err != nil {
 			return fmt.Errorf("wait for table %s: %w", *in.TableName, err)
 		}
+		if attr, ok := ttl[*in.TableName]; ok {
+			if err := s.enableTTL(ctx, *in.TableName, attr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// enableTTL turns on a table's time to live, unless it is on already
+// (turning it on twice is an error).
+func (s *Store) enableTTL(ctx context.Context, table, attr string) error {
+	cur, err := s.client.DescribeTimeToLive(ctx, &ddb.DescribeTimeToLiveInput{TableName: aws.String(table)})
+	if err != nil {
+		return fmt.Errorf("time to live of %s: %w", table, err)
+	}
+	if d := cur.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == attr &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = s.client.UpdateTimeToLive(ctx, &ddb.UpdateTimeToLiveInput{TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attr), Enabled: aws.Bool(true)}})
+	if err != nil {
+		return fmt.Errorf("enable time to live of %s: %w", table, err)
 	}
 	return nil
 }

@@ -260,26 +260,35 @@ func NewSweeper(service *Service, balances ports.Balances, clock ports.Clock) *S
 type SweepResult struct {
 	Accounts int   // accounts that had points expire
 	Points   int64 // points expired
+	Failed   int   // accounts whose expiry failed (Sweep's error names them)
 }
 
-// Sweep expires every lot due today.
+// maxReportedFailures bounds the accounts a sweep's error names.
+const maxReportedFailures = 10
+
+// Sweep expires every lot due today. An account whose expiry fails is
+// counted and reported, and the sweep goes on with the others: one
+// damaged or busy account must not keep every later one from expiring.
+// The error names the accounts that failed (the first few); the next
+// sweep tries them again, as they are still due.
 func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	var res SweepResult
+	var failures []error
 	today := DayOf(s.clock.Now()).String()
 	cursor := ""
 	for {
 		accounts, next, err := s.balances.Expiring(ctx, today, cursor, 500)
 		if err != nil {
-			return res, fmt.Errorf("find expiring accounts: %w", err)
+			return res, errors.Join(append(failures, fmt.Errorf("find expiring accounts: %w", err))...)
 		}
 		for _, stream := range accounts {
-			account, err := ParseAccountID(stream)
-			if err != nil {
-				return res, fmt.Errorf("expiring account: %w", err)
+			if err := ctx.Err(); err != nil {
+				return res, errors.Join(append(failures, err)...)
 			}
-			txs, err := s.service.Expire(ctx, account)
-			if err != nil {
-				return res, err
+			account, err := ParseAccountID(stream)
+			var txs []Transaction
+			if err == nil {
+				txs, err = s.service.Expire(ctx, account)
 			}
 			if len(txs) > 0 {
 				res.Accounts++
@@ -287,9 +296,18 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 			for _, t := range txs {
 				res.Points += t.Amount
 			}
+			if err != nil {
+				res.Failed++
+				if len(failures) < maxReportedFailures {
+					failures = append(failures, fmt.Errorf("expire account %s: %w", stream, err))
+				}
+			}
 		}
 		if next == "" {
-			return res, nil
+			if res.Failed > len(failures) {
+				failures = append(failures, fmt.Errorf("and %d more accounts", res.Failed-len(failures)))
+			}
+			return res, errors.Join(failures...)
 		}
 		cursor = next
 	}

@@ -256,13 +256,28 @@ func (s *Service) Reverse(ctx context.Context, cmd ReverseCommand) (Transaction,
 // Expire removes the points of the account's lots that are past their
 // expiry, one expired event per lot. It returns no transactions when nothing
 // is due. It needs no idempotency key: a second sweep finds nothing due.
+//
+// An append holds at most ports.MaxAppendEvents events, so an account with
+// more lots due (a daily lot for months, expired after a long pause) has
+// them expired in parts, oldest first, each its own command: a part that
+// is written stays written, and whatever a failure leaves is still due.
+// It returns the transactions of the parts written, and the error that
+// stopped the rest.
 func (s *Service) Expire(ctx context.Context, account AccountID) ([]Transaction, error) {
 	if account.IsZero() {
 		return nil, ErrInvalidAccount
 	}
-	return s.execute(ctx, account, "", "", fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
-		return a.decideExpire(now), nil
-	})
+	var all []Transaction
+	for {
+		txs, err := s.execute(ctx, account, "", "", fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
+			due := a.decideExpire(now)
+			return due[:min(len(due), ports.MaxAppendEvents)], nil
+		})
+		all = append(all, txs...)
+		if err != nil || len(txs) < ports.MaxAppendEvents {
+			return all, err
+		}
+	}
 }
 
 // Find returns the transaction a command of client sent with key made, or

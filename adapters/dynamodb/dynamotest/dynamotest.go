@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 )
@@ -141,12 +142,24 @@ func Client(tb testing.TB) *ddb.Client {
 	return newClient()
 }
 
+// StreamsClient returns a DynamoDB Streams client of the running DynamoDB
+// Local (which serves the streams API at the same address), or skips the
+// test when it could not be started.
+func StreamsClient(tb testing.TB) *dynamodbstreams.Client {
+	tb.Helper()
+	Client(tb)
+	return dynamodbstreams.New(dynamodbstreams.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+}
+
 // NewStore creates fresh, uniquely named tables for one test.
 func NewStore(tb testing.TB) *dynamodb.Store {
 	tb.Helper()
 	n := tables.Add(1)
-	s, err := dynamodb.New(Client(tb), dynamodb.Tables{Ledger: fmt.Sprintf("ledger_%d", n), Balances: fmt.Sprintf("balances_%d", n), Campaigns: fmt.Sprintf("campaigns_%d", n), Retail: fmt.Sprintf("retail_%d", n),
-		Identity: fmt.Sprintf("identity_%d", n)})
+	s, err := dynamodb.New(Client(tb), TablesNamed(fmt.Sprint("_", n)))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -155,6 +168,16 @@ func NewStore(tb testing.TB) *dynamodb.Store {
 	}
 	return s
 }
+
+// TablesNamed returns the store's tables named with suffix.
+func TablesNamed(suffix string) dynamodb.Tables {
+	return dynamodb.Tables{Ledger: "ledger" + suffix, Balances: "balances" + suffix, Campaigns: "campaigns" + suffix, Retail: "retail" + suffix,
+		Identity: "identity" + suffix, ReadModels: "readmodels" + suffix, Messages: "messages" + suffix, Executions: "executions" + suffix}
+}
+
+// Endpoint returns the address of the running DynamoDB Local ("" when it
+// could not be started), for clients of other services (DynamoDB Streams).
+func Endpoint() string { return endpoint }
 
 // limitedBuffer keeps the first 64 KiB of the process's output, for errors.
 type limitedBuffer struct{ b []byte }
