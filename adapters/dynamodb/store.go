@@ -435,3 +435,11 @@ func (it *item) decimal(name string) decimal.Decimal {
 func dec(d decimal.Decimal) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: d.String()}
 }
+
+// Ping tells whether DynamoDB answers and the ledger table is there (a
+// read of an item that never exists: half a read unit).
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(s.tables.Ledger),
+		Key: map[string]types.AttributeValue{"pk": str("ping"), "sk": num(0)}})
+	return err
+}

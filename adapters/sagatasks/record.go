@@ -12,11 +12,16 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
-// runEnds are the tasks after which a purchase run has ended, and how.
-var runEnds = map[string]string{
-	"PublishPurchaseCompleted": "succeeded",
-	"FailOrder":                "failed",
-	"MarkNeedsAttention":       "failed",
+// runEnds are the tasks after which a purchase run has ended, and how:
+// the state each leads to (purchase.asl.json's Succeed and Fail states),
+// told as the local executor tells an execution's end. FailOrder's Fail
+// state takes its error from the input's "error" (the failure that
+// started the compensations).
+var runEnds = map[string]ports.SagaStep{
+	"PublishPurchaseCompleted": {Step: "Saga", Status: "succeeded"},
+	"FailOrder":                {Step: "Saga", Status: "failed"},
+	"MarkNeedsAttention": {Step: "Saga", Status: "failed", Error: "CompensationFailed",
+		Cause: "a compensation kept failing: the order needs an operator"},
 }
 
 // Recorded records every task's steps in a store, for runs whose history a
@@ -33,6 +38,10 @@ func Recorded(steps ports.SagaSteps, clock ports.Clock) Wrap {
 			var in struct {
 				OrderID string `json:"order_id"`
 				Saga    string `json:"saga"`
+				Error   *struct {
+					Error string `json:"Error"`
+					Cause string `json:"Cause"`
+				} `json:"error"`
 			}
 			if json.Unmarshal(input, &in) != nil || cmp.Or(in.Saga, in.OrderID) == "" {
 				return h(ctx, input) // the handler refuses the input with its own error
@@ -56,7 +65,11 @@ func Recorded(steps ports.SagaSteps, clock ports.Clock) Wrap {
 				return nil, rerr
 			}
 			if end, ok := runEnds[state]; ok && err == nil {
-				if err := steps.Record(ctx, run, ports.SagaStep{Step: "Saga", Status: end, At: clock.Now()}); err != nil {
+				if end.Error == "" && end.Status == "failed" && in.Error != nil {
+					end.Error, end.Cause = in.Error.Error, in.Error.Cause
+				}
+				end.At = clock.Now()
+				if err := steps.Record(ctx, run, end); err != nil {
 					return nil, err
 				}
 			}

@@ -62,8 +62,11 @@ func TestRecordedSteps(t *testing.T) {
 			[]string{"ChargeWallet started ", "ChargeWallet failed States.TaskFailed"}, true},
 		{"the last task ends the run", "PublishPurchaseCompletedFunctionArn", ok, `{"order_id":"o-4","saga":"o-4"}`, "o-4",
 			[]string{"PublishPurchaseCompleted started ", "PublishPurchaseCompleted succeeded ", "Saga succeeded "}, false},
-		{"a retry's steps go under its run", "FailOrderFunctionArn", ok, `{"order_id":"o-5","saga":"o-5.retry-2"}`, "o-5.retry-2",
-			[]string{"FailOrder started ", "FailOrder succeeded ", "Saga failed "}, false},
+		{"a retry's steps go under its run, its end with the failure", "FailOrderFunctionArn", ok,
+			`{"order_id":"o-5","saga":"o-5.retry-2","error":{"Error":"OutOfStock","Cause":"2 left"}}`, "o-5.retry-2",
+			[]string{"FailOrder started ", "FailOrder succeeded ", "Saga failed OutOfStock"}, false},
+		{"an order for an operator", "MarkNeedsAttentionFunctionArn", ok, `{"order_id":"o-7"}`, "o-7",
+			[]string{"MarkNeedsAttention started ", "MarkNeedsAttention succeeded ", "Saga failed CompensationFailed"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := &memorySteps{steps: map[string][]ports.SagaStep{}}

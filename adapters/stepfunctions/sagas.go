@@ -187,9 +187,11 @@ func (s *Sagas) Wait(ctx context.Context, name string) (bool, error) {
 			if ctx.Err() != nil {
 				return false, nil
 			}
-			if err != nil || closed {
+			if closed || errors.Is(err, ports.ErrNotFound) {
 				return closed, err
 			}
+			// Any other error (throttled, most likely) is no answer:
+			// the store still tells, so the wait goes on.
 			gap = min(2*gap, maxDescribeGap)
 			describeAt = s.nextDescribe(ctx, now, now.Add(gap))
 		}

@@ -1,0 +1,73 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/unicornstore/unicorn/adapters/dynamodb"
+)
+
+// AWSConfig is the SDK's configuration, found the default way: the
+// environment, the shared files, a Lambda function's role. With an
+// endpoint of its own (DynamoDB Local) and nothing configured, it takes
+// a region and placeholder keys, which DynamoDB Local accepts.
+func AWSConfig(ctx context.Context, c Config) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if c.DynamoDBEndpoint != "" {
+		if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
+			opts = append(opts, awsconfig.WithRegion("us-east-1"))
+		}
+		if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+			opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+		}
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return cfg, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return cfg, errors.New("DynamoDB needs a region: set AWS_REGION (or -dynamodb-endpoint for DynamoDB Local)")
+	}
+	return cfg, nil
+}
+
+// DynamoTables are the table names under a prefix.
+func DynamoTables(prefix string) dynamodb.Tables {
+	return dynamodb.Tables{Ledger: prefix + "ledger", Balances: prefix + "balances", Campaigns: prefix + "campaigns",
+		Retail: prefix + "retail", Identity: prefix + "identity", ReadModels: prefix + "readmodels", Messages: prefix + "messages",
+		Executions: prefix + "executions"}
+}
+
+// OpenDynamoDB is the store over c's tables, created first when c asks.
+func OpenDynamoDB(ctx context.Context, c Config, cfg aws.Config) (*dynamodb.Store, error) {
+	client := ddb.NewFromConfig(cfg, func(o *ddb.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
+		}
+	})
+	s, err := dynamodb.New(client, DynamoTables(c.TablePrefix))
+	if err != nil {
+		return nil, err
+	}
+	if c.CreateTables {
+		if err := s.CreateTables(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// DynamoStores are the ports of the DynamoDB tables.
+func DynamoStores(s *dynamodb.Store) Stores {
+	return Stores{Ledger: s.Ledger(), Snapshots: s.Snapshots(), Balances: s.Balances(), Campaigns: s.Campaigns(),
+		Catalog: s.Catalog(), Stock: s.Stock(), Wallets: s.Wallets(), Orders: s.Orders(), Publisher: s.Publisher(),
+		ProductSearch: s.ProductSearch(), SalesTallies: s.SalesTallies(), Users: s.Users(), APIKeys: s.APIKeys(),
+		Sessions: s.Sessions(), Throttle: s.Throttle(), Secrets: s.Secrets(), Ping: s.Ping}
+}

@@ -1,0 +1,285 @@
+// The tests of this package run the store as AWS runs it, on this machine: DynamoDB
+// Local with streams; the bootstrap that deploys (built for this machine's
+// architecture), each function under the Lambda Runtime Interface
+// Emulator; the unchanged purchase.asl.json run by aws-local-stepfunctions
+// behind a Step Functions API, its Task states invoking those functions;
+// and a poller that plays the event source mappings, reading the tables'
+// streams and handing batches to the consumer functions in Lambda's shape.
+// The tests assert on DynamoDB's state.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/unicornstore/unicorn/adapters/dynamodb"
+	"github.com/unicornstore/unicorn/adapters/dynamodb/dynamotest"
+	"github.com/unicornstore/unicorn/adapters/lambda"
+	"github.com/unicornstore/unicorn/cmd/internal/compose"
+	"github.com/unicornstore/unicorn/domains/identity"
+	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/ports"
+)
+
+func TestMain(m *testing.M) { dynamotest.Main(m) }
+
+const stateMachineARN = "arn:aws:states:us-east-1:123456789012:stateMachine:purchase"
+
+// cloud is one running deployment.
+type cloud struct {
+	fns    *functions
+	store  *dynamodb.Store
+	svc    *compose.Services // the same services, in the test, for setting up and reading state
+	prefix string
+	logDir string
+	client string // the store's client
+}
+
+// repoRoot is the module's root (the tests run in integration/cloud).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// tools finds the emulator and the ASL runtime, or skips (fails where the
+// build says they must be there).
+func tools(t *testing.T) (rie, conformance string) {
+	t.Helper()
+	root := repoRoot(t)
+	rie = filepath.Join(root, ".cache", "bin", "aws-lambda-rie")
+	conformance = filepath.Join(root, "orchestration", "conformance")
+	var missing []string
+	if _, err := os.Stat(rie); err != nil {
+		missing = append(missing, "the Lambda Runtime Interface Emulator (make lambda-tools)")
+	}
+	if _, err := os.Stat(filepath.Join(conformance, "node_modules", "aws-local-stepfunctions")); err != nil {
+		missing = append(missing, "aws-local-stepfunctions (make asl-tools)")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = append(missing, "node")
+	}
+	if len(missing) > 0 {
+		if os.Getenv("UNICORN_REQUIRE_ASL_TOOLS") != "" {
+			t.Fatalf("the cloud-shape tests need %s", strings.Join(missing, ", "))
+		}
+		t.Skipf("the cloud-shape tests need %s", strings.Join(missing, ", "))
+	}
+	return rie, conformance
+}
+
+var prefixes atomic.Int64
+
+// startCloud deploys the store on this machine, for one test.
+func startCloud(t *testing.T) *cloud {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("the cloud shape takes a while: not in -short")
+	}
+	rie, conformance := tools(t)
+	ctx := t.Context()
+	dir := t.TempDir()
+	if keep := os.Getenv("UNICORN_CLOUD_LOGS"); keep != "" {
+		// Keep the functions' logs for a look after the test.
+		dir = keep
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &cloud{prefix: fmt.Sprintf("cloud%d-%d-", os.Getpid(), prefixes.Add(1)), logDir: dir}
+
+	// The bootstrap that deploys, built for this machine (the deployed one
+	// is the same source for arm64: make lambdas).
+	bootstrap := filepath.Join(dir, "bootstrap")
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./cmd/lambda")
+	build.Dir = repoRoot(t)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the bootstrap: %v\n%s", err, out)
+	}
+
+	// The tables, created as a deployment would have them.
+	cfg := compose.Defaults()
+	cfg.Store, cfg.DynamoDBEndpoint, cfg.TablePrefix, cfg.CreateTables = "dynamodb", dynamotest.Endpoint(), c.prefix, true
+	awsCfg, err := compose.AWSConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.store, err = compose.OpenDynamoDB(ctx, cfg, awsCfg); err != nil {
+		t.Fatal(err)
+	}
+	c.client = cfg.StoreClient
+	c.svc, err = compose.NewServices(ctx, cfg, compose.DynamoStores(c.store),
+		compose.Deps{Log: slog.New(slog.DiscardHandler), Hash: identity.HashParams{MemoryKiB: 64, Passes: 1, Lanes: 1}},
+		func(*retail.Steps) (ports.Sagas, error) { return noSagas{}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The router's address first: the Step Functions runtime calls it, and
+	// the functions call Step Functions.
+	routerLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sfnURL := startStepFunctions(t, conformance, "http://"+routerLn.Addr().String(), dir)
+
+	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + dynamotest.Endpoint(), "AWS_ENDPOINT_URL_SFN=" + sfnURL,
+		"UNICORN_TABLE_PREFIX=" + c.prefix, "UNICORN_STATE_MACHINE_ARN=" + stateMachineARN, "LOG_FORMAT=json",
+		// A purchase answers at once (202) and the test follows the
+		// order, as the web app does with Prefer: respond-async.
+		"UNICORN_PURCHASE_WAIT=0s"}
+	fns := []function{{name: "api", instances: 4}, {name: "ledger-stream", instances: 1}, {name: "retail-stream", instances: 1},
+		{name: "expire-points", instances: 1}, {name: "release-stock", instances: 1}, {name: "resume-orders", instances: 1}}
+	for _, task := range taskNames() {
+		fns = append(fns, function{name: task, instances: 3})
+	}
+	for i := range fns {
+		fns[i].env = append(append([]string{}, env...), "UNICORN_FUNCTION="+fns[i].name)
+	}
+	if c.fns, err = startFunctions(routerLn, rie, bootstrap, dir, fns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.fns.stop()
+		if t.Failed() {
+			c.dumpLogs(t)
+		}
+	})
+
+	// The event source mappings: the ledger's stream feeds the points
+	// read model; the retail table's (products) and the messages table's
+	// (PurchaseCompleted) feed product search and the sales tallies.
+	streams := dynamotest.StreamsClient(t)
+	pollCtx, stopPolling := context.WithCancel(context.Background())
+	t.Cleanup(stopPolling)
+	tables := c.store.Tables()
+	for table, fn := range map[string]string{tables.Ledger: "ledger-stream", tables.Retail: "retail-stream", tables.Messages: "retail-stream"} {
+		arn, err := c.store.StreamARN(ctx, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader := dynamodb.NewStreamReader(streams, arn, dynamodb.StreamReaderConfig{MaxIdleWait: 200 * time.Millisecond})
+		go func() {
+			_ = reader.Run(pollCtx, func(ctx context.Context, batch []streamtypes.Record) error { return c.deliver(ctx, fn, batch) })
+		}()
+	}
+	return c
+}
+
+// deliver hands a batch to a consumer function through the Lambda API, as
+// an event source mapping does.
+func (c *cloud) deliver(ctx context.Context, fn string, batch []streamtypes.Record) error {
+	return lambda.Consume(ctx, batch, func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var resp events.DynamoDBEventResponse
+		out, fnErr, err := c.fns.invoke(ctx, fn, ev)
+		if err == nil && fnErr != "" {
+			err = fmt.Errorf("%s failed: %s", fn, out)
+		}
+		if err == nil {
+			err = json.Unmarshal(out, &resp)
+		}
+		return resp, err
+	})
+}
+
+func taskNames() []string {
+	return []string{"ReserveStock", "RedeemPoints", "ChargeWallet", "AwardPoints", "CompleteOrder", "PublishPurchaseCompleted",
+		"ReverseAward", "RefundWallet", "RestorePoints", "ReleaseStock", "FailOrder", "MarkNeedsAttention"}
+}
+
+// startStepFunctions runs the Step Functions API over aws-local-stepfunctions
+// with the unchanged purchase.asl.json, its tasks calling lambdaURL.
+func startStepFunctions(t *testing.T, conformance, lambdaURL, dir string) string {
+	t.Helper()
+	def := filepath.Join(repoRoot(t), "orchestration", "purchase.asl.json")
+	cmd := exec.Command("node", filepath.Join(conformance, "sfn-server.mjs"), "--port", "0", "--state-machine", stateMachineARN+"="+def)
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_LAMBDA="+lambdaURL, "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
+	logf, err := os.Create(filepath.Join(dir, "stepfunctions.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logf
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	ready := make(chan string, 1)
+	go func() {
+		for lines.Scan() {
+			if port, ok := strings.CutPrefix(lines.Text(), "listening "); ok {
+				ready <- port
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case port := <-ready:
+		return "http://127.0.0.1:" + strings.TrimSpace(port)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the Step Functions API did not start")
+	}
+	return ""
+}
+
+func (c *cloud) dumpLogs(t *testing.T) {
+	entries, _ := os.ReadDir(c.logDir)
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".log") {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join(c.logDir, e.Name()))
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
+		}
+		if len(b) > 0 {
+			t.Logf("--- %s (end) ---\n%s", e.Name(), b)
+		}
+	}
+}
+
+// call sends an API Gateway HTTP API event to the api function and
+// returns its response's status and body.
+func (c *cloud) call(t *testing.T, method, path, token, body string, headers ...string) (int, string) {
+	t.Helper()
+	ev := apiEvent(t, method, path, token, body, headers...)
+	out, fnErr, err := c.fns.invoke(t.Context(), "api", ev)
+	if err != nil || fnErr != "" {
+		t.Fatalf("%s %s: %v %s %s", method, path, err, fnErr, out)
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	if err := json.Unmarshal(out, &resp); err != nil {
+		t.Fatalf("%s %s answered %s: %v", method, path, out, err)
+	}
+	return resp.StatusCode, resp.Body
+}
+
+func (c *cloud) services() *compose.Services { return c.svc }
+func (c *cloud) stores() compose.Stores      { return compose.DynamoStores(c.store) }
+func (c *cloud) storeClient() string         { return c.client }

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// functions runs Lambda functions the way the Lambda service would, on
+// this machine: each function is the real bootstrap under the AWS Lambda
+// Runtime Interface Emulator, a few instances of it so that concurrent
+// invocations run at once (the emulator takes one at a time), behind a
+// router that answers the Lambda Invoke API by function name, as the
+// Step Functions runtime and the tests call it.
+type functions struct {
+	url   string
+	pools map[string]chan string // function name -> free instances' base URLs
+	procs []*exec.Cmd
+	srv   *http.Server
+	// invoked counts invocations per function (the tests check that the
+	// state machine called what it should).
+	mu      sync.Mutex
+	invoked map[string]int
+	log     *log.Logger // every call, into router.log
+}
+
+// function is one Lambda function: its name, environment and instances.
+type function struct {
+	name      string
+	env       []string
+	instances int
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// startFunctions starts every function's instances and the router.
+func startFunctions(ln net.Listener, rie, bootstrap, logDir string, fns []function) (*functions, error) {
+	f := &functions{pools: map[string]chan string{}, invoked: map[string]int{}}
+	if logf, err := os.Create(filepath.Join(logDir, "router.log")); err == nil {
+		f.log = log.New(logf, "", log.Lmicroseconds)
+	}
+	for _, fn := range fns {
+		pool := make(chan string, fn.instances)
+		for i := range fn.instances {
+			// Two ports: where the emulator takes invocations, and its
+			// Runtime API, which the bootstrap polls (9001 by default:
+			// every instance needs its own).
+			port, err := freePort()
+			if err != nil {
+				return f, err
+			}
+			apiPort, err := freePort()
+			if err != nil {
+				return f, err
+			}
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
+				"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bootstrap)
+			cmd.Env = append(os.Environ(), fn.env...)
+			logf, err := os.Create(filepath.Join(logDir, fmt.Sprintf("%s-%d.log", fn.name, i)))
+			if err != nil {
+				return f, err
+			}
+			cmd.Stdout, cmd.Stderr = logf, logf
+			dieWithParent(cmd)
+			if err := cmd.Start(); err != nil {
+				return f, fmt.Errorf("start the emulator for %s: %w", fn.name, err)
+			}
+			f.procs = append(f.procs, cmd)
+			pool <- "http://" + addr
+		}
+		f.pools[fn.name] = pool
+	}
+	f.url = "http://" + ln.Addr().String()
+	f.srv = &http.Server{Handler: http.HandlerFunc(f.route), ReadHeaderTimeout: 10 * time.Second}
+	go f.srv.Serve(ln)
+	return f, nil
+}
+
+func (f *functions) stop() {
+	if f.srv != nil {
+		f.srv.Close()
+	}
+	for _, p := range f.procs {
+		_ = p.Process.Kill()
+		_ = p.Wait()
+	}
+}
+
+// route answers POST /2015-03-31/functions/{name}/invocations on a free
+// instance of the function. Like the Lambda service, and unlike the
+// emulator, it marks a function's error with X-Amz-Function-Error, which
+// is how the SDKs (and so the Step Functions runtime) tell an error from
+// a result.
+func (f *functions) route(w http.ResponseWriter, r *http.Request) {
+	if f.log != nil {
+		f.log.Printf("%s %s", r.Method, r.URL.Path)
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/2015-03-31/functions/")
+	name, ok2 := strings.CutSuffix(rest, "/invocations")
+	if !ok || !ok2 || r.Method != http.MethodPost {
+		http.Error(w, `{"message":"not an Invoke call"}`, http.StatusNotFound)
+		return
+	}
+	// The state machine names functions by ARN, made from the
+	// definition's placeholders (${ReserveStockFunctionArn} → a function
+	// named ReserveStockFunctionArn): the function is ReserveStock.
+	if i := strings.LastIndex(name, ":function:"); i >= 0 {
+		name = strings.TrimSuffix(name[i+len(":function:"):], "FunctionArn")
+	}
+	pool, ok := f.pools[name]
+	if !ok {
+		w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
+		http.Error(w, `{"Type":"User","message":"Function not found: `+name+`"}`, http.StatusNotFound)
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	f.invoked[name]++
+	f.mu.Unlock()
+	var base string
+	select {
+	case base = <-pool:
+	case <-r.Context().Done():
+		return
+	}
+	out, err := invokeInstance(r.Context(), base, body)
+	pool <- base
+	if err != nil {
+		w.Header().Set("X-Amzn-ErrorType", "ServiceException")
+		http.Error(w, fmt.Sprintf(`{"message":%q}`, err.Error()), http.StatusInternalServerError)
+		return
+	}
+	var fnErr struct {
+		ErrorType    string `json:"errorType"`
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal(out, &fnErr) == nil && fnErr.ErrorType != "" {
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+}
+
+func invokeInstance(ctx context.Context, base string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/2015-03-31/functions/function/invocations", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// invoke calls a function through the router, as a test: out is its
+// result, fnErr its error type when it failed.
+func (f *functions) invoke(ctx context.Context, name string, payload any) (out []byte, fnErr string, err error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.url+"/2015-03-31/functions/"+name+"/invocations", bytes.NewReader(body))
+	if err != nil {
+		return nil, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	out, err = io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return out, "", fmt.Errorf("invoke %s: %s: %s", name, resp.Status, out)
+	}
+	if resp.Header.Get("X-Amz-Function-Error") != "" {
+		var e struct {
+			ErrorType string `json:"errorType"`
+		}
+		_ = json.Unmarshal(out, &e)
+		return out, e.ErrorType, nil
+	}
+	return out, "", nil
+}

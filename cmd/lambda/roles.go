@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/unicornstore/unicorn/adapters/clock"
+	"github.com/unicornstore/unicorn/adapters/dynamodb"
+	"github.com/unicornstore/unicorn/adapters/lambda"
+	"github.com/unicornstore/unicorn/adapters/sagatasks"
+	"github.com/unicornstore/unicorn/adapters/stepfunctions"
+	"github.com/unicornstore/unicorn/cmd/internal/compose"
+	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/ports"
+)
+
+// role builds one function's handler.
+type role func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error)
+
+var roles = map[string]role{
+	"api": func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
+		w, err := wire(ctx, c, log, true)
+		if err != nil {
+			return nil, err
+		}
+		h, err := w.Handler()
+		if err != nil {
+			return nil, err
+		}
+		return lambda.API(h), nil
+	},
+	"ledger-stream": streamRole(ports.TopicPointsLedger),
+	"retail-stream": streamRole(ports.TopicProducts, ports.TopicPurchases),
+	"expire-points": scheduled(func(ctx context.Context, w *wiring) (int64, error) {
+		res, err := w.Sweeper.Sweep(ctx)
+		w.log.Info("expiry sweep", "accounts", res.Accounts, "points", res.Points, "err", err)
+		return res.Points, err
+	}, false),
+	"release-stock": scheduled(func(ctx context.Context, w *wiring) (int64, error) {
+		n, err := w.Orders.ReleaseExpired(ctx)
+		return int64(n), err
+	}, false),
+	"resume-orders": scheduled(func(ctx context.Context, w *wiring) (int64, error) {
+		// An order pending for longer than this was never started, or
+		// its start failed: starting it again is harmless (the execution
+		// name is the order's).
+		n, err := w.Orders.ResumeStranded(ctx, time.Minute)
+		return int64(n), err
+	}, true),
+}
+
+func init() {
+	// One role per Task of the purchase saga, named as its state.
+	for resource := range sagatasks.Steps {
+		roles[strings.TrimSuffix(resource, "FunctionArn")] = func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
+			w, err := wire(ctx, c, log, false)
+			if err != nil {
+				return nil, err
+			}
+			h := sagatasks.Handlers(w.Steps, sagatasks.Recorded(w.store.SagaSteps(), clock.System{}))[resource]
+			return lambda.Task(lambda.TaskHandler(h)), nil
+		}
+	}
+}
+
+// wiring is the services over DynamoDB, and the store itself.
+type wiring struct {
+	*compose.Services
+	store *dynamodb.Store
+	log   *slog.Logger
+}
+
+// wire builds the services over DynamoDB. Only the functions that start
+// sagas (the API, the stranded-order sweep) need the state machine.
+func wire(ctx context.Context, c compose.Config, log *slog.Logger, startsSagas bool) (*wiring, error) {
+	cfg, err := compose.AWSConfig(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	store, err := compose.OpenDynamoDB(ctx, c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	w := &wiring{store: store, log: log}
+	w.Services, err = compose.NewServices(ctx, c, compose.DynamoStores(store), compose.Deps{Log: log},
+		func(*retail.Steps) (ports.Sagas, error) {
+			if !startsSagas {
+				return noSagas{}, nil
+			}
+			if c.StateMachineARN == "" {
+				return nil, errors.New("UNICORN_STATE_MACHINE_ARN is required: this function starts purchase sagas")
+			}
+			return stepfunctions.New(sfn.NewFromConfig(cfg), c.StateMachineARN, store.SagaSteps())
+		})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func streamRole(topics ...string) role {
+	return func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
+		w, err := wire(ctx, c, log, false)
+		if err != nil {
+			return nil, err
+		}
+		handlers := lambda.Handlers{}
+		for _, con := range w.Consumers() {
+			for _, t := range topics {
+				if con.Topic == t {
+					handlers[t] = append(handlers[t], con.Handle)
+				}
+			}
+		}
+		return lambda.Stream(dynamodb.StreamMessage, handlers, log), nil
+	}
+}
+
+func scheduled(sweep func(context.Context, *wiring) (int64, error), startsSagas bool) role {
+	return func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
+		w, err := wire(ctx, c, log, startsSagas)
+		if err != nil {
+			return nil, err
+		}
+		return lambda.Scheduled(func(ctx context.Context) (int64, error) { return sweep(ctx, w) }), nil
+	}
+}
+
+// noSagas is the saga runner of functions that never start one (a task,
+// a stream consumer): a call is a programming error, said plainly.
+type noSagas struct{}
+
+var errNoSagas = errors.New("this function does not run purchase sagas")
+
+func (noSagas) Start(context.Context, string, json.RawMessage) error { return errNoSagas }
+func (noSagas) Wait(context.Context, string) (bool, error)           { return false, errNoSagas }
+func (noSagas) Steps(context.Context, string) ([]ports.SagaStep, error) {
+	return nil, errNoSagas
+}
