@@ -42,9 +42,15 @@ func (m *memorySteps) Steps(_ context.Context, saga string) ([]ports.SagaStep, e
 }
 
 func TestRecordedSteps(t *testing.T) {
-	ok := func(context.Context, json.RawMessage) (json.RawMessage, error) { return json.RawMessage(`{"ok":true}`), nil }
-	short := func(context.Context, json.RawMessage) (json.RawMessage, error) { return nil, &InsufficientFunds{Cause: "the wallet holds 10"} }
-	broken := func(context.Context, json.RawMessage) (json.RawMessage, error) { return nil, errors.New("connection reset") }
+	ok := func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return json.RawMessage(`{"ok":true}`), nil
+	}
+	short := func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return nil, &InsufficientFunds{Cause: "the wallet holds 10"}
+	}
+	broken := func(context.Context, json.RawMessage) (json.RawMessage, error) {
+		return nil, errors.New("connection reset")
+	}
 	for _, tc := range []struct {
 		name     string
 		resource string
