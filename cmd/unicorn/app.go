@@ -1,11 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+
+	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/unicornstore/unicorn/adapters/clock"
+	"github.com/unicornstore/unicorn/adapters/dynamodb"
+	"github.com/unicornstore/unicorn/adapters/lambda"
 	"github.com/unicornstore/unicorn/adapters/sagatasks"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
@@ -21,12 +28,20 @@ import (
 // commands and the end-to-end tests build it the same way.
 type app struct {
 	*compose.Services
-	cfg        compose.Config
-	log        *slog.Logger
+	cfg      compose.Config
+	log      *slog.Logger
+	stores   compose.Stores
+	executor *executor.Executor
+	handler  http.Handler
+	// feed keeps the read models: the outbox's dispatcher on SQLite, the
+	// tables' stream readers on DynamoDB. It runs until ctx ends.
+	feed  func(ctx context.Context) error
+	close func() error
+
+	// On SQLite only (the operator commands use them).
 	db         *sqlite.DB
-	executor   *executor.Executor
+	executions ports.Executions
 	dispatcher *sqlite.Dispatcher
-	handler    http.Handler
 }
 
 // deps are what a test may replace: the clock, the ids, and wrappers
@@ -45,6 +60,9 @@ func newApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (_ 
 	if d.ids == nil {
 		d.ids = clock.UUIDs{}
 	}
+	if c.Store == "dynamodb" {
+		return newDynamoApp(ctx, c, log, d)
+	}
 	db, err := sqlite.Open(ctx, c.DBPath)
 	if err != nil {
 		return nil, err
@@ -54,18 +72,8 @@ func newApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (_ 
 			db.Close()
 		}
 	}()
-	a := &app{cfg: c, log: log, db: db}
-	if a.executor, err = executor.New(executor.Config{Store: db.Executions(), Clock: d.clock, IDs: d.ids, Log: log, Workers: c.SagaWorkers}); err != nil {
-		return nil, err
-	}
-	a.Services, err = compose.NewServices(ctx, c, compose.SQLiteStores(db), compose.Deps{Clock: d.clock, IDs: d.ids, Log: log, Hash: d.hash},
-		func(steps *retail.Steps) (ports.Sagas, error) {
-			if err := a.executor.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, d.wrap)); err != nil {
-				return nil, err
-			}
-			return a.executor.Sagas(orchestration.PurchaseMachine), nil
-		})
-	if err != nil {
+	a := &app{cfg: c, log: log, db: db, stores: compose.SQLiteStores(db), executions: db.Executions(), close: db.Close}
+	if err := a.wire(ctx, d); err != nil {
 		return nil, err
 	}
 	// The outbox feeds the read models.
@@ -73,10 +81,81 @@ func newApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (_ 
 	for _, c := range a.Consumers() {
 		a.dispatcher.Subscribe(c.Name, c.Handle, c.Topic)
 	}
-	if a.handler, err = a.Handler(); err != nil {
+	a.feed = a.dispatcher.Run
+	return a, nil
+}
+
+// newDynamoApp is the same server on DynamoDB (DynamoDB Local, or AWS):
+// the local executor keeps its executions in a table, and stream readers
+// hand the tables' changes to the read models through the same handler the
+// Lambda consumers run.
+func newDynamoApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (*app, error) {
+	cfg, err := compose.AWSConfig(ctx, c)
+	if err != nil {
 		return nil, err
+	}
+	store, err := compose.OpenDynamoDB(ctx, c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("DynamoDB at %s, tables %s*: %w (create them with -create-tables)", cmp.Or(c.DynamoDBEndpoint, "AWS"), c.TablePrefix, err)
+	}
+	a := &app{cfg: c, log: log, stores: compose.DynamoStores(store), executions: store.Executions(), close: func() error { return nil }}
+	if err := a.wire(ctx, d); err != nil {
+		return nil, err
+	}
+	streams := compose.OpenDynamoDBStreams(c, cfg)
+	handlers := lambda.Handlers{}
+	for _, con := range a.Consumers() {
+		handlers[con.Topic] = append(handlers[con.Topic], con.Handle)
+	}
+	handle := lambda.Stream(dynamodb.StreamMessage, handlers, log)
+	tables := store.Tables()
+	var readers []*dynamodb.StreamReader
+	for _, table := range []string{tables.Ledger, tables.Retail, tables.Messages} {
+		arn, err := store.StreamARN(ctx, table)
+		if err != nil {
+			return nil, err
+		}
+		// From the oldest record the stream holds: a restart replays up
+		// to a day of changes, which the read models apply once.
+		readers = append(readers, dynamodb.NewStreamReader(streams, arn, dynamodb.StreamReaderConfig{Log: log}))
+	}
+	a.feed = func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		for _, r := range readers {
+			wg.Go(func() {
+				if err := r.Run(ctx, func(ctx context.Context, batch []streamtypes.Record) error {
+					return lambda.Consume(ctx, batch, handle)
+				}); err != nil {
+					log.Error("stream reader stopped", "err", err)
+				}
+			})
+		}
+		wg.Wait()
+		return nil
 	}
 	return a, nil
 }
 
-func (a *app) Close() error { return a.db.Close() }
+// wire builds the services and the local executor over a.stores.
+func (a *app) wire(ctx context.Context, d deps) (err error) {
+	if a.executor, err = executor.New(executor.Config{Store: a.executions, Clock: d.clock, IDs: d.ids, Log: a.log, Workers: a.cfg.SagaWorkers}); err != nil {
+		return err
+	}
+	a.Services, err = compose.NewServices(ctx, a.cfg, a.stores, compose.Deps{Clock: d.clock, IDs: d.ids, Log: a.log, Hash: d.hash},
+		func(steps *retail.Steps) (ports.Sagas, error) {
+			if err := a.executor.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, d.wrap)); err != nil {
+				return nil, err
+			}
+			return a.executor.Sagas(orchestration.PurchaseMachine), nil
+		})
+	if err != nil {
+		return err
+	}
+	a.handler, err = a.Handler()
+	return err
+}
+
+func (a *app) Close() error { return a.close() }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/unicornstore/unicorn/adapters/dynamodb/dynamotest"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -37,7 +38,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build unicorn: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := dynamotest.Run(m) // DynamoDB Local, for serve on DynamoDB
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -83,7 +84,7 @@ func startServe(t *testing.T, db string, env ...string) *process {
 	}()
 	select {
 	case p.url = <-found:
-	case <-time.After(20 * time.Second):
+	case <-time.After(time.Minute):
 		_ = cmd.Process.Kill()
 		t.Fatalf("unicorn serve did not start:\n%s", p.log())
 	}

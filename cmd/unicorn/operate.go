@@ -21,7 +21,7 @@ func rebuild(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer a.Close()
-	total, err := a.db.Ledger().Count(ctx)
+	total, err := a.stores.Ledger.Count(ctx)
 	if err != nil {
 		return err
 	}

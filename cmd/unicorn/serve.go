@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 
 	"context"
@@ -59,7 +60,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	bg, stopBackground := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = a.dispatcher.Run(bg) })
+	wg.Go(func() { _ = a.feed(bg) })
 	wg.Go(func() { _ = a.executor.Run(bg) })
 	wg.Go(func() { releaseEvery(bg, a, time.Minute) })
 	wg.Go(func() { resumeEvery(bg, a, time.Minute) })
@@ -72,7 +73,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if !httpapi.WebAppBuilt(httpapi.WebAppDir(c.WebAppDir)) {
 		log.Warn("the web app is not built: / answers with a page that says so; build it with make webapp", "webapp_dir", c.WebAppDir)
 	}
-	log.Info("unicorn store listening", "url", "http://"+ln.Addr().String(), "db", c.DBPath, "point_ttl_days", c.TTLDays, "webapp_dir", c.WebAppDir)
+	where := []any{"store", c.Store, "db", c.DBPath}
+	if c.Store == "dynamodb" {
+		where = []any{"store", c.Store, "tables", c.TablePrefix + "*", "endpoint", cmp.Or(c.DynamoDBEndpoint, "AWS")}
+	}
+	log.Info("unicorn store listening", append([]any{"url", "http://" + ln.Addr().String()}, append(where, "point_ttl_days", c.TTLDays, "webapp_dir", c.WebAppDir)...)...)
 
 	select {
 	case err = <-serveErr:

@@ -37,10 +37,12 @@ var (
 // Main starts DynamoDB Local, runs the tests and stops it. Call it from
 // TestMain.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Run is Main for a TestMain that has more to do: it starts DynamoDB
+// Local, runs the tests, stops it and returns the tests' exit code.
+func Run(m *testing.M) int {
 	dir, err := jarDir()
 	if err == nil {
 		var stop func()

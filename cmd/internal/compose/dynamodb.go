@@ -10,6 +10,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 )
@@ -70,4 +71,14 @@ func DynamoStores(s *dynamodb.Store) Stores {
 		Catalog: s.Catalog(), Stock: s.Stock(), Wallets: s.Wallets(), Orders: s.Orders(), Publisher: s.Publisher(),
 		ProductSearch: s.ProductSearch(), SalesTallies: s.SalesTallies(), Users: s.Users(), APIKeys: s.APIKeys(),
 		Sessions: s.Sessions(), Throttle: s.Throttle(), Secrets: s.Secrets(), Ping: s.Ping}
+}
+
+// OpenDynamoDBStreams is the client of the tables' change streams, at
+// DynamoDB's endpoint (DynamoDB Local serves both).
+func OpenDynamoDBStreams(c Config, cfg aws.Config) *dynamodbstreams.Client {
+	return dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
+		}
+	})
 }
