@@ -281,5 +281,13 @@ func (c *cloud) call(t *testing.T, method, path, token, body string, headers ...
 }
 
 func (c *cloud) services() *compose.Services { return c.svc }
-func (c *cloud) stores() compose.Stores      { return compose.DynamoStores(c.store) }
-func (c *cloud) storeClient() string         { return c.client }
+
+// servicesAt are the deployment's services in the test, on another clock
+// and with no saga runner: a process of the past.
+func (c *cloud) servicesAt(ctx context.Context, clk ports.Clock) (*compose.Services, error) {
+	cfg := compose.Defaults()
+	return compose.NewServices(ctx, cfg, compose.DynamoStores(c.store), compose.Deps{Clock: clk, Log: slog.New(slog.DiscardHandler), Hash: testHash},
+		func(*retail.Steps) (ports.Sagas, error) { return noSagas{}, nil })
+}
+func (c *cloud) stores() compose.Stores { return compose.DynamoStores(c.store) }
+func (c *cloud) storeClient() string    { return c.client }

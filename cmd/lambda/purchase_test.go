@@ -186,14 +186,12 @@ type end struct {
 	Charged           string
 }
 
-// TestPurchaseSagaOnTheCloudShape: each path of the saga, run on the cloud
+// testPurchases: each path of the saga, run on the cloud
 // shape (API Gateway events to the api function, Step Functions running
 // purchase.asl.json, task functions, streams into the read models), ends
 // where the one-machine store ends: the same steps, order status, stock,
 // money and points.
-func TestPurchaseSagaOnTheCloudShape(t *testing.T) {
-	c := startCloud(t)
-	l := startLocal(t)
+func testPurchases(t *testing.T, c *cloud, l *local) {
 	for _, d := range []deployment{c, l} {
 		tenthCampaign(t, d)
 	}
