@@ -253,7 +253,9 @@ type Orders interface {
 	Update(ctx context.Context, id string, fn func(*Order) error) (Order, error)
 	// ByUser pages through a user's orders, newest first; cursor "" starts.
 	ByUser(ctx context.Context, userID, cursor string, limit int) (orders []Order, next string, err error)
-	// WithStatus lists orders in a status, oldest first (for operators).
+	// WithStatus lists the orders in an open status (pending,
+	// needs_attention), oldest first, for operators. A store may index only
+	// open orders: another status may be refused with ErrInvalid.
 	WithStatus(ctx context.Context, status string, limit int) ([]Order, error)
 }
 
