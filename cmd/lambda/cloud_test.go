@@ -118,11 +118,8 @@ func startCloud(t *testing.T) *cloud {
 	// The tables, created as a deployment would have them.
 	cfg := compose.Defaults()
 	cfg.Store, cfg.DynamoDBEndpoint, cfg.TablePrefix, cfg.CreateTables = "dynamodb", dynamotest.Endpoint(), c.prefix, true
-	awsCfg, err := compose.AWSConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.store, err = compose.OpenDynamoDB(ctx, cfg, awsCfg); err != nil {
+	var err error
+	if c.store, _, err = compose.OpenDynamoDB(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
 	c.client = cfg.StoreClient

@@ -79,11 +79,7 @@ type wiring struct {
 // wire builds the services over DynamoDB. Only the functions that start
 // sagas (the API, the stranded-order sweep) need the state machine.
 func wire(ctx context.Context, c compose.Config, log *slog.Logger, startsSagas bool) (*wiring, error) {
-	cfg, err := compose.AWSConfig(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	store, err := compose.OpenDynamoDB(ctx, c, cfg)
+	store, cfg, err := compose.OpenDynamoDB(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -110,15 +106,7 @@ func streamRole(topics ...string) role {
 		if err != nil {
 			return nil, err
 		}
-		handlers := lambda.Handlers{}
-		for _, con := range w.Consumers() {
-			for _, t := range topics {
-				if con.Topic == t {
-					handlers[t] = append(handlers[t], con.Handle)
-				}
-			}
-		}
-		return lambda.Stream(dynamodb.StreamMessage, handlers, log), nil
+		return lambda.Stream(dynamodb.StreamMessage, w.StreamHandlers(topics...), log), nil
 	}
 }
 

@@ -90,11 +90,7 @@ func newApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (_ 
 // hand the tables' changes to the read models through the same handler the
 // Lambda consumers run.
 func newDynamoApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (*app, error) {
-	cfg, err := compose.AWSConfig(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	store, err := compose.OpenDynamoDB(ctx, c, cfg)
+	store, cfg, err := compose.OpenDynamoDB(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -106,11 +102,7 @@ func newDynamoApp(ctx context.Context, c compose.Config, log *slog.Logger, d dep
 		return nil, err
 	}
 	streams := compose.OpenDynamoDBStreams(c, cfg)
-	handlers := lambda.Handlers{}
-	for _, con := range a.Consumers() {
-		handlers[con.Topic] = append(handlers[con.Topic], con.Handle)
-	}
-	handle := lambda.Stream(dynamodb.StreamMessage, handlers, log)
+	handle := lambda.Stream(dynamodb.StreamMessage, a.StreamHandlers(), log)
 	tables := store.Tables()
 	var readers []*dynamodb.StreamReader
 	for _, table := range []string{tables.Ledger, tables.Retail, tables.Messages} {

@@ -46,8 +46,13 @@ func DynamoTables(prefix string) dynamodb.Tables {
 		Executions: prefix + "executions"}
 }
 
-// OpenDynamoDB is the store over c's tables, created first when c asks.
-func OpenDynamoDB(ctx context.Context, c Config, cfg aws.Config) (*dynamodb.Store, error) {
+// OpenDynamoDB is the store over c's tables, created first when c asks,
+// and the AWS configuration it was opened with (for other clients).
+func OpenDynamoDB(ctx context.Context, c Config) (*dynamodb.Store, aws.Config, error) {
+	cfg, err := AWSConfig(ctx, c)
+	if err != nil {
+		return nil, cfg, err
+	}
 	client := ddb.NewFromConfig(cfg, func(o *ddb.Options) {
 		if c.DynamoDBEndpoint != "" {
 			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
@@ -55,14 +60,14 @@ func OpenDynamoDB(ctx context.Context, c Config, cfg aws.Config) (*dynamodb.Stor
 	})
 	s, err := dynamodb.New(client, DynamoTables(c.TablePrefix))
 	if err != nil {
-		return nil, err
+		return nil, cfg, err
 	}
 	if c.CreateTables {
 		if err := s.CreateTables(ctx); err != nil {
-			return nil, err
+			return nil, cfg, err
 		}
 	}
-	return s, nil
+	return s, cfg, nil
 }
 
 // DynamoStores are the ports of the DynamoDB tables.

@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/jwtauth"
+	"github.com/unicornstore/unicorn/adapters/lambda"
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
@@ -163,6 +165,18 @@ func (v *Services) Consumers() []Consumer {
 		{Name: "product-search", Topic: ports.TopicProducts, Handle: v.Catalog.IndexChange},
 		{Name: "sales-tallies", Topic: ports.TopicPurchases, Handle: v.Sales.Record},
 	}
+}
+
+// StreamHandlers are the consumers of the given topics (every topic when
+// none is given), by topic, as a stream handler takes them.
+func (v *Services) StreamHandlers(topics ...string) lambda.Handlers {
+	out := lambda.Handlers{}
+	for _, c := range v.Consumers() {
+		if len(topics) == 0 || slices.Contains(topics, c.Topic) {
+			out[c.Topic] = append(out[c.Topic], c.Handle)
+		}
+	}
+	return out
 }
 
 // tokens builds the signer of the store's access tokens, with the key kept
