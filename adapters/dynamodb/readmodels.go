@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -49,10 +50,26 @@ var _ ports.ProductSearch = (*ProductSearch)(nil)
 // a large catalog reads this many at most.
 const maxCandidates = 1000
 
+// maxWordBytes bounds a word of the index: it is part of a sort key, which
+// DynamoDB refuses over 1024 bytes, and a description may hold one word of
+// thousands of letters (or a sentence of a script written without spaces).
+// Longer words are cut on a character boundary, the same way when indexed
+// and when searched, so they still match.
+const maxWordBytes = 100
+
 // searchWords splits text as the SQLite index does: runs of letters and
 // digits, here lower-cased (the SQLite tokenizer folds case too).
 func searchWords(text string) []string {
 	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i, w := range words {
+		if len(w) > maxWordBytes {
+			cut := maxWordBytes
+			for !utf8.RuneStart(w[cut]) {
+				cut--
+			}
+			words[i] = w[:cut]
+		}
+	}
 	return words
 }
 

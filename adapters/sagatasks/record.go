@@ -31,6 +31,10 @@ var runEnds = map[string]ports.SagaStep{
 // "failed" (with its error name) after; the last task of a path also
 // records the run's end, as the step "Saga". A task that runs twice (a
 // retry) records twice, as the local executor's history shows a retry.
+// The run is the task input's "saga": purchase.asl.json passes the
+// execution's name there ($$.Execution.Name), the name Step Functions
+// knows the run by (an operator's retry runs under a name of its own), so
+// the Step Functions adapter reads the steps back under that name.
 func Recorded(steps ports.SagaSteps, clock ports.Clock) Wrap {
 	return func(resource string, h executor.Handler) executor.Handler {
 		state := strings.TrimSuffix(resource, "FunctionArn")

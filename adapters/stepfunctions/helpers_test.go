@@ -151,7 +151,9 @@ func (f *fakeLambda) invoke(w http.ResponseWriter, r *http.Request) {
 	record := func(steps ...ports.SagaStep) {
 		for _, st := range steps {
 			st.At = time.Now()
-			if err := f.steps.Record(ctx, in.Saga, st); err != nil {
+			// As the real tasks do: under the execution's name (the
+			// definition passes $$.Execution.Name).
+			if err := f.steps.Record(ctx, stepfunctions.ExecutionName(in.Saga), st); err != nil {
 				panic(err) // the in-memory store does not fail
 			}
 		}
@@ -279,7 +281,7 @@ func (h *harness) recorded(t *testing.T, saga string, want ports.SagaStep) {
 	t.Helper()
 	deadline := time.Now().Add(generous)
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
-		steps, _ := h.steps.Steps(context.Background(), saga)
+		steps, _ := h.steps.Steps(context.Background(), stepfunctions.ExecutionName(saga))
 		for _, st := range steps {
 			if st.Step == want.Step && st.Status == want.Status {
 				return

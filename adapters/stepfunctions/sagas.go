@@ -48,9 +48,9 @@ const (
 	// maxDescribeGap bounds how far apart the DescribeExecution calls of
 	// one very long Wait get.
 	maxDescribeGap = 5 * time.Minute
-	// describeMargin is how long before its context's deadline Wait asks
-	// Step Functions, so that the answer can arrive before the deadline.
-	describeMargin = 250 * time.Millisecond
+	// defaultDescribeMargin is how long before its context's deadline
+	// Wait asks Step Functions, so that the answer can arrive in time.
+	defaultDescribeMargin = 250 * time.Millisecond
 )
 
 // Sagas starts purchase sagas as executions of one Standard state machine
@@ -63,6 +63,8 @@ type Sagas struct {
 	pollFirst     time.Duration
 	pollMax       time.Duration
 	describeAfter time.Duration
+	// describeMargin: how long before its context's deadline Wait asks.
+	describeMargin time.Duration
 }
 
 var _ ports.Sagas = (*Sagas)(nil)
@@ -83,6 +85,12 @@ func WithDescribeAfter(d time.Duration) Option {
 	return func(s *Sagas) { s.describeAfter = d }
 }
 
+// WithDescribeMargin sets how long before its context's deadline Wait asks
+// Step Functions (default 250 ms).
+func WithDescribeMargin(d time.Duration) Option {
+	return func(s *Sagas) { s.describeMargin = d }
+}
+
 // New returns the sagas of the Standard state machine stateMachineARN
 // (arn:aws:states:<region>:<account>:stateMachine:<name>), whose tasks
 // record their steps in steps.
@@ -99,12 +107,13 @@ func New(client Client, stateMachineARN string, steps ports.SagaSteps, opts ...O
 		return nil, fmt.Errorf("step functions sagas: %q is not a state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)", stateMachineARN)
 	}
 	s := &Sagas{
-		client:        client,
-		stateMachine:  stateMachineARN,
-		steps:         steps,
-		pollFirst:     defaultPollFirst,
-		pollMax:       defaultPollMax,
-		describeAfter: defaultDescribeAfter,
+		client:         client,
+		stateMachine:   stateMachineARN,
+		steps:          steps,
+		pollFirst:      defaultPollFirst,
+		pollMax:        defaultPollMax,
+		describeAfter:  defaultDescribeAfter,
+		describeMargin: defaultDescribeMargin,
 	}
 	// The documented shape of an execution's ARN, so that Wait can name
 	// an execution this process did not start.
@@ -113,7 +122,7 @@ func New(client Client, stateMachineARN string, steps ports.SagaSteps, opts ...O
 	for _, o := range opts {
 		o(s)
 	}
-	if s.pollFirst <= 0 || s.pollMax < s.pollFirst || s.describeAfter <= 0 {
+	if s.pollFirst <= 0 || s.pollMax < s.pollFirst || s.describeAfter <= 0 || s.describeMargin < 0 {
 		return nil, fmt.Errorf("step functions sagas: polling %v up to %v and describing after %v: each must be positive, the first no longer than the longest",
 			s.pollFirst, s.pollMax, s.describeAfter)
 	}
@@ -146,7 +155,7 @@ func (s *Sagas) Start(ctx context.Context, name string, input json.RawMessage) e
 // Steps returns the steps the run's tasks recorded, in order, or
 // ports.ErrNotFound while none has.
 func (s *Sagas) Steps(ctx context.Context, name string) ([]ports.SagaStep, error) {
-	steps, err := s.steps.Steps(ctx, name)
+	steps, err := s.steps.Steps(ctx, ExecutionName(name))
 	if err != nil {
 		return nil, fmt.Errorf("steps of saga %s: %w", name, err)
 	}
@@ -210,7 +219,7 @@ func (s *Sagas) Wait(ctx context.Context, name string) (bool, error) {
 // before ctx's deadline if that comes first and is still ahead.
 func (s *Sagas) nextDescribe(ctx context.Context, now, later time.Time) time.Time {
 	if deadline, ok := ctx.Deadline(); ok {
-		if before := deadline.Add(-describeMargin); before.After(now) && before.Before(later) {
+		if before := deadline.Add(-s.describeMargin); before.After(now) && before.Before(later) {
 			return before
 		}
 	}
@@ -219,7 +228,7 @@ func (s *Sagas) nextDescribe(ctx context.Context, now, later time.Time) time.Tim
 
 // ended reports whether the run's steps hold its end marker.
 func (s *Sagas) ended(ctx context.Context, name string) (bool, error) {
-	steps, err := s.steps.Steps(ctx, name)
+	steps, err := s.steps.Steps(ctx, ExecutionName(name))
 	if errors.Is(err, ports.ErrNotFound) {
 		return false, nil // no task has recorded a step yet
 	}

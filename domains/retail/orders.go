@@ -114,9 +114,6 @@ type SagaInput struct {
 	// Compensate runs only the compensations (an operator's retry of an
 	// order that needs attention).
 	Compensate bool `json:"compensate"`
-	// Saga is the name of the run, so that tasks running elsewhere (Lambda
-	// functions under Step Functions) record their steps under it.
-	Saga string `json:"saga,omitempty"`
 }
 
 // Purchase creates the order (once per idempotency key), starts its saga
@@ -153,7 +150,7 @@ func (o *Orders) Purchase(ctx context.Context, cmd PurchaseCommand) (*Order, boo
 // start starts the saga run of the order's current attempt; starting a run
 // that exists changes nothing.
 func (o *Orders) start(ctx context.Context, order *Order) error {
-	in := StepInput{SagaInput: SagaInput{OrderID: order.id, UsesPoints: order.pointsRequested > 0, Saga: sagaName(order.id, order.attempt)}}
+	in := StepInput{SagaInput: SagaInput{OrderID: order.id, UsesPoints: order.pointsRequested > 0}}
 	if order.attempt > 1 {
 		// An operator's retry runs the compensations again, ending with
 		// the failure that started them.

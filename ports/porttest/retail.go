@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -522,6 +524,19 @@ func TestProductSearch(t *testing.T, s ports.ProductSearch) {
 		}
 		if len(want) == 1 && (len(got) != 1 || got[0] != want[0]) || len(want) != 1 && len(got) != len(want) {
 			t.Errorf("Search(%q) = %v, want %v", q, got, want)
+		}
+	}
+	// Words of any length, in any script: a store may have to cut them
+	// (DynamoDB keys stop at 1 KB), but the product is indexed and found.
+	long := product("3", 1)
+	long.Name = "Longword"
+	long.Description = strings.Repeat("a", 1100) + " " + strings.Repeat("é", 600) + " " + strings.Repeat("ยูนิคอร์น", 60)
+	if err := s.Index(ctx, long); err != nil {
+		t.Fatalf("index a description of long words: %v", err)
+	}
+	for _, q := range []string{strings.Repeat("a", 1100), strings.Repeat("é", 600), "longword"} {
+		if got, err := s.Search(ctx, q, 10); err != nil || !slices.Contains(got, "3") {
+			t.Errorf("Search(%.20q...) = %v, %v; want product 3", q, got, err)
 		}
 	}
 	older := pink
