@@ -135,6 +135,13 @@ const (
 	// EvaluationTime is the longest a campaign evaluation may run; past
 	// it the request fails instead of burning CPU.
 	EvaluationTime = 2 * time.Second
+	// IdempotencyRetention is how long an idempotency key (of /points,
+	// an award, a deposit, a restock, a published message) is remembered
+	// at least: a client retries within minutes, an operator retries a
+	// parked purchase (which reuses its keys) within weeks. DynamoDB
+	// forgets a key after it (its time to live); SQLite keeps keys. A key
+	// repeated later is a new command.
+	IdempotencyRetention = 90 * 24 * time.Hour
 )
 
 // Decimal parses a number's text exactly, refusing one longer than

@@ -61,6 +61,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/unicornstore/unicorn/adapters/internal/storedtime"
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -223,10 +224,7 @@ func TimeToLive(t Tables) map[string]string {
 
 // idempotencyRetention is how long a key is remembered: an idempotency
 // record, the budget grant of an award key, a published message's key.
-// A client retries within minutes; an operator retries a parked purchase
-// saga (whose award reuses its keys) within weeks. 90 days covers both;
-// a key repeated later is a new command.
-const idempotencyRetention = 90 * 24 * time.Hour
+const idempotencyRetention = limits.IdempotencyRetention
 
 // CreateTables creates the store's tables (TableDefinitions), waits until
 // they are active, and turns on their time to live (TimeToLive).

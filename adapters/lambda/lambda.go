@@ -40,14 +40,18 @@ func Task(h TaskHandler) func(context.Context, json.RawMessage) (json.RawMessage
 // its response.
 type SweepResult struct {
 	Done int64 `json:"done"`
+	// Failed counts the items the sweep could not handle (they are
+	// logged); the next run tries them again.
+	Failed int64 `json:"failed,omitempty"`
 }
 
 // Scheduled runs a sweep on a schedule (EventBridge Scheduler). The event
 // carries nothing the sweep needs: a sweep finds its own work, so a late
-// or repeated invocation is harmless.
-func Scheduled(sweep func(context.Context) (int64, error)) func(context.Context, json.RawMessage) (SweepResult, error) {
+// or repeated invocation is harmless. A sweep that handled some items and
+// failed others succeeds with the failures counted: an error would make
+// the scheduler run the whole sweep again and again for one bad item.
+func Scheduled(sweep func(context.Context) (SweepResult, error)) func(context.Context, json.RawMessage) (SweepResult, error) {
 	return func(ctx context.Context, _ json.RawMessage) (SweepResult, error) {
-		n, err := sweep(ctx)
-		return SweepResult{Done: n}, err
+		return sweep(ctx)
 	}
 }

@@ -70,7 +70,7 @@ func Recorded(steps ports.SagaSteps, clock ports.Clock) Wrap {
 			}
 			if end, ok := runEnds[state]; ok && err == nil {
 				if end.Error == "" && end.Status == "failed" && in.Error != nil {
-					end.Error, end.Cause = in.Error.Error, in.Error.Cause
+					end.Error, end.Cause = in.Error.Error, PlainCause(in.Error.Cause)
 				}
 				end.At = clock.Now()
 				if err := steps.Record(ctx, run, end); err != nil {

@@ -103,3 +103,19 @@ func TestRecordedSteps(t *testing.T) {
 		}
 	})
 }
+
+// TestPlainCause: a Catch on Step Functions hands over the Lambda error
+// payload; the order keeps its message, as on one machine.
+func TestPlainCause(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"errorMessage":"only 2 of u1 left","errorType":"OutOfStock"}`: "only 2 of u1 left",
+		"only 2 of u1 left": "only 2 of u1 left",
+		`{"other":"json"}`:  `{"other":"json"}`,
+		`{not json`:         `{not json`,
+		"":                  "",
+	} {
+		if got := PlainCause(in); got != want {
+			t.Errorf("PlainCause(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

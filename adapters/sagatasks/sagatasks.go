@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/orchestration/asl"
@@ -92,6 +93,11 @@ func handler(steps *retail.Steps, step Step) executor.Handler {
 		if err := json.Unmarshal(input, &in); err != nil || in.OrderID == "" {
 			return nil, &BadInput{Cause: fmt.Sprintf("a step needs {\"order_id\": ...}: %v", err)}
 		}
+		for _, f := range []*retail.StepError{in.Failure, in.CompensationFailure} {
+			if f != nil {
+				f.Cause = PlainCause(f.Cause)
+			}
+		}
 		if err := step(steps, ctx, in); err != nil {
 			if te := TaskError(err); te != nil {
 				return nil, te
@@ -100,4 +106,18 @@ func handler(steps *retail.Steps, step Step) executor.Handler {
 		}
 		return json.RawMessage(`{"ok":true}`), nil
 	}
+}
+
+// PlainCause is the text of a caught error's cause. Step Functions gives
+// a Lambda function's error to a Catch as the function's whole error
+// payload, {"errorMessage": ..., "errorType": ...}, where the local
+// executor gives the message: the order keeps the message either way.
+func PlainCause(cause string) string {
+	var payload struct {
+		ErrorMessage *string `json:"errorMessage"`
+	}
+	if strings.HasPrefix(cause, "{") && json.Unmarshal([]byte(cause), &payload) == nil && payload.ErrorMessage != nil {
+		return *payload.ErrorMessage
+	}
+	return cause
 }

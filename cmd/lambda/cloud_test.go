@@ -50,7 +50,7 @@ type cloud struct {
 	client string // the store's client
 }
 
-// repoRoot is the module's root (the tests run in integration/cloud).
+// repoRoot is the module's root (the tests run in cmd/lambda).
 func repoRoot(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs("../..")

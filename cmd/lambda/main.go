@@ -1,5 +1,5 @@
 // Command lambda is every AWS Lambda function of the store in one binary
-// (docs/decisions/0013-lambda-packaging.md): UNICORN_FUNCTION chooses the
+// (docs/decisions/0013-cloud-shape.md): UNICORN_FUNCTION chooses the
 // role when the function starts.
 //
 //	api                         API Gateway HTTP API (payload 2.0) events

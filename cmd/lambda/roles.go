@@ -25,7 +25,7 @@ type role func(ctx context.Context, c compose.Config, log *slog.Logger) (any, er
 
 var roles = map[string]role{
 	"api": func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
-		w, err := wire(ctx, c, log, true)
+		w, err := wire(ctx, c, log, needs{startsSagas: true, servesRequests: true})
 		if err != nil {
 			return nil, err
 		}
@@ -37,21 +37,28 @@ var roles = map[string]role{
 	},
 	"ledger-stream": streamRole(ports.TopicPointsLedger),
 	"retail-stream": streamRole(ports.TopicProducts, ports.TopicPurchases),
-	"expire-points": scheduled(func(ctx context.Context, w *wiring) (int64, error) {
+	"expire-points": scheduled(func(ctx context.Context, w *wiring) (lambda.SweepResult, error) {
 		res, err := w.Sweeper.Sweep(ctx)
+		out := lambda.SweepResult{Done: res.Points, Failed: int64(res.Failed)}
+		if err != nil && res.Failed > 0 {
+			// Some accounts failed, the others expired: say which, and
+			// let the next run try them again.
+			w.log.Error("expiry sweep: accounts failed", "accounts", res.Accounts, "points", res.Points, "failed", res.Failed, "err", err)
+			return out, nil
+		}
 		w.log.Info("expiry sweep", "accounts", res.Accounts, "points", res.Points, "err", err)
-		return res.Points, err
+		return out, err
 	}, false),
-	"release-stock": scheduled(func(ctx context.Context, w *wiring) (int64, error) {
+	"release-stock": scheduled(func(ctx context.Context, w *wiring) (lambda.SweepResult, error) {
 		n, err := w.Orders.ReleaseExpired(ctx)
-		return int64(n), err
+		return lambda.SweepResult{Done: int64(n)}, err
 	}, false),
-	"resume-orders": scheduled(func(ctx context.Context, w *wiring) (int64, error) {
+	"resume-orders": scheduled(func(ctx context.Context, w *wiring) (lambda.SweepResult, error) {
 		// An order pending for longer than this was never started, or
 		// its start failed: starting it again is harmless (the execution
 		// name is the order's).
 		n, err := w.Orders.ResumeStranded(ctx, time.Minute)
-		return int64(n), err
+		return lambda.SweepResult{Done: int64(n)}, err
 	}, true),
 }
 
@@ -59,7 +66,7 @@ func init() {
 	// One role per Task of the purchase saga, named as its state.
 	for resource := range sagatasks.Steps {
 		roles[strings.TrimSuffix(resource, "FunctionArn")] = func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
-			w, err := wire(ctx, c, log, false)
+			w, err := wire(ctx, c, log, needs{})
 			if err != nil {
 				return nil, err
 			}
@@ -67,6 +74,12 @@ func init() {
 			return lambda.Task(lambda.TaskHandler(h)), nil
 		}
 	}
+}
+
+// needs says what of the store a function uses beyond the domains.
+type needs struct {
+	startsSagas    bool // the state machine (and its ARN)
+	servesRequests bool // identity: users, sessions, the token signing key
 }
 
 // wiring is the services over DynamoDB, and the store itself.
@@ -77,16 +90,19 @@ type wiring struct {
 }
 
 // wire builds the services over DynamoDB. Only the functions that start
-// sagas (the API, the stranded-order sweep) need the state machine.
-func wire(ctx context.Context, c compose.Config, log *slog.Logger, startsSagas bool) (*wiring, error) {
+// sagas (the API, the stranded-order sweep) need the state machine; only
+// the API serves requests.
+func wire(ctx context.Context, c compose.Config, log *slog.Logger, n needs) (*wiring, error) {
 	store, cfg, err := compose.OpenDynamoDB(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	w := &wiring{store: store, log: log}
-	w.Services, err = compose.NewServices(ctx, c, compose.DynamoStores(store), compose.Deps{Log: log},
+	// Only the API signs in and checks tokens: the other functions never
+	// touch the signing key.
+	w.Services, err = compose.NewServices(ctx, c, compose.DynamoStores(store), compose.Deps{Log: log, NoIdentity: !n.servesRequests},
 		func(*retail.Steps) (ports.Sagas, error) {
-			if !startsSagas {
+			if !n.startsSagas {
 				return noSagas{}, nil
 			}
 			if c.StateMachineARN == "" {
@@ -102,7 +118,7 @@ func wire(ctx context.Context, c compose.Config, log *slog.Logger, startsSagas b
 
 func streamRole(topics ...string) role {
 	return func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
-		w, err := wire(ctx, c, log, false)
+		w, err := wire(ctx, c, log, needs{})
 		if err != nil {
 			return nil, err
 		}
@@ -110,13 +126,13 @@ func streamRole(topics ...string) role {
 	}
 }
 
-func scheduled(sweep func(context.Context, *wiring) (int64, error), startsSagas bool) role {
+func scheduled(sweep func(context.Context, *wiring) (lambda.SweepResult, error), startsSagas bool) role {
 	return func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
-		w, err := wire(ctx, c, log, startsSagas)
+		w, err := wire(ctx, c, log, needs{startsSagas: startsSagas})
 		if err != nil {
 			return nil, err
 		}
-		return lambda.Scheduled(func(ctx context.Context) (int64, error) { return sweep(ctx, w) }), nil
+		return lambda.Scheduled(func(ctx context.Context) (lambda.SweepResult, error) { return sweep(ctx, w) }), nil
 	}
 }
 
