@@ -257,3 +257,49 @@ func TestExpiredReservationsAreReleased(t *testing.T) {
 		}
 	})
 }
+
+// endedSagas says of every run that it has ended.
+type endedSagas struct{ ports.Sagas }
+
+func (endedSagas) Start(context.Context, string, json.RawMessage) error { return ports.ErrSagaEnded }
+
+// TestAnOrderWhoseSagaEndedNeedsAttention: a pending order whose saga run
+// has ended (a timeout, a stop, a runtime error: nothing a task saw) is
+// not started again for ever by the stranded-order sweep: it is handed to
+// an operator. Finished orders are left alone.
+func TestAnOrderWhoseSagaEndedNeedsAttention(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st stores) {
+		ctx := context.Background()
+		clk := clock.NewManual(day0)
+		orders, err := retail.NewOrders(retail.OrderDeps{Catalog: st.catalog, Stock: st.stock, Orders: st.orders, Sagas: endedSagas{},
+			Clock: clk, IDs: clock.UUIDs{}}, retail.Config{Client: "UnicornStore"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range []struct {
+			id     string
+			status string
+		}{{"lost", ports.OrderPending}, {"fine", ports.OrderCompleted}} {
+			rec := ports.Order{ID: o.id, UserID: "ann", Client: "UnicornStore", Status: o.status, Attempt: 1,
+				Lines: []ports.OrderLine{{ProductID: "u", Name: "Unicorn", Quantity: 1, UnitPrice: money("10"), Amount: money("10")}},
+				Total: money("10"), PointsValue: decimal.Zero, Charged: money("10"), CreatedAt: day0, UpdatedAt: day0, Version: 1}
+			if _, _, err := st.orders.Create(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clk.Advance(time.Hour)
+		if n, err := orders.ResumeStranded(ctx, time.Minute); err != nil || n != 1 {
+			t.Fatalf("ResumeStranded = %d, %v; want 1", n, err)
+		}
+		lost, err := st.orders.Get(ctx, "lost")
+		if err != nil || lost.Status != ports.OrderNeedsAttention || lost.FailureCode != retail.SagaEnded {
+			t.Errorf("the order whose saga ended: %+v, %v; want needs_attention, %s", lost, err, retail.SagaEnded)
+		}
+		if fine, err := st.orders.Get(ctx, "fine"); err != nil || fine.Status != ports.OrderCompleted || fine.Version != 1 {
+			t.Errorf("the completed order: %+v, %v; want it untouched", fine, err)
+		}
+		if n, err := orders.ResumeStranded(ctx, time.Minute); err != nil || n != 0 {
+			t.Errorf("ResumeStranded again = %d, %v; want nothing left", n, err)
+		}
+	})
+}

@@ -18,6 +18,8 @@ var (
 	ErrDuplicate = errors.New("duplicate")
 	// ErrBadCursor: a page cursor the storage did not make.
 	ErrBadCursor = errors.New("bad page cursor")
+	// ErrSagaEnded: a saga run asked to start exists and has ended.
+	ErrSagaEnded = errors.New("saga run has ended")
 )
 
 // ErrInvalid: a request the domains refuse because one of its fields is

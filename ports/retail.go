@@ -304,6 +304,8 @@ type SagaStep struct {
 // Functions in the cloud). Names are unique: a name already started is not
 // started again.
 type Sagas interface {
+	// Start starts the run named name; a run of that name that is still
+	// going is no error, one that has ended is ErrSagaEnded.
 	Start(ctx context.Context, name string, input json.RawMessage) error
 	// Wait returns when the execution has ended or ctx is done; ended
 	// reports which.

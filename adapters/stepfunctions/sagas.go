@@ -130,10 +130,10 @@ func New(client Client, stateMachineARN string, steps ports.SagaSteps, opts ...O
 }
 
 // Start starts the execution named ExecutionName(name) with input. A name
-// started already is not started again and is no error: Step Functions
-// Standard returns the running execution for the same name and input, and
-// answers ExecutionAlreadyExists for another input or a closed execution;
-// each means this saga run has begun.
+// started already is not started again: Step Functions Standard returns
+// the running execution for the same name and input (no error here), and
+// answers ExecutionAlreadyExists for another input or a closed execution,
+// which DescribeExecution tells apart: a closed one is ports.ErrSagaEnded.
 func (s *Sagas) Start(ctx context.Context, name string, input json.RawMessage) error {
 	if name == "" {
 		return errors.New("start saga: a name is required")
@@ -144,6 +144,16 @@ func (s *Sagas) Start(ctx context.Context, name string, input json.RawMessage) e
 		Input:           aws.String(string(input)),
 	})
 	if _, ok := errors.AsType[*types.ExecutionAlreadyExists](err); ok {
+		// Another input, or a closed execution: only the second needs
+		// telling apart (a rare path: a repeat of an order whose run
+		// ended, or a stranded order resumed).
+		closed, derr := s.closed(ctx, name)
+		if derr != nil {
+			return fmt.Errorf("start saga %s: it exists, and %w", name, derr)
+		}
+		if closed {
+			return fmt.Errorf("start saga %s: %w", name, ports.ErrSagaEnded)
+		}
 		return nil
 	}
 	if err != nil {

@@ -90,7 +90,7 @@ func TestStepFunctions(t *testing.T) {
 		}
 	})
 
-	t.Run("starting a saga again, with the same input or another, is no error and starts nothing", func(t *testing.T) {
+	t.Run("starting a saga again starts nothing: no error while it runs, ErrSagaEnded once it has ended", func(t *testing.T) {
 		t.Parallel()
 		saga := "o-" + uuid.NewString()
 		h.lambda.hold(saga)
@@ -109,9 +109,10 @@ func TestStepFunctions(t *testing.T) {
 		h.lambda.release(saga)
 		h.wait(t, saga)
 		h.closed(t, saga)
-		// Once it has closed (ExecutionAlreadyExists for any input).
-		if err := h.sagas.Start(ctx, saga, first); err != nil {
-			t.Errorf("Start after the end: %v", err)
+		// Once it has closed (ExecutionAlreadyExists for any input): the
+		// run has ended, which the caller must hear.
+		if err := h.sagas.Start(ctx, saga, first); !errors.Is(err, ports.ErrSagaEnded) {
+			t.Errorf("Start after the end: %v, want ErrSagaEnded", err)
 		}
 		if x := h.describe(t, saga); aws.ToString(x.Input) != string(first) || x.Status != types.ExecutionStatusSucceeded {
 			t.Errorf("the execution is %s with input %s; want the first, succeeded", x.Status, aws.ToString(x.Input))

@@ -147,6 +147,10 @@ func (o *Orders) Purchase(ctx context.Context, cmd PurchaseCommand) (*Order, boo
 	return o.wait(ctx, stored)
 }
 
+// SagaEnded is the failure code of an order whose saga run ended without
+// completing or failing it.
+const SagaEnded = "SagaEnded"
+
 // start starts the saga run of the order's current attempt; starting a run
 // that exists changes nothing.
 func (o *Orders) start(ctx context.Context, order *Order) error {
@@ -161,7 +165,23 @@ func (o *Orders) start(ctx context.Context, order *Order) error {
 	if err != nil {
 		return err
 	}
-	if err := o.d.Sagas.Start(ctx, sagaName(order.id, order.attempt), input); err != nil {
+	err = o.d.Sagas.Start(ctx, sagaName(order.id, order.attempt), input)
+	if errors.Is(err, ports.ErrSagaEnded) && order.status != Pending {
+		return nil // a repeat of a finished purchase
+	}
+	if errors.Is(err, ports.ErrSagaEnded) {
+		// The run is over. Its tasks end every path by completing or
+		// failing the order; if it is still pending, the run ended where
+		// no task could (a timeout, an operator's stop, a runtime error):
+		// an operator must look at it, and starting it again would not.
+		_, err = changeOrder(ctx, o.d.Orders, order.id, func(cur *Order) error {
+			if cur.status != Pending || cur.attempt != order.attempt {
+				return nil
+			}
+			return cur.needAttention(SagaEnded, "its saga ended without finishing the order", o.d.Clock.Now())
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("start the saga of %s: %w", order.id, err)
 	}
 	return nil

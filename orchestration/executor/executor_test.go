@@ -134,6 +134,18 @@ func TestStartIsIdempotentByName(t *testing.T) {
 	if created.Load() != 1 || runs.Load() != 1 {
 		t.Errorf("created %d executions, ran the task %d times; want 1 and 1", created.Load(), runs.Load())
 	}
+	// Through the sagas port: a run that is going is no error to start
+	// again; one that has ended says so.
+	sagas := h.ex.Sagas("m")
+	if err := sagas.Start(context.Background(), "order-1", json.RawMessage(`{}`)); !errors.Is(err, ports.ErrSagaEnded) {
+		t.Errorf("starting an ended run: %v, want ErrSagaEnded", err)
+	}
+	if err := sagas.Start(context.Background(), "order-2", json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sagas.Start(context.Background(), "order-2", json.RawMessage(`{}`)); err != nil {
+		t.Errorf("starting a run that is going: %v", err)
+	}
 }
 
 func TestWaitAndHistory(t *testing.T) {

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -19,7 +20,10 @@ func (e *Executor) Sagas(machine string) *Sagas { return &Sagas{ex: e, machine: 
 var _ ports.Sagas = (*Sagas)(nil)
 
 func (s *Sagas) Start(ctx context.Context, name string, input json.RawMessage) error {
-	_, _, err := s.ex.Start(ctx, s.machine, name, input)
+	x, created, err := s.ex.Start(ctx, s.machine, name, input)
+	if err == nil && !created && Terminal(x) {
+		return fmt.Errorf("start saga %s: %w", name, ports.ErrSagaEnded)
+	}
 	return err
 }
 
