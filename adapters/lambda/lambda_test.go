@@ -139,7 +139,7 @@ func TestConsumeRetriesFromTheReportedRecord(t *testing.T) {
 		}
 		return events.DynamoDBEventResponse{}, nil
 	}
-	if err := Consume(context.Background(), []streamtypes.Record{record("1", "a"), record("2", "b"), record("3", "c")}, fn); err != nil {
+	if err := Consume(context.Background(), []streamtypes.Record{record("1", "a"), record("2", "b"), record("3", "c")}, fn, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := [][]string{{"1", "2", "3"}, {"2", "3"}, {"2", "3"}}
@@ -149,7 +149,33 @@ func TestConsumeRetriesFromTheReportedRecord(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	fails = 100
-	if err := Consume(ctx, []streamtypes.Record{record("1", "a")}, fn); !errors.Is(err, context.Canceled) {
+	if err := Consume(ctx, []streamtypes.Record{record("1", "a")}, fn, 0, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("a cancelled consume = %v", err)
+	}
+}
+
+// TestConsumeDropsARecordThatNeverGoesThrough: with a bound on tries, a
+// record that always fails is dropped after them, and the records after
+// it still go through.
+func TestConsumeDropsARecordThatNeverGoesThrough(t *testing.T) {
+	var applied []string
+	fn := func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var resp events.DynamoDBEventResponse
+		for i, r := range ev.Records {
+			if r.Change.SequenceNumber == "2" {
+				for _, rest := range ev.Records[i:] {
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rest.Change.SequenceNumber})
+				}
+				return resp, nil
+			}
+			applied = append(applied, r.Change.SequenceNumber)
+		}
+		return resp, nil
+	}
+	var dropped []string
+	err := Consume(context.Background(), []streamtypes.Record{record("1", "a"), record("2", "poison"), record("3", "c")}, fn, 3,
+		func(seq string) { dropped = append(dropped, seq) })
+	if err != nil || !slices.Equal(applied, []string{"1", "3"}) || !slices.Equal(dropped, []string{"2"}) {
+		t.Errorf("applied %v, dropped %v, err %v; want 1 and 3 applied, 2 dropped", applied, dropped, err)
 	}
 }

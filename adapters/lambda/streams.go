@@ -71,7 +71,13 @@ func apply(ctx context.Context, decode Decode, handlers Handlers, rec events.Dyn
 // and those after it again, backing off, until every record has gone
 // through or ctx ends. fn is a stream handler, called in the process or
 // through the Lambda Invoke API.
-func Consume(ctx context.Context, records []streamtypes.Record, fn func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error)) error {
+//
+// With giveUp > 0, a record that fails giveUp times in a row is dropped
+// (told to dropped) and the rest go on, as a mapping with a finite retry
+// count sends a record to its dead-letter queue: one record that can never
+// be applied must not stop a read model for good. 0 never gives up.
+func Consume(ctx context.Context, records []streamtypes.Record, fn func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error),
+	giveUp int, dropped func(seq string)) error {
 	var ev events.DynamoDBEvent
 	for _, r := range records {
 		er, err := EventRecord(r)
@@ -80,6 +86,7 @@ func Consume(ctx context.Context, records []streamtypes.Record, fn func(context.
 		}
 		ev.Records = append(ev.Records, er)
 	}
+	failing, tries := "", 0
 	for delay := 50 * time.Millisecond; len(ev.Records) > 0; delay = min(2*delay, 5*time.Second) {
 		resp, err := fn(ctx, ev)
 		if err == nil && len(resp.BatchItemFailures) == 0 {
@@ -95,6 +102,16 @@ func Consume(ctx context.Context, records []streamtypes.Record, fn func(context.
 					break
 				}
 			}
+		}
+		if seq := ev.Records[0].Change.SequenceNumber; seq != failing {
+			failing, tries = seq, 0
+		}
+		if tries++; giveUp > 0 && tries >= giveUp {
+			if dropped != nil {
+				dropped(failing)
+			}
+			ev.Records, failing, tries, delay = ev.Records[1:], "", 0, 50*time.Millisecond
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -85,6 +85,12 @@ func newApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (_ 
 	return a, nil
 }
 
+// giveUp is how many times in a row serve on DynamoDB hands a change
+// record to the read models before it skips it (about two minutes of
+// backing off), as the cloud's event source mappings send a record to
+// their dead-letter queue after a finite number of retries.
+const giveUp = 30
+
 // newDynamoApp is the same server on DynamoDB (DynamoDB Local, or AWS):
 // the local executor keeps its executions in a table, and stream readers
 // hand the tables' changes to the read models through the same handler the
@@ -104,7 +110,11 @@ func newDynamoApp(ctx context.Context, c compose.Config, log *slog.Logger, d dep
 	streams := compose.OpenDynamoDBStreams(c, cfg)
 	handle := lambda.Stream(dynamodb.StreamMessage, a.StreamHandlers(), log)
 	tables := store.Tables()
-	var readers []*dynamodb.StreamReader
+	type reader struct {
+		table string
+		*dynamodb.StreamReader
+	}
+	var readers []reader
 	for _, table := range []string{tables.Ledger, tables.Retail, tables.Messages} {
 		arn, err := store.StreamARN(ctx, table)
 		if err != nil {
@@ -112,14 +122,18 @@ func newDynamoApp(ctx context.Context, c compose.Config, log *slog.Logger, d dep
 		}
 		// From the oldest record the stream holds: a restart replays up
 		// to a day of changes, which the read models apply once.
-		readers = append(readers, dynamodb.NewStreamReader(streams, arn, dynamodb.StreamReaderConfig{Log: log}))
+		readers = append(readers, reader{table, dynamodb.NewStreamReader(streams, arn, dynamodb.StreamReaderConfig{Log: log})})
 	}
 	a.feed = func(ctx context.Context) error {
 		var wg sync.WaitGroup
 		for _, r := range readers {
+			table := r.table
 			wg.Go(func() {
 				if err := r.Run(ctx, func(ctx context.Context, batch []streamtypes.Record) error {
-					return lambda.Consume(ctx, batch, handle)
+					return lambda.Consume(ctx, batch, handle, giveUp, func(seq string) {
+						log.Error("a change record failed every try and was skipped: its read model misses it until rebuilt",
+							"table", table, "sequence", seq, "tries", giveUp)
+					})
 				}); err != nil {
 					log.Error("stream reader stopped", "err", err)
 				}
