@@ -69,3 +69,14 @@ func TestConfig(t *testing.T) {
 		t.Error("points expire accepted -addr")
 	}
 }
+
+func TestOnThisMachine(t *testing.T) {
+	for endpoint, want := range map[string]bool{
+		"http://localhost:8000": true, "http://127.0.0.1:8000": true, "http://[::1]:8000": true,
+		"https://vpce-123.dynamodb.us-east-1.vpce.amazonaws.com": false, "https://dynamodb.eu-west-1.amazonaws.com": false, "": false,
+	} {
+		if got := onThisMachine(endpoint); got != want {
+			t.Errorf("onThisMachine(%q) = %v, want %v", endpoint, got, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,12 +18,13 @@ import (
 )
 
 // AWSConfig is the SDK's configuration, found the default way: the
-// environment, the shared files, a Lambda function's role. With an
-// endpoint of its own (DynamoDB Local) and nothing configured, it takes
-// a region and placeholder keys, which DynamoDB Local accepts.
+// environment, the shared files, a Lambda function's role. Pointed at
+// DynamoDB Local (an endpoint on this machine) with nothing configured,
+// it takes a region and placeholder keys, which DynamoDB Local accepts;
+// another endpoint (a VPC endpoint of DynamoDB) keeps the default chain.
 func AWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 	var opts []func(*awsconfig.LoadOptions) error
-	if c.DynamoDBEndpoint != "" {
+	if onThisMachine(c.DynamoDBEndpoint) {
 		if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 			opts = append(opts, awsconfig.WithRegion("us-east-1"))
 		}
@@ -37,6 +40,20 @@ func AWSConfig(ctx context.Context, c Config) (aws.Config, error) {
 		return cfg, errors.New("DynamoDB needs a region: set AWS_REGION (or -dynamodb-endpoint for DynamoDB Local)")
 	}
 	return cfg, nil
+}
+
+// onThisMachine reports whether an endpoint is on this machine: DynamoDB
+// Local, which also serves the streams API.
+func onThisMachine(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || endpoint == "" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // DynamoTables are the table names under a prefix.
@@ -82,7 +99,9 @@ func DynamoStores(s *dynamodb.Store) Stores {
 // DynamoDB's endpoint (DynamoDB Local serves both).
 func OpenDynamoDBStreams(c Config, cfg aws.Config) *dynamodbstreams.Client {
 	return dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
-		if c.DynamoDBEndpoint != "" {
+		// DynamoDB Local serves both APIs; on AWS the streams API has
+		// endpoints of its own, which the SDK finds.
+		if onThisMachine(c.DynamoDBEndpoint) {
 			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
 		}
 	})
