@@ -166,6 +166,11 @@ func startCloud(t *testing.T) *cloud {
 	// read model; the retail table's (products) and the messages table's
 	// (PurchaseCompleted) feed product search and the sales tallies.
 	streams := dynamotest.StreamsClient(t)
+	streamLogFile, err := os.Create(filepath.Join(dir, "streams.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamLog := slog.New(slog.NewTextHandler(streamLogFile, nil))
 	pollCtx, stopPolling := context.WithCancel(context.Background())
 	t.Cleanup(stopPolling)
 	tables := c.store.Tables()
@@ -174,7 +179,7 @@ func startCloud(t *testing.T) *cloud {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reader := dynamodb.NewStreamReader(streams, arn, dynamodb.StreamReaderConfig{MaxIdleWait: 200 * time.Millisecond})
+		reader := dynamodb.NewStreamReader(streams, arn, dynamodb.StreamReaderConfig{MaxIdleWait: 200 * time.Millisecond, Log: streamLog})
 		go func() {
 			_ = reader.Run(pollCtx, func(ctx context.Context, batch []streamtypes.Record) error { return c.deliver(ctx, fn, batch) })
 		}()

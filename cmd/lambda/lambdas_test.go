@@ -74,7 +74,9 @@ func startFunctions(ln net.Listener, rie, bootstrap, logDir string, fns []functi
 			addr := fmt.Sprintf("127.0.0.1:%d", port)
 			cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
 				"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bootstrap)
-			cmd.Env = append(os.Environ(), fn.env...)
+			// A function that hangs is stopped by the emulator after its
+			// timeout, as Lambda does, and its instance serves again.
+			cmd.Env = append(append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=120"), fn.env...)
 			logf, err := os.Create(filepath.Join(logDir, fmt.Sprintf("%s-%d.log", fn.name, i)))
 			if err != nil {
 				return f, err
@@ -146,7 +148,10 @@ func (f *functions) route(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	out, err := invokeInstance(r.Context(), base, body)
+	// The instance goes back to the pool only once it has answered, even
+	// if the caller gave up: the emulator takes one invocation at a time,
+	// and a second one sent while it is busy crashes it.
+	out, err := invokeInstance(context.WithoutCancel(r.Context()), base, body)
 	pool <- base
 	if err != nil {
 		w.Header().Set("X-Amzn-ErrorType", "ServiceException")
