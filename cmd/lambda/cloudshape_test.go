@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -301,4 +300,3 @@ func readWholeStream(t *testing.T, c *cloud, table string) []streamtypes.Record 
 	return out
 }
 
-var _ = context.Background
