@@ -299,4 +299,3 @@ func readWholeStream(t *testing.T, c *cloud, table string) []streamtypes.Record 
 	}
 	return out
 }
-
