@@ -350,7 +350,12 @@ func pause(ctx context.Context, attempt int) error {
 	if attempt == 0 {
 		return nil
 	}
-	t := time.NewTimer(time.Duration(min(attempt, 10)) * 50 * time.Millisecond)
+	return sleep(ctx, time.Duration(min(attempt, 10))*50*time.Millisecond)
+}
+
+// sleep waits d, or less if ctx ends first (its error then).
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -209,14 +209,7 @@ func parentDone(shards map[string]*shard, s *shard) bool {
 // waitIdle pauses, longer each time nothing was read in a row.
 func waitIdle(ctx context.Context, idle *time.Duration, most time.Duration) error {
 	*idle = min(max(*idle*2, 20*time.Millisecond), most)
-	t := time.NewTimer(*idle)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, *idle)
 }
 
 // describe lists the stream's shards, every page.
@@ -299,12 +292,8 @@ func (r *StreamReader) readShard(ctx context.Context, s *shard, handle func(cont
 				break
 			}
 			r.cfg.Log.Warn("stream batch failed, handing it again", "stream", r.arn, "shard", s.id, "records", len(out.Records), "err", err)
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return 0, ctx.Err()
-			case <-t.C:
+			if err := sleep(ctx, wait); err != nil {
+				return 0, err
 			}
 			wait = min(wait*2, 5*time.Second)
 		}

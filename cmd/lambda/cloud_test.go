@@ -9,11 +9,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -33,6 +31,7 @@ import (
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/orchestration/conformance"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -60,30 +59,19 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// tools finds the emulator and the ASL runtime, or skips (fails where the
-// build says they must be there).
-func tools(t *testing.T) (rie, conformance string) {
+// emulator finds the Lambda Runtime Interface Emulator (make lambda-tools),
+// or skips (fails where make test says it must be there, as for the ASL
+// tools).
+func emulator(t *testing.T) string {
 	t.Helper()
-	root := repoRoot(t)
-	rie = filepath.Join(root, ".cache", "bin", "aws-lambda-rie")
-	conformance = filepath.Join(root, "orchestration", "conformance")
-	var missing []string
+	rie := filepath.Join(repoRoot(t), ".cache", "bin", "aws-lambda-rie")
 	if _, err := os.Stat(rie); err != nil {
-		missing = append(missing, "the Lambda Runtime Interface Emulator (make lambda-tools)")
-	}
-	if _, err := os.Stat(filepath.Join(conformance, "node_modules", "aws-local-stepfunctions")); err != nil {
-		missing = append(missing, "aws-local-stepfunctions (make asl-tools)")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = append(missing, "node")
-	}
-	if len(missing) > 0 {
 		if os.Getenv("UNICORN_REQUIRE_ASL_TOOLS") != "" {
-			t.Fatalf("the cloud-shape tests need %s", strings.Join(missing, ", "))
+			t.Fatalf("the cloud-shape tests need the Lambda Runtime Interface Emulator (make lambda-tools): %v", err)
 		}
-		t.Skipf("the cloud-shape tests need %s", strings.Join(missing, ", "))
+		t.Skipf("the cloud-shape tests need the Lambda Runtime Interface Emulator (make lambda-tools): %v", err)
 	}
-	return rie, conformance
+	return rie
 }
 
 var prefixes atomic.Int64
@@ -94,7 +82,7 @@ func startCloud(t *testing.T) *cloud {
 	if testing.Short() {
 		t.Skip("the cloud shape takes a while: not in -short")
 	}
-	rie, conformance := tools(t)
+	rie := emulator(t)
 	ctx := t.Context()
 	dir := t.TempDir()
 	if keep := os.Getenv("UNICORN_CLOUD_LOGS"); keep != "" {
@@ -136,7 +124,11 @@ func startCloud(t *testing.T) *cloud {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sfnURL := startStepFunctions(t, conformance, "http://"+routerLn.Addr().String(), dir)
+	// The Step Functions API over aws-local-stepfunctions, running the
+	// unchanged purchase.asl.json, its tasks calling the router.
+	sfnURL := conformance.StartStepFunctions(t, []string{"AWS_ENDPOINT_URL_LAMBDA=http://" + routerLn.Addr().String(),
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local"},
+		conformance.Machine{ARN: stateMachineARN, Definition: filepath.Join(repoRoot(t), "orchestration", "purchase.asl.json")})
 
 	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + dynamotest.Endpoint(), "AWS_ENDPOINT_URL_SFN=" + sfnURL,
@@ -206,48 +198,6 @@ func (c *cloud) deliver(ctx context.Context, fn string, batch []streamtypes.Reco
 func taskNames() []string {
 	return []string{"ReserveStock", "RedeemPoints", "ChargeWallet", "AwardPoints", "CompleteOrder", "PublishPurchaseCompleted",
 		"ReverseAward", "RefundWallet", "RestorePoints", "ReleaseStock", "FailOrder", "MarkNeedsAttention"}
-}
-
-// startStepFunctions runs the Step Functions API over aws-local-stepfunctions
-// with the unchanged purchase.asl.json, its tasks calling lambdaURL.
-func startStepFunctions(t *testing.T, conformance, lambdaURL, dir string) string {
-	t.Helper()
-	def := filepath.Join(repoRoot(t), "orchestration", "purchase.asl.json")
-	cmd := exec.Command("node", filepath.Join(conformance, "sfn-server.mjs"), "--port", "0", "--state-machine", stateMachineARN+"="+def)
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_LAMBDA="+lambdaURL, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
-	logf, err := os.Create(filepath.Join(dir, "stepfunctions.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = logf
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dieWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := bufio.NewScanner(stdout)
-	ready := make(chan string, 1)
-	go func() {
-		for lines.Scan() {
-			if port, ok := strings.CutPrefix(lines.Text(), "listening "); ok {
-				ready <- port
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case port := <-ready:
-		return "http://127.0.0.1:" + strings.TrimSpace(port)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the Step Functions API did not start")
-	}
-	return ""
 }
 
 func (c *cloud) dumpLogs(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/unicornstore/unicorn/internal/childproc"
 )
 
 // functions runs Lambda functions the way the Lambda service would, on
@@ -82,7 +84,7 @@ func startFunctions(ln net.Listener, rie, bootstrap, logDir string, fns []functi
 				return f, err
 			}
 			cmd.Stdout, cmd.Stderr = logf, logf
-			dieWithParent(cmd)
+			childproc.DieWithParent(cmd)
 			if err := cmd.Start(); err != nil {
 				return f, fmt.Errorf("start the emulator for %s: %w", fn.name, err)
 			}

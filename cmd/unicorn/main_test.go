@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/unicornstore/unicorn/adapters/dynamodb/dynamotest"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicornstore/unicorn/adapters/dynamodb/dynamotest"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/internal/syncbuf"
 )

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicornstore/unicorn/internal/childproc"
 	"github.com/unicornstore/unicorn/internal/syncbuf"
 )
 
@@ -37,7 +38,7 @@ func StartStepFunctions(tb testing.TB, env []string, machines ...Machine) string
 	}
 	cmd := exec.Command("node", args...)
 	cmd.Env = append(os.Environ(), env...)
-	dieWithParent(cmd)
+	childproc.DieWithParent(cmd)
 	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	ready := make(chan string, 1)

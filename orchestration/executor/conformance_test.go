@@ -12,25 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/unicornstore/unicorn/orchestration/conformance"
 	"github.com/unicornstore/unicorn/ports"
 )
-
-// toolsDir is where make asl-tools installs the independent runtime and the
-// validator.
-func toolsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs("../conformance")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "aws-local-stepfunctions")); err != nil {
-		if os.Getenv("UNICORN_REQUIRE_ASL_TOOLS") != "" {
-			t.Fatalf("the ASL tools are not installed in %s (make asl-tools)", dir)
-		}
-		t.Skipf("the ASL tools are not installed in %s: run make asl-tools", dir)
-	}
-	return dir
-}
 
 // outcome is how an execution ended, comparable across runtimes.
 type outcome struct {
@@ -88,7 +72,7 @@ func TestPurchaseConformance(t *testing.T) {
 // from dir.
 func conform(t *testing.T, defPath, dir string) {
 	t.Parallel()
-	tools := toolsDir(t)
+	tools := conformance.Dir(t)
 	def, err := os.ReadFile(defPath)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +121,7 @@ func conform(t *testing.T, defPath, dir string) {
 // TestDefinitionsAreValid runs asl-validator over every definition: the
 // conformance corpus and the state machines of the repository.
 func TestDefinitionsAreValid(t *testing.T) {
-	tools := toolsDir(t)
+	tools := conformance.Dir(t)
 	defs, _ := filepath.Glob("../testdata/conformance/*/definition.asl.json")
 	repo, _ := filepath.Glob("../*.asl.json")
 	defs = append(defs, repo...)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
+	"github.com/unicornstore/unicorn/internal/childproc"
 	"github.com/unicornstore/unicorn/orchestration/executor"
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -176,7 +177,7 @@ func TestCrashResumesEveryExecution(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
 		cmd.Stderr = os.Stderr
-		dieWithParent(cmd)
+		childproc.DieWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
+	"github.com/unicornstore/unicorn/internal/childproc"
 )
 
 var (
@@ -95,7 +96,7 @@ func start(dir string) (stop func(), err error) {
 	cmd := exec.Command("java", "-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"), "-jar", filepath.Join(dir, "DynamoDBLocal.jar"),
 		"-inMemory", "-port", fmt.Sprint(port))
 	cmd.Dir = dir
-	dieWithParent(cmd)
+	childproc.DieWithParent(cmd)
 	var out limitedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
