@@ -31,6 +31,9 @@ type Stock struct {
 	table  string
 }
 
+// productPrefix starts the partition key of a product's item.
+const productPrefix = "P#"
+
 // Catalog returns the store's catalog.
 func (s *Store) Catalog() *Catalog { return &Catalog{client: s.client, table: s.tables.Retail} }
 
@@ -46,7 +49,7 @@ var (
 const raceAttempts = 100
 
 func productKey(id string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": str("P#" + id)}
+	return map[string]types.AttributeValue{"pk": str(productPrefix + id)}
 }
 
 func productFrom(m map[string]types.AttributeValue) (ports.Product, error) {
@@ -57,7 +60,7 @@ func productFrom(m map[string]types.AttributeValue) (ports.Product, error) {
 }
 
 func (c *Catalog) Get(ctx context.Context, id string) (ports.Product, error) {
-	m, err := getItem(ctx, c.client, c.table, "P#"+id)
+	m, err := getItem(ctx, c.client, c.table, productPrefix+id)
 	if err != nil {
 		return ports.Product{}, fmt.Errorf("product %s: %w", id, err)
 	}
@@ -148,7 +151,7 @@ func moveStock(table, productID string, delta int64) *types.Update {
 // shortOf explains why moving a product's stock by delta failed its
 // condition: the product is gone, or has too little.
 func (s *Stock) shortOf(ctx context.Context, productID string, delta int64) error {
-	m, err := getItem(ctx, s.client, s.table, "P#"+productID)
+	m, err := getItem(ctx, s.client, s.table, productPrefix+productID)
 	switch {
 	case err != nil:
 		return err
@@ -224,7 +227,7 @@ func (s *Stock) saveReservation(ctx context.Context, r ports.Reservation, moves 
 	writes := []types.TransactWriteItem{{Put: p}}
 	for _, m := range moves {
 		if m.SkipMissing {
-			if it, err := getItem(ctx, s.client, s.table, "P#"+m.ProductID); err != nil {
+			if it, err := getItem(ctx, s.client, s.table, productPrefix+m.ProductID); err != nil {
 				return err
 			} else if it == nil {
 				continue
@@ -295,7 +298,7 @@ func (s *Stock) adjust(ctx context.Context, a ports.StockAdjustment) (ports.Stoc
 			}
 			return done, err
 		}
-		p, err := getItem(ctx, s.client, s.table, "P#"+a.ProductID)
+		p, err := getItem(ctx, s.client, s.table, productPrefix+a.ProductID)
 		if err != nil {
 			return a, err
 		}

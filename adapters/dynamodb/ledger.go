@@ -27,7 +27,10 @@ func (s *Store) Ledger() *Ledger { return &Ledger{client: s.client, table: s.tab
 
 var _ ports.Ledger = (*Ledger)(nil)
 
-func accountKey(account string) string { return "A#" + account }
+// accountPrefix starts the partition key of a points account's items.
+const accountPrefix = "A#"
+
+func accountKey(account string) string { return accountPrefix + account }
 
 func idempotencyKey(key string) string { return "K#" + key }
 
@@ -208,7 +211,7 @@ func (l *Ledger) ReadAll(ctx context.Context, cursor string, limit int) ([]ports
 		ExclusiveStartKey:         start,
 		Limit:                     aws.Int32(int32(limit)),
 		FilterExpression:          aws.String("begins_with(pk, :events)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":events": str("A#")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":events": str(accountPrefix)},
 		ConsistentRead:            aws.Bool(true),
 	})
 	if err != nil {
@@ -235,7 +238,7 @@ func (l *Ledger) Count(ctx context.Context) (int64, error) {
 		TableName:                 aws.String(l.table),
 		Select:                    types.SelectCount,
 		FilterExpression:          aws.String("begins_with(pk, :events)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":events": str("A#")},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":events": str(accountPrefix)},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -83,7 +83,18 @@ type Tables struct {
 	Executions string
 }
 
-func (t Tables) names() []string {
+// TablesNamed are the tables of a deployment whose names start with
+// prefix ("prod-" gives "prod-ledger", ...): UNICORN_TABLE_PREFIX for the
+// server and the functions, and the names the CDK stack gives them.
+func TablesNamed(prefix string) Tables {
+	return Tables{Ledger: prefix + "ledger", Balances: prefix + "balances", Campaigns: prefix + "campaigns",
+		Retail: prefix + "retail", Identity: prefix + "identity", ReadModels: prefix + "readmodels", Messages: prefix + "messages",
+		Executions: prefix + "executions"}
+}
+
+// All lists the tables' names, in a fixed order (TablesNamed("").All()
+// are the tables' kinds).
+func (t Tables) All() []string {
 	return []string{t.Ledger, t.Balances, t.Campaigns, t.Retail, t.Identity, t.ReadModels, t.Messages, t.Executions}
 }
 
@@ -96,7 +107,7 @@ type Store struct {
 // New returns a Store over existing tables (CDK creates them in the cloud;
 // CreateTables creates them for local use and tests).
 func New(client *ddb.Client, tables Tables) (*Store, error) {
-	if client == nil || slices.Contains(tables.names(), "") {
+	if client == nil || slices.Contains(tables.All(), "") {
 		return nil, errors.New("dynamodb store: a client and every table name are required")
 	}
 	return &Store{client: client, tables: tables}, nil

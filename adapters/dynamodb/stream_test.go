@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,7 +81,11 @@ func (f *follow) until(t *testing.T, what string, cond func([]streamtypes.Record
 
 // messages decodes records, failing the test on an error; the records
 // that carry no message are counted.
-func messages(t *testing.T, records []streamtypes.Record) (msgs []ports.Message, none int) {
+//
+// Every record that carries a message must pass the table's stream filter
+// (the event source mapping's in the cloud), or a consumer would never
+// see it.
+func messages(t *testing.T, filter dynamodb.StreamFilter, records []streamtypes.Record) (msgs []ports.Message, none int) {
 	t.Helper()
 	for _, r := range records {
 		m, ok, err := dynamodb.StreamMessage(r)
@@ -90,9 +96,37 @@ func messages(t *testing.T, records []streamtypes.Record) (msgs []ports.Message,
 			none++
 			continue
 		}
+		if !passes(filter, r) {
+			t.Errorf("the stream filter %s drops a %s record that carries %s %s", filter.Pattern(), r.EventName, m.Topic, m.Key)
+		}
 		msgs = append(msgs, m)
 	}
 	return msgs, none
+}
+
+// passes is Lambda's reading of a filter's pattern (TestStreamFilterPattern
+// pins the pattern) for one record.
+func passes(f dynamodb.StreamFilter, r streamtypes.Record) bool {
+	pk, _ := r.Dynamodb.Keys["pk"].(*streamtypes.AttributeValueMemberS)
+	return slices.Contains(f.Events, string(r.EventName)) && pk != nil && strings.HasPrefix(pk.Value, f.KeyPrefix)
+}
+
+func TestStreamFilterPattern(t *testing.T) {
+	tables := dynamodb.TablesNamed("t-")
+	filters := dynamodb.StreamFilters(tables)
+	want := map[string]string{
+		tables.Ledger:   `{"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"A#"}]}}},"eventName":["INSERT"]}`,
+		tables.Retail:   `{"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"P#"}]}}},"eventName":["INSERT","MODIFY","REMOVE"]}`,
+		tables.Messages: `{"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"M#"}]}}},"eventName":["INSERT"]}`,
+	}
+	if len(filters) != len(want) {
+		t.Errorf("%d filters, want %d", len(filters), len(want))
+	}
+	for table, pattern := range want {
+		if got := filters[table].Pattern(); got != pattern {
+			t.Errorf("%s: pattern %s, want %s", table, got, pattern)
+		}
+	}
 }
 
 // hasKey is a condition: a record's item has partition key pk.
@@ -136,7 +170,7 @@ func TestStreamMessages(t *testing.T) {
 		if err := s.Ledger().Append(ctx, ports.Append{Account: "Store/zz", Events: []ports.Event{sentinel}}); err != nil {
 			t.Fatal(err)
 		}
-		got, none := messages(t, f.until(t, "the sentinel event", hasKey("A#Store/zz")))
+		got, none := messages(t, dynamodb.StreamFilters(tables)[tables.Ledger], f.until(t, "the sentinel event", hasKey("A#Store/zz")))
 		var want []ports.Message
 		for _, ev := range append(events, sentinel) {
 			payload, _ := json.Marshal(ev) // what the SQLite outbox stores
@@ -180,7 +214,7 @@ func TestStreamMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 		records := f.until(t, "the sentinel saga step", hasKey("H#sentinel"))
-		got, none := messages(t, records)
+		got, none := messages(t, dynamodb.StreamFilters(tables)[tables.Retail], records)
 		var changes []ports.ProductChange
 		for _, m := range got {
 			if m.Topic != ports.TopicProducts || m.Key != "u1" {
@@ -219,7 +253,7 @@ func TestStreamMessages(t *testing.T) {
 		if err := s.Publisher().Publish(ctx, sentinel); err != nil {
 			t.Fatal(err)
 		}
-		got, none := messages(t, f.until(t, "the sentinel message", hasKey("M#sentinel")))
+		got, none := messages(t, dynamodb.StreamFilters(tables)[tables.Messages], f.until(t, "the sentinel message", hasKey("M#sentinel")))
 		if diff := cmp.Diff([]ports.Message{m, sentinel}, got); diff != "" || none != 0 {
 			t.Errorf("messages (-want +got):\n%s%d without a message", diff, none)
 		}
@@ -244,7 +278,7 @@ func TestStreamReader(t *testing.T) {
 	var handed [][]string
 	failed := false
 	first := followStream(t, s, s.Tables().Messages, dynamodb.StreamReaderConfig{Batch: 2}, func(rs []streamtypes.Record) error {
-		msgs, _ := messages(t, rs)
+		msgs, _ := messages(t, dynamodb.StreamFilters(s.Tables())[s.Tables().Messages], rs)
 		var keys []string
 		for _, m := range msgs {
 			keys = append(keys, m.Key)
@@ -268,7 +302,7 @@ func TestStreamReader(t *testing.T) {
 
 	publish("f")
 	second := followStream(t, s, s.Tables().Messages, dynamodb.StreamReaderConfig{Positions: first.reader.Positions()}, nil)
-	got, _ := messages(t, second.until(t, "the message after the positions", hasKey("M#f")))
+	got, _ := messages(t, dynamodb.StreamFilters(s.Tables())[s.Tables().Messages], second.until(t, "the message after the positions", hasKey("M#f")))
 	if len(got) != 1 || got[0].Key != "f" {
 		t.Errorf("a resumed reader read %v, want only f", got)
 	}

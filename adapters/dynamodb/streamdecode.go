@@ -33,6 +33,35 @@ func StreamMessage(r streamtypes.Record) (m ports.Message, ok bool, err error) {
 	return DecodeChange(string(r.EventName), r.Dynamodb.NewImage, r.Dynamodb.OldImage, at)
 }
 
+// StreamFilter is what of a table's stream carries messages: the records
+// whose event is one of Events and whose partition key starts with
+// KeyPrefix. DecodeChange finds no message in any other record, so an
+// event source mapping that filters by it (Pattern) spends no invocation
+// on them.
+type StreamFilter struct {
+	Events    []string
+	KeyPrefix string
+}
+
+// Pattern is the filter as a Lambda event filter pattern.
+func (f StreamFilter) Pattern() string {
+	p, _ := json.Marshal(map[string]any{
+		"eventName": f.Events,
+		"dynamodb":  map[string]any{"Keys": map[string]any{"pk": map[string]any{"S": []any{map[string]string{"prefix": f.KeyPrefix}}}}},
+	})
+	return string(p)
+}
+
+// StreamFilters are the filters of the streams that carry messages, by
+// table: ledger events, product changes, published messages.
+func StreamFilters(t Tables) map[string]StreamFilter {
+	return map[string]StreamFilter{
+		t.Ledger:   {Events: []string{StreamInsert}, KeyPrefix: accountPrefix},
+		t.Retail:   {Events: []string{StreamInsert, StreamModify, StreamRemove}, KeyPrefix: productPrefix},
+		t.Messages: {Events: []string{StreamInsert}, KeyPrefix: messagePrefix},
+	}
+}
+
 // DecodeChange turns a change of one item (the event name INSERT, MODIFY
 // or REMOVE, the item's new and old images, and when the change happened)
 // into the message it carries:
@@ -62,8 +91,8 @@ func DecodeChange(event string, newImage, oldImage map[string]streamtypes.Attrib
 	if pk == nil {
 		return m, false, nil
 	}
-	switch prefix, _, _ := strings.Cut(pk.Value, "#"); {
-	case prefix == "A" && event == StreamInsert && image["type"] != nil:
+	switch key := pk.Value; {
+	case strings.HasPrefix(key, accountPrefix) && event == StreamInsert && image["type"] != nil:
 		ev, err := eventFrom(fromStreamImage(image))
 		if err != nil {
 			return m, false, fmt.Errorf("ledger event in the stream: %w", err)
@@ -73,9 +102,9 @@ func DecodeChange(event string, newImage, oldImage map[string]streamtypes.Attrib
 			return m, false, err
 		}
 		return ports.Message{Topic: ports.TopicPointsLedger, Key: ev.Account, Payload: payload, CreatedAt: ev.RecordedAt}, true, nil
-	case prefix == "P" && image["version"] != nil:
+	case strings.HasPrefix(key, productPrefix) && image["version"] != nil:
 		return productChange(event, fromStreamImage(newImage), fromStreamImage(oldImage), at)
-	case prefix+"#" == messagePrefix && event == StreamInsert && image["topic"] != nil:
+	case strings.HasPrefix(key, messagePrefix) && event == StreamInsert && image["topic"] != nil:
 		msg, err := messageFrom(fromStreamImage(image))
 		if err != nil {
 			return m, false, fmt.Errorf("published message in the stream: %w", err)

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/shopspring/decimal"
 
@@ -154,8 +155,32 @@ func fromDraft(r *http.Request) []string {
 // Routes lists every route pattern, for tests that walk them all.
 func Routes() []string {
 	var out []string
+	for _, rt := range RouteTable() {
+		out = append(out, rt.Pattern)
+	}
+	return out
+}
+
+// RouteAccess is a route as a gateway in front of the server sees it:
+// which callers may reach the handler at all. The server still checks
+// every request itself; a gateway only turns away callers that no rule
+// of the route could admit.
+type RouteAccess struct {
+	Pattern string // as http.ServeMux reads it: "GET /orders/{id}"
+	// Anonymous routes admit callers without credentials.
+	Anonymous bool
+	// APIKeys routes admit partner systems by their X-Api-Key.
+	APIKeys bool
+}
+
+// RouteTable lists every route with its access, in the order of the
+// table of routes (the cloud's API Gateway is built from it).
+func RouteTable() []RouteAccess {
+	var out []RouteAccess
 	for _, rt := range (&server{}).routes() {
-		out = append(out, rt.pattern)
+		out = append(out, RouteAccess{Pattern: rt.pattern,
+			Anonymous: slices.Contains(rt.rule.who, anyone),
+			APIKeys:   slices.Contains(rt.rule.who, keyRead) || slices.Contains(rt.rule.who, keyWrite)})
 	}
 	return out
 }

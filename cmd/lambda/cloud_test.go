@@ -46,7 +46,8 @@ type cloud struct {
 	svc    *compose.Services // the same services, in the test, for setting up and reading state
 	prefix string
 	logDir string
-	client string // the store's client
+	access *accessRecorder // what each function asked of DynamoDB
+	client string          // the store's client
 }
 
 // repoRoot is the module's root (the tests run in cmd/lambda).
@@ -130,19 +131,28 @@ func startCloud(t *testing.T) *cloud {
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local"},
 		conformance.Machine{ARN: stateMachineARN, Definition: filepath.Join(repoRoot(t), "orchestration", "purchase.asl.json")})
 
+	// The functions reach DynamoDB through a recorder of who does what.
+	var ddbURL string
+	c.access, ddbURL = startAccessRecorder(t, dynamotest.Endpoint(), c.prefix)
 	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_ENDPOINT_URL_DYNAMODB=" + dynamotest.Endpoint(), "AWS_ENDPOINT_URL_SFN=" + sfnURL,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + ddbURL, "AWS_ENDPOINT_URL_SFN=" + sfnURL,
 		"UNICORN_TABLE_PREFIX=" + c.prefix, "UNICORN_STATE_MACHINE_ARN=" + stateMachineARN, "LOG_FORMAT=json",
 		// A purchase answers at once (202) and the test follows the
 		// order, as the web app does with Prefer: respond-async.
 		"UNICORN_PURCHASE_WAIT=0s"}
-	fns := []function{{name: "api", instances: 4}, {name: "ledger-stream", instances: 1}, {name: "retail-stream", instances: 1},
-		{name: "expire-points", instances: 1}, {name: "release-stock", instances: 1}, {name: "resume-orders", instances: 1}}
-	for _, task := range taskNames() {
-		fns = append(fns, function{name: task, instances: 3})
-	}
-	for i := range fns {
-		fns[i].env = append(append([]string{}, env...), "UNICORN_FUNCTION="+fns[i].name)
+	// Every function of the catalog, with a few instances where Lambda
+	// would run several at once.
+	var fns []function
+	for _, def := range lambda.Functions() {
+		fn := function{name: def.Name, instances: 1}
+		switch {
+		case def.Name == "api":
+			fn.instances = 4
+		case def.Task != "":
+			fn.instances = 3
+		}
+		fn.env = append(append([]string{}, env...), "UNICORN_FUNCTION="+fn.name, "AWS_SDK_UA_APP_ID="+fn.name)
+		fns = append(fns, fn)
 	}
 	if c.fns, err = startFunctions(routerLn, rie, bootstrap, dir, fns); err != nil {
 		t.Fatal(err)
@@ -165,8 +175,13 @@ func startCloud(t *testing.T) *cloud {
 	streamLog := slog.New(slog.NewTextHandler(streamLogFile, nil))
 	pollCtx, stopPolling := context.WithCancel(context.Background())
 	t.Cleanup(stopPolling)
-	tables := c.store.Tables()
-	for table, fn := range map[string]string{tables.Ledger: "ledger-stream", tables.Retail: "retail-stream", tables.Messages: "retail-stream"} {
+	mappings := map[string]string{} // table: function
+	for _, def := range lambda.Functions() {
+		for _, kind := range def.Streams {
+			mappings[c.prefix+kind] = def.Name
+		}
+	}
+	for table, fn := range mappings {
 		arn, err := c.store.StreamARN(ctx, table)
 		if err != nil {
 			t.Fatal(err)
@@ -193,11 +208,6 @@ func (c *cloud) deliver(ctx context.Context, fn string, batch []streamtypes.Reco
 		}
 		return resp, err
 	}, 0, nil) // never give up: a record that never goes through fails the test by its wait
-}
-
-func taskNames() []string {
-	return []string{"ReserveStock", "RedeemPoints", "ChargeWallet", "AwardPoints", "CompleteOrder", "PublishPurchaseCompleted",
-		"ReverseAward", "RefundWallet", "RestorePoints", "ReleaseStock", "FailOrder", "MarkNeedsAttention"}
 }
 
 func (c *cloud) dumpLogs(t *testing.T) {

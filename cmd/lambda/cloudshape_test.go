@@ -40,6 +40,8 @@ func TestCloudShape(t *testing.T) {
 	t.Run("scheduled functions", func(t *testing.T) { testScheduled(t, c) })
 	// Last: it reads everything the ledger's stream holds.
 	t.Run("duplicated and reordered stream batches", func(t *testing.T) { testStreamRedelivery(t, c) })
+	// What every function did above is within what the stack grants it.
+	t.Run("each function within its grants", func(t *testing.T) { c.access.check(t) })
 }
 
 // testAPIGatewayEvents: aws-lambda-go's fixture of an HTTP API request,

@@ -56,13 +56,6 @@ func onThisMachine(endpoint string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// DynamoTables are the table names under a prefix.
-func DynamoTables(prefix string) dynamodb.Tables {
-	return dynamodb.Tables{Ledger: prefix + "ledger", Balances: prefix + "balances", Campaigns: prefix + "campaigns",
-		Retail: prefix + "retail", Identity: prefix + "identity", ReadModels: prefix + "readmodels", Messages: prefix + "messages",
-		Executions: prefix + "executions"}
-}
-
 // OpenDynamoDB is the store over c's tables, created first when c asks,
 // and the AWS configuration it was opened with (for other clients).
 func OpenDynamoDB(ctx context.Context, c Config) (*dynamodb.Store, aws.Config, error) {
@@ -75,7 +68,7 @@ func OpenDynamoDB(ctx context.Context, c Config) (*dynamodb.Store, aws.Config, e
 			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
 		}
 	})
-	s, err := dynamodb.New(client, DynamoTables(c.TablePrefix))
+	s, err := dynamodb.New(client, dynamodb.TablesNamed(c.TablePrefix))
 	if err != nil {
 		return nil, cfg, err
 	}

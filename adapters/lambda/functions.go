@@ -1,0 +1,124 @@
+package lambda
+
+import (
+	"slices"
+	"time"
+)
+
+// Function is one Lambda function of the cloud shape: the role its
+// bootstrap plays (UNICORN_FUNCTION), what starts it, and what it may
+// touch. The CDK stack deploys exactly these and grants each one its
+// Tables and nothing else; the cloud-shape tests record what each
+// function really asks of DynamoDB and fail when a grant is missing.
+type Function struct {
+	Name string
+	// Task is the purchase saga's resource placeholder the function fills
+	// (ReserveStockFunctionArn), for the saga's tasks.
+	Task string
+	// Tables are the store's tables it reads or writes, by kind (the
+	// table's name without the deployment's prefix: "ledger", ...).
+	Tables map[string]Access
+	// Streams are the tables whose change streams it consumes.
+	Streams []string
+	// Every is the schedule of a sweep.
+	Every time.Duration
+	// StartsSagas: it starts purchase sagas and reads their executions.
+	StartsSagas bool
+	// Timeout bounds one invocation.
+	Timeout time.Duration
+}
+
+// Access is what a function may do to a table.
+type Access int
+
+const (
+	// Read is GetItem, BatchGetItem, Query and ConditionCheckItem (a
+	// transaction's condition on another item).
+	Read Access = 1 << iota
+	// Write is PutItem, UpdateItem, DeleteItem and BatchWriteItem.
+	Write
+)
+
+// ReadWrite is both.
+const ReadWrite = Read | Write
+
+// Actions are the IAM actions of a.
+func (a Access) Actions() []string {
+	var out []string
+	if a&Read != 0 {
+		out = append(out, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+	}
+	if a&Write != 0 {
+		out = append(out, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+	}
+	return out
+}
+
+func (a Access) String() string {
+	switch a {
+	case Read:
+		return "read"
+	case Write:
+		return "write"
+	case ReadWrite:
+		return "read-write"
+	}
+	return "none"
+}
+
+// Functions lists every function of the cloud shape. Every saga task
+// records its steps in the retail table (ports.SagaSteps) beside the
+// order it works on.
+func Functions() []Function {
+	const minute = time.Minute
+	task := func(name string, tables map[string]Access) Function {
+		tables["retail"] = ReadWrite
+		return Function{Name: name, Task: name + "FunctionArn", Timeout: 30 * time.Second, Tables: tables}
+	}
+	none := func() map[string]Access { return map[string]Access{} }
+	points := func() map[string]Access { return map[string]Access{"ledger": ReadWrite} }
+	return []Function{
+		// The API reads the points read model and product search; it
+		// never publishes (the saga does) nor writes a read model (the
+		// streams do).
+		{Name: "api", StartsSagas: true, Timeout: 30 * time.Second,
+			Tables: map[string]Access{"ledger": ReadWrite, "balances": Read, "campaigns": ReadWrite, "retail": ReadWrite,
+				"identity": ReadWrite, "readmodels": Read}},
+		{Name: "ledger-stream", Streams: []string{"ledger"}, Timeout: minute,
+			Tables: map[string]Access{"balances": ReadWrite}},
+		{Name: "retail-stream", Streams: []string{"retail", "messages"}, Timeout: minute,
+			Tables: map[string]Access{"readmodels": ReadWrite}},
+		// Expiry finds due lots in the read model and appends to the
+		// ledger; the read model follows through the stream.
+		{Name: "expire-points", Every: time.Hour, Timeout: 15 * minute,
+			Tables: map[string]Access{"ledger": ReadWrite, "balances": Read}},
+		{Name: "release-stock", Every: minute, Timeout: 5 * minute,
+			Tables: map[string]Access{"retail": ReadWrite}},
+		{Name: "resume-orders", Every: minute, StartsSagas: true, Timeout: 5 * minute,
+			Tables: map[string]Access{"retail": ReadWrite}},
+
+		task("ReserveStock", none()),
+		task("RedeemPoints", points()),
+		task("ChargeWallet", none()),
+		// Campaigns are read, and their budgets spent.
+		task("AwardPoints", map[string]Access{"ledger": ReadWrite, "campaigns": ReadWrite}),
+		task("CompleteOrder", none()),
+		task("PublishPurchaseCompleted", map[string]Access{"messages": Write}),
+		task("ReverseAward", points()),
+		task("RefundWallet", none()),
+		task("RestorePoints", points()),
+		task("ReleaseStock", none()),
+		task("FailOrder", none()),
+		task("MarkNeedsAttention", none()),
+	}
+}
+
+// FunctionNamed is the function of that name.
+func FunctionNamed(name string) (Function, bool) {
+	fns := Functions()
+	i := slices.IndexFunc(fns, func(f Function) bool { return f.Name == name })
+	if i < 0 {
+		return Function{}, false
+	}
+	return fns[i], true
+}
