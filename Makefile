@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 LAMBDA_DIR  := bin/lambda
 
-.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools lambda-tools lambdas fuzz screenshots clean
+.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools lambda-tools lambdas synth deploy destroy fuzz screenshots clean
 
 ## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
 run: build webapp
@@ -26,6 +26,7 @@ test: dynamodb-local asl-tools lambda-tools webapp
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@mkdir -p .cache && $(GO) run ./tools/treecheck -untracked > .cache/tree-before
 	UNICORN_REQUIRE_DYNAMODB=1 UNICORN_REQUIRE_ASL_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
+	cd infrastructure && $(GO) vet ./... && UNICORN_REQUIRE_ASL_TOOLS=1 $(GO) test -count=1 -timeout 20m ./...
 	cd webapp && npm test
 	cd webapp && npm run e2e
 	@$(GO) run ./tools/treecheck -untracked > .cache/tree-after; \
@@ -66,6 +67,7 @@ lint:
 	GOOS=darwin $(GO) vet ./...   # the module builds beyond Linux (no Linux-only calls outside _linux.go files)
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run ./tools/treecheck
+	cd infrastructure && $(GO) vet ./...
 
 ## fuzz: run each fuzz target for a while
 fuzz:
@@ -90,6 +92,25 @@ lambdas:
 	cd $(LAMBDA_DIR) && rm -f bootstrap.zip && $(GO) run ../../tools/zipfile bootstrap.zip bootstrap
 	@ls -l $(LAMBDA_DIR)/bootstrap $(LAMBDA_DIR)/bootstrap.zip
 
+## synth: the AWS deployment's CloudFormation templates into infrastructure/cdk.out (no AWS account needed; STAGE=dev)
+synth: lambdas webapp infrastructure/node_modules/.package-lock.json
+	cd infrastructure && npx cdk synth $(CDK_CONTEXT) --quiet
+
+## deploy: deploy the store to the AWS account of your credentials (README, "Deploy to AWS"): STAGE=prod PRODUCTION=true
+deploy: lambdas webapp infrastructure/node_modules/.package-lock.json
+	cd infrastructure && npx cdk deploy $(CDK_CONTEXT) --require-approval broadening
+
+## destroy: delete a deployed stage (a production stage keeps its tables, user pool and logs)
+destroy: infrastructure/node_modules/.package-lock.json
+	cd infrastructure && npx cdk destroy $(CDK_CONTEXT)
+
+STAGE      ?= dev
+PRODUCTION ?= false
+CDK_CONTEXT = -c stage=$(STAGE) -c production=$(PRODUCTION) $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) $(if $(CORS_ORIGINS),-c corsOrigins=$(CORS_ORIGINS))
+
+infrastructure/node_modules/.package-lock.json: infrastructure/package-lock.json
+	cd infrastructure && npm ci --no-audit --no-fund --loglevel=error
+
 ## lambda-tools: build the Lambda Runtime Interface Emulator into .cache/bin (the cloud-shape tests run the bootstraps under it)
 lambda-tools: .cache/bin/aws-lambda-rie
 
@@ -104,4 +125,4 @@ orchestration/conformance/node_modules/.package-lock.json: orchestration/conform
 	cd orchestration/conformance && npm ci --no-audit --no-fund --loglevel=error
 
 clean:
-	rm -rf bin .cache orchestration/conformance/node_modules webapp/node_modules webapp/dist
+	rm -rf bin .cache orchestration/conformance/node_modules webapp/node_modules webapp/dist infrastructure/cdk.out infrastructure/node_modules

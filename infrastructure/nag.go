@@ -61,6 +61,13 @@ func (s *store) suppressNag(openRoutes map[awsapigatewayv2.HttpRoute]bool) {
 	suppress(s.userPool, "AwsSolutions-COG8",
 		"the Plus plan's threat protection is billed per active user, a choice for the store's owner; passwords need 12 "+
 			"characters of every class, TOTP MFA is offered, and there is no self sign-up")
+	suppress(s.userPool, "AwsSolutions-COG2",
+		"customers of a shop are not made to carry a second factor: TOTP MFA is offered to every user, and the "+
+			"README asks that staff (marketer, admin) turn it on")
+	suppress(s.distribution, "AwsSolutions-CFR1", "an online store sells wherever its owner ships; a geo restriction is "+
+		"a business choice, not a default")
+	suppress(s.distribution, "AwsSolutions-CFR2", "the API throttles at its stage and every write is idempotent and "+
+		"limited in size at the edge (limits); a WAF web ACL is a running cost the owner can attach")
 	suppress(s.distribution, "AwsSolutions-CFR4",
 		"CloudFront's default *.cloudfront.net certificate admits TLSv1; with a custom domain and an ACM certificate the "+
 			"distribution's minimum protocol is a deployment's choice (README, Deploy to AWS)")
