@@ -769,6 +769,18 @@ func TestWebAndAPIOnOneOrigin(t *testing.T) {
 	if ids := s.devJSON.of("AWS::CloudFront::OriginAccessControl"); len(ids) != 1 {
 		t.Errorf("%d origin access controls, want 1", len(ids))
 	}
+	// The pages' headers are the server's, with the region's Cognito.
+	s.devT.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), map[string]any{
+		"ResponseHeadersPolicyConfig": assertions.Match_ObjectLike(&map[string]any{
+			"SecurityHeadersConfig": assertions.Match_ObjectLike(&map[string]any{
+				"ContentSecurityPolicy": map[string]any{"Override": true, "ContentSecurityPolicy": map[string]any{"Fn::Join": []any{"", []any{
+					strings.Split(httpapi.ContentSecurityPolicy(&httpapi.Cognito{Region: "REGION"}), "REGION")[0],
+					map[string]any{"Ref": "AWS::Region"},
+					strings.Split(httpapi.ContentSecurityPolicy(&httpapi.Cognito{Region: "REGION"}), "REGION")[1],
+				}}}},
+			}),
+		}),
+	})
 	s.devT.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
 		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true,
 			"IgnorePublicAcls": true, "RestrictPublicBuckets": true},

@@ -64,6 +64,21 @@ func (s *store) newWeb(api awsapigatewayv2.HttpApi) awscloudfront.Distribution {
 		OriginRequestPolicy:  awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
 		ViewerProtocolPolicy: awscloudfront.ViewerProtocolPolicy_HTTPS_ONLY,
 	}
+	// The web app's pages get the headers the one-machine server sends
+	// with them, the same Content-Security-Policy among them (pages may
+	// call the store and the region's Cognito, nothing else).
+	csp := httpapi.ContentSecurityPolicy(&httpapi.Cognito{Region: *s.stack.Region()})
+	headers := awscloudfront.NewResponseHeadersPolicy(s.stack, jsii.String("WebAppHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("the web app's security headers"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{ContentSecurityPolicy: jsii.String(csp), Override: jsii.Bool(true)},
+			ContentTypeOptions:    &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			FrameOptions:          &awscloudfront.ResponseHeadersFrameOptions{FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true)},
+			ReferrerPolicy:        &awscloudfront.ResponseHeadersReferrerPolicy{ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_NO_REFERRER, Override: jsii.Bool(true)},
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(365)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true)},
+		},
+	})
 	behaviors := map[string]*awscloudfront.BehaviorOptions{}
 	for _, p := range apiPaths(s.webAppEntries()) {
 		behaviors[p] = toAPI
@@ -75,7 +90,7 @@ func (s *store) newWeb(api awsapigatewayv2.HttpApi) awscloudfront.Distribution {
 			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(bucket, nil),
 			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
 			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
-			ResponseHeadersPolicy: awscloudfront.ResponseHeadersPolicy_SECURITY_HEADERS(),
+			ResponseHeadersPolicy: headers,
 		},
 		AdditionalBehaviors: &behaviors,
 		HttpVersion:         awscloudfront.HttpVersion_HTTP2_AND_3,

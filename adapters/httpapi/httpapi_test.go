@@ -54,14 +54,18 @@ const testPassword = "test-password-123"
 
 // setup is what a test may change in the harness.
 type setup struct {
-	retail retail.Config
-	webApp fs.FS
+	retail  retail.Config
+	webApp  fs.FS
+	cognito *httpapi.Cognito
 }
 
 type option func(*setup)
 
 // purchaseWait sets how long POST /purchase waits for its saga.
 func purchaseWait(d time.Duration) option { return func(s *setup) { s.retail.PurchaseWait = d } }
+
+// cognito has people sign in at a Cognito user pool.
+func cognito(c httpapi.Cognito) option { return func(s *setup) { s.cognito = &c } }
 
 // webApp serves dir as the built web app.
 func webApp(dir fs.FS) option { return func(s *setup) { s.webApp = dir } }
@@ -138,7 +142,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk, "UnicornStore"), Wallets: wallets,
 		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
 		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, StoreClient: "UnicornStore", PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),
-		WebApp: set.webApp, Log: log, Ready: db.Ping})
+		WebApp: set.webApp, Cognito: set.cognito, Log: log, Ready: db.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // observe gives every request an id (the client's X-Request-Id when it is
 // sane), a logger carrying it, a bounded body, recovery from panics, and one
 // structured log line when it ends.
-func observe(log *slog.Logger, next http.Handler) http.Handler {
+func observe(log *slog.Logger, csp string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -54,7 +54,7 @@ func observe(log *slog.Logger, next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		securityHeaders(w.Header())
+		securityHeaders(w.Header(), csp)
 		l := log.With("request_id", id)
 		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, l))
 		r.Body = http.MaxBytesReader(w, r.Body, limits.BodyBytes) // a larger body is a 413
@@ -123,16 +123,26 @@ func (p *headerProbe) Header() http.Header         { return p.header }
 func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
 func (p *headerProbe) WriteHeader(code int)        { p.status = code }
 
-// contentSecurityPolicy lets pages run only the store's own scripts. Styles
-// may also be inline: the web app's components inject theirs at run time.
-// Images may come from any https address, as product images may.
-const contentSecurityPolicy = "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+// ContentSecurityPolicy lets pages run only the store's own scripts and
+// call only the store, and the Cognito user pool people sign in at when
+// there is one (the CloudFront distribution of the cloud shape sends the
+// same policy with the web app). Styles may also be inline: the web app's
+// components inject theirs at run time. Images may come from any https
+// address, as product images may.
+func ContentSecurityPolicy(c *Cognito) string {
+	connect := "'self'"
+	if c != nil {
+		connect += " " + c.Endpoint()
+	}
+	return "default-src 'self'; connect-src " + connect + "; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; " +
+		"object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+}
 
 // securityHeaders keep browsers from sniffing types, framing the store,
 // leaking URLs as referrers, or running anything the store did not send.
-func securityHeaders(h http.Header) {
+func securityHeaders(h http.Header, csp string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Content-Security-Policy", csp)
 }

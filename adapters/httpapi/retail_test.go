@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -92,6 +93,18 @@ func TestSettings(t *testing.T) {
 	r := a.do("GET", "/settings", "", "Authorization", "")
 	if r.status != 200 || string(r.body) != `{"point_value":0.01,"point_ttl_days":2}`+"\n" {
 		t.Errorf("settings: %d %s", r.status, r.body)
+	}
+
+	// In the cloud shape people sign in at Cognito: the web app learns
+	// where, and its pages may call it.
+	c := newAPI(t, 2, cognito(httpapi.Cognito{Region: "eu-west-1", ClientID: "client123"}))
+	r = c.do("GET", "/settings", "", "Authorization", "")
+	want := `{"point_value":0.01,"point_ttl_days":2,"sign_in":{"provider":"cognito","region":"eu-west-1","client_id":"client123"}}` + "\n"
+	if r.status != 200 || string(r.body) != want {
+		t.Errorf("settings with Cognito: %d %s", r.status, r.body)
+	}
+	if got := r.header.Get("Content-Security-Policy"); !strings.Contains(got, "connect-src 'self' https://cognito-idp.eu-west-1.amazonaws.com;") {
+		t.Errorf("Content-Security-Policy %q lets pages call no Cognito", got)
 	}
 }
 

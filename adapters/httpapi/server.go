@@ -46,6 +46,9 @@ type Config struct {
 	// none.
 	PointValue   decimal.Decimal
 	PointTTLDays int
+	// Cognito, when set, is where people sign in instead of POST
+	// /auth/token (the cloud shape): GET /settings tells the web app.
+	Cognito *Cognito
 	// WebApp is the built web app (index.html, assets/, favicon.svg),
 	// served at /. Without an index.html, / says it is not built.
 	WebApp fs.FS
@@ -200,11 +203,17 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
 		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, store: cfg.StoreClient, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
 		settings: settings{PointValue: amount(cfg.PointValue), PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp}
+	if c := cfg.Cognito; c != nil {
+		if c.Region == "" || c.ClientID == "" {
+			return nil, errors.New("httpapi: Cognito needs its region and app client id")
+		}
+		s.settings.SignIn = &signInView{Provider: "cognito", Region: c.Region, ClientID: c.ClientID}
+	}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, s.guard(rt.rule, rt.handler))
 	}
-	return observe(cfg.Log, cors(cfg.CORSOrigins, problems404(mux))), nil
+	return observe(cfg.Log, ContentSecurityPolicy(cfg.Cognito), cors(cfg.CORSOrigins, problems404(mux))), nil
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {
@@ -223,9 +232,27 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 // points. The point value is money, so a JSON number like every amount of
 // the API (written with its exact digits).
 type settings struct {
-	PointValue   amount `json:"point_value"`
-	PointTTLDays int    `json:"point_ttl_days"`
+	PointValue   amount      `json:"point_value"`
+	PointTTLDays int         `json:"point_ttl_days"`
+	SignIn       *signInView `json:"sign_in,omitempty"`
 }
+
+// signInView says where people sign in when it is not the store.
+type signInView struct {
+	Provider string `json:"provider"`
+	Region   string `json:"region"`
+	ClientID string `json:"client_id"`
+}
+
+// Cognito is a Cognito user pool's app client that people sign in with
+// (USER_PASSWORD_AUTH); its ID tokens are what the API then accepts.
+type Cognito struct {
+	Region   string
+	ClientID string
+}
+
+// Endpoint is the user pool service's address in the region.
+func (c Cognito) Endpoint() string { return "https://cognito-idp." + c.Region + ".amazonaws.com" }
 
 func (s *server) storeSettings(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.settings)

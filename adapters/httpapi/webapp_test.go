@@ -10,7 +10,7 @@ import (
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 )
 
-const csp = "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+const csp = "default-src 'self'; connect-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 
 // builtWebApp writes a small built web app, and a file beside it that no
 // request may reach, into a temporary directory; it returns the app's.

@@ -201,3 +201,20 @@ func TestExternalProvider(t *testing.T) {
 		t.Errorf("%d fetches of the key set for 5 unknown key ids within a minute", n)
 	}
 }
+
+func TestCognitoRegion(t *testing.T) {
+	for issuer, want := range map[string]string{
+		"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123":         "eu-west-1",
+		"https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_x9":     "us-gov-west-1",
+		"https://cognito-idp.eu-west-1.amazonaws.com/us-east-1_AbC123":         "", // a pool of another region
+		"https://cognito-idp.eu-west-1.amazonaws.com.evil.example/eu-west-1_A": "",
+		"http://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123":          "",
+		"https://accounts.example.com":                                         "",
+		"":                                                                     "",
+	} {
+		got, ok := CognitoRegion(issuer)
+		if got != want || ok != (want != "") {
+			t.Errorf("CognitoRegion(%q) = %q, %v; want %q", issuer, got, ok, want)
+		}
+	}
+}

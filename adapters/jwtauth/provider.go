@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -32,6 +33,20 @@ type Provider struct {
 	mu      sync.Mutex
 	keys    map[string]*rsa.PublicKey
 	fetched time.Time
+}
+
+// cognitoIssuer is a Cognito user pool's issuer:
+// https://cognito-idp.<region>.amazonaws.com/<region>_<id>.
+var cognitoIssuer = regexp.MustCompile(`^https://cognito-idp\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com/([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$`)
+
+// CognitoRegion is the region of a Cognito user pool's issuer URL, and
+// whether issuer is one.
+func CognitoRegion(issuer string) (string, bool) {
+	m := cognitoIssuer.FindStringSubmatch(issuer)
+	if m == nil || m[1] != m[2] {
+		return "", false
+	}
+	return m[1], true
 }
 
 // refetchEvery bounds how often an unknown key id makes the provider fetch

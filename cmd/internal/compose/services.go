@@ -147,7 +147,13 @@ func (v *Services) Handler() (http.Handler, error) {
 		return nil, errors.New("the HTTP API needs identity: built with NoIdentity")
 	}
 	c := v.cfg
-	return httpapi.NewHandler(httpapi.Config{Points: v.Points, ReadModel: v.Reads, Campaigns: v.Campaigns,
+	// People sign in at a Cognito user pool when its tokens are the ones
+	// accepted (the cloud shape); the web app learns it from /settings.
+	var cognito *httpapi.Cognito
+	if region, ok := jwtauth.CognitoRegion(c.OIDCIssuer); ok {
+		cognito = &httpapi.Cognito{Region: region, ClientID: c.OIDCAudience}
+	}
+	return httpapi.NewHandler(httpapi.Config{Points: v.Points, ReadModel: v.Reads, Campaigns: v.Campaigns, Cognito: cognito,
 		Catalog: v.Catalog, Wallets: v.Wallets, Orders: v.Orders, Sales: v.Sales, Identity: v.Identity,
 		Tokens: v.Verifier, JWKS: v.Signer.JWKS(), CORSOrigins: c.CORSOrigins, StoreClient: c.StoreClient, PointValue: c.PointValue,
 		PointTTLDays: v.Points.TTLDays(), WebApp: httpapi.WebAppDir(c.WebAppDir), Log: v.log, Ready: v.stores.Ping})

@@ -4,9 +4,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 // scripted fetch; the real server is exercised by the end-to-end tests.
 type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
 
-function script(replies: Reply[]) {
+// GET /settings (where people sign in) is answered apart, as the store's
+// own sign-in unless a test gives other settings.
+function script(replies: Reply[], settings: unknown = { point_value: 0.01, point_ttl_days: 365 }) {
   const calls: { url: string; init: RequestInit }[] = [];
   vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+    if (url === '/settings') return new Response(JSON.stringify(settings), { status: 200 });
     calls.push({ url, init });
     const r = replies.shift();
     if (!r) throw new TypeError('Failed to fetch');
@@ -63,5 +66,78 @@ describe('api client', () => {
     const err = await api.get('/x').catch((e) => e);
     expect(err).toMatchObject({ status: 0 });
     expect(api.errorText(err)).toMatch(/cannot be reached/);
+  });
+});
+
+describe('signing in at Cognito (the cloud shape)', () => {
+  const cloud = { point_value: 0.01, point_ttl_days: 365, sign_in: { provider: 'cognito', region: 'eu-west-1', client_id: 'app123' } };
+  const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/';
+  const authenticated = (id: string, refresh?: string) => ({
+    status: 200,
+    body: { AuthenticationResult: { IdToken: id, AccessToken: `acc-${id}`, RefreshToken: refresh, ExpiresIn: 900, TokenType: 'Bearer' } },
+  });
+  const me = { status: 200, body: { kind: 'user', subject: 'ada', client: 'UnicornStore', role: 'admin' } };
+  const target = (c: { init: RequestInit }) => (c.init.headers as Record<string, string>)['X-Amz-Target'];
+  const sent = (c: { init: RequestInit }) => JSON.parse(String(c.init.body));
+
+  it('signs in with the user pool, asks the store who that is, and sends the ID token', async () => {
+    const calls = script([authenticated('id1', 'ref1'), me, { status: 200, body: { balance: 5 } }], cloud);
+    expect(await api.signIn('ada', 'pw')).toEqual({ username: 'ada', client: 'UnicornStore', role: 'admin' });
+    expect(calls[0].url).toBe(pool);
+    expect(target(calls[0])).toBe('AWSCognitoIdentityProviderService.InitiateAuth');
+    expect(sent(calls[0])).toEqual({ AuthFlow: 'USER_PASSWORD_AUTH', ClientId: 'app123', AuthParameters: { USERNAME: 'ada', PASSWORD: 'pw' } });
+    expect(calls[1].url).toBe('/auth/me');
+    expect((calls[1].init.headers as Record<string, string>).Authorization).toBe('Bearer id1');
+    await api.get('/points?account_id=ada');
+    expect((calls[2].init.headers as Record<string, string>).Authorization).toBe('Bearer id1');
+  });
+
+  it('renews at the user pool and keeps the refresh token, which Cognito does not send again', async () => {
+    const calls = script([authenticated('id1', 'ref1'), me, { status: 401, body: {} }, authenticated('id2'), { status: 200, body: {} }, { status: 401, body: {} }, authenticated('id3'), { status: 200, body: {} }], cloud);
+    await api.signIn('ada', 'pw');
+    await api.get('/orders');
+    expect(sent(calls[3])).toEqual({ AuthFlow: 'REFRESH_TOKEN_AUTH', ClientId: 'app123', AuthParameters: { REFRESH_TOKEN: 'ref1' } });
+    expect((calls[4].init.headers as Record<string, string>).Authorization).toBe('Bearer id2');
+    await api.get('/orders');
+    expect(sent(calls[6]).AuthParameters).toEqual({ REFRESH_TOKEN: 'ref1' });
+  });
+
+  it('asks for a new password on a first sign-in, then for a one-time code', async () => {
+    const calls = script(
+      [
+        { status: 200, body: { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's1' } },
+        { status: 200, body: { ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 's2' } },
+        authenticated('id1', 'ref1'),
+        me,
+      ],
+      cloud,
+    );
+    const first = await api.signIn('ada', 'temporary').catch((e) => e);
+    expect(first).toBeInstanceOf(api.ChallengeNeeded);
+    expect(first.kind).toBe('new-password');
+    const second = await first.answer('A new passw0rd!').catch((e: unknown) => e);
+    expect(second.kind).toBe('code');
+    expect(sent(calls[1])).toEqual({ ChallengeName: 'NEW_PASSWORD_REQUIRED', ClientId: 'app123', Session: 's1', ChallengeResponses: { USERNAME: 'ada', NEW_PASSWORD: 'A new passw0rd!' } });
+    expect(await second.answer('123456')).toMatchObject({ username: 'ada' });
+    expect(sent(calls[2]).ChallengeResponses).toEqual({ USERNAME: 'ada', SOFTWARE_TOKEN_MFA_CODE: '123456' });
+    expect(api.currentUser()).toMatchObject({ username: 'ada', role: 'admin' });
+  });
+
+  it('says plainly when the password is wrong or Cognito throttles', async () => {
+    script([{ status: 400, body: { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' } }, { status: 400, body: { __type: 'TooManyRequestsException' } }], cloud);
+    const wrong = await api.signIn('ada', 'nope').catch((e) => e);
+    expect(wrong).toMatchObject({ status: 401 });
+    expect(api.errorText(wrong)).toBe('Incorrect username or password.');
+    expect(api.errorText(await api.signIn('ada', 'nope').catch((e) => e))).toMatch(/Too many attempts/);
+    expect(api.currentUser()).toBeNull();
+  });
+
+  it('revokes the refresh token at the user pool on sign-out', async () => {
+    const calls = script([authenticated('id1', 'ref1'), me, { status: 200, body: {} }], cloud);
+    await api.signIn('ada', 'pw');
+    await api.signOut();
+    expect(target(calls[2])).toBe('AWSCognitoIdentityProviderService.RevokeToken');
+    expect(sent(calls[2])).toEqual({ ClientId: 'app123', Token: 'ref1' });
+    expect(api.currentUser()).toBeNull();
   });
 });

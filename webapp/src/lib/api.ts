@@ -1,5 +1,9 @@
 // The API client: one fetch wrapper that adds the access token, renews it
-// once on a 401, and turns problem+json answers into ApiError.
+// once on a 401, and turns problem+json answers into ApiError. People sign
+// in at the store (POST /auth/token), or at the Cognito user pool GET
+// /settings names (the cloud shape).
+
+import * as cognito from './cognito';
 
 export type FieldError = { field: string; message: string; position?: number };
 
@@ -21,7 +25,9 @@ export class ApiError extends Error {
 
 export type User = { username: string; client: string; role: 'customer' | 'marketer' | 'admin' };
 
-type Session = { access: string; refresh: string; expiresAt: number; user: User };
+// A session made at Cognito keeps its app client: renewal and sign-out go
+// there too.
+type Session = { access: string; refresh: string; expiresAt: number; user: User; cognito?: cognito.CognitoClient };
 
 const storageKey = 'unicorn.session';
 
@@ -61,7 +67,64 @@ function keep(t: TokenResponse) {
   save({ access: t.access_token, refresh: t.refresh_token, expiresAt: Date.now() + t.expires_in * 1000, user: t.user });
 }
 
+type SignInSettings = { sign_in?: { provider: string; region: string; client_id: string } };
+
+let provider: Promise<cognito.CognitoClient | null> | null = null;
+
+// signInProvider is the Cognito app client people sign in with, or null
+// when they sign in at the store itself.
+export function signInProvider(): Promise<cognito.CognitoClient | null> {
+  if (!provider) {
+    provider = request<SignInSettings>('GET', '/settings', undefined, { auth: false })
+      .then((s) => (s.sign_in?.provider === 'cognito' ? { region: s.sign_in.region, client_id: s.sign_in.client_id } : null))
+      .catch((err) => {
+        provider = null; // ask again next time
+        throw err;
+      });
+  }
+  return provider;
+}
+
+// ChallengeNeeded: the sign-in needs one more answer (a first sign-in's
+// new password, or a one-time code) before it has a session.
+export class ChallengeNeeded extends Error {
+  readonly kind: 'new-password' | 'code';
+  readonly answer: (value: string) => Promise<User>;
+  constructor(kind: 'new-password' | 'code', answer: (value: string) => Promise<User>) {
+    super(kind === 'new-password' ? 'Choose a new password to finish signing in.' : 'Enter the code from your authenticator app.');
+    this.kind = kind;
+    this.answer = answer;
+  }
+}
+
+function fromCognito(err: unknown): never {
+  if (err instanceof cognito.CognitoError) throw new ApiError(err.status, 'Could not sign in', err.message);
+  throw err;
+}
+
+// signedInAtCognito finishes a Cognito sign-in: tokens make a session
+// (the store says who the token is: GET /auth/me); a challenge asks for
+// one more answer.
+async function signedInAtCognito(c: cognito.CognitoClient, r: cognito.CognitoTokens | cognito.CognitoChallenge): Promise<User> {
+  if ('name' in r) {
+    throw new ChallengeNeeded(r.name === 'NEW_PASSWORD_REQUIRED' ? 'new-password' : 'code', (value) =>
+      cognito.respond(c, r, value).catch(fromCognito).then((next) => signedInAtCognito(c, next)),
+    );
+  }
+  const me = await request<{ subject: string; client: string; role: User['role'] }>('GET', '/auth/me', undefined, {
+    auth: false,
+    headers: { Authorization: `Bearer ${r.idToken}` },
+  });
+  const user: User = { username: me.subject, client: me.client, role: me.role };
+  save({ access: r.idToken, refresh: r.refreshToken ?? '', expiresAt: Date.now() + r.expiresIn * 1000, user, cognito: c });
+  return user;
+}
+
 export async function signIn(username: string, password: string): Promise<User> {
+  const c = await signInProvider();
+  if (c) {
+    return signedInAtCognito(c, await cognito.passwordSignIn(c, username, password).catch(fromCognito));
+  }
   const t = await request<TokenResponse>('POST', '/auth/token', { username, password }, { auth: false });
   keep(t);
   return t.user;
@@ -70,7 +133,9 @@ export async function signIn(username: string, password: string): Promise<User> 
 export async function signOut() {
   const s = session;
   save(null);
-  if (s) {
+  if (s?.cognito) {
+    await cognito.revoke(s.cognito, s.refresh).catch(() => undefined);
+  } else if (s) {
     // Best effort: the refresh token dies on the server too.
     await request('POST', '/auth/logout', { refresh_token: s.refresh }, { auth: false }).catch(() => undefined);
   }
@@ -83,12 +148,12 @@ let renewing: Promise<boolean> | null = null;
 function renew(): Promise<boolean> {
   if (!session) return Promise.resolve(false);
   if (!renewing) {
-    const refresh = session.refresh;
-    renewing = request<TokenResponse>('POST', '/auth/refresh', { refresh_token: refresh }, { auth: false })
-      .then((t) => {
-        keep(t);
-        return true;
-      })
+    const s = session;
+    const renewed: Promise<void> = s.cognito
+      ? cognito.refresh(s.cognito, s.refresh).then((t) => save({ ...s, access: t.idToken, expiresAt: Date.now() + t.expiresIn * 1000 }))
+      : request<TokenResponse>('POST', '/auth/refresh', { refresh_token: s.refresh }, { auth: false }).then(keep);
+    renewing = renewed
+      .then(() => true)
       .catch(() => {
         save(null);
         return false;

@@ -1,6 +1,6 @@
 import { Alert, Button, Center, Chip, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
-import { errorText, signIn, type User } from '../lib/api';
+import { useEffect, useState, type FormEvent } from 'react';
+import { ChallengeNeeded, errorText, signIn, signInProvider, type User } from '../lib/api';
 
 const demoUsers = [
   { username: 'derick', what: 'a customer' },
@@ -13,15 +13,31 @@ export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  // A sign-in at Cognito may need one more answer: a first sign-in's new
+  // password, or a one-time code.
+  const [challenge, setChallenge] = useState<ChallengeNeeded>();
+  const [reply, setReply] = useState('');
+  // The demo users exist only where the store signs people in itself.
+  const [demo, setDemo] = useState(false);
+  useEffect(() => {
+    signInProvider()
+      .then((p) => setDemo(p === null))
+      .catch(() => setDemo(false));
+  }, []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(undefined);
     try {
-      onSignedIn(await signIn(username.trim(), password));
+      onSignedIn(await (challenge ? challenge.answer(reply.trim()) : signIn(username.trim(), password)));
     } catch (err) {
-      setError(err);
+      if (err instanceof ChallengeNeeded) {
+        setChallenge(err);
+        setReply('');
+      } else {
+        setError(err);
+      }
     } finally {
       setBusy(false);
     }
@@ -44,11 +60,39 @@ export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
                 {errorText(error)}
               </Alert>
             )}
-            <TextInput label="Username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.currentTarget.value)} autoFocus />
-            <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+            {challenge === undefined && (
+              <>
+                <TextInput label="Username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.currentTarget.value)} autoFocus />
+                <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
+              </>
+            )}
+            {challenge?.kind === 'new-password' && (
+              <PasswordInput
+                label="New password"
+                description={`${challenge.message} At least 12 characters, with upper- and lower-case letters, a digit and a symbol.`}
+                autoComplete="new-password"
+                required
+                autoFocus
+                value={reply}
+                onChange={(e) => setReply(e.currentTarget.value)}
+              />
+            )}
+            {challenge?.kind === 'code' && (
+              <TextInput
+                label="One-time code"
+                description={challenge.message}
+                autoComplete="one-time-code"
+                inputMode="numeric"
+                required
+                autoFocus
+                value={reply}
+                onChange={(e) => setReply(e.currentTarget.value)}
+              />
+            )}
             <Button type="submit" loading={busy} fullWidth>
-              Sign in
+              {challenge ? 'Continue' : 'Sign in'}
             </Button>
+            {demo && (
             <div>
               <Text size="xs" c="dimmed" mb={6}>
                 Demo users (their password is the one given with -demo-password, or printed by the server when it first starts):
@@ -61,6 +105,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
                 ))}
               </Group>
             </div>
+            )}
           </Stack>
         </form>
       </Paper>
