@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 LAMBDA_DIR  := bin/lambda
 
-.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools lambda-tools lambdas synth deploy destroy fuzz screenshots clean
+.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
 
 ## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
 run: build webapp
@@ -20,12 +20,12 @@ build:
 	$(GO) build -o $(BIN) ./cmd/unicorn
 
 ## test: everything, against real SQLite files, DynamoDB Local, the independent ASL runtime and headless Chromium, with the race detector
-test: dynamodb-local asl-tools lambda-tools webapp
+test: dynamodb-local asl-tools cognito-local lambda-tools webapp
 	$(GO) vet ./...
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))"; \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@mkdir -p .cache && $(GO) run ./tools/treecheck -untracked > .cache/tree-before
-	UNICORN_REQUIRE_DYNAMODB=1 UNICORN_REQUIRE_ASL_TOOLS=1 $(GO) test -race -count=1 -timeout 20m ./...
+	UNICORN_REQUIRE_DYNAMODB=1 UNICORN_REQUIRE_ASL_TOOLS=1 UNICORN_REQUIRE_COGNITO=1 $(GO) test -race -count=1 -timeout 20m ./...
 	cd infrastructure && $(GO) vet . && UNICORN_REQUIRE_ASL_TOOLS=1 $(GO) test -count=1 -timeout 20m .  # one package; node_modules holds the CDK command line
 	cd webapp && npm test
 	cd webapp && npm run e2e
@@ -118,6 +118,12 @@ lambda-tools: .cache/bin/aws-lambda-rie
 	@mkdir -p .cache/bin
 	GOBIN=$(CURDIR)/.cache/bin $(GO) install $(RIE)
 
+## cognito-local: install cognito-local (pinned), the user pools emulator the Cognito directory's tests run on
+cognito-local: adapters/cognito/cognitotest/node_modules/.package-lock.json
+
+adapters/cognito/cognitotest/node_modules/.package-lock.json: adapters/cognito/cognitotest/package-lock.json
+	cd adapters/cognito/cognitotest && npm ci --no-audit --no-fund --loglevel=error
+
 ## asl-tools: install aws-local-stepfunctions and asl-validator (pinned) for the executor's conformance tests
 asl-tools: orchestration/conformance/node_modules/.package-lock.json
 
@@ -125,4 +131,4 @@ orchestration/conformance/node_modules/.package-lock.json: orchestration/conform
 	cd orchestration/conformance && npm ci --no-audit --no-fund --loglevel=error
 
 clean:
-	rm -rf bin .cache orchestration/conformance/node_modules webapp/node_modules webapp/dist infrastructure/cdk.out infrastructure/node_modules
+	rm -rf bin .cache orchestration/conformance/node_modules webapp/node_modules webapp/dist infrastructure/cdk.out infrastructure/node_modules adapters/cognito/cognitotest/node_modules

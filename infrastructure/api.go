@@ -8,9 +8,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/unicornstore/unicorn/adapters/cognito"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -75,6 +77,14 @@ func routeKey(pattern string) (method, path string) {
 // checks) carry none. The function checks every request as on one
 // machine either way.
 func (s *store) newAPI(pool awscognito.UserPool, client awscognito.UserPoolClient, alarms *alarms) (api awsapigatewayv2.HttpApi, open map[awsapigatewayv2.HttpRoute]bool) {
+	for name, def := range s.catalog {
+		if def.People {
+			s.roles[name].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings(cognito.Actions...),
+				Resources: jsii.Strings(*pool.UserPoolArn()),
+			}))
+		}
+	}
 	fn := s.functions["api"]
 	fn.AddEnvironment(jsii.String("UNICORN_OIDC_ISSUER"), pool.UserPoolProviderUrl(), nil)
 	fn.AddEnvironment(jsii.String("UNICORN_OIDC_AUDIENCE"), client.UserPoolClientId(), nil)

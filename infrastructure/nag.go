@@ -62,8 +62,8 @@ func (s *store) suppressNag(openRoutes map[awsapigatewayv2.HttpRoute]bool) {
 		"the Plus plan's threat protection is billed per active user, a choice for the store's owner; passwords need 12 "+
 			"characters of every class, TOTP MFA is offered, and there is no self sign-up")
 	suppress(s.userPool, "AwsSolutions-COG2",
-		"customers of a shop are not made to carry a second factor: TOTP MFA is offered to every user, and the "+
-			"README asks that staff (marketer, admin) turn it on")
+		"customers of a shop are not made to carry a second factor: TOTP MFA is offered to every user, the "+
+			"web app asks for the code once enrolled, and the README asks staff (marketer, admin) to enrol")
 	suppress(s.distribution, "AwsSolutions-CFR1", "an online store sells wherever its owner ships; a geo restriction is "+
 		"a business choice, not a default")
 	suppress(s.distribution, "AwsSolutions-CFR2", "the API throttles at its stage and every write is idempotent and "+

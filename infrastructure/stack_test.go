@@ -22,6 +22,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/unicornstore/unicorn/adapters/cognito"
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/lambda"
@@ -719,6 +720,37 @@ func TestUserPool(t *testing.T) {
 			t.Errorf("authorizer audience %v, want the app client %s", aud, client)
 		}
 	}
+	// The functions that read people may read them, and only them.
+	var poolID string
+	for id := range s.devJSON.of("AWS::Cognito::UserPool") {
+		poolID = id
+	}
+	roles := map[string]string{}
+	for role, id := range s.devJSON.functionsByRole(t) {
+		roles[ref(s.devJSON.Resources[id].Properties["Role"])] = role
+	}
+	readers := map[string]bool{}
+	for _, p := range s.devJSON.of("AWS::IAM::Policy") {
+		fn := roles[ref(p.Properties["Roles"].([]any)[0])]
+		for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := st.(map[string]any)
+			actions := asList(st["Action"])
+			if !strings.HasPrefix(actions[0], "cognito-idp:") {
+				continue
+			}
+			g, _ := st["Resource"].(map[string]any)["Fn::GetAtt"].([]any)
+			if !slices.Equal(actions, cognito.Actions) || len(g) != 2 || g[0] != poolID {
+				t.Errorf("%s: %v on %v, want %v on the pool", fn, actions, st["Resource"], cognito.Actions)
+			}
+			readers[fn] = true
+		}
+	}
+	for _, def := range lambda.Functions() {
+		if readers[def.Name] != def.People {
+			t.Errorf("%s reads the pool's people: %v, want %v", def.Name, readers[def.Name], def.People)
+		}
+	}
+
 	// The API function accepts the same tokens.
 	fn := s.devJSON.Resources[s.devJSON.functionsByRole(t)["api"]]
 	vars := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)

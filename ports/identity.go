@@ -3,6 +3,7 @@ package ports
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -28,15 +29,35 @@ type User struct {
 // exists. Lookups are exact: a username is an account id, and those are
 // case-sensitive.
 type Users interface {
+	People
 	// Create stores a new user; ErrConflict if the username is taken, in
 	// any mix of upper and lower case.
 	Create(ctx context.Context, u User) error
+	// SetPassword replaces a user's password hash (ErrNotFound).
+	SetPassword(ctx context.Context, username, hash string) error
+}
+
+// People says who the store's people are: the store's own users, or,
+// where people sign in at an identity provider (a Cognito user pool in
+// the cloud), the provider's. A user read from a provider has no
+// password hash.
+type People interface {
 	// Get returns the user of exactly this username, or ErrNotFound.
 	Get(ctx context.Context, username string) (User, error)
 	// List returns a client's users by username ("" for every client).
 	List(ctx context.Context, client string) ([]User, error)
-	// SetPassword replaces a user's password hash (ErrNotFound).
-	SetPassword(ctx context.Context, username, hash string) error
+}
+
+// RoleOfGroups is the role a provider's groups give a user: the least
+// of the roles the groups name (customer, then marketer, then admin),
+// whatever their order, or "" when none does.
+func RoleOfGroups(groups []string) string {
+	for _, role := range []string{RoleCustomer, RoleMarketer, RoleAdmin} {
+		if slices.Contains(groups, role) {
+			return role
+		}
+	}
+	return ""
 }
 
 // APIKey is a credential of a program calling the API for a client. Only

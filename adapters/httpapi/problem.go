@@ -81,6 +81,7 @@ var errorKinds = []struct {
 	{identity.ErrUnauthorized, kind{http.StatusUnauthorized, "unauthorized", "Unauthorized", ""}},
 	{identity.ErrForbidden, kind{http.StatusForbidden, "forbidden", "Forbidden", ""}},
 	{identity.ErrThrottled, kind{http.StatusTooManyRequests, "throttled", "Sign-in refused for now", ""}},
+	{identity.ErrPeopleElsewhere, kind{http.StatusConflict, "people-elsewhere", "People are managed at the identity provider", ""}},
 }
 
 // requestError is a fault in the request itself, found by this adapter

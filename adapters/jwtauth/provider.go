@@ -21,8 +21,9 @@ import (
 // Provider is an external identity provider whose tokens the store
 // accepts (Cognito in the cloud): RS256 tokens of Issuer for Audience (an
 // ID token's aud, or an access token's client_id), with keys from JWKSURL.
-// The user's role is its custom:role claim or its first Cognito group that
-// names a role; its client, custom:client or DefaultClient.
+// The user's role is its custom:role claim, or the least role its Cognito
+// groups name (ports.RoleOfGroups); its client, custom:client or
+// DefaultClient.
 type Provider struct {
 	Issuer        string
 	Audience      string
@@ -146,10 +147,8 @@ func (p *Provider) verify(ctx context.Context, token string, now time.Time) (por
 	}
 	roles := []string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin}
 	role := c.Role
-	for _, g := range c.Groups {
-		if role == "" && slices.Contains(roles, g) {
-			role = g
-		}
+	if role == "" {
+		role = ports.RoleOfGroups(c.Groups)
 	}
 	if !slices.Contains(roles, role) {
 		return ports.Principal{}, fmt.Errorf("%w: the token names no role", ErrInvalid)

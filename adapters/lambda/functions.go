@@ -24,6 +24,9 @@ type Function struct {
 	Every time.Duration
 	// StartsSagas: it starts purchase sagas and reads their executions.
 	StartsSagas bool
+	// People: it reads the store's people from the Cognito user pool
+	// (who a customer is, the users of a client).
+	People bool
 	// Timeout bounds one invocation.
 	Timeout time.Duration
 }
@@ -81,7 +84,7 @@ func Functions() []Function {
 		// The API reads the points read model and product search; it
 		// never publishes (the saga does) nor writes a read model (the
 		// streams do).
-		{Name: "api", StartsSagas: true, Timeout: 30 * time.Second,
+		{Name: "api", StartsSagas: true, People: true, Timeout: 30 * time.Second,
 			Tables: map[string]Access{"ledger": ReadWrite, "balances": Read, "campaigns": ReadWrite, "retail": ReadWrite,
 				"identity": ReadWrite, "readmodels": Read}},
 		{Name: "ledger-stream", Streams: []string{"ledger"}, Timeout: minute,

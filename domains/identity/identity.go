@@ -26,6 +26,9 @@ var (
 	ErrUnauthorized   = errors.New("missing, expired or revoked credentials")
 	ErrForbidden      = errors.New("not allowed")
 	ErrThrottled      = errors.New("too many failed sign-ins")
+	// ErrPeopleElsewhere: people are managed at the identity provider
+	// (Deps.People), not by the store.
+	ErrPeopleElsewhere = errors.New("people are managed at the identity provider")
 )
 
 // invalid says which field of a request is wrong.
@@ -60,7 +63,12 @@ type TokenIssuer interface {
 
 // Deps are the ports identity works through.
 type Deps struct {
-	Users    ports.Users
+	Users ports.Users
+	// People, when set, is who the store's people are instead of Users:
+	// an identity provider's (Cognito's in the cloud). Users are then
+	// only read from it; creating one or setting a password is done at
+	// the provider.
+	People   ports.People
 	APIKeys  ports.APIKeys
 	Sessions ports.Sessions
 	Throttle ports.Throttle
@@ -156,6 +164,9 @@ const MinPasswordLength = 12
 // it is claimed for the user's client, and refused if another client's
 // program already uses that account.
 func (s *Service) CreateUser(ctx context.Context, username, client, role, password string) (ports.User, error) {
+	if s.d.People != nil {
+		return ports.User{}, fmt.Errorf("add %s to the identity provider's directory instead: %w", username, ErrPeopleElsewhere)
+	}
 	switch {
 	case !namePattern.MatchString(username):
 		return ports.User{}, invalid("username", "a username is 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
@@ -184,12 +195,20 @@ func (s *Service) CreateUser(ctx context.Context, username, client, role, passwo
 
 // Users lists a client's users.
 func (s *Service) Users(ctx context.Context, client string) ([]ports.User, error) {
-	return s.d.Users.List(ctx, client)
+	return s.people().List(ctx, client)
+}
+
+// people is where users are read: the provider's when there is one.
+func (s *Service) people() ports.People {
+	if s.d.People != nil {
+		return s.d.People
+	}
+	return s.d.Users
 }
 
 // User returns one user.
 func (s *Service) User(ctx context.Context, username string) (ports.User, error) {
-	u, err := s.d.Users.Get(ctx, username)
+	u, err := s.people().Get(ctx, username)
 	if errors.Is(err, ports.ErrNotFound) {
 		return u, fmt.Errorf("user %s: %w", username, ErrNotFound)
 	}
@@ -198,6 +217,9 @@ func (s *Service) User(ctx context.Context, username string) (ports.User, error)
 
 // SetPassword replaces a user's password.
 func (s *Service) SetPassword(ctx context.Context, username, password string) error {
+	if s.d.People != nil {
+		return fmt.Errorf("change the password of %s at the identity provider instead: %w", username, ErrPeopleElsewhere)
+	}
 	if len(password) < MinPasswordLength || len(password) > limits.PasswordChars {
 		return invalid("password", "a password has %d to %d characters", MinPasswordLength, limits.PasswordChars)
 	}

@@ -14,14 +14,14 @@ import (
 // Wallets holds the customers' money.
 type Wallets struct {
 	wallets ports.Wallets
-	users   ports.Users
+	users   ports.People
 	clock   ports.Clock
 	client  string // the store's
 }
 
 // NewWallets returns the wallet service of the store's client: its
 // customers (users) are who may hold money.
-func NewWallets(w ports.Wallets, users ports.Users, clock ports.Clock, client string) (*Wallets, error) {
+func NewWallets(w ports.Wallets, users ports.People, clock ports.Clock, client string) (*Wallets, error) {
 	if w == nil || users == nil || clock == nil || client == "" {
 		return nil, errors.New("retail wallets: wallets, users, a clock and the store's client are required")
 	}

@@ -14,6 +14,37 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
+// People are the people TestPeople expects to find: a customer of
+// UnicornStore (derick), its admin (ann), and a marketer of Other (zed).
+var People = []ports.User{
+	{Username: "ann", Client: "UnicornStore", Role: ports.RoleAdmin},
+	{Username: "derick", Client: "UnicornStore", Role: ports.RoleCustomer},
+	{Username: "zed", Client: "Other", Role: ports.RoleMarketer},
+}
+
+// TestPeople is the contract of ports.People, over a directory holding
+// exactly People (the store's users, or a user pool's). Password hashes
+// and creation times are the directory's own and are not compared.
+func TestPeople(t *testing.T, p ports.People) {
+	ctx := context.Background()
+	who := cmp.Transformer("who", func(u ports.User) ports.User { return ports.User{Username: u.Username, Client: u.Client, Role: u.Role} })
+	got, err := p.Get(ctx, "derick")
+	if diff := cmp.Diff(People[1], got, who); err != nil || diff != "" {
+		t.Errorf("Get(derick) = %v (-want +got):\n%s", err, diff)
+	}
+	for _, name := range []string{"nobody", "Derick", "DERICK", ""} {
+		if _, err := p.Get(ctx, name); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Get(%q) = %v, want ErrNotFound (lookups are exact)", name, err)
+		}
+	}
+	for client, want := range map[string][]ports.User{"UnicornStore": People[:2], "Other": People[2:], "": People, "Nobody": nil} {
+		got, err := p.List(ctx, client)
+		if diff := cmp.Diff(want, got, who); err != nil || diff != "" {
+			t.Errorf("List(%q) = %v (-want +got):\n%s", client, err, diff)
+		}
+	}
+}
+
 // TestUsers is the contract of ports.Users.
 func TestUsers(t *testing.T, s ports.Users) {
 	ctx := context.Background()
@@ -28,6 +59,7 @@ func TestUsers(t *testing.T, s ports.Users) {
 			t.Fatal(err)
 		}
 	}
+	t.Run("people", func(t *testing.T) { TestPeople(t, s) })
 	if err := s.Create(ctx, derick); !errors.Is(err, ports.ErrConflict) {
 		t.Errorf("Create twice: %v, want ErrConflict", err)
 	}

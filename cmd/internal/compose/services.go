@@ -55,6 +55,9 @@ type Deps struct {
 	IDs   ports.IDs
 	Log   *slog.Logger
 	Hash  identity.HashParams
+	// People, when set, are the store's people instead of its users (a
+	// test's user pool); otherwise CognitoPeople decides.
+	People ports.People
 	// NoIdentity leaves out identity and tokens: the functions that serve
 	// no request (saga tasks, stream consumers, sweeps) never read the
 	// token signing key, so their roles need no access to it.
@@ -120,7 +123,16 @@ func NewServices(ctx context.Context, c Config, s Stores, d Deps, sagas SagasFor
 		return nil, err
 	}
 	v.Catalog = retail.NewCatalog(s.Catalog, s.Stock, s.ProductSearch, d.Clock, c.StoreClient)
-	if v.Wallets, err = retail.NewWallets(s.Wallets, s.Users, d.Clock, c.StoreClient); err != nil {
+	if d.People == nil {
+		if d.People, err = CognitoPeople(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	var people ports.People = s.Users
+	if d.People != nil {
+		people = d.People
+	}
+	if v.Wallets, err = retail.NewWallets(s.Wallets, people, d.Clock, c.StoreClient); err != nil {
 		return nil, err
 	}
 	v.Sales = retail.NewSales(s.SalesTallies, d.Clock)
@@ -134,7 +146,7 @@ func NewServices(ctx context.Context, c Config, s Stores, d Deps, sagas SagasFor
 	if v.Signer, v.Verifier, err = tokens(ctx, c, s.Secrets, d.Clock); err != nil {
 		return nil, err
 	}
-	if v.Identity, err = identity.NewService(identity.Deps{Users: s.Users, APIKeys: s.APIKeys, Sessions: s.Sessions,
+	if v.Identity, err = identity.NewService(identity.Deps{Users: s.Users, People: d.People, APIKeys: s.APIKeys, Sessions: s.Sessions,
 		Throttle: s.Throttle, Tokens: v.Signer, Clock: d.Clock, IDs: d.IDs}, identity.Config{Hash: d.Hash}); err != nil {
 		return nil, err
 	}
