@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -139,7 +140,7 @@ func (s *store) newSchedules(alarms *alarms) {
 			Schedule:    awsevents.Schedule_Rate(seconds(def.Every)),
 			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(s.functions[def.Name], &awseventstargets.LambdaFunctionProps{
 				RetryAttempts:   jsii.Number(2),
-				MaxEventAge:     seconds(max(def.Every, 60e9)),
+				MaxEventAge:     seconds(max(def.Every, time.Minute)),
 				DeadLetterQueue: dlq,
 			})},
 		})

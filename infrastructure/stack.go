@@ -161,7 +161,7 @@ func (s *store) newFunctions(alarms *alarms) {
 			LogGroup:     logs,
 			Environment:  &env,
 			MemorySize:   jsii.Number(memory),
-			Timeout:      awscdk.Duration_Seconds(jsii.Number(def.Timeout.Seconds())),
+			Timeout:      seconds(def.Timeout),
 			Tracing:      awslambda.Tracing_ACTIVE,
 		})
 		if def.Every > 0 {
@@ -173,7 +173,7 @@ func (s *store) newFunctions(alarms *alarms) {
 			// The schedule is the retry: the next run sweeps what this one
 			// left.
 			fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{RetryAttempts: jsii.Number(0),
-				MaxEventAge: awscdk.Duration_Seconds(jsii.Number(max(60, def.Every.Seconds())))})
+				MaxEventAge: seconds(max(def.Every, time.Minute))})
 		}
 		s.functions[def.Name], s.roles[def.Name] = fn, role
 		alarms.functionErrors(def, fn)

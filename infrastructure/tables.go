@@ -16,7 +16,7 @@ type tables struct {
 	indexes map[string][]string // index names, by kind
 }
 
-// cloudOnlyKinds are the tables the cloud deploys: every table of the
+// cloudKinds are the tables the cloud deploys: every table of the
 // adapter but the executions table, which only the one-machine executor
 // uses (Step Functions keeps its own executions).
 func cloudKinds() []string {
