@@ -8,8 +8,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 # The AWS Lambda Runtime Interface Emulator runs the real bootstraps in the tests.
 RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 LAMBDA_DIR  := bin/lambda
+K6          := go.k6.io/k6@v1.4.2
 
-.PHONY: run build webapp test test-short bench lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
+.PHONY: run build webapp test test-short bench k6 lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
 
 ## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
 run: build webapp
@@ -53,12 +54,20 @@ screenshots: webapp
 test-short:
 	$(GO) test -short -count=1 ./...
 
-## bench: run the benchmarks and write their medians to docs/benchmarks.md
-bench:
+## bench: the Go benchmarks (medians), then the store under k6 beside the limit baseline; both into docs/benchmarks.md
+bench: build k6
 	@mkdir -p .cache
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 6 ./... | tee .cache/bench.txt
 	$(GO) run ./tools/benchreport -doc docs/benchmarks.md < .cache/bench.txt
+	$(GO) run ./tools/loadbench -k6 .cache/bin/k6 -unicorn $(BIN) -doc docs/benchmarks.md -chart docs/benchmarks-load.svg
 	@echo "docs/benchmarks.md updated"
+
+## k6: build the k6 load tester (pinned) into .cache/bin
+k6: .cache/bin/k6
+
+.cache/bin/k6:
+	@mkdir -p .cache/bin
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install $(K6)
 
 ## lint: gofmt, go vet, staticcheck, and no binary, database or file over 1 MB in git
 lint:

@@ -368,3 +368,22 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Errorf("no shutdown in the log:\n%s", stderr.String())
 	}
 }
+
+// Profiles are served only where -debug-addr says, never on the API's
+// address.
+func TestProfilesOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	plain := startServe(t, filepath.Join(dir, "a.db"))
+	if status, _, err := call("GET", plain.url+"/debug/pprof/", ""); err != nil || status != http.StatusNotFound {
+		t.Errorf("profiles on the API's address: %d %v", status, err)
+	}
+	p := startServe(t, filepath.Join(dir, "b.db"), "UNICORN_DEBUG_ADDR=127.0.0.1:0")
+	m := regexp.MustCompile(`msg="profiles served" url=(http://\S+)`).FindStringSubmatch(p.log())
+	if m == nil {
+		t.Fatalf("no profiles address in the log:\n%s", p.log())
+	}
+	if status, body, err := call("GET", m[1]+"goroutine?debug=1", ""); err != nil || status != http.StatusOK || !strings.Contains(string(body), "goroutine") {
+		t.Errorf("goroutine profile: %d %v", status, err)
+	}
+}

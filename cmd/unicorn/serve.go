@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -68,6 +70,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		wg.Go(func() { sweepEvery(bg, a, c.SweepEvery) })
 	}
 
+	if c.DebugAddr != "" {
+		stopDebug, err := serveProfiles(c.DebugAddr, log)
+		if err != nil {
+			ln.Close()
+			stopBackground()
+			wg.Wait()
+			return err
+		}
+		defer stopDebug()
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	if !httpapi.WebAppBuilt(httpapi.WebAppDir(c.WebAppDir)) {
@@ -95,6 +108,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		err = nil
 	}
 	return err
+}
+
+// serveProfiles serves Go's profiles on their own address, apart from
+// the API (they show the program's insides, and a profile costs CPU):
+// off unless -debug-addr asks, and meant for an address on this machine.
+func serveProfiles(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on the debug address %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("profiles served", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { _ = srv.Close() }, nil
 }
 
 // releaseEvery gives back stock held by reservations past their expiry.

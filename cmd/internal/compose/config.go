@@ -47,7 +47,9 @@ type Config struct {
 	Store            string
 	DynamoDBEndpoint string
 	TablePrefix      string
-	CreateTables     bool
+	// DebugAddr, when set, serves net/http/pprof on its own listener.
+	DebugAddr    string
+	CreateTables bool
 	// StateMachineARN is the purchase saga's Standard state machine (the
 	// Lambda functions' shape); empty on one machine, where the local
 	// executor runs the saga.
@@ -234,6 +236,7 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 			c.StateMachineARN = s
 			return nil
 		}},
+		{"debug-addr", "UNICORN_DEBUG_ADDR", "", "address of a separate listener serving Go's profiles (/debug/pprof/); off when empty, and never on the API's address", func(s string) error { c.DebugAddr = s; return nil }},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},
 		{"log-format", "LOG_FORMAT", "text", "text or json", func(s string) error {
 			if s != "text" && s != "json" {
