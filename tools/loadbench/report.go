@@ -67,7 +67,7 @@ func machine() string {
 // (bars, left) and their p95 latency (bars, right), each scaled to the
 // larger of the two.
 func svg(results []result) string {
-	const width, row, left = 760, 70, 200
+	const width, row, left, bar, gap = 860, 70, 200, 150, 330
 	var scenarios []string
 	by := map[string][]result{}
 	for _, r := range results {
@@ -79,7 +79,7 @@ func svg(results []result) string {
 	height := 40 + row*len(scenarios) + 30
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12" role="img" aria-label="Throughput and p95 latency per scenario, store against baseline">`, width, height)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%d" y="20" font-weight="bold">throughput</text><text x="%d" y="20" font-weight="bold">p95 latency</text>`, left, left+280)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%d" y="20" font-weight="bold">throughput</text><text x="%d" y="20" font-weight="bold">p95 latency</text>`, left, left+gap)
 	colors := map[string]string{"baseline": "#9e9e9e", "unicorn serve": "#7b1fa2"}
 	for i, sc := range scenarios {
 		y := 40 + i*row
@@ -93,15 +93,15 @@ func svg(results []result) string {
 			top := y + j*22
 			tw, lw := 0.0, 0.0
 			if maxT > 0 {
-				tw = 230 * r.Throughput / maxT
+				tw = bar * r.Throughput / maxT
 			}
 			if maxL > 0 {
-				lw = 230 * r.P95 / maxL
+				lw = bar * r.P95 / maxL
 			}
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="18" fill="%s"/><text x="%.1f" y="%d">%.0f %s</text>`,
 				left, top, tw, colors[r.Server], float64(left)+tw+4, top+13, r.Throughput, html.EscapeString(r.Unit))
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%.1f" height="18" fill="%s"/><text x="%.1f" y="%d">%.1f ms</text>`,
-				left+280, top, lw, colors[r.Server], float64(left+280)+lw+4, top+13, r.P95)
+				left+gap, top, lw, colors[r.Server], float64(left+gap)+lw+4, top+13, r.P95)
 		}
 	}
 	ly := height - 14
