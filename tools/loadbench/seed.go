@@ -16,9 +16,10 @@ import (
 // points (-heavy-per-day), and a redemption of 50 every tenth day. At 27
 // a day it is the 100,000 events the issue asks for; seeding those through
 // the domain takes over ten minutes on this machine, because each command
-// decodes an account state that remembers every issue ever made (docs/
-// benchmarks.md), so the default is 3: the same 3,650 lots, which is what
-// a balance read pays for, and 11,315 events.
+// restores the account from a snapshot of all its active lots (3,650 by
+// the end) and rewrites it every 20 events (docs/benchmarks.md), so the
+// default is 3: the same 3,650 lots, which is what a balance read pays
+// for, and 11,315 events.
 const (
 	heavyAccount = "heavy"
 	heavyDays    = 3650
