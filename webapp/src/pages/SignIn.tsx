@@ -93,18 +93,18 @@ export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
               {challenge ? 'Continue' : 'Sign in'}
             </Button>
             {demo && (
-            <div>
-              <Text size="xs" c="dimmed" mb={6}>
-                Demo users (their password is the one given with -demo-password, or printed by the server when it first starts):
-              </Text>
-              <Group gap={6}>
-                {demoUsers.map((u) => (
-                  <Chip key={u.username} size="xs" checked={username === u.username} onChange={() => setUsername(u.username)}>
-                    {u.username} · {u.what}
-                  </Chip>
-                ))}
-              </Group>
-            </div>
+              <div>
+                <Text size="xs" c="dimmed" mb={6}>
+                  Demo users (their password is the one given with -demo-password, or printed by the server when it first starts):
+                </Text>
+                <Group gap={6}>
+                  {demoUsers.map((u) => (
+                    <Chip key={u.username} size="xs" checked={username === u.username} onChange={() => setUsername(u.username)}>
+                      {u.username} · {u.what}
+                    </Chip>
+                  ))}
+                </Group>
+              </div>
             )}
           </Stack>
         </form>
