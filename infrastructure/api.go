@@ -40,7 +40,7 @@ func (s *store) newUserPool() (awscognito.UserPool, awscognito.UserPoolClient) {
 		DeletionProtection: jsii.Bool(s.props.Production),
 		RemovalPolicy:      s.removal,
 	})
-	for _, role := range []string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin} {
+	for _, role := range ports.Roles {
 		awscognito.NewCfnUserPoolGroup(s.stack, jsii.String("Group"+constructID(role)), &awscognito.CfnUserPoolGroupProps{
 			UserPoolId: pool.UserPoolId(), GroupName: jsii.String(role),
 			Description: jsii.String("the store's " + role + "s"),
@@ -94,13 +94,17 @@ func (s *store) newAPI(pool awscognito.UserPool, client awscognito.UserPoolClien
 		CreateDefaultStage: jsii.Bool(false),
 	}
 	if len(s.props.CORSOrigins) > 0 {
+		var methods []awsapigatewayv2.CorsHttpMethod
+		for _, m := range httpapi.CORS.Methods {
+			methods = append(methods, awsapigatewayv2.CorsHttpMethod(m))
+		}
+		// The server's own policy: API Gateway answers preflights itself.
 		props.CorsPreflight = &awsapigatewayv2.CorsPreflightOptions{
-			AllowOrigins: jsii.Strings(s.props.CORSOrigins...),
-			AllowMethods: &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST,
-				awsapigatewayv2.CorsHttpMethod_PUT, awsapigatewayv2.CorsHttpMethod_PATCH, awsapigatewayv2.CorsHttpMethod_DELETE},
-			AllowHeaders:  jsii.Strings("Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Prefer", "X-Api-Key", "X-Request-Id"),
-			ExposeHeaders: jsii.Strings("ETag", "Location", "Retry-After", "Preference-Applied", "X-Request-Id"),
-			MaxAge:        awscdk.Duration_Hours(jsii.Number(1)),
+			AllowOrigins:  jsii.Strings(s.props.CORSOrigins...),
+			AllowMethods:  &methods,
+			AllowHeaders:  jsii.Strings(httpapi.CORS.AllowHeaders...),
+			ExposeHeaders: jsii.Strings(httpapi.CORS.ExposeHeaders...),
+			MaxAge:        seconds(httpapi.CORS.MaxAge),
 		}
 	}
 	api = awsapigatewayv2.NewHttpApi(s.stack, jsii.String("HttpApi"), props)

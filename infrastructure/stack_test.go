@@ -226,6 +226,21 @@ func TestEveryRouteOfTheRouteTable(t *testing.T) {
 	}
 }
 
+// Pages of the configured origins may call the API as the server's own
+// CORS policy lets them; API Gateway answers their preflights.
+func TestCORSIsTheServers(t *testing.T) {
+	s := synth(t)
+	s.devT.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Api"), map[string]any{
+		"CorsConfiguration": map[string]any{
+			"AllowOrigins":  []any{"https://partner.example.com"},
+			"AllowMethods":  httpapi.CORS.Methods,
+			"AllowHeaders":  httpapi.CORS.AllowHeaders,
+			"ExposeHeaders": httpapi.CORS.ExposeHeaders,
+			"MaxAge":        httpapi.CORS.MaxAge.Seconds(),
+		},
+	})
+}
+
 func TestRouteKeys(t *testing.T) {
 	for pattern, want := range map[string]string{
 		"GET /{$}":                               "GET /",

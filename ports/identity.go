@@ -14,6 +14,9 @@ const (
 	RoleAdmin    = "admin"
 )
 
+// Roles are every role, the least first.
+var Roles = []string{RoleCustomer, RoleMarketer, RoleAdmin}
+
 // User is someone who signs in: a customer, a marketer or an admin of one
 // client. A customer's username is also their points account and wallet.
 type User struct {
@@ -52,7 +55,7 @@ type People interface {
 // of the roles the groups name (customer, then marketer, then admin),
 // whatever their order, or "" when none does.
 func RoleOfGroups(groups []string) string {
-	for _, role := range []string{RoleCustomer, RoleMarketer, RoleAdmin} {
+	for _, role := range Roles {
 		if slices.Contains(groups, role) {
 			return role
 		}

@@ -47,16 +47,14 @@ func NewDirectory(api API, pool, defaultClient string) (*Directory, error) {
 	return &Directory{api: api, pool: pool, defaultClient: defaultClient}, nil
 }
 
-// PoolID is the user pool id of a Cognito issuer URL
-// (https://cognito-idp.<region>.amazonaws.com/<pool id>).
-func PoolID(issuer string) string {
-	return issuer[strings.LastIndex(issuer, "/")+1:]
-}
-
 // Get returns the user of exactly this username. Cognito finds users
 // regardless of case where the pool says so; the store's lookups are
 // exact (a username is an account id), so another case is not found.
 func (d *Directory) Get(ctx context.Context, username string) (ports.User, error) {
+	if username == "" {
+		// Cognito refuses an empty name as invalid: nobody has it.
+		return ports.User{}, fmt.Errorf("user %q: %w", username, ports.ErrNotFound)
+	}
 	out, err := d.api.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: &d.pool, Username: &username})
 	var missing *types.UserNotFoundException
 	switch {
@@ -93,10 +91,11 @@ func (d *Directory) groups(ctx context.Context, username string) ([]string, erro
 }
 
 // List returns a client's users ("" for every client) by username: the
-// members of the role groups, each with the first role group it is in.
+// members of the role groups, each with the least role it has (as
+// ports.RoleOfGroups gives it: the groups are read least first).
 func (d *Directory) List(ctx context.Context, client string) ([]ports.User, error) {
 	byName := map[string]ports.User{}
-	for _, role := range []string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin} {
+	for _, role := range ports.Roles {
 		var next *string
 		for {
 			out, err := d.api.ListUsersInGroup(ctx, &cip.ListUsersInGroupInput{UserPoolId: &d.pool, GroupName: &role, NextToken: next})

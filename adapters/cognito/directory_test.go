@@ -34,9 +34,3 @@ func TestDirectoryIsPeople(t *testing.T) {
 		t.Errorf("Get(visitor) = %+v, %v; want no role", u, err)
 	}
 }
-
-func TestPoolID(t *testing.T) {
-	if got := cognito.PoolID("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123"); got != "eu-west-1_AbC123" {
-		t.Errorf("PoolID = %q", got)
-	}
-}

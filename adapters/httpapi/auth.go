@@ -173,6 +173,19 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, viewUser(u))
 }
 
+// CORS is what a page of an allowed origin may do with the API: the
+// server answers preflights with it, and the cloud's API Gateway, which
+// answers them there, is configured with the same.
+var CORS = struct {
+	Methods, AllowHeaders, ExposeHeaders []string
+	MaxAge                               time.Duration
+}{
+	Methods:       []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
+	AllowHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Prefer", "X-Api-Key", "X-Request-Id"},
+	ExposeHeaders: []string{"ETag", "Location", "Preference-Applied", "Retry-After", "X-Request-Id"},
+	MaxAge:        10 * time.Minute,
+}
+
 // cors lets browsers on the allowed origins call the API: it answers
 // preflight requests and marks responses to allowed origins. Other origins
 // get no CORS headers, so browsers keep their pages out.
@@ -186,11 +199,11 @@ func cors(origins []string, next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Expose-Headers", "ETag, Location, Preference-Applied, Retry-After, X-Request-Id")
+		h.Set("Access-Control-Expose-Headers", strings.Join(CORS.ExposeHeaders, ", "))
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, If-Match, Prefer, X-Api-Key, X-Request-Id")
-			h.Set("Access-Control-Max-Age", "600")
+			h.Set("Access-Control-Allow-Methods", strings.Join(CORS.Methods, ", "))
+			h.Set("Access-Control-Allow-Headers", strings.Join(CORS.AllowHeaders, ", "))
+			h.Set("Access-Control-Max-Age", strconv.Itoa(int(CORS.MaxAge.Seconds())))
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}

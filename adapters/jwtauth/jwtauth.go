@@ -172,7 +172,7 @@ func (v *Verifier) verifyOwn(token string) (ports.Principal, error) {
 	if err != nil {
 		return ports.Principal{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if c.Subject == "" || c.Client == "" || !slices.Contains([]string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin}, c.Role) {
+	if c.Subject == "" || c.Client == "" || !slices.Contains(ports.Roles, c.Role) {
 		return ports.Principal{}, fmt.Errorf("%w: subject, client or role missing", ErrInvalid)
 	}
 	return ports.Principal{Kind: ports.PrincipalUser, Subject: c.Subject, Client: c.Client, Role: c.Role, SessionID: c.SessionID}, nil

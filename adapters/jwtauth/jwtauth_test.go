@@ -202,7 +202,7 @@ func TestExternalProvider(t *testing.T) {
 	}
 }
 
-func TestCognitoRegion(t *testing.T) {
+func TestCognitoPool(t *testing.T) {
 	for issuer, want := range map[string]string{
 		"https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123":         "eu-west-1",
 		"https://cognito-idp.us-gov-west-1.amazonaws.com/us-gov-west-1_x9":     "us-gov-west-1",
@@ -212,9 +212,9 @@ func TestCognitoRegion(t *testing.T) {
 		"https://accounts.example.com":                                         "",
 		"":                                                                     "",
 	} {
-		got, ok := CognitoRegion(issuer)
-		if got != want || ok != (want != "") {
-			t.Errorf("CognitoRegion(%q) = %q, %v; want %q", issuer, got, ok, want)
+		got, pool, ok := CognitoPool(issuer)
+		if got != want || ok != (want != "") || (ok && !strings.HasSuffix(issuer, "/"+pool)) {
+			t.Errorf("CognitoPool(%q) = %q, %q, %v; want region %q", issuer, got, pool, ok, want)
 		}
 	}
 }

@@ -38,16 +38,16 @@ type Provider struct {
 
 // cognitoIssuer is a Cognito user pool's issuer:
 // https://cognito-idp.<region>.amazonaws.com/<region>_<id>.
-var cognitoIssuer = regexp.MustCompile(`^https://cognito-idp\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com/([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$`)
+var cognitoIssuer = regexp.MustCompile(`^https://cognito-idp\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com/(([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+)$`)
 
-// CognitoRegion is the region of a Cognito user pool's issuer URL, and
-// whether issuer is one.
-func CognitoRegion(issuer string) (string, bool) {
+// CognitoPool is the region and the user pool id of a Cognito user pool's
+// issuer URL, and whether issuer is one.
+func CognitoPool(issuer string) (region, pool string, ok bool) {
 	m := cognitoIssuer.FindStringSubmatch(issuer)
-	if m == nil || m[1] != m[2] {
-		return "", false
+	if m == nil || m[1] != m[3] {
+		return "", "", false
 	}
-	return m[1], true
+	return m[1], m[2], true
 }
 
 // refetchEvery bounds how often an unknown key id makes the provider fetch
@@ -145,12 +145,11 @@ func (p *Provider) verify(ctx context.Context, token string, now time.Time) (por
 	if c.TokenUse != "" && c.TokenUse != "access" && c.TokenUse != "id" {
 		return ports.Principal{}, fmt.Errorf("%w: token_use %q", ErrInvalid, c.TokenUse)
 	}
-	roles := []string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin}
 	role := c.Role
 	if role == "" {
 		role = ports.RoleOfGroups(c.Groups)
 	}
-	if !slices.Contains(roles, role) {
+	if !slices.Contains(ports.Roles, role) {
 		return ports.Principal{}, fmt.Errorf("%w: the token names no role", ErrInvalid)
 	}
 	subject := c.Username

@@ -155,7 +155,7 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 var namePattern = limits.ID
 
 // Roles are the roles a user can have.
-var Roles = []string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin}
+var Roles = ports.Roles
 
 // MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 12

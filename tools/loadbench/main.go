@@ -214,6 +214,10 @@ func (r *runner) apiKey(env []string) (string, error) {
 	return strings.TrimSpace(out.String()), nil
 }
 
+// probe asks whether a server is ready; a server that accepts and never
+// answers must not hang the run.
+var probe = &http.Client{Timeout: 10 * time.Second}
+
 // ready waits until the server answers, and for a seeded account until
 // the read model holds all of it (the outbox catches up at start).
 func (s *server) ready(env map[string]string) error {
@@ -225,7 +229,7 @@ func (s *server) ready(env map[string]string) error {
 	for time.Now().Before(deadline) {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		req.Header.Set("X-Api-Key", env["API_KEY"])
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := probe.Do(req)
 		if err == nil {
 			var b struct {
 				Balance int64 `json:"balance"`

@@ -26,6 +26,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/unicornstore/unicorn/adapters/cognito"
 	"github.com/unicornstore/unicorn/internal/childproc"
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -108,7 +109,7 @@ func NewPool(tb testing.TB, c *cip.Client) string {
 		tb.Fatal(err)
 	}
 	pool := out.UserPool.Id
-	for _, role := range []string{ports.RoleCustomer, ports.RoleMarketer, ports.RoleAdmin} {
+	for _, role := range ports.Roles {
 		if _, err := c.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: pool, GroupName: aws.String(role)}); err != nil {
 			tb.Fatal(err)
 		}
@@ -124,7 +125,7 @@ func AddPerson(tb testing.TB, c *cip.Client, pool, username, client string, grou
 	in := &cip.AdminCreateUserInput{UserPoolId: &pool, Username: &username, MessageAction: types.MessageActionTypeSuppress,
 		TemporaryPassword: aws.String("Temporary-pass1!")}
 	if client != "" {
-		in.UserAttributes = []types.AttributeType{{Name: aws.String("custom:client"), Value: &client}}
+		in.UserAttributes = []types.AttributeType{{Name: aws.String(cognito.ClientAttribute), Value: &client}}
 	}
 	if _, err := c.AdminCreateUser(ctx, in); err != nil {
 		tb.Fatal(fmt.Errorf("create %s: %w", username, err))

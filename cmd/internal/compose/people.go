@@ -18,7 +18,7 @@ import (
 // the store learns who they are: whether a wallet's owner is a customer,
 // who the users of a client are.
 func CognitoPeople(ctx context.Context, c Config) (ports.People, error) {
-	region, ok := jwtauth.CognitoRegion(c.OIDCIssuer)
+	region, pool, ok := jwtauth.CognitoPool(c.OIDCIssuer)
 	if !ok {
 		return nil, nil
 	}
@@ -29,5 +29,5 @@ func CognitoPeople(ctx context.Context, c Config) (ports.People, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AWS configuration for Cognito: %w", err)
 	}
-	return cognito.NewDirectory(cip.NewFromConfig(cfg), cognito.PoolID(c.OIDCIssuer), c.StoreClient)
+	return cognito.NewDirectory(cip.NewFromConfig(cfg), pool, c.StoreClient)
 }

@@ -162,7 +162,7 @@ func (v *Services) Handler() (http.Handler, error) {
 	// People sign in at a Cognito user pool when its tokens are the ones
 	// accepted (the cloud shape); the web app learns it from /settings.
 	var cognito *httpapi.Cognito
-	if region, ok := jwtauth.CognitoRegion(c.OIDCIssuer); ok {
+	if region, _, ok := jwtauth.CognitoPool(c.OIDCIssuer); ok {
 		cognito = &httpapi.Cognito{Region: region, ClientID: c.OIDCAudience}
 	}
 	return httpapi.NewHandler(httpapi.Config{Points: v.Points, ReadModel: v.Reads, Campaigns: v.Campaigns, Cognito: cognito,
