@@ -3,7 +3,8 @@
 // file (WAL mode). It implements ports and knows nothing of the domains.
 //
 // One connection writes (SQLite has one writer; every write transaction
-// starts with BEGIN IMMEDIATE so it never fails half-way on a lock upgrade)
+// starts with BEGIN IMMEDIATE so it never fails half-way on a lock upgrade),
+// committing concurrent callers' transactions together (groupcommit.go),
 // and a small pool reads, concurrently with the writer thanks to WAL.
 package sqlite
 
@@ -38,6 +39,8 @@ type DB struct {
 	// Statements are prepared once per pool: parsing SQL was a seventh of
 	// a points command's CPU time.
 	writeStmts, readStmts stmtCache
+
+	group committer // runs write transactions, grouped (groupcommit.go)
 
 	mu      sync.Mutex
 	wakeups []chan struct{} // outbox subscribers to wake after a commit
@@ -121,7 +124,7 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}
-		err = db.tx(ctx, func(tx *txn) error {
+		err = db.txAlone(ctx, func(tx *txn) error {
 			// Raw: a migration holds several statements, and runs once.
 			if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
 				return err
@@ -136,9 +139,10 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 	return nil
 }
 
-// tx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it if fn
-// returns nil.
-func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
+// txAlone runs fn in a write transaction of its own (BEGIN IMMEDIATE),
+// on the caller's goroutine: for migrations, which run before any other
+// write and may hold raw multi-statement SQL.
+func (db *DB) txAlone(ctx context.Context, fn func(*txn) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -150,9 +154,6 @@ func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
-	}
-	if t.enqueued {
-		db.wake()
 	}
 	return nil
 }

@@ -47,9 +47,10 @@ func main() {
 	doc := flag.String("doc", "docs/benchmarks.md", "the document whose load section is rewritten")
 	chart := flag.String("chart", "docs/benchmarks-load.svg", "where the chart goes")
 	duration := flag.Duration("duration", 20*time.Second, "how long each scenario runs")
+	only := flag.String("only", "", "run only the scenarios whose name contains this (for a quick look: pair it with -doc and -chart elsewhere)")
 	flag.IntVar(&perDay, "heavy-per-day", perDay, "issues a day in the heavy account's ten years (27 gives 100,000 events)")
 	flag.Parse()
-	r := &runner{k6: *k6, unicorn: *unicorn, duration: *duration, scripts: scriptsDir()}
+	r := &runner{k6: *k6, unicorn: *unicorn, duration: *duration, scripts: scriptsDir(), only: *only}
 	results, err := r.all()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
@@ -67,8 +68,8 @@ func scriptsDir() string {
 }
 
 type runner struct {
-	k6, unicorn, scripts string
-	duration             time.Duration
+	k6, unicorn, scripts, only string
+	duration                   time.Duration
 }
 
 // result is one scenario on one server.
@@ -95,6 +96,9 @@ func (r *runner) all() ([]result, error) {
 		{name: "purchases", script: "purchases.js", vus: 16, purchases: true},
 		{name: "GET /points, heavy account", script: "heavy-balance.js", vus: 4, seed: seedHeavy},
 	} {
+		if !strings.Contains(sc.name, r.only) {
+			continue
+		}
 		var pair []result
 		for _, kind := range []string{"baseline", "unicorn serve"} {
 			fmt.Fprintf(os.Stderr, "loadbench: %s on %s...\n", sc.name, kind)

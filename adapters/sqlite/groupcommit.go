@@ -1,0 +1,196 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+)
+
+// Group commit. With synchronous=FULL a commit costs an fsync, and the fsync,
+// not the SQL, is what a write transaction spends most of its time on. So
+// write transactions that arrive while another is committing wait for it and
+// then commit together: one BEGIN IMMEDIATE, each caller's function inside
+// its own SAVEPOINT, one COMMIT and one fsync for all of them.
+//
+// Each caller still gets its own outcome, exactly as if the transactions had
+// run one after another in arrival order: a function that fails is rolled
+// back to its savepoint and leaves no trace, and the next function sees the
+// database as the earlier ones left it (so an optimistic-concurrency check or
+// an idempotency key is decided per caller, against everything before it).
+// Nobody is told of success before the COMMIT that contains their write is
+// durable; if that COMMIT fails, every caller of the group gets the error.
+
+// maxGroup bounds how many transactions share one commit, which bounds the
+// time the first of them waits for the last.
+const maxGroup = 128
+
+// pending is one caller's transaction function waiting for its group.
+type pending struct {
+	ctx  context.Context
+	fn   func(*txn) error
+	done chan error // receives the caller's outcome, once
+}
+
+// committer queues write transactions and runs them in groups, one group at
+// a time, on a goroutine that lives while there is work.
+type committer struct {
+	mu      sync.Mutex
+	queue   []*pending
+	running bool
+
+	commits, writes atomic.Int64 // for CommitStats
+}
+
+// CommitStats reports how many write transactions callers asked for and
+// how many commits (fsyncs) they took: the ratio is the group commit's gain.
+type CommitStats struct {
+	Writes, Commits int64
+}
+
+// CommitStats returns the counts since the database was opened.
+func (db *DB) CommitStats() CommitStats {
+	return CommitStats{Writes: db.group.writes.Load(), Commits: db.group.commits.Load()}
+}
+
+// tx runs fn in a write transaction and returns once that transaction is
+// committed (nil) or fn's changes are undone (fn's error). fn must only
+// touch the database through the txn: it may share the transaction with
+// other callers' functions, and it runs on another goroutine.
+func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p := &pending{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	g := &db.group
+	g.mu.Lock()
+	g.queue = append(g.queue, p)
+	if !g.running {
+		g.running = true
+		go db.commitLoop()
+	}
+	g.mu.Unlock()
+	// Wait even if ctx ends: once queued, the write may already be in a
+	// commit, and the caller must not hear "cancelled" for a write that
+	// lands. A cancelled caller not yet started is skipped (below).
+	err := <-p.done
+	var pe *panicked
+	if errors.As(err, &pe) {
+		panic(fmt.Sprintf("%v\n\n(in a write transaction)\n%s", pe.value, pe.stack))
+	}
+	return err
+}
+
+// commitLoop runs the queued transactions in groups until none is left.
+func (db *DB) commitLoop() {
+	g := &db.group
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), maxGroup)
+		if n == 0 {
+			g.running = false
+			g.queue = nil
+			g.mu.Unlock()
+			return
+		}
+		group := make([]*pending, n)
+		copy(group, g.queue)
+		g.queue = g.queue[n:]
+		g.mu.Unlock()
+		db.commitGroup(group)
+	}
+}
+
+// commitGroup runs the functions of group in one transaction, each in a
+// savepoint, commits, and tells each caller its outcome.
+func (db *DB) commitGroup(group []*pending) {
+	live := group[:0]
+	for _, p := range group {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- err
+			continue
+		}
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		return
+	}
+	// The statements run under a context no single caller can cancel: an
+	// interrupted write statement may roll back the whole transaction,
+	// everybody else's work with it.
+	ctx := context.Background()
+	outcomes := make([]error, len(live))
+	finish := func(all error) {
+		for i, p := range live {
+			if all != nil {
+				p.done <- all
+			} else {
+				p.done <- outcomes[i]
+			}
+		}
+	}
+	db.group.writes.Add(int64(len(live)))
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		finish(fmt.Errorf("begin: %w", err))
+		return
+	}
+	t := &txn{ctx: ctx, tx: tx, stmts: &db.writeStmts}
+	defer t.cacheMissed()
+	abort := func(err error) {
+		finish(errors.Join(err, ignoreDone(tx.Rollback())))
+	}
+
+	if len(live) == 1 { // alone: no savepoint needed, a failure rolls back
+		if outcomes[0] = run(live[0].fn, t); outcomes[0] != nil {
+			abort(outcomes[0])
+			return
+		}
+	} else {
+		for i, p := range live {
+			if _, err := t.exec(`SAVEPOINT caller`); err != nil {
+				abort(fmt.Errorf("savepoint: %w", err))
+				return
+			}
+			if outcomes[i] = run(p.fn, t); outcomes[i] != nil {
+				if _, err := t.exec(`ROLLBACK TO caller`); err != nil {
+					abort(fmt.Errorf("roll back to savepoint: %w", err))
+					return
+				}
+			}
+			if _, err := t.exec(`RELEASE caller`); err != nil {
+				abort(fmt.Errorf("release savepoint: %w", err))
+				return
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		finish(fmt.Errorf("commit: %w", err))
+		return
+	}
+	db.group.commits.Add(1)
+	if t.enqueued {
+		db.wake()
+	}
+	finish(nil)
+}
+
+// panicked carries a panic from a transaction function back to its caller,
+// whose goroutine re-raises it.
+type panicked struct {
+	value any
+	stack []byte
+}
+
+func (p *panicked) Error() string { return fmt.Sprint("panic in a write transaction: ", p.value) }
+
+func run(fn func(*txn) error, t *txn) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicked{value: v, stack: debug.Stack()}
+		}
+	}()
+	return fn(t)
+}
