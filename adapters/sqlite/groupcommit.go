@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Group commit. With synchronous=FULL a commit costs an fsync, and the fsync,
@@ -41,18 +42,21 @@ type committer struct {
 	queue   []*pending
 	running bool
 
-	commits, writes atomic.Int64 // for CommitStats
+	commits, writes, busy atomic.Int64 // for CommitStats; busy in ns
 }
 
 // CommitStats reports how many write transactions callers asked for and
 // how many commits (fsyncs) they took: the ratio is the group commit's gain.
 type CommitStats struct {
 	Writes, Commits int64
+	// Busy is the time the writer spent running groups, commits included:
+	// its share of the elapsed time says how close it is to saturation.
+	Busy time.Duration
 }
 
 // CommitStats returns the counts since the database was opened.
 func (db *DB) CommitStats() CommitStats {
-	return CommitStats{Writes: db.group.writes.Load(), Commits: db.group.commits.Load()}
+	return CommitStats{Writes: db.group.writes.Load(), Commits: db.group.commits.Load(), Busy: time.Duration(db.group.busy.Load())}
 }
 
 // tx runs fn in a write transaction and returns once that transaction is
@@ -99,7 +103,9 @@ func (db *DB) commitLoop() {
 		copy(group, g.queue)
 		g.queue = g.queue[n:]
 		g.mu.Unlock()
+		start := time.Now()
 		db.commitGroup(group)
+		g.busy.Add(int64(time.Since(start)))
 	}
 }
 

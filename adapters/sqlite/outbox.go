@@ -63,7 +63,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	for _, s := range d.subs {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				if _, err := d.deliver(ctx, s); err != nil && ctx.Err() == nil {
+				if _, err := d.deliver(ctx, s, false); err != nil && ctx.Err() == nil {
 					d.log.Error("outbox delivery", "subscriber", s.name, "err", err)
 				}
 				select {
@@ -95,7 +95,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 	total := 0
 	for _, s := range d.subs {
-		n, err := d.deliver(ctx, s)
+		n, err := d.deliver(ctx, s, true)
 		total += n
 		if err != nil {
 			return total, err
@@ -105,7 +105,9 @@ func (d *Dispatcher) Drain(ctx context.Context) (int, error) {
 }
 
 // deliver hands the subscriber everything past its cursor, batch by batch.
-func (d *Dispatcher) deliver(ctx context.Context, s *subscriber) (int, error) {
+// Eager moves its cursor past other topics' messages even when it had none
+// of its own (see below).
+func (d *Dispatcher) deliver(ctx context.Context, s *subscriber, eager bool) (int, error) {
 	delivered := 0
 	for {
 		cursor, err := d.cursor(ctx, s.name)
@@ -128,7 +130,11 @@ func (d *Dispatcher) deliver(ctx context.Context, s *subscriber) (int, error) {
 		if len(msgs) == d.Batch {
 			next = msgs[len(msgs)-1].ID
 		}
-		if next > cursor {
+		// Moving the cursor is a write, and a subscriber is woken by every
+		// commit that enqueues, for any topic. One that had nothing of its
+		// own moves only once it lags a batch (or when draining), which
+		// bounds what it keeps from pruning without a write per wakeup.
+		if next > cursor && (len(msgs) > 0 || eager || next-cursor >= int64(d.Batch)) {
 			if err := d.setCursor(ctx, s.name, next); err != nil {
 				return delivered, err
 			}

@@ -219,3 +219,32 @@ func TestOutboxSkipsOtherTopics(t *testing.T) {
 		t.Errorf("%d messages left", n)
 	}
 }
+
+// A running subscriber that has nothing of its own in what it is woken for
+// writes no cursor (a commit) for it, until it lags a whole batch.
+func TestOutboxIdleCursorMovesOncePerBatch(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openTestDB(t)
+	d := newTestDispatcher(db) // Batch 4
+	d.Subscribe("idle", func(context.Context, ports.Message) error { return nil }, "nobody-writes-this")
+	s := d.subs[0]
+	cursorWrites := func() int64 { return db.CommitStats().Writes }
+	for i := range 3 {
+		appendEvents(t, db, "alice", 1)
+		before := cursorWrites()
+		if _, err := d.deliver(ctx, s, false); err != nil {
+			t.Fatal(err)
+		}
+		if w := cursorWrites() - before; w != 0 {
+			t.Errorf("after message %d, the idle subscriber wrote %d times", i+1, w)
+		}
+	}
+	appendEvents(t, db, "alice", 1) // the fourth: a batch behind
+	if _, err := d.deliver(ctx, s, false); err != nil {
+		t.Fatal(err)
+	}
+	if pos, err := d.cursor(ctx, "idle"); err != nil || pos != 4 {
+		t.Errorf("cursor at %d, %v after a batch of others' messages; want 4", pos, err)
+	}
+}

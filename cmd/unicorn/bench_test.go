@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/internal/benchlat"
 )
 
@@ -20,7 +21,7 @@ import (
 
 const benchBuyers = 100
 
-func benchPurchaseStore(b *testing.B) (*store, *http.Client) {
+func benchPurchaseStore(b testing.TB) (*store, *http.Client) {
 	s := startStore(b, deps{})
 	s.must(201, "POST", "/products", `{"id":"bench","name":"Bench Unicorn","description":"plenty","price":1700,"stock":1000000000}`)
 	for i := range benchBuyers {
@@ -58,6 +59,7 @@ func BenchmarkPurchase(b *testing.B) {
 	s, client := benchPurchaseStore(b)
 	var lat benchlat.Recorder
 	var i int64
+	before := s.app.db.CommitStats()
 	start := time.Now()
 	for b.Loop() {
 		i++
@@ -68,6 +70,7 @@ func BenchmarkPurchase(b *testing.B) {
 		lat.Since(t)
 	}
 	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "purchases/s")
+	reportCommits(b, s, before, i, time.Since(start))
 	lat.Report(b)
 }
 
@@ -78,6 +81,7 @@ func BenchmarkPurchaseConcurrent(b *testing.B) {
 	var lat benchlat.Recorder
 	var n atomic.Int64
 	b.SetParallelism(8) // 8 × GOMAXPROCS(2) = 16 clients
+	before := s.app.db.CommitStats()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -90,5 +94,19 @@ func BenchmarkPurchaseConcurrent(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(n.Load())/time.Since(start).Seconds(), "purchases/s")
+	reportCommits(b, s, before, n.Load(), time.Since(start))
 	lat.Report(b)
+}
+
+// reportCommits reports the write transactions a purchase asked for and
+// the commits (fsyncs) they took, counting the outbox's and read models'
+// work the purchases caused while the benchmark ran.
+func reportCommits(b *testing.B, s *store, before sqlite.CommitStats, purchases int64, elapsed time.Duration) {
+	if purchases == 0 {
+		return
+	}
+	after := s.app.db.CommitStats()
+	b.ReportMetric(float64(after.Writes-before.Writes)/float64(purchases), "writes/purchase")
+	b.ReportMetric(float64(after.Commits-before.Commits)/float64(purchases), "commits/purchase")
+	b.ReportMetric(100*float64(after.Busy-before.Busy)/float64(elapsed), "%writer-busy")
 }

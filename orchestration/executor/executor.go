@@ -348,6 +348,43 @@ func (e *Executor) release(name string) {
 	delete(e.inflight, name)
 }
 
+// steps makes the transitions of x up to the next one worth storing: it
+// stops after a task has run (so no task runs before the result of the one
+// before it is stored), at a wait, or at the end. The states between tasks
+// (Choice, Pass, Succeed, Fail) decide from what is already stored, so they
+// are stored with the task before or after them: a purchase stores five
+// transitions instead of eight. A crash before the store repeats them, and
+// at most one task, which is idempotent as every task must be.
+func (e *Executor) steps(ctx context.Context, m *machine, x *ports.Execution) (events, error) {
+	var all events
+	ranTask := false
+	for {
+		typ := m.stateType(*x)
+		if ranTask && !decidesAlone(typ) {
+			return all, nil
+		}
+		evs, err := e.step(ctx, m, x)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, evs...)
+		ranTask = ranTask || typ == "Task"
+		if Terminal(*x) || !x.WakeAt.IsZero() || !decidesAlone(typ) && typ != "Task" {
+			return all, nil
+		}
+	}
+}
+
+// decidesAlone reports whether a state of this type moves on from its
+// input alone, calling nothing and waiting for nothing.
+func decidesAlone(stateType string) bool {
+	switch stateType {
+	case "Choice", "Pass", "Succeed", "Fail":
+		return true
+	}
+	return false
+}
+
 // drive moves one execution until it finishes, waits for a later time, or
 // ctx ends. It reports whether it moved at all.
 func (e *Executor) drive(ctx context.Context, name string) bool {
@@ -371,7 +408,7 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 			return moved
 		}
 		next := x
-		evs, err := e.step(ctx, m, &next)
+		evs, err := e.steps(ctx, m, &next)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.cfg.Log.Error("executor: step", "execution", name, "err", err)

@@ -341,3 +341,46 @@ func TestTaskTimesAreItsOwn(t *testing.T) {
 		t.Errorf("task events (-want +got):\n%s", diff)
 	}
 }
+
+// TestTransitionsAreStoredPerTask: the states that decide alone (Choice,
+// Pass, Succeed) are stored with the task before or after them, so this
+// machine of six states is stored three times (its start and once per
+// task), while its history still shows every state in order.
+func TestTransitionsAreStoredPerTask(t *testing.T) {
+	t.Parallel()
+	const def = `{
+  "StartAt": "Which",
+  "States": {
+    "Which": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Next": "A"}], "Default": "A"},
+    "A": {"Type": "Task", "Resource": "${ReserveStockFunctionArn}", "Next": "Tag"},
+    "Tag": {"Type": "Pass", "Result": {"go": true}, "Next": "Again"},
+    "Again": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Next": "B"}], "Default": "B"},
+    "B": {"Type": "Task", "Resource": "${ChargeWalletFunctionArn}", "Next": "Done"},
+    "Done": {"Type": "Succeed"}
+  }
+}`
+	h := newHarness(t)
+	if err := h.ex.Register("m", []byte(def), handlers(t, []byte(def), nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.ex.Start(context.Background(), "m", "x", json.RawMessage(`{"go":true}`)); err != nil {
+		t.Fatal(err)
+	}
+	x := h.finish("x")
+	if x.Status != ports.ExecutionSucceeded || x.Version != 3 {
+		t.Errorf("ended %s at version %d; want SUCCEEDED at 3 (start, A, B)", x.Status, x.Version)
+	}
+	hist, err := h.ex.History(context.Background(), "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entered []string
+	for _, ev := range hist {
+		if strings.HasSuffix(ev.Type, "StateEntered") {
+			entered = append(entered, ev.State)
+		}
+	}
+	if got := strings.Join(entered, " "); got != "Which A Tag Again B Done" {
+		t.Errorf("states entered: %s", got)
+	}
+}

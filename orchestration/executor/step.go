@@ -108,6 +108,20 @@ func (e *Executor) step(ctx context.Context, m *machine, x *ports.Execution) (ev
 	return r.evs, nil
 }
 
+// stateType is the type of the state x stands in ("" if it cannot tell:
+// then steps stores after one step, which reports the trouble).
+func (m *machine) stateType(x ports.Execution) string {
+	r := &run{m: m}
+	if json.Unmarshal(x.Checkpoint, &r.cp) != nil || len(r.cp.Frames) == 0 {
+		return ""
+	}
+	f, sm := r.top()
+	if st, ok := sm.States[f.State]; ok {
+		return st.Type
+	}
+	return ""
+}
+
 // top is the innermost frame, and the machine it runs in.
 func (r *run) top() (*frame, *asl.StateMachine) {
 	sm := r.m.def

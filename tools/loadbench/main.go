@@ -22,6 +22,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -47,10 +48,11 @@ func main() {
 	doc := flag.String("doc", "docs/benchmarks.md", "the document whose load section is rewritten")
 	chart := flag.String("chart", "docs/benchmarks-load.svg", "where the chart goes")
 	duration := flag.Duration("duration", 20*time.Second, "how long each scenario runs")
+	profile := flag.String("profile", "", "a directory: take a CPU profile of the store during each scenario into it (see go tool pprof)")
 	only := flag.String("only", "", "run only the scenarios whose name contains this (for a quick look: pair it with -doc and -chart elsewhere)")
 	flag.IntVar(&perDay, "heavy-per-day", perDay, "issues a day in the heavy account's ten years (27 gives 100,000 events)")
 	flag.Parse()
-	r := &runner{k6: *k6, unicorn: *unicorn, duration: *duration, scripts: scriptsDir(), only: *only}
+	r := &runner{k6: *k6, unicorn: *unicorn, duration: *duration, scripts: scriptsDir(), only: *only, profile: *profile}
 	results, err := r.all()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
@@ -68,8 +70,8 @@ func scriptsDir() string {
 }
 
 type runner struct {
-	k6, unicorn, scripts, only string
-	duration                   time.Duration
+	k6, unicorn, scripts, only, profile string
+	duration                            time.Duration
 }
 
 // result is one scenario on one server.
@@ -112,7 +114,11 @@ func (r *runner) all() ([]result, error) {
 				return nil, err
 			}
 			env["VUS"] = strconv.Itoa(sc.vus)
+			profiled := r.takeProfile(srv, sc.name)
 			res, err := r.k6run(sc.script, env, dir, sc.purchases)
+			if perr := <-profiled; perr != nil {
+				fmt.Fprintln(os.Stderr, "loadbench: profile:", perr)
+			}
 			res.Scenario, res.Server, res.PeakRSS = sc.name, kind, srv.peakRSS()
 			srv.stop()
 			os.RemoveAll(dir)
@@ -133,8 +139,8 @@ func (r *runner) all() ([]result, error) {
 
 // server is a running server process.
 type server struct {
-	cmd  *exec.Cmd
-	base string
+	cmd         *exec.Cmd
+	base, debug string // debug: the store's pprof address, when profiling
 }
 
 func freeAddr() (string, error) {
@@ -186,6 +192,12 @@ func (r *runner) start(kind, dir string, seed func(string) (int64, error)) (*ser
 			return nil, nil, err
 		}
 		env["API_KEY"], env["ADMIN_PASSWORD"] = key, password
+		if r.profile != "" {
+			if env["DEBUG"], err = freeAddr(); err != nil {
+				return nil, nil, err
+			}
+			base = append(base, "UNICORN_DEBUG_ADDR="+env["DEBUG"])
+		}
 		cmd = exec.Command(r.unicorn, "serve")
 		cmd.Env = base
 	}
@@ -197,7 +209,7 @@ func (r *runner) start(kind, dir string, seed func(string) (int64, error)) (*ser
 	if err := cmd.Start(); err != nil {
 		return nil, nil, err
 	}
-	s := &server{cmd: cmd, base: env["BASE"]}
+	s := &server{cmd: cmd, base: env["BASE"], debug: env["DEBUG"]}
 	if err := s.ready(env); err != nil {
 		s.stop()
 		out, _ := os.ReadFile(logs.Name())
@@ -251,6 +263,45 @@ func (s *server) ready(env map[string]string) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return errors.New("not ready within 10 minutes")
+}
+
+// takeProfile records a CPU profile of the server over most of the
+// scenario, into the profile directory, when both are set up; the channel
+// says how it went once it is done.
+func (r *runner) takeProfile(s *server, scenario string) <-chan error {
+	done := make(chan error, 1)
+	if r.profile == "" || s.debug == "" {
+		done <- nil
+		return done
+	}
+	go func() {
+		done <- func() error {
+			seconds := max(1, int(r.duration.Seconds())-3)
+			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.debug, seconds))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("profile: %s", resp.Status)
+			}
+			if err := os.MkdirAll(r.profile, 0o755); err != nil {
+				return err
+			}
+			name := strings.NewReplacer(" ", "-", "/", "", ",", "").Replace(scenario) + ".pprof"
+			f, err := os.Create(filepath.Join(r.profile, name))
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, resp.Body); err != nil {
+				f.Close()
+				return err
+			}
+			fmt.Fprintln(os.Stderr, "loadbench: profile in", f.Name())
+			return f.Close()
+		}()
+	}()
+	return done
 }
 
 // peakRSS is the process's resident set high-water mark (Linux).
