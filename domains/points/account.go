@@ -19,6 +19,9 @@ type Account struct {
 	// restored from (0: built from the first event). Reversals need the
 	// whole stream, so they never use a snapshot.
 	snapshotVersion int64
+	// snapshotAt is the version of the latest snapshot restored or taken:
+	// a new one is due snapshotEvery events later.
+	snapshotAt int64
 	// issues and redemptions, by event id, for reversals.
 	issues      map[string]*issueRecord
 	redemptions map[string]*redemptionRecord
@@ -78,7 +81,7 @@ func restoreAccount(snap ports.Snapshot) (a *Account, ok bool) {
 		return nil, false
 	}
 	a = newAccount(id)
-	a.version, a.snapshotVersion, a.book.lots = snap.Version, snap.Version, st.Lots
+	a.version, a.snapshotVersion, a.snapshotAt, a.book.lots = snap.Version, snap.Version, snap.Version, st.Lots
 	return a, true
 }
 

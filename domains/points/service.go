@@ -82,6 +82,9 @@ type Config struct {
 	// SnapshotEvery is how many events may follow an account's snapshot
 	// before a command takes a new one. 0 means DefaultSnapshotEvery.
 	SnapshotEvery int
+	// CachedAccounts is how many accounts' states are kept between
+	// commands: 0 means DefaultCachedAccounts, a negative number none.
+	CachedAccounts int
 }
 
 // DefaultSnapshotEvery keeps a command's read to at most 20 events after a
@@ -119,6 +122,8 @@ type Service struct {
 	// Other processes are still kept out by the ledger's version check.
 	seed  maphash.Seed
 	locks [256]sync.Mutex
+
+	cache *accountCache
 }
 
 // NewService returns a Service over the ledger.
@@ -137,8 +142,12 @@ func NewService(d Deps, cfg Config) (*Service, error) {
 	if every < 1 {
 		return nil, fmt.Errorf("points service: snapshot every %d events is not possible", cfg.SnapshotEvery)
 	}
+	cached := cfg.CachedAccounts
+	if cached == 0 {
+		cached = DefaultCachedAccounts
+	}
 	return &Service{ledger: d.Ledger, snapshots: d.Snapshots, clock: d.Clock, ids: d.IDs, log: d.Log,
-		ttlDays: ttl, snapshotEvery: every, seed: maphash.MakeSeed()}, nil
+		ttlDays: ttl, snapshotEvery: every, seed: maphash.MakeSeed(), cache: newAccountCache(cached)}, nil
 }
 
 // TTLDays returns the configured lifetime of a lot.
@@ -347,11 +356,26 @@ func (s *Service) load(ctx context.Context, id AccountID, whole bool) (*Account,
 	return rehydrate(a, events)
 }
 
+// loadForCommand is load for a command, which holds the account's lock:
+// it starts from the cached state when there is a usable one (a reversal
+// needs one built from the whole stream) and reads only the events after it.
+func (s *Service) loadForCommand(ctx context.Context, id AccountID, whole bool) (*Account, error) {
+	a := s.cache.take(id.String())
+	if a == nil || whole && a.snapshotVersion != 0 {
+		return s.load(ctx, id, whole)
+	}
+	events, err := s.ledger.Load(ctx, id.String(), a.version)
+	if err != nil {
+		return nil, fmt.Errorf("load account %s: %w", id, err)
+	}
+	return rehydrate(a, events)
+}
+
 // maybeSnapshot stores the account's state when enough events followed its
 // last snapshot. Failing to is not the command's failure: the next command
 // reads a few more events and tries again.
 func (s *Service) maybeSnapshot(ctx context.Context, a *Account, now time.Time) {
-	if s.snapshots == nil || a.version-a.snapshotVersion < int64(s.snapshotEvery) {
+	if s.snapshots == nil || a.version-a.snapshotAt < int64(s.snapshotEvery) {
 		return
 	}
 	snap, err := a.snapshot(now)
@@ -360,7 +384,9 @@ func (s *Service) maybeSnapshot(ctx context.Context, a *Account, now time.Time) 
 	}
 	if err != nil {
 		s.log.Warn("points snapshot not written", "account", a.id, "version", a.version, "err", err)
+		return
 	}
+	a.snapshotAt = a.version
 }
 
 // execute is the command loop: load, decide, append at the loaded version;
@@ -378,12 +404,15 @@ func (s *Service) execute(ctx context.Context, account AccountID, key, fp string
 	defer mu.Unlock()
 
 	for attempt := 1; ; attempt++ {
-		acct, err := s.load(ctx, account, whole)
+		acct, err := s.loadForCommand(ctx, account, whole)
 		if err != nil {
 			return nil, err
 		}
 		now := s.clock.Now()
 		changes, err := decide(acct, now)
+		if err != nil || len(changes) == 0 {
+			s.cache.put(acct) // deciding changed nothing: still the stored state
+		}
 		if err != nil {
 			// A repeat of a command that succeeded may not be possible
 			// any more (the points are spent): the first result wins.
@@ -412,6 +441,7 @@ func (s *Service) execute(ctx context.Context, account AccountID, key, fp string
 		switch {
 		case err == nil:
 			s.maybeSnapshot(ctx, acct, now)
+			s.cache.put(acct)
 			return txs, nil
 		case errors.Is(err, ports.ErrDuplicate):
 			txs, found, err := s.replay(ctx, key, fp)

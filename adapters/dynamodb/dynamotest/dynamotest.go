@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,6 +33,7 @@ import (
 
 var (
 	endpoint   string
+	pid        int // DynamoDB Local's process
 	skipReason string
 	tables     atomic.Int64
 )
@@ -102,6 +105,7 @@ func start(dir string) (stop func(), err error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start DynamoDB Local (is Java installed?): %w", err)
 	}
+	pid = cmd.Process.Pid
 	stop = func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -124,12 +128,37 @@ func start(dir string) (stop func(), err error) {
 	}
 }
 
-func newClient() *ddb.Client {
+func newClient(optFns ...func(*ddb.Options)) *ddb.Client {
 	return ddb.New(ddb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	}, optFns...)
+}
+
+// CPUTime is the processor time DynamoDB Local has used so far (Linux; ok
+// is false elsewhere), for benchmarks that report the emulator's cost.
+func CPUTime() (d time.Duration, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil || pid == 0 {
+		return 0, false
+	}
+	// Fields after the command's closing parenthesis; utime and stime are
+	// the 14th and 15th of the line, in clock ticks (100 a second).
+	rest := string(b)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
 
 // Client returns a client of the running DynamoDB Local, or skips the test
@@ -158,11 +187,13 @@ func StreamsClient(tb testing.TB) *dynamodbstreams.Client {
 	})
 }
 
-// NewStore creates fresh, uniquely named tables for one test.
-func NewStore(tb testing.TB) *dynamodb.Store {
+// NewStore creates fresh, uniquely named tables for one test. optFns
+// adjust its client (a middleware that counts requests, for one).
+func NewStore(tb testing.TB, optFns ...func(*ddb.Options)) *dynamodb.Store {
 	tb.Helper()
+	Client(tb) // skips without DynamoDB Local
 	n := tables.Add(1)
-	s, err := dynamodb.New(Client(tb), TablesNamed(fmt.Sprint("_", n)))
+	s, err := dynamodb.New(newClient(optFns...), TablesNamed(fmt.Sprint("_", n)))
 	if err != nil {
 		tb.Fatal(err)
 	}
