@@ -35,6 +35,10 @@ type Balances interface {
 	// Get returns the account's view, or ErrNotFound when no event of the
 	// account has been applied.
 	Get(ctx context.Context, account string) (BalanceView, error)
+	// Seq returns the Seq of the last event applied to the account's view
+	// (0 for none) without reading its lots: a delivery already applied is
+	// skipped for the cost of one small read.
+	Seq(ctx context.Context, account string) (int64, error)
 	// Update reads the account's view (a zero view with Account set when
 	// there is none), calls fn, and when fn reports a change stores the view
 	// atomically. fn must only compute: an adapter may call it again after a

@@ -33,8 +33,8 @@ type IdempotencyRecord struct {
 
 // MaxAppendEvents is the most events one append may hold. Every adapter
 // writes an append atomically, and DynamoDB's transaction holds 100 items:
-// the events, the version check and the idempotency record, with room to
-// spare. A command that makes more events appends them in parts.
+// the events, the version check, the idempotency record and the snapshot,
+// with room to spare. A command that makes more events appends them in parts.
 const MaxAppendEvents = 90
 
 // Append is one atomic write to an account's stream.
@@ -47,6 +47,10 @@ type Append struct {
 	Events          []Event
 	// Idempotency, when set, is stored in the same transaction as the events.
 	Idempotency *IdempotencyRecord
+	// Snapshot, when set, is the account's state after these events
+	// (Version is the last event's Seq), stored in the same transaction in
+	// place of the account's previous snapshot (see Snapshots).
+	Snapshot *Snapshot
 }
 
 // Ledger is the append-only event store of the points domain.
@@ -92,6 +96,9 @@ func (a Append) Check() error {
 	}
 	if a.Idempotency != nil && a.Idempotency.Key == "" {
 		return errors.New("append: idempotency record without a key")
+	}
+	if s := a.Snapshot; s != nil && (s.Account != a.Account || s.Version != a.ExpectedVersion+int64(len(a.Events))) {
+		return fmt.Errorf("append to %s at version %d: a snapshot of %s at version %d is not the state after it", a.Account, a.ExpectedVersion, s.Account, s.Version)
 	}
 	return nil
 }

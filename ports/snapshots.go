@@ -16,13 +16,12 @@ type Snapshot struct {
 	TakenAt time.Time
 }
 
-// Snapshots stores the latest snapshot of each account. A snapshot is only
-// an optimisation: the ledger stays the truth, and a missing or unreadable
-// snapshot means reading the whole stream.
+// Snapshots reads the latest snapshot of each account. Snapshots are
+// written by the ledger, with the events they follow (Append.Snapshot), so
+// one costs no write of its own. A snapshot is only an optimisation: the
+// ledger stays the truth, and a missing or unreadable snapshot means
+// reading the whole stream.
 type Snapshots interface {
 	// Get returns the account's latest snapshot, or ErrNotFound.
 	Get(ctx context.Context, account string) (Snapshot, error)
-	// Put stores s unless a snapshot of the same or a later version is
-	// already stored, in which case it does nothing and returns nil.
-	Put(ctx context.Context, s Snapshot) error
 }

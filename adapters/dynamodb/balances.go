@@ -137,6 +137,21 @@ func (b *Balances) get(ctx context.Context, account string) (stored, error) {
 	return st, nil
 }
 
+func (b *Balances) Seq(ctx context.Context, account string) (int64, error) {
+	out, err := b.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(b.table), ConsistentRead: aws.Bool(true),
+		Key:                  map[string]types.AttributeValue{"pk": str(account), "sk": str(hotKey)},
+		ProjectionExpression: aws.String("seq")})
+	if err != nil {
+		return 0, fmt.Errorf("seq of balance %s: %w", account, err)
+	}
+	if out.Item == nil {
+		return 0, nil
+	}
+	it := item{m: out.Item}
+	seq := it.num("seq")
+	return seq, it.err
+}
+
 func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, error) {
 	st, err := b.get(ctx, account)
 	if err != nil {

@@ -24,7 +24,10 @@ func TestBalancesContract(t *testing.T) {
 
 func TestSnapshotsContract(t *testing.T) {
 	t.Parallel()
-	porttest.TestSnapshots(t, func(t *testing.T) ports.Snapshots { return dynamotest.NewStore(t).Snapshots() })
+	porttest.TestSnapshots(t, func(t *testing.T) (ports.Ledger, ports.Snapshots) {
+		s := dynamotest.NewStore(t)
+		return s.Ledger(), s.Snapshots()
+	})
 }
 
 func TestCampaignsContract(t *testing.T) {

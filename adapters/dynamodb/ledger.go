@@ -72,6 +72,9 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 			ConditionExpression: aws.String("attribute_not_exists(pk)"),
 		}})
 	}
+	if a.Snapshot != nil {
+		items = append(items, snapshotPut(l.table, *a.Snapshot))
+	}
 	_, err := l.client.TransactWriteItems(ctx, &ddb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil

@@ -3,7 +3,6 @@ package dynamodb
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,21 +42,11 @@ func (s *Snapshots) Get(ctx context.Context, account string) (ports.Snapshot, er
 	return snap, it.err
 }
 
-func (s *Snapshots) Put(ctx context.Context, snap ports.Snapshot) error {
+// snapshotPut is an append's snapshot, a Put in its transaction. It needs
+// no condition: the append's own conditions make its version the stream's
+// newest.
+func snapshotPut(table string, snap ports.Snapshot) types.TransactWriteItem {
 	m := snapshotKey(snap.Account)
 	m["version"], m["state"], m["at"] = num(snap.Version), str(string(snap.State)), str(formatTime(snap.TakenAt))
-	_, err := s.client.PutItem(ctx, &ddb.PutItemInput{
-		TableName:                 aws.String(s.table),
-		Item:                      m,
-		ConditionExpression:       aws.String("attribute_not_exists(pk) OR version < :v"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(snap.Version)},
-	})
-	var older *types.ConditionalCheckFailedException
-	if errors.As(err, &older) {
-		return nil // a newer snapshot is stored already
-	}
-	if err != nil {
-		return fmt.Errorf("put snapshot of %s: %w", snap.Account, err)
-	}
-	return nil
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table), Item: m}}
 }

@@ -159,11 +159,9 @@ func TestStreamMessages(t *testing.T) {
 			{ID: "e2", Account: "Store/derick", Seq: 2, Type: "points.redeemed", Version: 1, Data: json.RawMessage(`{"amount":40}`), RecordedAt: t0.Add(time.Second)},
 		}
 		err := s.Ledger().Append(ctx, ports.Append{Account: "Store/derick", Events: events,
-			Idempotency: &ports.IdempotencyRecord{Key: "Store/k1", Account: "Store/derick", Fingerprint: "fp", Result: json.RawMessage(`[]`), CreatedAt: t0}})
+			Idempotency: &ports.IdempotencyRecord{Key: "Store/k1", Account: "Store/derick", Fingerprint: "fp", Result: json.RawMessage(`[]`), CreatedAt: t0},
+			Snapshot:    &ports.Snapshot{Account: "Store/derick", Version: int64(len(events)), State: json.RawMessage(`{}`), TakenAt: t0}})
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Snapshots().Put(ctx, ports.Snapshot{Account: "Store/derick", Version: 2, State: json.RawMessage(`{}`), TakenAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 		sentinel := ports.Event{ID: "e3", Account: "Store/zz", Seq: 1, Type: "points.issued", Version: 1, Data: json.RawMessage(`{}`), RecordedAt: t0}

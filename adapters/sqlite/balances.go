@@ -64,6 +64,18 @@ func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, 
 	return v, nil
 }
 
+func (b *Balances) Seq(ctx context.Context, account string) (int64, error) {
+	var seq int64
+	err := b.db.queryRow(ctx, `SELECT seq FROM point_balances WHERE account = ?`, account).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("seq of balance %s: %w", account, err)
+	}
+	return seq, nil
+}
+
 func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.BalanceView) (bool, error)) error {
 	err := b.db.tx(ctx, func(tx *txn) error {
 		old, err := getView(tx, account)

@@ -63,6 +63,9 @@ func (l *Ledger) Append(ctx context.Context, a ports.Append) error {
 				return fmt.Errorf("insert idempotency key: %w", err)
 			}
 		}
+		if a.Snapshot != nil {
+			return putSnapshot(tx, *a.Snapshot)
+		}
 		return nil
 	})
 	if err != nil {

@@ -33,13 +33,12 @@ func (s *Snapshots) Get(ctx context.Context, account string) (ports.Snapshot, er
 	return snap, err
 }
 
-func (s *Snapshots) Put(ctx context.Context, snap ports.Snapshot) error {
-	err := s.db.tx(ctx, func(tx *txn) error {
-		_, err := tx.exec(`INSERT INTO point_snapshots (account, version, state, taken_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (account) DO UPDATE SET version = excluded.version, state = excluded.state, taken_at = excluded.taken_at
-			WHERE excluded.version > point_snapshots.version`, snap.Account, snap.Version, string(snap.State), formatTime(snap.TakenAt))
-		return err
-	})
+// putSnapshot stores an append's snapshot in its transaction, replacing an
+// older one.
+func putSnapshot(tx *txn, snap ports.Snapshot) error {
+	_, err := tx.exec(`INSERT INTO point_snapshots (account, version, state, taken_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account) DO UPDATE SET version = excluded.version, state = excluded.state, taken_at = excluded.taken_at
+		WHERE excluded.version > point_snapshots.version`, snap.Account, snap.Version, string(snap.State), formatTime(snap.TakenAt))
 	if err != nil {
 		return fmt.Errorf("put snapshot of %s: %w", snap.Account, err)
 	}

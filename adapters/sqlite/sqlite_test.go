@@ -81,7 +81,10 @@ func TestOpenAnyPath(t *testing.T) {
 
 func TestSnapshotsContract(t *testing.T) {
 	t.Parallel()
-	porttest.TestSnapshots(t, func(t *testing.T) ports.Snapshots { return openDB(t).Snapshots() })
+	porttest.TestSnapshots(t, func(t *testing.T) (ports.Ledger, ports.Snapshots) {
+		db := openDB(t)
+		return db.Ledger(), db.Snapshots()
+	})
 }
 
 func TestCampaignsContract(t *testing.T) {

@@ -33,6 +33,12 @@ func NewReadModel(ledger ports.Ledger, balances ports.Balances, clock ports.Cloc
 // Apply projects one delivered event. Deliveries may repeat and arrive out
 // of order: repeats are skipped, gaps are filled from the ledger.
 func (m *ReadModel) Apply(ctx context.Context, ev ports.Event) error {
+	// A delivery that a reader's catch-up (or an earlier delivery) already
+	// applied is the common case after a read-your-writes: skip it without
+	// loading the lots. On an error, the full path decides.
+	if seq, err := m.balances.Seq(ctx, ev.Account); err == nil && ev.Seq <= seq {
+		return nil
+	}
 	return m.applyEvents(ctx, ev.Account, []ports.Event{ev})
 }
 

@@ -371,22 +371,20 @@ func (s *Service) loadForCommand(ctx context.Context, id AccountID, whole bool) 
 	return rehydrate(a, events)
 }
 
-// maybeSnapshot stores the account's state when enough events followed its
-// last snapshot. Failing to is not the command's failure: the next command
-// reads a few more events and tries again.
-func (s *Service) maybeSnapshot(ctx context.Context, a *Account, now time.Time) {
+// snapshotDue returns the account's state to store with the append that
+// brought it there, when enough events followed its last snapshot. One
+// that cannot be encoded is not the command's failure: a later command
+// takes it, and meanwhile loads read a few more events.
+func (s *Service) snapshotDue(a *Account, now time.Time) *ports.Snapshot {
 	if s.snapshots == nil || a.version-a.snapshotAt < int64(s.snapshotEvery) {
-		return
+		return nil
 	}
 	snap, err := a.snapshot(now)
-	if err == nil {
-		err = s.snapshots.Put(ctx, snap)
-	}
 	if err != nil {
-		s.log.Warn("points snapshot not written", "account", a.id, "version", a.version, "err", err)
-		return
+		s.log.Warn("points snapshot not taken", "account", a.id, "version", a.version, "err", err)
+		return nil
 	}
-	a.snapshotAt = a.version
+	return &snap
 }
 
 // execute is the command loop: load, decide, append at the loaded version;
@@ -437,10 +435,13 @@ func (s *Service) execute(ctx context.Context, account AccountID, key, fp string
 			}
 			app.Idempotency = &ports.IdempotencyRecord{Key: key, Account: account.String(), Fingerprint: fp, Result: result, CreatedAt: now}
 		}
+		app.Snapshot = s.snapshotDue(acct, now)
 		err = s.ledger.Append(ctx, app)
 		switch {
 		case err == nil:
-			s.maybeSnapshot(ctx, acct, now)
+			if app.Snapshot != nil {
+				acct.snapshotAt = acct.version
+			}
 			s.cache.put(acct)
 			return txs, nil
 		case errors.Is(err, ports.ErrDuplicate):

@@ -69,8 +69,14 @@ func TestBalances(t *testing.T, newBalances NewBalances) {
 		if _, err := b.Get(ctx, "alice"); !errors.Is(err, ports.ErrNotFound) {
 			t.Errorf("unchanged update stored a view (err %v)", err)
 		}
+		if seq, err := b.Seq(ctx, "alice"); err != nil || seq != 0 {
+			t.Errorf("Seq of no view = %d, %v; want 0", seq, err)
+		}
 		want := view("alice", 3, lot("2026-11-20", "2026-11-22", 10), lot("2026-11-21", "2026-11-23", 0))
 		put(t, b, want)
+		if seq, err := b.Seq(ctx, "alice"); err != nil || seq != 3 {
+			t.Errorf("Seq = %d, %v; want 3", seq, err)
+		}
 		got, err := b.Get(ctx, "alice")
 		if err != nil {
 			t.Fatal(err)
