@@ -11,25 +11,27 @@ import (
 	"github.com/unicornstore/unicorn/orchestration/executor"
 )
 
-// passChain is a machine of n Pass states in a row.
-func passChain(n int) []byte {
+// taskChain is a machine of n Task states in a row, each a no-op.
+func taskChain(n int) []byte {
 	var states []string
 	for i := range n {
 		next := fmt.Sprintf(`"Next":"S%d"`, i+1)
 		if i == n-1 {
 			next = `"End":true`
 		}
-		states = append(states, fmt.Sprintf(`"S%d":{"Type":"Pass","Parameters":{"step":%d,"order.$":"$.order"},%s}`, i, i, next))
+		states = append(states, fmt.Sprintf(`"S%d":{"Type":"Task","Resource":"${Noop}","Parameters":{"step":%d,"order.$":"$.order"},%s}`, i, i, next))
 	}
 	return []byte(`{"StartAt":"S0","States":{` + strings.Join(states, ",") + `}}`)
 }
 
-// BenchmarkTransition: the cost of one state transition, stored durably
-// (SQLite, synchronous=FULL) before the next. Each op runs one execution
-// through 50 Pass states; ns/transition is the figure to read.
+// BenchmarkTransition: the cost of one stored transition (SQLite,
+// synchronous=FULL): a task's result and the move to the next state, stored
+// before the next task runs. Each op runs one execution through 50 no-op
+// tasks; ns/transition is the figure to read.
 func BenchmarkTransition(b *testing.B) {
 	h := newHarness(b)
-	if err := h.ex.Register("chain", passChain(50), nil); err != nil {
+	noop := func(_ context.Context, in json.RawMessage) (json.RawMessage, error) { return in, nil }
+	if err := h.ex.Register("chain", taskChain(50), map[string]executor.Handler{"Noop": noop}); err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
