@@ -243,7 +243,7 @@ func TestExpirySweep(t *testing.T) {
 		}
 		clk.Set(day0.AddDate(0, 0, 2))
 		// Before any sweep the balance already excludes the expired lot.
-		b, err := rm.Balance(ctx, alice)
+		b, err := rm.Balance(ctx, alice, points.LotPage{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +263,7 @@ func TestExpirySweep(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		b, _ = rm.Balance(ctx, alice)
+		b, _ = rm.Balance(ctx, alice, points.LotPage{})
 		if b.Available != 50 || b.Lots[0].Remaining != 0 || b.Lots[0].Expired != 100 {
 			t.Errorf("day 2 after sweep: %+v", b)
 		}
@@ -327,7 +327,7 @@ func TestExpiryOfManyLots(t *testing.T) {
 			if err := rm.CatchUp(ctx, account.String()); err != nil {
 				t.Fatal(err)
 			}
-			if b, err := rm.Balance(ctx, account); err != nil || b.Available != 0 {
+			if b, err := rm.Balance(ctx, account, points.LotPage{}); err != nil || b.Available != 0 {
 				t.Errorf("%s after the sweep: %+v, %v", account, b, err)
 			}
 		}

@@ -35,10 +35,16 @@ type Balances interface {
 	// Get returns the account's view, or ErrNotFound when no event of the
 	// account has been applied.
 	Get(ctx context.Context, account string) (BalanceView, error)
-	// Seq returns the Seq of the last event applied to the account's view
-	// (0 for none) without reading its lots: a delivery already applied is
-	// skipped for the cost of one small read.
-	Seq(ctx context.Context, account string) (int64, error)
+	// Summary returns the account's view without its lots, and for each of
+	// days the points left in the lots that expire after it: sums[i] is the
+	// sum of Remaining over the lots whose ExpiresOn is after days[i]. It
+	// reads no more than those sums need, so that a balance costs the same on
+	// a long history. ErrNotFound as Get.
+	Summary(ctx context.Context, account string, days ...string) (v BalanceView, sums []int64, err error)
+	// Lots returns up to limit of the account's lots issued after the day
+	// after ("" from the first), in issue order; when expiringAfter is set,
+	// only the lots whose ExpiresOn is after it.
+	Lots(ctx context.Context, account, after string, limit int, expiringAfter string) ([]Lot, error)
 	// Update reads the account's view (a zero view with Account set when
 	// there is none), calls fn, and when fn reports a change stores the view
 	// atomically. fn must only compute: an adapter may call it again after a

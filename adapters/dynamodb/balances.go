@@ -137,19 +137,65 @@ func (b *Balances) get(ctx context.Context, account string) (stored, error) {
 	return st, nil
 }
 
-func (b *Balances) Seq(ctx context.Context, account string) (int64, error) {
+// Summary reads the hot item alone: the lots with points left are all
+// there (a closed lot has none), so the sums need nothing else.
+func (b *Balances) Summary(ctx context.Context, account string, days ...string) (ports.BalanceView, []int64, error) {
+	v := ports.BalanceView{Account: account}
 	out, err := b.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(b.table), ConsistentRead: aws.Bool(true),
-		Key:                  map[string]types.AttributeValue{"pk": str(account), "sk": str(hotKey)},
-		ProjectionExpression: aws.String("seq")})
+		Key: map[string]types.AttributeValue{"pk": str(account), "sk": str(hotKey)}})
 	if err != nil {
-		return 0, fmt.Errorf("seq of balance %s: %w", account, err)
+		return v, nil, fmt.Errorf("balance summary %s: %w", account, err)
 	}
 	if out.Item == nil {
-		return 0, nil
+		return v, nil, fmt.Errorf("balance summary %s: %w", account, ports.ErrNotFound)
 	}
 	it := item{m: out.Item}
-	seq := it.num("seq")
-	return seq, it.err
+	v.Seq, v.UpdatedAt = it.num("seq"), it.time("updated")
+	if _, ok := out.Item["nx"]; ok {
+		v.NextExpiry = it.str("nx")
+	}
+	if it.err != nil {
+		return v, nil, fmt.Errorf("balance summary %s: %w", account, it.err)
+	}
+	sums := make([]int64, len(days))
+	lots, _ := out.Item["lots"].(*types.AttributeValueMemberL)
+	if lots != nil {
+		for _, av := range lots.Value {
+			lm, ok := av.(*types.AttributeValueMemberM)
+			if !ok {
+				return v, nil, fmt.Errorf("balance summary %s: a lot is not a map", account)
+			}
+			l, err := lotFrom(lm.Value)
+			if err != nil {
+				return v, nil, fmt.Errorf("balance summary %s: %w", account, err)
+			}
+			for i, day := range days {
+				if l.ExpiresOn > day {
+					sums[i] += l.Remaining
+				}
+			}
+		}
+	}
+	return v, sums, nil
+}
+
+// Lots reads the whole view and returns the page: closed lots are items of
+// their own, merged with the hot item's by the rules of get.
+func (b *Balances) Lots(ctx context.Context, account, after string, limit int, expiringAfter string) ([]ports.Lot, error) {
+	st, err := b.get(ctx, account)
+	if errors.Is(err, ports.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lots of %s: %w", account, err)
+	}
+	var out []ports.Lot
+	for _, l := range st.view.Lots {
+		if l.IssuedOn > after && l.ExpiresOn > expiringAfter && len(out) < limit {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, error) {

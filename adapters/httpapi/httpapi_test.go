@@ -503,6 +503,53 @@ func TestExpiryOverHTTP(t *testing.T) {
 	}
 }
 
+// TestBalancePagesOfLots: a balance shows its lots a page at a time, all of
+// them or the active ones; the sums cover every lot whatever the page.
+func TestBalancePagesOfLots(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 3)
+	a.auth = a.apiKey("points:read", "points:write")
+	for range 5 { // lots of days 0..4; by day 4 those of days 0 and 1 expired
+		a.must(201, "POST", "/points", `{"account_id":"1234","amount":10}`)
+		a.clock.Advance(24 * time.Hour)
+	}
+	a.clock.Advance(-24 * time.Hour)
+	days := func(bal map[string]any) (out []string) {
+		for _, e := range bal["balance_entries"].([]any) {
+			out = append(out, e.(map[string]any)["issued_date"].(string)[8:]+":"+e.(map[string]any)["status"].(string))
+		}
+		return out
+	}
+	var seen []string
+	cursor := ""
+	for page := 0; ; page++ {
+		bal := a.must(200, "GET", "/points?account_id=1234&limit=2&cursor="+cursor, "")
+		if num(bal["balance"]) != 30 {
+			t.Errorf("page %d: balance %v, want 30 whatever the page", page, bal["balance"])
+		}
+		seen = append(seen, days(bal)...)
+		next, _ := bal["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	first := a.clock.Now().AddDate(0, 0, -4).Format("02")
+	if len(seen) != 5 || seen[0] != first+":expired" || !strings.HasSuffix(seen[4], ":active") {
+		t.Errorf("pages of 2 gave %v, want five lots, the first expired, the last active", seen)
+	}
+	active := a.must(200, "GET", "/points?account_id=1234&status=active", "")
+	if got := days(active); len(got) != 3 || active["next_cursor"] != nil {
+		t.Errorf("active lots %v (next %v), want the three of days 2..4 and no more", got, active["next_cursor"])
+	}
+	for _, q := range []string{"limit=0", "limit=1001", "limit=x", "status=expired", "cursor=yesterday"} {
+		p := a.must(400, "GET", "/points?account_id=1234&"+q, "")
+		if p["type"] == nil {
+			t.Errorf("%s: %v, want a problem", q, p)
+		}
+	}
+}
+
 func TestReversalOverHTTP(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, 365)

@@ -181,7 +181,10 @@ type balanceResponse struct {
 	AccountID      string         `json:"account_id"`
 	Balance        int64          `json:"balance"`
 	BalanceEntries []balanceEntry `json:"balance_entries"`
-	ExpiringSoon   struct {
+	// NextCursor continues balance_entries (as ?cursor=) when the account
+	// has more lots than the page holds.
+	NextCursor   string `json:"next_cursor,omitempty"`
+	ExpiringSoon struct {
 		Days   int   `json:"days"`
 		Points int64 `json:"points"`
 	} `json:"expiring_soon"`
@@ -194,12 +197,31 @@ func (s *server) balance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	b, err := s.reads.Balance(r.Context(), account)
+	q := r.URL.Query()
+	page := points.LotPage{After: q.Get("cursor")}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > points.MaxLotPage {
+			writeError(w, r, badRequest("limit", fmt.Sprintf("limit must be a whole number from 1 to %d", points.MaxLotPage)))
+			return
+		}
+		page.Limit = n
+	}
+	switch q.Get("status") {
+	case "", "all":
+	case "active":
+		page.Active = true
+	default:
+		writeError(w, r, badRequest("status", `status must be "active" or "all"`))
+		return
+	}
+	b, err := s.reads.Balance(r.Context(), account, page)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	resp := balanceResponse{AccountID: b.Account.ID(), Balance: b.Available, AsOf: b.AsOf, BalanceEntries: make([]balanceEntry, 0, len(b.Lots))}
+	resp := balanceResponse{AccountID: b.Account.ID(), Balance: b.Available, AsOf: b.AsOf, NextCursor: b.NextLots,
+		BalanceEntries: make([]balanceEntry, 0, len(b.Lots))}
 	resp.ExpiringSoon.Days, resp.ExpiringSoon.Points = points.ExpiringWindowDays, b.ExpiringSoon
 	for _, l := range b.Lots {
 		resp.BalanceEntries = append(resp.BalanceEntries, balanceEntry{IssuedDate: l.IssuedOn, Balance: l.Remaining,

@@ -56,6 +56,7 @@ var errorKinds = []struct {
 	kind
 }{
 	{points.ErrInvalidAccount, kind{http.StatusBadRequest, "invalid-request", "Invalid request", "account_id"}},
+	{points.ErrInvalidLotPage, kind{http.StatusBadRequest, "invalid-request", "Invalid request", "limit"}},
 	{points.ErrInvalidAmount, kind{http.StatusBadRequest, "invalid-request", "Invalid request", "amount"}},
 	{points.ErrInsufficientPoints, kind{http.StatusConflict, "insufficient-points", "Insufficient points", ""}},
 	{points.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},

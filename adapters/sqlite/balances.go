@@ -32,23 +32,32 @@ func getView(q *txn, account string) (ports.BalanceView, error) {
 	if v.UpdatedAt, err = parseTime(at); err != nil {
 		return v, err
 	}
-	rows, err := q.query(`SELECT issued_on, expires_on, issued, remaining, expired, last_updated FROM point_lots WHERE account = ? ORDER BY issued_on`, account)
+	rows, err := q.query(`SELECT `+lotColumns+` FROM point_lots WHERE account = ? ORDER BY issued_on`, account)
 	if err != nil {
 		return v, err
 	}
+	v.Lots, err = scanLots(rows)
+	return v, err
+}
+
+const lotColumns = `issued_on, expires_on, issued, remaining, expired, last_updated`
+
+func scanLots(rows *sql.Rows) ([]ports.Lot, error) {
 	defer rows.Close()
+	var out []ports.Lot
 	for rows.Next() {
 		var l ports.Lot
 		var at string
 		if err := rows.Scan(&l.IssuedOn, &l.ExpiresOn, &l.Issued, &l.Remaining, &l.Expired, &at); err != nil {
-			return v, err
+			return nil, err
 		}
+		var err error
 		if l.LastUpdated, err = parseTime(at); err != nil {
-			return v, err
+			return nil, err
 		}
-		v.Lots = append(v.Lots, l)
+		out = append(out, l)
 	}
-	return v, rows.Err()
+	return out, rows.Err()
 }
 
 func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, error) {
@@ -64,16 +73,52 @@ func (b *Balances) Get(ctx context.Context, account string) (ports.BalanceView, 
 	return v, nil
 }
 
-func (b *Balances) Seq(ctx context.Context, account string) (int64, error) {
-	var seq int64
-	err := b.db.queryRow(ctx, `SELECT seq FROM point_balances WHERE account = ?`, account).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
+func (b *Balances) Summary(ctx context.Context, account string, days ...string) (ports.BalanceView, []int64, error) {
+	v := ports.BalanceView{Account: account}
+	sums := make([]int64, len(days))
+	err := b.db.readTx(ctx, func(tx *txn) error {
+		var next sql.NullString
+		var at string
+		var total int64
+		err := tx.queryRow(`SELECT seq, next_expiry, updated_at, remaining FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at, &total)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ports.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		v.NextExpiry = next.String
+		if v.UpdatedAt, err = parseTime(at); err != nil {
+			return err
+		}
+		// The total, less what expires by the day: lots with points left
+		// that expire by then are few (point_lots_live).
+		for i, day := range days {
+			var by int64
+			if err := tx.queryRow(`SELECT COALESCE(SUM(remaining), 0) FROM point_lots WHERE account = ? AND remaining > 0 AND expires_on <= ?`, account, day).Scan(&by); err != nil {
+				return err
+			}
+			sums[i] = total - by
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, fmt.Errorf("seq of balance %s: %w", account, err)
+		return v, nil, fmt.Errorf("balance summary %s: %w", account, err)
 	}
-	return seq, nil
+	return v, sums, nil
+}
+
+func (b *Balances) Lots(ctx context.Context, account, after string, limit int, expiringAfter string) ([]ports.Lot, error) {
+	rows, err := b.db.query(ctx, `SELECT `+lotColumns+` FROM point_lots WHERE account = ? AND issued_on > ? AND expires_on > ? ORDER BY issued_on LIMIT ?`,
+		account, after, expiringAfter, limit)
+	if err != nil {
+		return nil, fmt.Errorf("lots of %s: %w", account, err)
+	}
+	lots, err := scanLots(rows)
+	if err != nil {
+		return nil, fmt.Errorf("lots of %s: %w", account, err)
+	}
+	return lots, nil
 }
 
 func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.BalanceView) (bool, error)) error {
@@ -92,9 +137,14 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 		if v.NextExpiry != "" {
 			next = v.NextExpiry
 		}
-		if _, err := tx.exec(`INSERT INTO point_balances (account, seq, next_expiry, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (account) DO UPDATE SET seq = excluded.seq, next_expiry = excluded.next_expiry, updated_at = excluded.updated_at`,
-			account, v.Seq, next, formatTime(v.UpdatedAt)); err != nil {
+		var remaining int64
+		for _, l := range v.Lots {
+			remaining += l.Remaining
+		}
+		if _, err := tx.exec(`INSERT INTO point_balances (account, seq, next_expiry, updated_at, remaining) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account) DO UPDATE SET seq = excluded.seq, next_expiry = excluded.next_expiry, updated_at = excluded.updated_at,
+			remaining = excluded.remaining`,
+			account, v.Seq, next, formatTime(v.UpdatedAt), remaining); err != nil {
 			return err
 		}
 		// Write only the lots that changed: an account keeps a lot per day.

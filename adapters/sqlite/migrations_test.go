@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -73,6 +74,47 @@ func TestClientAccountsMigration(t *testing.T) {
 	} {
 		if diff := cmp.Diff(want, column(q)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", q, diff)
+		}
+	}
+}
+
+// TestBalanceTotalsMigration: balances written before they kept a total of
+// their lots get it from the lots, and answer summaries at once.
+func TestBalanceTotalsMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := open(ctx, path, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := "2026-11-01T00:00:00.000000000Z"
+	for _, q := range []string{
+		`INSERT INTO point_balances (account, seq, next_expiry, updated_at) VALUES ('S/a', 3, '2026-11-03', ?), ('S/b', 1, NULL, ?)`,
+		`INSERT INTO point_lots (account, issued_on, expires_on, issued, remaining, expired, last_updated) VALUES
+			('S/a', '2026-11-01', '2026-11-03', 5, 5, 0, ?), ('S/a', '2026-11-02', '2026-11-04', 9, 7, 0, ?), ('S/b', '2026-11-01', '2026-11-03', 4, 0, 4, ?)`,
+	} {
+		args := []any{at, at}
+		if strings.Count(q, "?") == 3 {
+			args = append(args, at)
+		}
+		if _, err := db.write.ExecContext(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for account, want := range map[string][]int64{"S/a": {12, 7}, "S/b": {0, 0}} {
+		_, sums, err := db.Balances().Summary(ctx, account, "2026-11-01", "2026-11-03")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, sums); diff != "" {
+			t.Errorf("%s: sums (-want +got):\n%s", account, diff)
 		}
 	}
 }

@@ -124,7 +124,7 @@ func testConcurrentRedemptions(t *testing.T, c *cloud) {
 	if ok.Load() != 20 || refused.Load() != 40 {
 		t.Errorf("%d redemptions succeeded and %d were refused; want 20 and 40", ok.Load(), refused.Load())
 	}
-	bal, err := c.svc.Reads.Balance(ctx, account)
+	bal, err := c.svc.Reads.Balance(ctx, account, points.LotPage{})
 	if err != nil || bal.Available != 0 {
 		t.Errorf("balance after the redemptions: %+v %v", bal, err)
 	}

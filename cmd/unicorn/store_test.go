@@ -184,7 +184,7 @@ func (s *store) balance(user string) decimal.Decimal {
 
 func (s *store) points(user string) int64 {
 	s.t.Helper()
-	b, err := s.app.Reads.Balance(context.Background(), points.MustAccountID("UnicornStore", user))
+	b, err := s.app.Reads.Balance(context.Background(), points.MustAccountID("UnicornStore", user), points.LotPage{})
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (m *ReadModel) Apply(ctx context.Context, ev ports.Event) error {
 	// A delivery that a reader's catch-up (or an earlier delivery) already
 	// applied is the common case after a read-your-writes: skip it without
 	// loading the lots. On an error, the full path decides.
-	if seq, err := m.balances.Seq(ctx, ev.Account); err == nil && ev.Seq <= seq {
+	if v, _, err := m.balances.Summary(ctx, ev.Account); err == nil && ev.Seq <= v.Seq {
 		return nil
 	}
 	return m.applyEvents(ctx, ev.Account, []ports.Event{ev})
@@ -158,70 +158,120 @@ type LotStatus struct {
 	Status string // "active" or "expired"
 }
 
+// LotPage asks for part of an account's lots: an account keeps a lot per
+// day, ten years of which are 3,650.
+type LotPage struct {
+	After  string // the IssuedOn of the last lot of the page before; "" from the first
+	Limit  int    // 1 to MaxLotPage; 0 means DefaultLotPage
+	Active bool   // only the lots spendable today
+}
+
+// The lots a balance shows at a time.
+const (
+	DefaultLotPage = 100
+	MaxLotPage     = 1000
+)
+
+// ErrInvalidLotPage: a page of lots outside 1 to MaxLotPage, or after
+// something that is not a day.
+var ErrInvalidLotPage = errors.New("a page of lots holds 1 to 1000 lots, after a day (YYYY-MM-DD)")
+
 // Balance is an account's points as of a moment.
 type Balance struct {
 	Account   AccountID
 	Available int64 // spendable now: the points of active lots
-	Lots      []LotStatus
+	// Lots is the page asked for, in issue order; NextLots is the After of
+	// the page that follows, "" when this one is the last.
+	Lots     []LotStatus
+	NextLots string
 	// ExpiringSoon is what expires within ExpiringWindowDays from today.
 	ExpiringSoon int64
 	AsOf         time.Time
 	Seq          int64 // the last ledger event included
 }
 
-// Balance reads the account's balance. Expiry is computed at read time, so a
-// lot past its day is excluded even before the sweeper has expired it.
-func (m *ReadModel) Balance(ctx context.Context, account AccountID) (Balance, error) {
+// Balance reads the account's balance and a page of its lots. Expiry is
+// computed at read time, so a lot past its day is excluded even before the
+// sweeper has expired it. The sums and the page are read apart, each in
+// time proportional to what it returns, not to the account's history.
+func (m *ReadModel) Balance(ctx context.Context, account AccountID, page LotPage) (Balance, error) {
 	if account.IsZero() {
 		return Balance{}, ErrInvalidAccount
 	}
-	v, err := m.fresh(ctx, account.String())
-	if err != nil {
-		return Balance{}, err
+	if page.Limit == 0 {
+		page.Limit = DefaultLotPage
+	}
+	if page.Limit < 1 || page.Limit > MaxLotPage {
+		return Balance{}, ErrInvalidLotPage
+	}
+	if page.After != "" {
+		if _, err := ParseDay(page.After); err != nil {
+			return Balance{}, ErrInvalidLotPage
+		}
 	}
 	now := m.clock.Now().UTC()
 	today := DayOf(now)
 	horizon := today.AddDays(ExpiringWindowDays).String()
-	b := Balance{Account: account, AsOf: now, Seq: v.Seq, Lots: make([]LotStatus, 0, len(v.Lots))}
-	for _, l := range v.Lots {
+	// Active lots are those expiring after today (see active): what expires
+	// after today is available, and what does not expire after the horizon
+	// is expiring soon.
+	v, sums, err := m.fresh(ctx, account.String(), today.String(), horizon)
+	if err != nil {
+		return Balance{}, err
+	}
+	b := Balance{Account: account, AsOf: now, Seq: v.Seq, Available: sums[0], ExpiringSoon: sums[0] - sums[1]}
+	expiringAfter := ""
+	if page.Active {
+		expiringAfter = today.String()
+	}
+	lots, err := m.balances.Lots(ctx, account.String(), page.After, page.Limit+1, expiringAfter)
+	if err != nil {
+		return Balance{}, fmt.Errorf("read lots of %s: %w", account, err)
+	}
+	if len(lots) > page.Limit {
+		lots = lots[:page.Limit]
+		b.NextLots = lots[page.Limit-1].IssuedOn
+	}
+	b.Lots = make([]LotStatus, 0, len(lots))
+	for _, l := range lots {
 		st := LotStatus{Lot: l, Status: "expired"}
 		if active(l, today.String()) {
 			st.Status = "active"
-			b.Available += l.Remaining
-			if l.ExpiresOn <= horizon {
-				b.ExpiringSoon += l.Remaining
-			}
 		}
 		b.Lots = append(b.Lots, st)
 	}
 	return b, nil
 }
 
-// fresh returns the account's view including every event the ledger holds
-// now: read-your-writes for a client that just issued or redeemed.
-func (m *ReadModel) fresh(ctx context.Context, account string) (ports.BalanceView, error) {
-	v, err := m.balances.Get(ctx, account)
-	if errors.Is(err, ports.ErrNotFound) {
-		v, err = ports.BalanceView{Account: account}, nil
+// fresh returns the account's summary (see ports.Balances) including every
+// event the ledger holds now: read-your-writes for a client that just
+// issued or redeemed.
+func (m *ReadModel) fresh(ctx context.Context, account string, days ...string) (ports.BalanceView, []int64, error) {
+	read := func() (ports.BalanceView, []int64, error) {
+		v, sums, err := m.balances.Summary(ctx, account, days...)
+		if errors.Is(err, ports.ErrNotFound) {
+			return ports.BalanceView{Account: account}, make([]int64, len(days)), nil
+		}
+		if err != nil {
+			return v, nil, fmt.Errorf("read balance of %s: %w", account, err)
+		}
+		return v, sums, nil
 	}
+	v, sums, err := read()
 	if err != nil {
-		return v, fmt.Errorf("read balance of %s: %w", account, err)
+		return v, nil, err
 	}
 	version, err := m.ledger.Version(ctx, account)
 	if err != nil {
-		return v, fmt.Errorf("read ledger version of %s: %w", account, err)
+		return v, nil, fmt.Errorf("read ledger version of %s: %w", account, err)
 	}
 	if version <= v.Seq {
-		return v, nil
+		return v, sums, nil
 	}
 	if err := m.CatchUp(ctx, account); err != nil {
-		return v, err
+		return v, nil, err
 	}
-	v, err = m.balances.Get(ctx, account)
-	if err != nil {
-		return v, fmt.Errorf("read balance of %s: %w", account, err)
-	}
-	return v, nil
+	return read()
 }
 
 // Transactions lists the account's ledger newest first, limit at a time;

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -69,14 +70,11 @@ func TestBalances(t *testing.T, newBalances NewBalances) {
 		if _, err := b.Get(ctx, "alice"); !errors.Is(err, ports.ErrNotFound) {
 			t.Errorf("unchanged update stored a view (err %v)", err)
 		}
-		if seq, err := b.Seq(ctx, "alice"); err != nil || seq != 0 {
-			t.Errorf("Seq of no view = %d, %v; want 0", seq, err)
+		if _, _, err := b.Summary(ctx, "alice"); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("Summary of no view: %v, want ErrNotFound", err)
 		}
 		want := view("alice", 3, lot("2026-11-20", "2026-11-22", 10), lot("2026-11-21", "2026-11-23", 0))
 		put(t, b, want)
-		if seq, err := b.Seq(ctx, "alice"); err != nil || seq != 3 {
-			t.Errorf("Seq = %d, %v; want 3", seq, err)
-		}
 		got, err := b.Get(ctx, "alice")
 		if err != nil {
 			t.Fatal(err)
@@ -99,6 +97,54 @@ func TestBalances(t *testing.T, newBalances NewBalances) {
 		got, _ = b.Get(ctx, "alice")
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Get after change (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("summary sums what expires after each day; lots come in pages", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		lots := []ports.Lot{
+			lot("2026-01-01", "2026-01-03", 0), // spent or expired
+			lot("2026-01-02", "2026-01-04", 7),
+			lot("2026-01-03", "2026-01-05", 0),
+			lot("2026-01-04", "2026-01-06", 20),
+			lot("2026-01-05", "2026-01-07", 300),
+		}
+		want := view("alice", 9, lots...)
+		put(t, b, want)
+		put(t, b, view("bob", 1, lot("2026-01-04", "2026-01-06", 1000)))
+		v, sums, err := b.Summary(ctx, "alice", "2026-01-01", "2026-01-04", "2026-01-06", "2026-01-07")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Seq != 9 || v.NextExpiry != "2026-01-04" || !v.UpdatedAt.Equal(want.UpdatedAt) || len(v.Lots) != 0 {
+			t.Errorf("Summary view = %+v, want seq 9, next expiry 2026-01-04, no lots", v)
+		}
+		if diff := cmp.Diff([]int64{327, 320, 300, 0}, sums); diff != "" {
+			t.Errorf("sums (-want +got):\n%s", diff)
+		}
+		for _, tc := range []struct {
+			after, expiringAfter string
+			limit                int
+			want                 []ports.Lot
+		}{
+			{"", "", 2, lots[:2]},
+			{"2026-01-02", "", 2, lots[2:4]},
+			{"2026-01-04", "", 2, lots[4:]},
+			{"2026-01-05", "", 2, nil},
+			{"", "2026-01-04", 10, lots[2:]},
+			{"2026-01-03", "2026-01-04", 1, lots[3:4]},
+		} {
+			got, err := b.Lots(ctx, "alice", tc.after, tc.limit, tc.expiringAfter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("Lots(after %q, limit %d, expiring after %q) (-want +got):\n%s", tc.after, tc.limit, tc.expiringAfter, diff)
+			}
+		}
+		if got, err := b.Lots(ctx, "nobody", "", 10, ""); err != nil || len(got) != 0 {
+			t.Errorf("Lots of nobody = %v, %v; want none", got, err)
 		}
 	})
 

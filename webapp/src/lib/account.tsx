@@ -28,7 +28,7 @@ export function AccountProvider({ user, children }: { user: User; children: Reac
     if (!customer) return;
     const [w, p] = await Promise.allSettled([
       get<Wallet>(`/users/${encodeURIComponent(user.username)}/wallet`),
-      get<Balance>(`/points?account_id=${encodeURIComponent(user.username)}`),
+      get<Balance>(`/points?account_id=${encodeURIComponent(user.username)}&limit=1`), // the balance, not the lots
     ]);
     if (w.status === 'fulfilled') setWallet(w.value);
     setWalletError(w.status === 'rejected' ? w.reason : undefined);

@@ -27,6 +27,7 @@ export type Balance = {
   account_id: string;
   balance: number;
   balance_entries: Lot[];
+  next_cursor?: string;
   expiring_soon: { days: number; points: number };
 };
 

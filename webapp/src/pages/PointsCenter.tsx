@@ -15,7 +15,9 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 export function PointsCenter({ user }: { user: User }) {
   const account = encodeURIComponent(user.username);
-  const balance = useApi<Balance>(`/points?account_id=${account}`);
+  // The lots one can spend (what expires soon is among them), however long
+  // the account's history: the server pages lots, 1,000 at most.
+  const balance = useApi<Balance>(`/points?account_id=${account}&status=active&limit=1000`);
   // The chart walks back from today's balance through recent history.
   const recent = useApi<TxPage>(`/points/transactions?account_id=${account}&limit=500`);
 
@@ -60,7 +62,7 @@ export function PointsCenter({ user }: { user: User }) {
               </Grid.Col>
               <Grid.Col span={12}>
                 <Paper withBorder p="md">
-                  <Title order={4} mb="sm">Lots</Title>
+                  <Title order={4} mb="sm">Lots you can spend</Title>
                   {b.balance_entries.length === 0 ? (
                     <Empty>No points yet: every purchase earns some.</Empty>
                   ) : (
