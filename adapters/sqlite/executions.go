@@ -106,8 +106,12 @@ func (s *Executions) Get(ctx context.Context, name string) (ports.Execution, err
 	return e, nil
 }
 
+// StepScope lets the executor's tasks write without waiting for their own
+// commit; the Advance that ends their step waits for it (see stepScope).
+func (s *Executions) StepScope(ctx context.Context) context.Context { return s.db.StepScope(ctx) }
+
 func (s *Executions) Advance(ctx context.Context, e ports.Execution, events []ports.ExecutionEvent) error {
-	err := s.db.tx(ctx, func(tx *txn) error {
+	err := s.db.txStepEnd(ctx, func(tx *txn) error {
 		args := append(executionArgs(e)[1:], e.Name, e.Version-1)
 		res, err := tx.exec(`UPDATE executions SET state_machine = ?, status = ?, input = ?, output = ?, error = ?, cause = ?,
 			started_at = ?, stopped_at = ?, checkpoint = ?, wake_at = ?, version = ?, events = ? WHERE name = ? AND version = ?`, args...)

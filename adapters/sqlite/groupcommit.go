@@ -33,6 +33,10 @@ type pending struct {
 	ctx  context.Context
 	fn   func(*txn) error
 	done chan error // receives the caller's outcome, once
+	// In a step scope (below), a write is answered as soon as it has run,
+	// unless it is the step's durable end.
+	scope   *stepScope
+	durable bool
 }
 
 // committer queues write transactions and runs them in groups, one group at
@@ -43,7 +47,36 @@ type committer struct {
 	running bool
 
 	commits, writes, busy atomic.Int64 // for CommitStats; busy in ns
+
+	// Groups are numbered (epoch, the writer's alone) and the last one
+	// whose commit failed is remembered, for step scopes.
+	epoch, failed int64
 }
+
+// A step scope lets the writes of one saga step be answered as soon as they
+// have run in their group, before its commit: a task's effect need not wait
+// for an fsync of its own, because the step's transition, written last
+// under the same scope (txStepEnd), waits for its commit, which is the same
+// as theirs or a later one (groups commit in order). If a group holding an
+// early answer fails to commit, the transition is refused, so the step is
+// run again (its task is idempotent) rather than recorded as done. So a saga
+// step costs one commit wait, not two, and the transition is never durable
+// without the effects it records.
+type stepScope struct {
+	since int64 // the first group with an early answer; 0: none. Writer only.
+}
+
+type scopeKey struct{}
+
+// StepScope returns ctx under which writes are answered before their
+// commit until the step's end is written (see stepScope).
+func (db *DB) StepScope(ctx context.Context) context.Context {
+	return context.WithValue(ctx, scopeKey{}, &stepScope{})
+}
+
+// errStepLost refuses a step's end when a commit after its early answers
+// failed: what they wrote may be lost, so the step must run again.
+var errStepLost = errors.New("a write of this step was answered but its commit failed: run the step again")
 
 // CommitStats reports how many write transactions callers asked for and
 // how many commits (fsyncs) they took: the ratio is the group commit's gain.
@@ -64,10 +97,22 @@ func (db *DB) CommitStats() CommitStats {
 // touch the database through the txn: it may share the transaction with
 // other callers' functions, and it runs on another goroutine.
 func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
+	return db.queue(ctx, fn, false)
+}
+
+// txStepEnd is tx for the write that ends a saga step: in a step scope it
+// is answered only after its commit, and refused if a commit failed after
+// the step's early answers.
+func (db *DB) txStepEnd(ctx context.Context, fn func(*txn) error) error {
+	return db.queue(ctx, fn, true)
+}
+
+func (db *DB) queue(ctx context.Context, fn func(*txn) error, durable bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p := &pending{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	p := &pending{ctx: ctx, fn: fn, done: make(chan error, 1), durable: durable}
+	p.scope, _ = ctx.Value(scopeKey{}).(*stepScope)
 	g := &db.group
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
@@ -127,12 +172,40 @@ func (db *DB) commitGroup(group []*pending) {
 	// interrupted write statement may roll back the whole transaction,
 	// everybody else's work with it.
 	ctx := context.Background()
+	g := &db.group
+	g.epoch++
+	epoch := g.epoch
 	outcomes := make([]error, len(live))
+	answered := make([]bool, len(live))
+	// answer tells a scoped caller its outcome before the commit.
+	answer := func(i int) {
+		p := live[i]
+		if p.scope == nil || p.durable {
+			return
+		}
+		if outcomes[i] == nil && p.scope.since == 0 {
+			p.scope.since = epoch
+		}
+		p.done <- outcomes[i]
+		answered[i] = true
+	}
+	// lost reports a step end whose early answers a failed commit undid.
+	lost := func(p *pending) bool {
+		return p.scope != nil && p.durable && p.scope.since != 0 && p.scope.since <= g.failed
+	}
 	finish := func(all error) {
+		for i := range live {
+			if all != nil && answered[i] && outcomes[i] == nil {
+				g.failed = epoch // an answered write is undone
+				break
+			}
+		}
 		for i, p := range live {
-			if all != nil {
+			switch {
+			case answered[i]:
+			case all != nil:
 				p.done <- all
-			} else {
+			default:
 				p.done <- outcomes[i]
 			}
 		}
@@ -150,12 +223,22 @@ func (db *DB) commitGroup(group []*pending) {
 	}
 
 	if len(live) == 1 { // alone: no savepoint needed, a failure rolls back
-		if outcomes[0] = run(live[0].fn, t); outcomes[0] != nil {
+		if lost(live[0]) {
+			outcomes[0] = errStepLost
+		} else {
+			outcomes[0] = run(live[0].fn, t)
+		}
+		if outcomes[0] != nil {
 			abort(outcomes[0])
 			return
 		}
+		answer(0)
 	} else {
 		for i, p := range live {
+			if lost(p) {
+				outcomes[i] = errStepLost
+				continue
+			}
 			if _, err := t.exec(`SAVEPOINT caller`); err != nil {
 				abort(fmt.Errorf("savepoint: %w", err))
 				return
@@ -170,6 +253,7 @@ func (db *DB) commitGroup(group []*pending) {
 				abort(fmt.Errorf("release savepoint: %w", err))
 				return
 			}
+			answer(i)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -240,3 +240,94 @@ func TestGroupedCancelledCallerIsSkipped(t *testing.T) {
 		t.Errorf("cancelled caller: err %v, ran %v; want context.Canceled and not run", err, ran)
 	}
 }
+
+func insertKey(key string) func(*txn) error {
+	return func(tx *txn) error {
+		_, err := tx.exec(`INSERT INTO idempotency_keys (key, account, fingerprint, result, created_at) VALUES (?, 'a', 'f', '{}', '')`, key)
+		return err
+	}
+}
+
+// In a step scope a write is answered as soon as it has run, while its
+// group is still open; the step's end waits for its commit.
+func TestStepScopeAnswersEarly(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+	ctx := db.StepScope(context.Background())
+	release := holdWriter(t, db)
+	early := make(chan error, 1)
+	go func() { early <- db.tx(ctx, insertKey("effect")) }()
+	waitQueued(t, db, 1)
+	// Behind the scoped write, in the same group, one that waits.
+	unblock, blocked := make(chan struct{}), make(chan error, 1)
+	go func() {
+		blocked <- db.tx(context.Background(), func(tx *txn) error { <-unblock; return insertKey("other")(tx) })
+	}()
+	waitQueued(t, db, 2)
+	release()
+	if err := <-early; err != nil { // answered while the group is held open
+		t.Fatalf("scoped write: %v", err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM idempotency_keys"); n != 0 {
+		t.Errorf("%d rows visible before the commit, want 0", n)
+	}
+	close(unblock)
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.txStepEnd(ctx, insertKey("transition")); err != nil {
+		t.Fatalf("step end: %v", err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM idempotency_keys"); n != 3 {
+		t.Errorf("%d rows after the step's end, want 3", n)
+	}
+}
+
+// If the group of an early answer does not commit, the step's end is
+// refused, so the step runs again; a failure that undid no early answer
+// refuses nothing.
+func TestStepScopeRefusesALostStep(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+
+	// An unrelated caller's failure after a step's early answer committed.
+	ctx := db.StepScope(context.Background())
+	if err := db.tx(ctx, insertKey("committed-effect")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.tx(context.Background(), insertKey("committed-effect")); err == nil {
+		t.Fatal("a duplicate key was stored")
+	}
+	if err := db.txStepEnd(ctx, insertKey("committed-transition")); err != nil {
+		t.Errorf("step end after an unrelated failure: %v", err)
+	}
+
+	// A group undone after the scoped write was answered: a neighbour
+	// ends the transaction under it, so its savepoint cannot be released.
+	ctx = db.StepScope(context.Background())
+	release := holdWriter(t, db)
+	early := make(chan error, 1)
+	go func() { early <- db.tx(ctx, insertKey("lost-effect")) }()
+	waitQueued(t, db, 1)
+	breaker := make(chan error, 1)
+	go func() {
+		breaker <- db.tx(context.Background(), func(tx *txn) error {
+			_, err := tx.tx.ExecContext(context.Background(), "ROLLBACK")
+			return err
+		})
+	}()
+	waitQueued(t, db, 2)
+	release()
+	if err := <-early; err != nil {
+		t.Fatalf("scoped write: %v", err)
+	}
+	if err := <-breaker; err == nil {
+		t.Fatal("the group that lost its transaction reported success")
+	}
+	if err := db.txStepEnd(ctx, insertKey("lost-transition")); !errors.Is(err, errStepLost) {
+		t.Errorf("step end after its effect was lost: %v, want errStepLost", err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM idempotency_keys WHERE key LIKE 'lost-%'"); n != 0 {
+		t.Errorf("%d rows of the lost step stored, want 0", n)
+	}
+}

@@ -375,6 +375,14 @@ func (e *Executor) steps(ctx context.Context, m *machine, x *ports.Execution) (e
 	}
 }
 
+// stepScoper is a store that can answer the writes of a step's task before
+// their commit, because the Advance that ends the step, made under the same
+// context, waits for a commit that includes them, and is refused if they
+// were lost (adapters/sqlite). A step then waits for one commit, not two.
+type stepScoper interface {
+	StepScope(ctx context.Context) context.Context
+}
+
 // decidesAlone reports whether a state of this type moves on from its
 // input alone, calling nothing and waiting for nothing.
 func decidesAlone(stateType string) bool {
@@ -408,7 +416,11 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 			return moved
 		}
 		next := x
-		evs, err := e.steps(ctx, m, &next)
+		sctx := ctx
+		if sc, ok := e.cfg.Store.(stepScoper); ok {
+			sctx = sc.StepScope(ctx)
+		}
+		evs, err := e.steps(sctx, m, &next)
 		if err != nil {
 			if ctx.Err() == nil {
 				e.cfg.Log.Error("executor: step", "execution", name, "err", err)
@@ -416,7 +428,7 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 			return moved
 		}
 		next.Version++
-		if err := e.cfg.Store.Advance(ctx, next, evs.seal(&next)); err != nil {
+		if err := e.cfg.Store.Advance(sctx, next, evs.seal(&next)); err != nil {
 			if errors.Is(err, ports.ErrConflict) && conflicts < 50 {
 				conflicts++
 				fresh = false

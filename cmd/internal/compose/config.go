@@ -133,7 +133,7 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 			c.ReservationTTL = d
 			return nil
 		}},
-		{"saga-workers", "UNICORN_SAGA_WORKERS", "8", "how many purchase sagas move at once", func(s string) error {
+		{"saga-workers", "UNICORN_SAGA_WORKERS", "16", "how many purchase sagas move at once", func(s string) error {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 256 {
 				return fmt.Errorf("must be a whole number from 1 to 256")
