@@ -36,6 +36,8 @@ type Dispatcher struct {
 	Backoff time.Duration
 	// Batch is how many messages a subscriber reads at a time.
 	Batch int
+	// Parallel is how many keys of a batch are handled at once.
+	Parallel int
 }
 
 type subscriber struct {
@@ -47,7 +49,7 @@ type subscriber struct {
 
 // NewDispatcher returns a dispatcher with no subscribers.
 func (db *DB) NewDispatcher(log *slog.Logger) *Dispatcher {
-	return &Dispatcher{db: db, log: log, Poll: time.Second, MaxAttempts: 8, Backoff: 50 * time.Millisecond, Batch: 200}
+	return &Dispatcher{db: db, log: log, Poll: time.Second, MaxAttempts: 8, Backoff: 50 * time.Millisecond, Batch: 200, Parallel: 16}
 }
 
 // Subscribe registers handler under a durable name for the topics. Call it
@@ -118,11 +120,10 @@ func (d *Dispatcher) deliver(ctx context.Context, s *subscriber, eager bool) (in
 		if err != nil {
 			return delivered, err
 		}
-		for _, m := range msgs {
-			if err := d.handle(ctx, s, m); err != nil {
-				return delivered, err
-			}
-			delivered++
+		n, err := d.handleBatch(ctx, s, msgs)
+		delivered += n
+		if err != nil {
+			return delivered, err
 		}
 		// The cursor moves past other topics' messages too (up to head),
 		// so that delivered rows can be pruned.
@@ -143,6 +144,61 @@ func (d *Dispatcher) deliver(ctx context.Context, s *subscriber, eager bool) (in
 			return delivered, nil
 		}
 	}
+}
+
+// handleBatch hands a batch to the subscriber: each key's messages in
+// order, different keys at the same time (at most Parallel at once). That is
+// the order a DynamoDB stream keeps (per item), which every handler takes
+// already, and handlers that run together share commits (group commit)
+// instead of waiting for one each. It returns how many were handled; on an
+// error the cursor stays, and the batch comes again (handlers are
+// idempotent).
+func (d *Dispatcher) handleBatch(ctx context.Context, s *subscriber, msgs []ports.Message) (int, error) {
+	var keys []string
+	byKey := map[string][]ports.Message{}
+	for _, m := range msgs {
+		if _, ok := byKey[m.Key]; !ok {
+			keys = append(keys, m.Key)
+		}
+		byKey[m.Key] = append(byKey[m.Key], m)
+	}
+	if len(keys) == 1 || d.Parallel <= 1 {
+		for i, m := range msgs {
+			if err := d.handle(ctx, s, m); err != nil {
+				return i, err
+			}
+		}
+		return len(msgs), nil
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		handled int
+		first   error
+	)
+	slots := make(chan struct{}, d.Parallel)
+	for _, k := range keys {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			for _, m := range byKey[k] {
+				err := d.handle(ctx, s, m)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				if err == nil {
+					handled++
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return handled, first
 }
 
 // handle tries one message until it succeeds or its attempts are spent, in

@@ -248,3 +248,50 @@ func TestOutboxIdleCursorMovesOncePerBatch(t *testing.T) {
 		t.Errorf("cursor at %d, %v after a batch of others' messages; want 4", pos, err)
 	}
 }
+
+// A batch's keys are handled at the same time, each key's messages in
+// order: alice's first message waits until bob's has started.
+func TestOutboxHandlesKeysConcurrentlyInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openTestDB(t)
+	appendEvents(t, db, "alice", 3)
+	appendEvents(t, db, "bob", 3)
+	bobStarted := make(chan struct{})
+	var once sync.Once
+	var mu sync.Mutex
+	seen := map[string][]int64{}
+	handler := func(_ context.Context, m ports.Message) error {
+		var ev ports.Event
+		if err := json.Unmarshal(m.Payload, &ev); err != nil {
+			return err
+		}
+		if ev.Account == "bob" {
+			once.Do(func() { close(bobStarted) })
+		} else if ev.Seq == 1 {
+			select {
+			case <-bobStarted:
+			case <-time.After(30 * time.Second):
+				return errors.New("bob's messages did not start while alice's waited")
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen[ev.Account] = append(seen[ev.Account], ev.Seq)
+		return nil
+	}
+	d := newTestDispatcher(db)
+	d.Batch, d.MaxAttempts = 10, 1
+	d.Subscribe("both", handler, ports.TopicPointsLedger)
+	if n, err := d.Drain(ctx); err != nil || n != 6 {
+		t.Fatalf("Drain = %d, %v; want 6", n, err)
+	}
+	for _, acct := range []string{"alice", "bob"} {
+		if got := fmt.Sprint(seen[acct]); got != "[1 2 3]" {
+			t.Errorf("%s handled %s, want [1 2 3] in order", acct, got)
+		}
+	}
+	if n := count(t, db, `SELECT COUNT(*) FROM outbox_dead`); n != 0 {
+		t.Errorf("%d messages parked", n)
+	}
+}
