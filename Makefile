@@ -57,7 +57,7 @@ test-short:
 ## bench: the Go benchmarks (medians), then the store under k6 beside the limit baseline; both into docs/benchmarks.md
 bench: build k6
 	@mkdir -p .cache
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 6 ./... | tee .cache/bench.txt
+	$(GO) test -run '^$$' -bench . -benchtime 1s -count 6 ./... | tee .cache/bench.txt
 	$(GO) run ./tools/benchreport -doc docs/benchmarks.md < .cache/bench.txt
 	$(GO) run ./tools/loadbench -k6 .cache/bin/k6 -unicorn $(BIN) -doc docs/benchmarks.md -chart docs/benchmarks-load.svg
 	@echo "docs/benchmarks.md updated"
