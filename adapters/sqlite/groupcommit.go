@@ -93,9 +93,10 @@ func (db *DB) CommitStats() CommitStats {
 }
 
 // tx runs fn in a write transaction and returns once that transaction is
-// committed (nil) or fn's changes are undone (fn's error). fn must only
-// touch the database through the txn: it may share the transaction with
-// other callers' functions, and it runs on another goroutine.
+// committed (nil) or fn's changes are undone (fn's error); under a step
+// scope, once fn has run (see stepScope). fn must only touch the database
+// through the txn: it may share the transaction with other callers'
+// functions, and it runs on another goroutine.
 func (db *DB) tx(ctx context.Context, fn func(*txn) error) error {
 	return db.queue(ctx, fn, false)
 }

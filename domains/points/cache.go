@@ -64,9 +64,3 @@ func (c *accountCache) put(a *Account) {
 		delete(c.byID, last.Value.(*Account).id.String())
 	}
 }
-
-func (c *accountCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len()
-}
