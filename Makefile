@@ -10,7 +10,7 @@ RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lamb
 LAMBDA_DIR  := bin/lambda
 K6          := go.k6.io/k6@v1.4.2
 
-.PHONY: run build webapp test test-short bench k6 lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
+.PHONY: run build webapp test test-short bench k6 sim lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
 
 ## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
 run: build webapp
@@ -77,6 +77,11 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	$(GO) run ./tools/treecheck
 	cd infrastructure && $(GO) vet .
+
+## sim: the whole-flow simulation on more seeds (SEEDS=1000; make test runs 50); a failing seed prints how to replay it
+SEEDS ?= 1000
+sim:
+	UNICORN_SIM_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestSimulation$$' ./cmd/unicorn/
 
 ## fuzz: run each fuzz target for a while
 fuzz:
