@@ -34,6 +34,7 @@ var migrations embed.FS
 
 // DB is an open database file.
 type DB struct {
+	path  string
 	write *sql.DB
 	read  *sql.DB
 	// Statements are prepared once per pool: parsing SQL was a seventh of
@@ -89,7 +90,7 @@ func open(ctx context.Context, path string, upTo int) (*DB, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	read.SetConnMaxIdleTime(0)
-	db := &DB{write: write, read: read, writeStmts: stmtCache{pool: write}, readStmts: stmtCache{pool: read}}
+	db := &DB{path: path, write: write, read: read, writeStmts: stmtCache{pool: write}, readStmts: stmtCache{pool: read}}
 	if err := db.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
@@ -106,11 +107,10 @@ func (db *DB) Close() error {
 // user_version, up to upTo (-1: all), each in its own transaction with the
 // version bump.
 func (db *DB) migrate(ctx context.Context, upTo int) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	names, err := migrationNames()
 	if err != nil {
-		return fmt.Errorf("list migrations: %w", err)
+		return err
 	}
-	sort.Strings(names)
 	var current int
 	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
@@ -143,6 +143,16 @@ func (db *DB) migrate(ctx context.Context, upTo int) error {
 		}
 	}
 	return nil
+}
+
+// migrationNames lists the embedded migrations in order.
+func migrationNames() ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	return names, nil
 }
 
 // txAlone runs fn in a write transaction of its own (BEGIN IMMEDIATE),

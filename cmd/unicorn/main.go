@@ -41,6 +41,8 @@ commands:
   serve                 start the store: HTTP API, outbox dispatcher, expiry sweeper
   projections rebuild   replay the points ledger into a fresh read model
   points expire         expire the points of lots past their expiry, once
+  backup FILE           write a consistent copy of the database to FILE, while serving
+  restore FILE          put a backup in place of the database (stop serve first)
   users create          add a user: -username, -role (customer, marketer, admin), -client;
                         the password is read from stdin
   users list            the users, with their roles
@@ -66,6 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return rebuild(ctx, args[2:], getenv, stdout, stderr)
 	case cmd == "points" && len(args) > 1 && args[1] == "expire":
 		return expire(ctx, args[2:], getenv, stdout, stderr)
+	case cmd == "backup":
+		return backup(ctx, args[1:], getenv, stdout, stderr)
+	case cmd == "restore":
+		return restore(ctx, args[1:], getenv, stdout, stderr)
 	case cmd == "users":
 		return usersCommand(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case cmd == "apikeys":

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 
 	"context"
@@ -82,4 +83,48 @@ func progressTo(w io.Writer, total int64, what string) func(int64) {
 			next = done + max(total/10, 1)
 		}
 	}
+}
+
+// backup writes a consistent copy of the database to the file named, while
+// the store may keep serving.
+func backup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, rest, err := compose.ParseCommand("backup", args, getenv, stderr, nil, "db")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("backup: name the file to write, once (unicorn backup [-db %s] FILE)", c.DBPath)
+	}
+	db, err := sqlite.Open(ctx, c.DBPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	if err := db.Backup(ctx, rest[0]); err != nil {
+		return err
+	}
+	info, err := os.Stat(rest[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backed up %s to %s (%d bytes) in %s\n", c.DBPath, rest[0], info.Size(), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// restore puts a backup in place of the database; the store must be
+// stopped.
+func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, rest, err := compose.ParseCommand("restore", args, getenv, stderr, nil, "db")
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("restore: name the backup to restore, once (unicorn restore [-db %s] FILE)", c.DBPath)
+	}
+	if err := sqlite.Restore(ctx, rest[0], c.DBPath); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s from %s; start the store to resume\n", c.DBPath, rest[0])
+	return nil
 }
