@@ -89,10 +89,25 @@ func jarDir() (string, error) {
 	}
 }
 
+// start runs DynamoDB Local on a free port. The port is free when chosen
+// but another process may take it before Java binds it (test binaries run
+// side by side and open ports all the time): then the emulator exits at
+// once, and start tries another port.
 func start(dir string) (stop func(), err error) {
+	for attempt := 1; ; attempt++ {
+		stop, exited, err := startOn(dir)
+		if err == nil || !exited || attempt == 3 {
+			return stop, err
+		}
+	}
+}
+
+// startOn starts DynamoDB Local once; exited reports that it ended by
+// itself (a port taken meanwhile) rather than not answering.
+func startOn(dir string) (stop func(), exited bool, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
@@ -103,13 +118,15 @@ func start(dir string) (stop func(), err error) {
 	var out limitedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start DynamoDB Local (is Java installed?): %w", err)
+		return nil, false, fmt.Errorf("start DynamoDB Local (is Java installed?): %w", err)
 	}
-	pid = cmd.Process.Pid
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
 	stop = func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-done
 	}
+	pid = cmd.Process.Pid
 	endpoint = fmt.Sprintf("http://127.0.0.1:%d", port)
 	client := newClient()
 	deadline := time.Now().Add(60 * time.Second)
@@ -118,11 +135,16 @@ func start(dir string) (stop func(), err error) {
 		_, err := client.ListTables(ctx, &ddb.ListTablesInput{})
 		cancel()
 		if err == nil {
-			return stop, nil
+			return stop, false, nil
+		}
+		select {
+		case <-done:
+			return nil, true, fmt.Errorf("DynamoDB Local exited: %v\n%s", err, out.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("DynamoDB Local did not answer within 60s: %v\n%s", err, out.String())
+			return nil, false, fmt.Errorf("DynamoDB Local did not answer within 60s: %v\n%s", err, out.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
