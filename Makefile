@@ -10,7 +10,7 @@ RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lamb
 LAMBDA_DIR  := bin/lambda
 K6          := go.k6.io/k6@v1.4.2
 
-.PHONY: run build webapp test test-short bench k6 sim lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
+.PHONY: run build webapp test test-short bench k6 sim crash lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
 
 ## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
 run: build webapp
@@ -82,6 +82,11 @@ lint:
 SEEDS ?= 1000
 sim:
 	UNICORN_SIM_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestSimulation$$' ./cmd/unicorn/
+
+## crash: kill the real binary with SIGKILL KILLS times (default 20; make test does 3) under purchases, then check nothing acknowledged was lost
+KILLS ?= 20
+crash:
+	UNICORN_CRASH_KILLS=$(KILLS) $(GO) test -count=1 -timeout 0 -run '^TestCrashDuringPurchases$$' -v ./cmd/unicorn/
 
 ## fuzz: run each fuzz target for a while
 fuzz:

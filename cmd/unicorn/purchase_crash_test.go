@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -16,18 +19,31 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
-// TestCrashDuringPurchases runs the real binary, sends 200 purchases from
-// several clients and kills the process with SIGKILL three times while they
-// are in flight. After the last restart, clients send every purchase again
-// with its idempotency key: every order ends (completed or failed), and
-// stock, money and points add up.
+// TestCrashDuringPurchases runs the real binary, sends purchases from
+// several clients and kills the process with SIGKILL while they are in
+// flight: three times in make test, UNICORN_CRASH_KILLS times in make crash.
+// After the last restart, clients send every purchase again with its
+// idempotency key: each one answered before a kill gets the same order
+// back (no acknowledged write is lost), every order ends (completed or
+// failed), stock, money and points add up, and the file passes SQLite's
+// integrity check.
 func TestCrashDuringPurchases(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary for several seconds")
 	}
+	kills := 3
+	if v := os.Getenv("UNICORN_CRASH_KILLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("UNICORN_CRASH_KILLS=%q: want a positive whole number", v)
+		}
+		kills = n
+	}
+	// Enough buyers that purchases are still in flight at the last kill,
+	// and a quarter more than the stock, so that some fail.
+	buyers := max(200, 70*kills)
+	stock := buyers * 3 / 4
 	const (
-		buyers  = 200
-		stock   = 150
 		price   = 200
 		deposit = 250
 	)
@@ -64,8 +80,8 @@ func TestCrashDuringPurchases(t *testing.T) {
 
 	rng := rand.New(rand.NewPCG(3, 5))
 	var mu sync.Mutex
-	answered := map[int]bool{}
-	for round := range 3 {
+	answered := map[int]string{} // buyer -> the order id a purchase was answered with
+	for round := range kills {
 		if round > 0 {
 			p = startServe(t, db)
 		}
@@ -76,7 +92,7 @@ func TestCrashDuringPurchases(t *testing.T) {
 			wg.Go(func() {
 				for {
 					mu.Lock()
-					for next < buyers && answered[next] {
+					for next < buyers && answered[next] != "" {
 						next++
 					}
 					i := next
@@ -90,13 +106,15 @@ func TestCrashDuringPurchases(t *testing.T) {
 					if i >= buyers {
 						return
 					}
-					status, _, err := purchase(p.url, i)
+					status, order, err := purchase(p.url, i)
 					if err != nil {
 						return // killed
 					}
-					mu.Lock()
-					answered[i] = status == 201 || status == 202
-					mu.Unlock()
+					if id, _ := order["id"].(string); status == 201 || status == 202 {
+						mu.Lock()
+						answered[i] = id
+						mu.Unlock()
+					}
 				}
 			})
 		}
@@ -131,6 +149,9 @@ func TestCrashDuringPurchases(t *testing.T) {
 			t.Fatalf("purchase %d after the crashes: %d %v %v", i, status, err, order)
 		}
 		ids[i] = order["id"].(string)
+		if first := answered[i]; first != "" && first != ids[i] {
+			t.Errorf("c%d was answered with order %s before a kill, and now with %s: an acknowledged purchase was lost", i, first, ids[i])
+		}
 	}
 	completed, failed := 0, 0
 	for i, id := range ids {
@@ -168,6 +189,17 @@ func TestCrashDuringPurchases(t *testing.T) {
 	if completed+product.Stock != stock || completed+failed != buyers || completed != stock {
 		t.Errorf("completed %d, failed %d, stock left %d; want %d completed and nothing left", completed, failed, product.Stock, stock)
 	}
+	p.kill9(t)
+	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var check string
+	if err := conn.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity check after %d kills: %q %v", kills, check, err)
+	}
+	t.Logf("%d kills: %d purchases answered before a kill, all kept; %d completed, %d failed", kills, len(answered), completed, failed)
 }
 
 // TestStrandedOrderResumesAtStart: a crash between storing an order and
