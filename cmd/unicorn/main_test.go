@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -386,4 +387,19 @@ func TestProfilesOnTheirOwnAddress(t *testing.T) {
 	if status, body, err := call("GET", m[1]+"goroutine?debug=1", ""); err != nil || status != http.StatusOK || !strings.Contains(string(body), "goroutine") {
 		t.Errorf("goroutine profile: %d %v", status, err)
 	}
+}
+
+// envInt reads a whole number of at least least from the environment
+// variable name, def when it is unset: the knobs of the longer runs.
+func envInt(t testing.TB, name string, def, least int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least {
+		t.Fatalf("%s=%q: want a whole number of at least %d", name, v, least)
+	}
+	return n
 }

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -31,14 +29,7 @@ func TestCrashDuringPurchases(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary for several seconds")
 	}
-	kills := 3
-	if v := os.Getenv("UNICORN_CRASH_KILLS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("UNICORN_CRASH_KILLS=%q: want a positive whole number", v)
-		}
-		kills = n
-	}
+	kills := envInt(t, "UNICORN_CRASH_KILLS", 3, 1)
 	// Enough buyers that purchases are still in flight at the last kill,
 	// and a quarter more than the stock, so that some fail.
 	buyers := max(200, 70*kills)

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -40,26 +39,10 @@ import (
 // make test runs 50 seeds; make sim SEEDS=N (UNICORN_SIM_SEEDS) runs more.
 
 func TestSimulation(t *testing.T) {
-	seeds := 50
-	if v := os.Getenv("UNICORN_SIM_SEEDS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			t.Fatalf("UNICORN_SIM_SEEDS=%q: want a positive whole number", v)
-		}
-		seeds = n
-	}
-	first := uint64(1)
-	for _, name := range []string{"UNICORN_SIM_FIRST_SEED", "UNICORN_SIM_SEED"} {
-		if v := os.Getenv(name); v != "" {
-			n, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				t.Fatalf("%s=%q: want a whole number", name, v)
-			}
-			first = n
-			if name == "UNICORN_SIM_SEED" {
-				seeds = 1 // replay one seed
-			}
-		}
+	seeds := envInt(t, "UNICORN_SIM_SEEDS", 50, 1)
+	first := uint64(envInt(t, "UNICORN_SIM_FIRST_SEED", 1, 0))
+	if os.Getenv("UNICORN_SIM_SEED") != "" { // replay one seed
+		first, seeds = uint64(envInt(t, "UNICORN_SIM_SEED", 0, 0)), 1
 	}
 	for seed := first; seed < first+uint64(seeds); seed++ {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
