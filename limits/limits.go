@@ -10,6 +10,7 @@ package limits
 
 import (
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -70,8 +71,8 @@ const (
 	NumberChars = 64
 	// NumberDigits is the most significant digits of a number.
 	NumberDigits = 40
-	// NumberExponent bounds a number's decimal exponent: 1e40 and 1e-40
-	// are the extremes.
+	// NumberExponent bounds where a number's digits may be: from 10^40
+	// down to 10^-40, so 1e40 and 1e-40 are the extremes.
 	NumberExponent = 40
 	// MaxMoney is the largest price, deposit or order total; money has at
 	// most MoneyDecimals decimals.
@@ -145,8 +146,13 @@ const (
 )
 
 // Decimal parses a number's text exactly, refusing one longer than
-// NumberChars, with more than NumberDigits significant digits or an
-// exponent beyond ±NumberExponent.
+// NumberChars, with more than NumberDigits significant digits, or with a
+// digit beyond 10^±NumberExponent (1e40 and 1e-40 are the extremes). The
+// limits hold for the value, however it is written: 1e40, 10e39 and
+// 10000000000000000000000000000000000000000 are one number, accepted,
+// and 1.0e-40 is 1e-40. The decimal returned has no trailing zeros in
+// its coefficient, so what it accepts, written back (String), it
+// accepts again.
 func Decimal(text string) (decimal.Decimal, bool) {
 	if len(text) == 0 || len(text) > NumberChars {
 		return decimal.Decimal{}, false
@@ -155,12 +161,22 @@ func Decimal(text string) (decimal.Decimal, bool) {
 	if err != nil {
 		return decimal.Decimal{}, false
 	}
-	digits := len(d.Coefficient().String())
-	if d.Sign() < 0 {
-		digits--
+	if d.IsZero() {
+		return decimal.Zero, true // 0e-999999999 too: its exponent means nothing
 	}
-	if exp := d.Exponent(); exp < -NumberExponent || exp > NumberExponent || digits > NumberDigits {
+	coef, exp := d.Coefficient(), int64(d.Exponent())
+	digits := coef.String()
+	if d.Sign() < 0 {
+		digits = digits[1:]
+	}
+	trimmed := strings.TrimRight(digits, "0")
+	exp += int64(len(digits) - len(trimmed))
+	if n := int64(len(trimmed)); n > NumberDigits || exp < -NumberExponent || exp+n-1 > NumberExponent {
 		return decimal.Decimal{}, false
 	}
-	return d, true
+	coef.SetString(trimmed, 10)
+	if d.Sign() < 0 {
+		coef.Neg(coef)
+	}
+	return decimal.NewFromBigInt(coef, int32(exp)), true
 }

@@ -70,11 +70,15 @@ type Retrier struct {
 
 // Delay is how long to wait before retry number attempt (0 for the first
 // retry), before jitter: IntervalSeconds × BackoffRate^attempt, capped by
-// MaxDelaySeconds.
+// MaxDelaySeconds, and by the longest time.Duration (292 years) when
+// there is none.
 func (r Retrier) Delay(attempt int) time.Duration {
 	secs := r.IntervalSeconds * math.Pow(r.BackoffRate, float64(attempt))
 	if r.MaxDelaySeconds > 0 {
 		secs = min(secs, r.MaxDelaySeconds)
+	}
+	if secs >= math.MaxInt64/float64(time.Second) {
+		return math.MaxInt64
 	}
 	return time.Duration(secs * float64(time.Second))
 }
@@ -92,6 +96,16 @@ type ChoiceRule struct {
 	Condition Condition
 	Next      string
 }
+
+// MaxSeconds is the largest number of seconds a definition may give (a
+// Wait's Seconds, a TimeoutSeconds, a retrier's IntervalSeconds), and
+// MaxAttempts the most retries of a retrier, as in Step Functions; the
+// longest a retry may wait is MaxDelaySeconds (a year).
+const (
+	MaxSeconds      = 99999999
+	MaxAttempts     = 99999999
+	MaxDelaySeconds = 31622400
+)
 
 // Problem is one mistake in a definition.
 type Problem struct {
@@ -295,8 +309,8 @@ func (p *parser) state(name, where string, v any) *State {
 func (p *parser) positiveInt(v any, where, field string) int {
 	n, ok := v.(json.Number)
 	i, err := n.Int64()
-	if !ok || err != nil || i < 1 || i > 99999999 {
-		p.add(where, field, "%s must be a whole number of seconds, at least 1", field)
+	if !ok || err != nil || i < 1 || i > MaxSeconds {
+		p.add(where, field, "%s must be a whole number of seconds, at least 1 and at most %d", field, MaxSeconds)
 		return 0
 	}
 	return int(i)
@@ -373,8 +387,8 @@ func (p *parser) wait(s *State, raw map[string]any, where string) {
 		n++
 		num, ok := v.(json.Number)
 		i, err := num.Int64()
-		if !ok || err != nil || i < 0 {
-			p.add(where, "Seconds", "Seconds must be a whole number, 0 or more")
+		if !ok || err != nil || i < 0 || i > MaxSeconds {
+			p.add(where, "Seconds", "Seconds must be a whole number, 0 or more and at most %d", MaxSeconds)
 		}
 		s.Seconds, s.HasSeconds = int(i), true
 	}
@@ -451,23 +465,23 @@ func (p *parser) retry(v any, where string) []Retrier {
 			case "ErrorEquals":
 				r.ErrorEquals = p.errorEquals(val, where, field+".ErrorEquals", last)
 			case "IntervalSeconds":
-				if !isNum || ferr != nil || f < 1 || f != math.Trunc(f) {
-					p.add(where, field+".IntervalSeconds", "IntervalSeconds must be a whole number, at least 1")
+				if !isNum || ferr != nil || f < 1 || f > MaxSeconds || f != math.Trunc(f) {
+					p.add(where, field+".IntervalSeconds", "IntervalSeconds must be a whole number, at least 1 and at most %d", MaxSeconds)
 				}
 				r.IntervalSeconds = f
 			case "MaxAttempts":
-				if !isNum || ferr != nil || f < 0 || f != math.Trunc(f) {
-					p.add(where, field+".MaxAttempts", "MaxAttempts must be a whole number, 0 or more")
+				if !isNum || ferr != nil || f < 0 || f > MaxAttempts || f != math.Trunc(f) {
+					p.add(where, field+".MaxAttempts", "MaxAttempts must be a whole number, 0 or more and at most %d", MaxAttempts)
 				}
-				r.MaxAttempts = int(f)
+				r.MaxAttempts = int(max(0, min(f, MaxAttempts)))
 			case "BackoffRate":
 				if !isNum || ferr != nil || f < 1 {
 					p.add(where, field+".BackoffRate", "BackoffRate must be a number, at least 1.0")
 				}
 				r.BackoffRate = f
 			case "MaxDelaySeconds":
-				if !isNum || ferr != nil || f < 1 || f != math.Trunc(f) {
-					p.add(where, field+".MaxDelaySeconds", "MaxDelaySeconds must be a whole number, at least 1")
+				if !isNum || ferr != nil || f < 1 || f > MaxDelaySeconds || f != math.Trunc(f) {
+					p.add(where, field+".MaxDelaySeconds", "MaxDelaySeconds must be a whole number, at least 1 and at most %d", MaxDelaySeconds)
 				}
 				r.MaxDelaySeconds = f
 			case "JitterStrategy":

@@ -3,7 +3,6 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"strings"
 )
 
@@ -160,8 +159,12 @@ func (p *intrinsicParser) arg() (intrinsicArg, error) {
 	case "true", "false":
 		return intrinsicArg{literal: word == "true"}, nil
 	}
-	if _, ok := new(big.Float).SetString(word); ok && word != "" {
-		return intrinsicArg{literal: json.Number(word)}, nil
+	// A number as JSON writes it: 0x10, +5, .5 or Inf would make a payload
+	// that cannot be written.
+	if v, err := Decode([]byte(word)); err == nil {
+		if n, ok := v.(json.Number); ok {
+			return intrinsicArg{literal: n}, nil
+		}
 	}
 	return intrinsicArg{}, fmt.Errorf("%q is not a string, number, path or call", word)
 }
@@ -252,7 +255,9 @@ func (c *Intrinsic) Eval(data, contextObject any, newID func() string) (any, err
 		}
 		return string(b), nil
 	case "States.Array":
-		return append([]any{}, args...), nil
+		// A copy, as a path's value in a template is: the payload must not
+		// share anything with the state's input.
+		return copyJSON(args), nil
 	case "States.UUID":
 		return newID(), nil
 	case "States.ArrayLength":
@@ -269,7 +274,11 @@ func (c *Intrinsic) Eval(data, contextObject any, newID func() string) (any, err
 		if !ok1 || !ok2 || err1 != nil || err2 != nil {
 			return nil, fail("both arguments must be whole numbers")
 		}
-		return json.Number(fmt.Sprint(xi + yi)), nil
+		sum := xi + yi
+		if (sum > xi) != (yi > 0) {
+			return nil, fail("%d + %d is out of range", xi, yi)
+		}
+		return json.Number(fmt.Sprint(sum)), nil
 	}
 	return nil, fail("not supported")
 }

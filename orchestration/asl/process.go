@@ -112,8 +112,8 @@ func (s *State) WaitUntil(input, ctx any, entered time.Time) (time.Time, error) 
 		}
 		n, ok := v.(json.Number)
 		secs, ierr := n.Int64()
-		if !ok || ierr != nil || secs < 0 {
-			return time.Time{}, runtimeError("SecondsPath %s is not a whole number of seconds, 0 or more", s.SecondsPath)
+		if !ok || ierr != nil || secs < 0 || secs > MaxSeconds {
+			return time.Time{}, runtimeError("SecondsPath %s is not a whole number of seconds, 0 or more and at most %d", s.SecondsPath, MaxSeconds)
 		}
 		return entered.Add(time.Duration(secs) * time.Second), nil
 	case s.TimestampPath != nil:

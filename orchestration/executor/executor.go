@@ -54,6 +54,7 @@ type Executor struct {
 
 	mu       sync.Mutex
 	inflight map[string]bool
+	open     map[string]struct{} // started or moved here, not yet seen to end
 	waiters  map[string][]chan struct{}
 	wake     chan struct{}
 }
@@ -83,7 +84,7 @@ func New(cfg Config) (*Executor, error) {
 		cfg.Jitter = func(max time.Duration) time.Duration { return rand.N(max + 1) }
 	}
 	return &Executor{cfg: cfg, machines: map[string]*machine{}, inflight: map[string]bool{},
-		waiters: map[string][]chan struct{}{}, wake: make(chan struct{}, 1)}, nil
+		open: map[string]struct{}{}, waiters: map[string][]chan struct{}{}, wake: make(chan struct{}, 1)}, nil
 }
 
 var placeholder = regexp.MustCompile(`^\$\{([A-Za-z0-9_]+)\}$`)
@@ -172,6 +173,9 @@ func (e *Executor) Start(ctx context.Context, machineName, name string, input js
 		return ports.Execution{}, false, err
 	}
 	if created {
+		e.mu.Lock()
+		e.open[name] = struct{}{}
+		e.mu.Unlock()
 		e.poke()
 	}
 	return stored, created, nil
@@ -225,6 +229,9 @@ func (e *Executor) Wait(ctx context.Context, name string) (ports.Execution, erro
 		e.waiters[name] = append(e.waiters[name], ch)
 		e.mu.Unlock()
 		x, err := e.cfg.Store.Get(ctx, name)
+		if err == nil && Terminal(x) {
+			e.notify(name)
+		}
 		if err != nil || Terminal(x) {
 			return x, err
 		}
@@ -237,13 +244,24 @@ func (e *Executor) Wait(ctx context.Context, name string) (ports.Execution, erro
 	}
 }
 
+// notify tells the waiters of an execution that it has ended.
 func (e *Executor) notify(name string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	delete(e.open, name)
 	for _, ch := range e.waiters[name] {
 		close(ch)
 	}
 	delete(e.waiters, name)
+}
+
+// Backlog is how many executions this process started or moved and has
+// not yet seen end: the work queued and under way here, which a server
+// bounds to shed load early rather than slow every execution down.
+func (e *Executor) Backlog() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.open)
 }
 
 // Poke makes Run look for due executions now: after the clock was moved,
@@ -339,6 +357,7 @@ func (e *Executor) claim(name string) bool {
 		return false
 	}
 	e.inflight[name] = true
+	e.open[name] = struct{}{}
 	return true
 }
 
@@ -355,12 +374,21 @@ func (e *Executor) release(name string) {
 // are stored with the task before or after them: a purchase stores five
 // transitions instead of eight. A crash before the store repeats them, and
 // at most one task, which is idempotent as every task must be.
+//
+// A run of such states is stored after maxDecisions of them, so that a
+// definition looping through Pass and Choice states is stored, sees ctx
+// and reaches HistoryLimit like any other, instead of spinning in memory.
 func (e *Executor) steps(ctx context.Context, m *machine, x *ports.Execution) (events, error) {
 	var all events
 	ranTask := false
-	for {
+	for n := 0; ; n++ {
 		typ := m.stateType(*x)
-		if ranTask && !decidesAlone(typ) {
+		if ranTask && !decidesAlone(typ) || n == maxDecisions {
+			return all, nil
+		}
+		if x.Events+int64(len(all)) >= HistoryLimit {
+			finish(x, &all, e.cfg.Clock.Now().UTC(), ports.ExecutionFailed, nil, asl.ErrorRuntime,
+				fmt.Sprintf("the execution's history reached %d events, the most it may hold", HistoryLimit))
 			return all, nil
 		}
 		evs, err := e.step(ctx, m, x)
@@ -374,6 +402,16 @@ func (e *Executor) steps(ctx context.Context, m *machine, x *ports.Execution) (e
 		}
 	}
 }
+
+// HistoryLimit is the most events an execution's history holds, as in
+// Step Functions: an execution whose history has reached it fails with
+// States.Runtime at its next step instead of moving on, so a definition
+// that loops cannot run, and grow its history, forever.
+const HistoryLimit = 25000
+
+// maxDecisions is the most states that decide alone (see steps) made
+// between two stores.
+const maxDecisions = 100
 
 // stepScoper is a store that can answer the writes of a step's task before
 // their commit, because the Advance that ends the step, made under the same
@@ -407,7 +445,11 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 				return moved
 			}
 		}
-		if Terminal(x) || x.WakeAt.After(e.cfg.Clock.Now()) {
+		if Terminal(x) {
+			e.notify(name) // ended elsewhere
+			return moved
+		}
+		if x.WakeAt.After(e.cfg.Clock.Now()) {
 			return moved
 		}
 		m, ok := e.machines[x.StateMachine]
