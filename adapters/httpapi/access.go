@@ -189,12 +189,19 @@ func admits(who []string, p ports.Principal) bool {
 func (s *server) guard(rl rule, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if slices.Contains(rl.who, anyone) {
-			next(w, r)
+			if r.URL.Path == "/healthz" || s.admission.throttle(w, r, ports.Principal{}, false) {
+				next(w, r)
+			}
 			return
 		}
 		p, ok, err := s.credentials(r)
 		if err == nil && !ok {
 			err = fmt.Errorf("sign in (POST /auth/token) and send \"Authorization: Bearer <access token>\", or send an API key: %w", identity.ErrUnauthorized)
+		}
+		// Callers are counted before anything else is decided; one whose
+		// credentials fail is counted by its address.
+		if !s.admission.throttle(w, r, p, err == nil) {
+			return
 		}
 		if err != nil {
 			writeError(w, r, err)

@@ -57,6 +57,7 @@ type setup struct {
 	retail  retail.Config
 	webApp  fs.FS
 	cognito *httpapi.Cognito
+	limits  httpapi.Limits
 }
 
 type option func(*setup)
@@ -66,6 +67,10 @@ func purchaseWait(d time.Duration) option { return func(s *setup) { s.retail.Pur
 
 // cognito has people sign in at a Cognito user pool.
 func cognito(c httpapi.Cognito) option { return func(s *setup) { s.cognito = &c } }
+
+// limited serves under the limits; a bound on sagas counts the
+// harness's executor unless the limits say otherwise.
+func limited(l httpapi.Limits) option { return func(s *setup) { s.limits = l } }
 
 // webApp serves dir as the built web app.
 func webApp(dir fs.FS) option { return func(s *setup) { s.webApp = dir } }
@@ -102,6 +107,9 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	ex, err := executor.New(executor.Config{Store: db.Executions(), Clock: clk, IDs: clock.UUIDs{}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if set.limits.SagaBacklog == nil {
+		set.limits.SagaBacklog = ex.Backlog
 	}
 	steps, err := retail.NewSteps(retail.StepDeps{Stock: db.Stock(), Wallets: db.Wallets(), Orders: db.Orders(), Publisher: db.Publisher(),
 		Points: svc, Campaigns: campaigns, Clock: clk}, set.retail)
@@ -142,7 +150,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk, "UnicornStore"), Wallets: wallets,
 		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
 		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, StoreClient: "UnicornStore", PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),
-		WebApp: set.webApp, Cognito: set.cognito, Log: log, Ready: db.Ping})
+		WebApp: set.webApp, Cognito: set.cognito, Log: log, Ready: db.Ping, Limits: set.limits})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,12 +16,15 @@ import (
 
 // Problem is an RFC 9457 problem detail, the body of every error response.
 type Problem struct {
-	Type     string       `json:"type"`
-	Title    string       `json:"title"`
-	Status   int          `json:"status"`
-	Detail   string       `json:"detail,omitempty"`
-	Instance string       `json:"instance,omitempty"`
-	Errors   []FieldError `json:"errors,omitempty"`
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// RequestID is the request's id, as in its X-Request-Id header and
+	// every log line about it: what a caller quotes to an operator.
+	RequestID string       `json:"request_id,omitempty"`
+	Errors    []FieldError `json:"errors,omitempty"`
 	// Extension members of some problems.
 	Available *int64 `json:"available,omitempty"`
 	Requested *int64 `json:"requested,omitempty"`
@@ -122,7 +125,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		logFor(r).Warn("request ended early", "err", err)
 	default:
 		k = kind{http.StatusInternalServerError, "internal", "Internal error", ""}
-		p.Detail = "internal error; the request id is in the X-Request-Id header"
+		p.Detail = "internal error; quote the request id to the store's operators"
 		logFor(r).Error("internal error", "err", err)
 	}
 	p.Type, p.Title, p.Status = problemType(k.code), k.title, k.status
@@ -166,6 +169,7 @@ func campaignErrors(ve *campaign.ValidationError) []FieldError {
 }
 
 func writeProblem(w http.ResponseWriter, p Problem) {
+	p.RequestID = w.Header().Get("X-Request-Id")
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(p.Status)

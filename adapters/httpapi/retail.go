@@ -337,6 +337,10 @@ func prefersAsync(r *http.Request) bool {
 }
 
 func (s *server) purchase(w http.ResponseWriter, r *http.Request) {
+	if err := s.admission.sagaRoom(); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	var b purchaseBody
 	if err := decodeBody(r, &b); err != nil {
 		writeError(w, r, err)

@@ -52,6 +52,9 @@ type Config struct {
 	// WebApp is the built web app (index.html, assets/, favicon.svg),
 	// served at /. Without an index.html, / says it is not built.
 	WebApp fs.FS
+	// Limits hold load: rate limits per client and caller, and bounds on
+	// the requests and purchases under way. The zero value limits nothing.
+	Limits Limits
 	Log    *slog.Logger
 	// Ready reports whether the storage answers; /healthz calls it.
 	Ready func(context.Context) error
@@ -72,6 +75,7 @@ type server struct {
 	settings  settings
 	webApp    fs.FS
 	ready     func(context.Context) error
+	admission *admission
 }
 
 // route is a path pattern, its handler, and who may call it.
@@ -197,12 +201,16 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.StoreClient == "" {
 		return nil, errors.New("httpapi: the store's client is required")
 	}
+	if err := cfg.Limits.validate(); err != nil {
+		return nil, err
+	}
 	if !cfg.PointValue.IsPositive() || cfg.PointTTLDays < 1 {
 		return nil, errors.New("httpapi: the point value and the points' lifetime in days are required")
 	}
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
 		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, store: cfg.StoreClient, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
-		settings: settings{PointValue: amount(cfg.PointValue), PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp}
+		settings: settings{PointValue: amount(cfg.PointValue), PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp,
+		admission: newAdmission(cfg.Limits)}
 	if c := cfg.Cognito; c != nil {
 		if c.Region == "" || c.ClientID == "" {
 			return nil, errors.New("httpapi: Cognito needs its region and app client id")
@@ -213,7 +221,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, s.guard(rt.rule, rt.handler))
 	}
-	return observe(cfg.Log, ContentSecurityPolicy(cfg.Cognito), cors(cfg.CORSOrigins, problems404(mux))), nil
+	return observe(cfg.Log, ContentSecurityPolicy(cfg.Cognito), s.admission.bound(cors(cfg.CORSOrigins, problems404(mux)))), nil
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

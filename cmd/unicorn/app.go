@@ -160,6 +160,7 @@ func (a *app) wire(ctx context.Context, d deps) (err error) {
 	if err != nil {
 		return err
 	}
+	a.SagaBacklog = a.executor.Backlog
 	a.handler, err = a.Handler()
 	return err
 }

@@ -47,14 +47,15 @@ func pairKey(username, address string) string { return "pair:" + username + "|" 
 func addressKey(address string) string        { return "addr:" + address }
 func userKey(username string) string          { return "user:" + username }
 
-// throttleAddress is the address sign-ins are counted under: an IPv4
+// AddressGroup is the address sign-ins (and requests without
+// credentials, at the HTTP edge) are counted under: an IPv4
 // address as it is (also when it arrives IPv4-mapped, so that one host is
 // not two), an IPv6 address by its /64, the block a single host or home
 // network is given and draws addresses from at will; counting each IPv6
 // address alone would let one machine start afresh with every attempt.
 // Anything else (the store's own calls pass "") is used as it is, cut to
 // an id's length.
-func throttleAddress(address string) string {
+func AddressGroup(address string) string {
 	a, err := netip.ParseAddr(address)
 	if err != nil {
 		return address[:min(len(address), limits.IDChars)]
@@ -87,7 +88,7 @@ func (s *Service) SignIn(ctx context.Context, username, password, address string
 		return Tokens{}, invalid("password", "a password has at most %d characters", limits.PasswordChars)
 	}
 	now := s.d.Clock.Now().UTC()
-	addr := throttleAddress(address)
+	addr := AddressGroup(address)
 	known, err := s.d.Throttle.Known(ctx, username, addr, now)
 	if err != nil {
 		return Tokens{}, err

@@ -24,8 +24,8 @@ func TestThrottleAddress(t *testing.T) {
 		"not an address":          "not an address",
 		string(make([]byte, 300)): string(make([]byte, 128)),
 	} {
-		if got := throttleAddress(address); got != want {
-			t.Errorf("throttleAddress(%.20q) = %.20q, want %.20q", address, got, want)
+		if got := AddressGroup(address); got != want {
+			t.Errorf("AddressGroup(%.20q) = %.20q, want %.20q", address, got, want)
 		}
 	}
 }

@@ -30,18 +30,24 @@ type Config struct {
 	PurchaseWait   time.Duration
 	ReservationTTL time.Duration
 	SagaWorkers    int
-	Demo           bool
-	DemoPassword   string
-	TokenTTL       time.Duration
-	TokenIssuer    string
-	TokenAudience  string
-	OIDCIssuer     string
-	OIDCAudience   string
-	OIDCJWKSURL    string
-	CORSOrigins    []string
-	WebAppDir      string
-	StoreClient    string
-	PointsCeiling  campaign.Ceiling
+	// Load held: requests a second per client and per caller (0: no
+	// limit), requests handled at once, purchases under way at once.
+	ClientRate    float64
+	CallerRate    float64
+	MaxInFlight   int
+	MaxSagas      int
+	Demo          bool
+	DemoPassword  string
+	TokenTTL      time.Duration
+	TokenIssuer   string
+	TokenAudience string
+	OIDCIssuer    string
+	OIDCAudience  string
+	OIDCJWKSURL   string
+	CORSOrigins   []string
+	WebAppDir     string
+	StoreClient   string
+	PointsCeiling campaign.Ceiling
 	// The storage: "sqlite" (DBPath) or "dynamodb" (tables named
 	// TablePrefix + ledger, balances, ...; an endpoint for DynamoDB Local).
 	Store            string
@@ -140,6 +146,18 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 			}
 			c.SagaWorkers = n
 			return nil
+		}},
+		{"client-rate", "UNICORN_CLIENT_RATE", "1000", "requests a second all callers of one client may make together; more are answered 429 with Retry-After (0: no limit)", func(s string) error {
+			return rateSetting(s, &c.ClientRate)
+		}},
+		{"caller-rate", "UNICORN_CALLER_RATE", "200", "requests a second one caller may make (an API key, a signed-in user, or an address without credentials); 0: no limit", func(s string) error {
+			return rateSetting(s, &c.CallerRate)
+		}},
+		{"max-in-flight", "UNICORN_MAX_IN_FLIGHT", "512", "requests handled at once; more are answered 503 with Retry-After at once, instead of waiting (0: no bound)", func(s string) error {
+			return boundSetting(s, &c.MaxInFlight)
+		}},
+		{"max-sagas", "UNICORN_MAX_SAGAS", "128", "purchases under way at once; more are answered 503 with Retry-After before anything is stored (0: no bound)", func(s string) error {
+			return boundSetting(s, &c.MaxSagas)
 		}},
 		{"demo", "UNICORN_DEMO", "true", "load the demo catalog, wallet and campaign into an empty store", func(s string) error {
 			b, err := strconv.ParseBool(s)
@@ -293,4 +311,24 @@ func NewLogger(c Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// rateSetting reads requests a second: 0 (no limit) up to a million.
+func rateSetting(s string, dst *float64) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v > 1e6 || v != v {
+		return fmt.Errorf("must be a number of requests a second from 0 (no limit) to 1000000")
+	}
+	*dst = v
+	return nil
+}
+
+// boundSetting reads a count: 0 (no bound) up to a million.
+func boundSetting(s string, dst *int) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 1_000_000 {
+		return fmt.Errorf("must be a whole number from 0 (no bound) to 1000000")
+	}
+	*dst = n
+	return nil
 }

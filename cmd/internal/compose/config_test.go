@@ -24,7 +24,8 @@ func TestConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
-		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 16, Demo: true,
+		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, SagaWorkers: 16,
+		ClientRate: 1000, CallerRate: 200, MaxInFlight: 512, MaxSagas: 128, Demo: true,
 		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling, Store: "sqlite", TablePrefix: "unicorn-"}
 	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
@@ -42,6 +43,10 @@ func TestConfig(t *testing.T) {
 		{[]string{"-point-value", "-1"}, nil},
 		{[]string{"-purchase-wait", "2h"}, nil},
 		{[]string{"-saga-workers", "0"}, nil},
+		{[]string{"-client-rate", "-1"}, nil},
+		{[]string{"-caller-rate", "NaN"}, nil},
+		{[]string{"-max-in-flight", "1.5"}, nil},
+		{nil, map[string]string{"UNICORN_MAX_SAGAS": "-3"}},
 		{[]string{"-demo", "maybe"}, nil},
 		{[]string{"-webapp-dir", ""}, nil},
 		{[]string{"-store-client", "the store"}, nil},

@@ -83,6 +83,9 @@ type Services struct {
 	Identity  *identity.Service
 	Signer    *jwtauth.Signer
 	Verifier  *jwtauth.Verifier
+	// SagaBacklog counts the purchases under way, where the sagas run in
+	// this process (the local executor), for the API's bound on them.
+	SagaBacklog func() int
 
 	cfg    Config
 	stores Stores
@@ -168,7 +171,9 @@ func (v *Services) Handler() (http.Handler, error) {
 	return httpapi.NewHandler(httpapi.Config{Points: v.Points, ReadModel: v.Reads, Campaigns: v.Campaigns, Cognito: cognito,
 		Catalog: v.Catalog, Wallets: v.Wallets, Orders: v.Orders, Sales: v.Sales, Identity: v.Identity,
 		Tokens: v.Verifier, JWKS: v.Signer.JWKS(), CORSOrigins: c.CORSOrigins, StoreClient: c.StoreClient, PointValue: c.PointValue,
-		PointTTLDays: v.Points.TTLDays(), WebApp: httpapi.WebAppDir(c.WebAppDir), Log: v.log, Ready: v.stores.Ping})
+		PointTTLDays: v.Points.TTLDays(), WebApp: httpapi.WebAppDir(c.WebAppDir), Log: v.log, Ready: v.stores.Ping,
+		Limits: httpapi.Limits{ClientRate: c.ClientRate, CallerRate: c.CallerRate, MaxInFlight: c.MaxInFlight,
+			MaxSagas: c.MaxSagas, SagaBacklog: v.SagaBacklog}})
 }
 
 // Consumer is a read model fed by the change stream: the SQLite outbox's
