@@ -83,10 +83,10 @@ SEEDS ?= 1000
 sim:
 	UNICORN_SIM_SEEDS=$(SEEDS) $(GO) test -count=1 -timeout 0 -run '^TestSimulation$$' ./cmd/unicorn/
 
-## crash: kill the real binary with SIGKILL KILLS times (default 20; make test does 3) under purchases, then check nothing acknowledged was lost
+## crash: kill the real binary with SIGKILL KILLS times (default 20; make test does 3) under mixed load (purchases, points, deposits, restocks), then check nothing acknowledged was lost
 KILLS ?= 20
 crash:
-	UNICORN_CRASH_KILLS=$(KILLS) $(GO) test -count=1 -timeout 0 -run '^TestCrashDuringPurchases$$' -v ./cmd/unicorn/
+	UNICORN_CRASH_KILLS=$(KILLS) $(GO) test -count=1 -timeout 0 -run '^TestCrashUnderMixedLoad$$' -v ./cmd/unicorn/
 
 ## fuzz: run each fuzz target for FUZZTIME (60s); their seed corpora run in make test
 FUZZTIME ?= 60s

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,18 +24,25 @@ import (
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/orchestration/executor"
+	"github.com/unicornstore/unicorn/ports"
 )
 
-// The whole-flow simulation: customers, an admin and an API client do
-// random things to the store (purchases with and without points, deposits,
-// restocks, points issued and redeemed, time passing across reservation
-// and lot expiry) while tasks fail now and then, the process crashes in the
-// middle of saga steps and restarts, and the read model is fed duplicated,
+// The whole-flow simulation: customers, marketers, an admin and an API
+// client do random things to the store (purchases with and without points,
+// deposits, restocks and stock corrections, product edits, points issued,
+// redeemed and reversed, campaigns created, edited, paused, activated and
+// deleted while awards are in flight, the points ceiling moved, time
+// passing across reservation, campaign window and lot expiry, and small
+// clock jumps back) while tasks fail now and then (transiently, or every
+// time for a while), the process crashes in the middle of saga steps — at
+// the edges of a task's effect or at any read of the clock, so between any
+// two writes — and restarts, and the read models are fed duplicated,
 // reordered deliveries. Everything comes from the seed — the clock, the ids,
 // every choice — and nothing runs in the background: the executor and the
 // outbox are driven from the simulation's one goroutine, so a seed replays
 // exactly (`UNICORN_SIM_SEED=N go test -run 'TestSimulation$' ./cmd/unicorn`). After
-// each run the invariants of money, stock, points and orders must hold.
+// each run the invariants of money, stock, points, orders, awards, budgets
+// and read models must hold.
 //
 // make test runs 50 seeds; make sim SEEDS=N (UNICORN_SIM_SEEDS) runs more.
 
@@ -44,12 +52,19 @@ func TestSimulation(t *testing.T) {
 	if os.Getenv("UNICORN_SIM_SEED") != "" { // replay one seed
 		first, seeds = uint64(envInt(t, "UNICORN_SIM_SEED", 0, 0)), 1
 	}
+	t.Parallel()
+	// A seed waits on its commits' fsyncs part of the time: twice as many
+	// seeds at once as there are processors keep them busy.
+	sem := make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
 	for seed := first; seed < first+uint64(seeds); seed++ {
-		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			t.Parallel()
-			simulate(t, seed, simOptions{})
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) { simulate(t, seed, simOptions{}) })
 		})
 	}
+	wg.Wait()
 }
 
 // simOptions change what the simulated store is, for tests of the
@@ -70,15 +85,24 @@ type sim struct {
 	path  string
 	opts  simOptions
 
-	s      *store
-	cancel context.CancelFunc // of the current executor run, for crashes
+	s        *store
+	marketer string // Authorization of a marketer
+	apiKey   string // X-Api-Key of the partner system that calls /points
 
 	// Fault injection, decided per task call from the seed.
 	mu          sync.Mutex
-	failRate    float64 // share of task calls that fail (retried by the saga)
-	crashArmed  bool    // the next task call crashes the process
-	crashBefore bool    // ... before its effect (else after it)
-	crashed     bool
+	cancel      context.CancelFunc // of the current executor run, for crashes
+	failRate    float64            // share of task calls that fail (retried by the saga)
+	broken      string             // a task whose every call fails, for brokenFor more acts
+	brokenFor   int
+	crashArmed  bool // the next task call crashes the process
+	crashBefore bool // ... before its effect (else after it)
+	crashed     atomic.Bool
+	executing   atomic.Bool  // the executor runs: the clock's reads are counted
+	clockCrash  atomic.Int64 // the process crashes at this read of the clock by the executor's run (counting down)
+	clockFired  atomic.Bool
+	hold        bool      // this act leaves the sagas it started waiting
+	latest      time.Time // the latest time the clock showed before a jump back
 
 	// What the simulation knows it did.
 	products    []string
@@ -90,15 +114,47 @@ type sim struct {
 	granted     map[string]int64           // points issued directly, by account
 	orders      []string
 	direct      map[string][]string // by customer: transactions granted or redeemed directly
+	words       map[string][]string // by product: the words its name had, the current one last
 	steps       int
 	seen        map[string]int // what happened, for the log: to see what a seed exercised
+
+	// The campaigns, the client's ceiling and the awards (sim_campaign_test.go).
+	campaigns    []*simCampaign
+	ceilingPer   decimal.Decimal
+	ceilingFixed int64
+	grants       map[string]map[string]int64 // by campaign and order: points its budget granted
+	awards       map[string]*simAward        // by order
+	attempts     []awardAttempt              // runs of AwardPoints not yet checked against the store
+	atPurchase   map[string][]awardLine      // by order: the award the campaigns would have given as it was placed
+
+	// Every message the outbox delivered, by id, to deliver again.
+	tapMu  sync.Mutex
+	tapped map[int64]ports.Message
+}
+
+// simClock is the simulation's clock: while the executor runs, a crash can
+// be armed at any read of it, and the domains and the executor read the
+// clock before nearly every write they make.
+type simClock struct {
+	*clock.Manual
+	m *sim
+}
+
+func (c simClock) Now() time.Time {
+	if c.m.executing.Load() && c.m.clockCrash.Add(-1) == 0 {
+		c.m.clockFired.Store(true)
+		c.m.crash()
+	}
+	return c.Manual.Now()
 }
 
 func simulate(t testing.TB, seed uint64, opts simOptions) {
 	m := &sim{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), opts: opts,
 		clock: clock.NewManual(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)), ids: &clock.Counter{Prefix: fmt.Sprintf("s%d-", seed)},
 		path: filepath.Join(t.TempDir(), "sim.db"), initial: map[string]int64{}, restocked: map[string]int64{},
-		deposited: map[string]decimal.Decimal{}, depositKeys: map[string]bool{}, granted: map[string]int64{}, direct: map[string][]string{}, seen: map[string]int{}}
+		deposited: map[string]decimal.Decimal{}, depositKeys: map[string]bool{}, granted: map[string]int64{}, direct: map[string][]string{}, seen: map[string]int{},
+		words: map[string][]string{}, ceilingPer: decimal.NewFromInt(1), grants: map[string]map[string]int64{}, awards: map[string]*simAward{}, atPurchase: map[string][]awardLine{},
+		tapped: map[int64]ports.Message{}}
 	defer func() {
 		if t.Failed() {
 			t.Logf("replay: UNICORN_SIM_SEED=%d go test -run 'TestSimulation$' -v ./cmd/unicorn (failed after %d steps)", seed, m.steps)
@@ -120,10 +176,17 @@ func (m *sim) start(first bool) {
 	m.t.Helper()
 	c := compose.Defaults()
 	c.DBPath, c.PurchaseWait, c.TokenTTL, c.TTLDays = m.path, time.Millisecond, 24*time.Hour*1000, 30
-	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler), deps{clock: m.clock, ids: m.ids, wrap: m.wrap, hash: testHash})
+	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler), deps{clock: simClock{m.clock, m}, ids: m.ids, wrap: m.wrap, hash: testHash})
 	if err != nil {
 		m.t.Fatal(err)
 	}
+	// A tap on the outbox keeps every message, to deliver it again.
+	a.dispatcher.Subscribe("simulation-tap", func(_ context.Context, msg ports.Message) error {
+		m.tapMu.Lock()
+		defer m.tapMu.Unlock()
+		m.tapped[msg.ID] = msg
+		return nil
+	}, ports.TopicPointsLedger, ports.TopicProducts, ports.TopicPurchases)
 	srv := httptest.NewServer(a.handler)
 	auth := ""
 	if m.s != nil {
@@ -135,6 +198,12 @@ func (m *sim) start(first bool) {
 			m.t.Fatal(err)
 		}
 		m.s.auth = m.s.signIn("admin")
+		m.marketer = m.s.signIn("marketer")
+		key, _, err := a.Identity.CreateAPIKey(context.Background(), c.StoreClient, "simulated partner", []string{"points:read", "points:write"})
+		if err != nil {
+			m.t.Fatal(err)
+		}
+		m.apiKey = key
 	}
 }
 
@@ -152,22 +221,34 @@ func (m *sim) restart() {
 // wrap puts the simulation's faults around every saga task.
 func (m *sim) wrap(resource string, h executor.Handler) executor.Handler {
 	return func(ctx context.Context, in json.RawMessage) (json.RawMessage, error) {
+		name := executor.ResourceName(resource)
 		m.mu.Lock()
 		crash, before := m.crashArmed, m.crashBefore
 		m.crashArmed = false
 		fail := m.rng.Float64() < m.failRate
+		broken := name == m.broken
 		m.mu.Unlock()
-		if executor.ResourceName(resource) == m.opts.skip {
+		if name == m.opts.skip {
 			return in, nil
 		}
 		if crash && before {
 			m.crash()
 			return nil, context.Canceled
 		}
-		if fail {
+		if fail || broken {
 			return nil, fmt.Errorf("injected fault in %s", resource)
 		}
+		attempt := -1
+		if name == "AwardPointsFunctionArn" {
+			attempt = m.awardStarts(in)
+		}
 		out, err := h(ctx, in)
+		switch {
+		case attempt >= 0 && err == nil && !m.crashed.Load():
+			m.attempts[attempt].completed = true
+		case attempt >= 0 && m.crashed.Load():
+			m.seen["crashes in the middle of AwardPoints"]++
+		}
 		if crash {
 			m.crash() // after the effect, before the step is stored
 			return nil, context.Canceled
@@ -176,28 +257,47 @@ func (m *sim) wrap(resource string, h executor.Handler) executor.Handler {
 	}
 }
 
+// crash ends the executor's run as a kill would: what it was doing stops
+// at its next write, and the process restarts.
 func (m *sim) crash() {
-	m.crashed = true
+	m.crashed.Store(true)
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.cancel()
 }
 
-// run drives the executor and the outbox until nothing is due now; a
-// crash armed for this run restarts the store in the middle of it.
-func (m *sim) run() {
+// run drives the executor until nothing is due now, then, with drain,
+// the outbox; a crash armed for this run restarts the store in the middle
+// of it.
+func (m *sim) run(drain bool) {
 	m.t.Helper()
 	for range 100 {
 		ctx, cancel := context.WithCancel(context.Background())
+		m.mu.Lock()
 		m.cancel = cancel
-		m.crashed = false
+		m.mu.Unlock()
+		m.crashed.Store(false)
+		m.clockFired.Store(false)
+		m.executing.Store(true)
 		_, err := m.s.app.executor.RunDue(ctx)
+		m.executing.Store(false)
 		cancel()
-		if m.crashed {
-			m.seen["crashes"]++
+		if m.crashed.Load() {
+			if m.clockFired.Load() {
+				m.seen["crashes at a read of the clock"]++
+			} else {
+				m.seen["crashes around a task's effect"]++
+			}
 			m.restart()
+			m.settleAwards()
 			continue
 		}
+		m.settleAwards()
 		if err != nil {
 			m.t.Fatalf("executor: %v", err)
+		}
+		if !drain {
+			return
 		}
 		if _, err := m.s.app.dispatcher.Drain(context.Background()); err != nil {
 			m.t.Fatalf("outbox: %v", err)
@@ -217,7 +317,7 @@ func (m *sim) setup() {
 		m.products = append(m.products, id)
 		m.initial[id] = stock
 	}
-	m.campaign()
+	m.createCampaign()
 	for i := range 4 {
 		user := fmt.Sprint("buyer", i)
 		m.s.customer(user)
@@ -231,31 +331,57 @@ func (m *sim) setup() {
 // act does one random thing.
 func (m *sim) act() {
 	m.failRate = []float64{0, 0, 0.1, 0.3}[m.rng.IntN(4)]
-	switch n := m.rng.IntN(100); {
-	case n < 40:
-		m.purchase()
-	case n < 52:
-		m.deposit()
-	case n < 60:
-		m.restock()
-	case n < 68:
-		m.grant()
-	case n < 73:
-		m.redeem()
-	case n < 77:
-		m.reverse()
-	case n < 79:
-		m.reprice()
-	case n < 80:
-		m.campaign()
-	case n < 88:
-		m.passTime()
-	case n < 92:
-		m.redeliver()
-	default:
-		m.crashArmed, m.crashBefore = true, m.rng.IntN(2) == 0
+	if m.brokenFor--; m.brokenFor < 0 {
+		m.broken = ""
 	}
-	m.run()
+	m.hold = false
+	switch n := m.rng.IntN(100); {
+	case n < 34:
+		m.purchase()
+	case n < 42:
+		m.deposit()
+	case n < 48:
+		m.restock()
+	case n < 54:
+		m.grant()
+	case n < 58:
+		m.redeem()
+	case n < 61:
+		m.reverse()
+	case n < 63:
+		m.reprice()
+	case n < 76:
+		m.campaignChange()
+	case n < 83:
+		m.passTime()
+	case n < 84:
+		m.jumpBack()
+	case n < 88:
+		m.redeliver()
+	case n < 92:
+		m.crashArmed, m.crashBefore = true, m.rng.IntN(2) == 0
+	case n < 96:
+		m.clockCrash.Store(int64(1 + m.rng.IntN(25))) // armed until it fires
+	default:
+		m.breakTask()
+	}
+	// The read models catch up after one act in three: they lag, as a
+	// change feed does.
+	if drain := m.rng.IntN(3) == 0; !m.hold {
+		m.run(drain)
+	}
+}
+
+// breakTask makes one saga task fail on every call for this act and a few
+// more: a permanent failure, which the saga's Retry cannot get past, so
+// its Catch runs (a compensation that keeps failing parks the order for an
+// operator). Publishing is left alone: an order completed and never
+// announced is a known gap (decision 0008), which needs a broken disk.
+func (m *sim) breakTask() {
+	tasks := []string{"ReserveStock", "RedeemPoints", "ChargeWallet", "AwardPoints", "CompleteOrder",
+		"ReverseAward", "RefundWallet", "RestorePoints", "ReleaseStock", "FailOrder", "MarkNeedsAttention"}
+	m.broken, m.brokenFor = tasks[m.rng.IntN(len(tasks))]+"FunctionArn", m.rng.IntN(3)
+	m.seen["tasks broken for a while"]++
 }
 
 func (m *sim) purchase() {
@@ -265,11 +391,18 @@ func (m *sim) purchase() {
 		body += fmt.Sprintf(`,"redeem_points":%d`, 1+m.rng.IntN(300))
 	}
 	key := fmt.Sprint("buy-", m.rng.IntN(1000))
+	// Now and then the saga waits (a busy executor): what happens before
+	// it runs — a campaign edited, paused or deleted — meets it in flight.
+	m.hold = m.rng.IntN(3) == 0
 	code, order := m.s.do("POST", "/purchase", body+"}", "Idempotency-Key", key)
 	switch code {
 	case 201, 202:
 		if id, _ := order["id"].(string); id != "" && !slices.Contains(m.orders, id) {
 			m.orders = append(m.orders, id)
+			m.purchased(id, decimal.RequireFromString(fmt.Sprint(order["amount_due"])))
+		}
+		if m.hold {
+			m.seen["purchases left waiting"]++
 		}
 	case 409, 422: // not enough points to ask for, or a key reused for another purchase
 	default:
@@ -294,18 +427,34 @@ func (m *sim) deposit() {
 	}
 }
 
+// restock adds stock, or takes some away (a count found short), which
+// stock held by reservations cannot be.
 func (m *sim) restock() {
 	id := m.pick(m.products)
 	delta := int64(1 + m.rng.IntN(5))
+	if m.rng.IntN(4) == 0 {
+		delta = -int64(1 + m.rng.IntN(3))
+	}
 	key := fmt.Sprint("restock-", m.steps)
-	m.s.must(200, "POST", "/products/"+id+"/stock", fmt.Sprintf(`{"delta":%d}`, delta), "Idempotency-Key", key)
-	m.restocked[id] += delta
+	switch code, resp := m.s.do("POST", "/products/"+id+"/stock", fmt.Sprintf(`{"delta":%d}`, delta), "Idempotency-Key", key); {
+	case code == 200:
+		m.restocked[id] += delta
+		// The same request again is answered the same, and counts once.
+		if again := m.s.must(200, "POST", "/products/"+id+"/stock", fmt.Sprintf(`{"delta":%d}`, delta), "Idempotency-Key", key); again["stock"] != resp["stock"] {
+			m.t.Errorf("restock %s by %d repeated: stock %v, first %v", id, delta, again["stock"], resp["stock"])
+		}
+	case delta < 0 && (code == 400 || code == 422):
+		m.seen["stock corrections refused"]++
+	default:
+		m.t.Errorf("restock %s by %d: %d %v", id, delta, code, resp)
+	}
 }
 
 func (m *sim) grant() {
 	user := m.pick(m.customers)
 	amount := int64(10 + m.rng.IntN(200))
-	tx := m.s.must(201, "POST", "/points", fmt.Sprintf(`{"account_id":%q,"amount":%d}`, user, amount), "Idempotency-Key", fmt.Sprint("grant-", m.steps))
+	tx := m.s.must(201, "POST", "/points", fmt.Sprintf(`{"account_id":%q,"amount":%d}`, user, amount), "Idempotency-Key", fmt.Sprint("grant-", m.steps),
+		"Authorization", "", "X-Api-Key", m.apiKey)
 	m.granted[user] += amount
 	m.direct[user] = append(m.direct[user], tx["id"].(string))
 }
@@ -318,7 +467,8 @@ func (m *sim) reverse() {
 		return
 	}
 	id := m.pick(m.direct[user])
-	code, rev := m.s.do("POST", "/points/transactions/"+id+"/reversal", fmt.Sprintf(`{"account_id":%q}`, user), "Idempotency-Key", fmt.Sprint("reverse-", m.steps))
+	code, rev := m.s.do("POST", "/points/transactions/"+id+"/reversal", fmt.Sprintf(`{"account_id":%q}`, user), "Idempotency-Key", fmt.Sprint("reverse-", m.steps),
+		"Authorization", "", "X-Api-Key", m.apiKey)
 	switch {
 	case code == 201 && rev["transaction_type"] == "issue_reversal":
 		m.seen["reversals"]++
@@ -332,34 +482,26 @@ func (m *sim) reverse() {
 	}
 }
 
-// campaign has a marketer start a campaign: purchases over a threshold
-// earn a share of their amount, some of them within a budget.
-func (m *sim) campaign() {
-	budget := ""
-	if m.rng.IntN(2) == 0 {
-		budget = fmt.Sprintf(`,"budget":%d`, 50+m.rng.IntN(500))
-	}
-	m.seen["campaigns"]++
-	body := fmt.Sprintf(`{"client":"UnicornStore","campaign_name":"sim-%d","status":"active"%s,
-		"rules":[{"variable":"$.amount","condition":{"rule":"numeric_greater_than","value":%d},"action":{"command":"issue","formula":"$.amount/%d"}}]}`,
-		m.seen["campaigns"], budget, m.rng.IntN(100), 2+m.rng.IntN(20))
-	if code, resp := m.s.do("POST", "/campaigns", body); code != 201 {
-		m.t.Errorf("campaign: %d %v", code, resp)
-	}
-}
+// productWords name the products as an admin renames them; none is the
+// start of another (search matches words by prefix).
+var productWords = []string{"amber", "cobalt", "crimson", "ivory", "jade", "onyx", "scarlet", "teal"}
 
-// reprice changes a product's price, as an admin does while orders run.
+// reprice changes a product's price and name, as an admin does while
+// orders run.
 func (m *sim) reprice() {
 	id := m.pick(m.products)
 	p := m.s.must(200, "GET", "/products/"+id, "")
-	m.s.must(200, "PUT", "/products/"+id, fmt.Sprintf(`{"name":%q,"description":"simulated","price":%d}`, p["name"], 5+m.rng.IntN(120)),
+	word := productWords[m.rng.IntN(len(productWords))]
+	m.s.must(200, "PUT", "/products/"+id, fmt.Sprintf(`{"name":"Sim %s %s","description":"simulated","price":%d}`, id, word, 5+m.rng.IntN(120)),
 		"If-Match", fmt.Sprintf(`"%v"`, p["version"]))
+	m.words[id] = append(m.words[id], word)
 }
 
 func (m *sim) redeem() {
 	user := m.pick(m.customers)
 	amount := int64(1 + m.rng.IntN(150))
-	code, resp := m.s.do("DELETE", "/points", fmt.Sprintf(`{"account_id":%q,"amount":%d}`, user, amount), "Idempotency-Key", fmt.Sprint("redeem-", m.steps))
+	code, resp := m.s.do("DELETE", "/points", fmt.Sprintf(`{"account_id":%q,"amount":%d}`, user, amount), "Idempotency-Key", fmt.Sprint("redeem-", m.steps),
+		"Authorization", "", "X-Api-Key", m.apiKey)
 	switch code {
 	case 200:
 		m.granted[user] -= amount
@@ -386,6 +528,26 @@ func (m *sim) passTime() {
 	m.resume()
 }
 
+// jumpBack sets the clock back by a few seconds, as a host's clock
+// corrected by NTP may be: never more than 25 s behind the latest time it
+// showed, within the leeway access tokens are checked with (30 s), so that
+// a token issued a moment ago is still valid.
+func (m *sim) jumpBack() {
+	now := m.clock.Now()
+	m.latest = later(m.latest, now)
+	if back := time.Duration(1+m.rng.IntN(25)) * time.Second; now.Add(-back).After(m.latest.Add(-25 * time.Second)) {
+		m.clock.Set(now.Add(-back))
+		m.seen["clock jumps back"]++
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // resume is serve's sweep of pending orders: one whose saga never started
 // starts, one whose saga ended without ending it (it timed out) goes to an
 // operator.
@@ -395,10 +557,35 @@ func (m *sim) resume() {
 	}
 }
 
-// redeliver feeds the read model an account's events again, in a random
-// order, as a change stream may.
+// redeliver feeds the read models messages they had already, duplicated
+// and in a random order, as a change stream may: an account's ledger
+// events, then a sample of everything the outbox delivered (ledger,
+// product changes, completed purchases) to every consumer of its topic.
 func (m *sim) redeliver() {
 	ctx := context.Background()
+	m.tapMu.Lock()
+	ids := slices.Sorted(func(yield func(int64) bool) {
+		for id := range m.tapped {
+			if !yield(id) {
+				return
+			}
+		}
+	})
+	var msgs []ports.Message
+	for range min(len(ids), 30) {
+		msgs = append(msgs, m.tapped[ids[m.rng.IntN(len(ids))]])
+	}
+	m.tapMu.Unlock()
+	for _, msg := range msgs {
+		for _, c := range m.s.app.Consumers() {
+			if c.Topic == msg.Topic {
+				if err := c.Handle(ctx, msg); err != nil {
+					m.t.Fatalf("redelivery of message %d (%s) to %s: %v", msg.ID, msg.Topic, c.Name, err)
+				}
+			}
+		}
+	}
+	m.seen["messages delivered again"] += len(msgs)
 	account := points.MustAccountID(m.s.app.cfg.StoreClient, m.pick(m.customers)).String()
 	events, err := m.s.app.db.Ledger().Load(ctx, account, 0)
 	if err != nil {
@@ -415,10 +602,11 @@ func (m *sim) redeliver() {
 // settle ends the run: faults stop, time passes until no saga waits, and
 // an operator retries the orders that need attention.
 func (m *sim) settle() {
-	m.failRate, m.crashArmed = 0, false
+	m.failRate, m.crashArmed, m.broken, m.hold = 0, false, "", false
+	m.clockCrash.Store(0)
 	ctx := context.Background()
 	for range 200 {
-		m.run()
+		m.run(false)
 		next, err := m.s.app.db.Executions().NextWake(ctx, m.clock.Now())
 		if err != nil {
 			m.t.Fatal(err)
@@ -430,20 +618,20 @@ func (m *sim) settle() {
 	}
 	m.clock.Advance(time.Hour)
 	m.resume()
-	m.run()
+	m.run(true)
 	// Lots past their day count in no balance at once, and the sweeper
 	// writes their expiry into the ledger: run it, so that the ledger
 	// sums to the balance.
 	if _, err := m.s.app.Sweeper.Sweep(ctx); err != nil {
 		m.t.Fatalf("expire points: %v", err)
 	}
-	m.run()
+	m.run(true)
 	for _, id := range m.orders {
 		if order := m.s.must(200, "GET", "/orders/"+id, ""); order["status"] == "needs_attention" {
 			if code, resp := m.s.do("POST", "/orders/"+id+"/retry", ""); code != 201 && code != 202 {
 				m.t.Fatalf("retry of %s: %d %v", id, code, resp)
 			}
-			m.run()
+			m.run(true)
 		}
 	}
 }
@@ -454,15 +642,14 @@ func (m *sim) check() {
 	sold := map[string]int64{}
 	charged := map[string]decimal.Decimal{}
 	awarded, redeemed := map[string]int64{}, map[string]int64{}
+	views := map[string]map[string]any{}
 	for _, id := range m.orders {
 		o := m.s.must(200, "GET", "/orders/"+id, "")
+		views[id] = o
 		user, _ := o["user_id"].(string)
 		m.seen["order "+fmt.Sprint(o["status"])]++
 		if code, ok := o["failure_code"].(string); ok && code != "" {
 			m.seen["failure "+code]++
-		}
-		if num(o["points_awarded"]) > 0 {
-			m.seen["orders awarded points"]++
 		}
 		if num(o["attempt"]) > 1 {
 			m.seen["orders retried by an operator"]++
@@ -565,6 +752,106 @@ func (m *sim) check() {
 	for _, user := range m.customers {
 		if got := m.s.points(user); got != live[user] {
 			t.Errorf("%s: %d points after a rebuild, %d before", user, got, live[user])
+		}
+	}
+	m.checkAwards(views)
+	m.checkReadModels(views)
+}
+
+// checkReadModels asserts that the read models fed by the outbox — with
+// duplicated, reordered deliveries — say what the orders and the catalog
+// say: the sales of each product, the points each campaign gave, and the
+// product names search finds.
+func (m *sim) checkReadModels(views map[string]map[string]any) {
+	t, ctx := m.t, context.Background()
+	type tally struct {
+		orders, units int64
+		revenue       decimal.Decimal
+	}
+	products := map[string]tally{}
+	campaigns := map[string]ports.CampaignDay{}
+	for _, id := range m.orders {
+		o, err := m.s.app.stores.Orders.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Status != ports.OrderCompleted {
+			continue
+		}
+		if !slices.Contains(steps(views[id]), "PublishPurchaseCompleted:succeeded") {
+			// A known gap, reported: a saga that ends (times out, here
+			// after a jump of the clock or a long stop) between
+			// CompleteOrder and PublishPurchaseCompleted leaves the order
+			// completed and never announced, and nothing announces it
+			// later, so the sales and campaign views never count it.
+			m.seen["completed orders never announced"]++
+			continue
+		}
+		for _, l := range o.Lines {
+			p := products[l.ProductID]
+			p.orders, p.units, p.revenue = p.orders+1, p.units+l.Quantity, p.revenue.Add(l.Amount)
+			products[l.ProductID] = p
+		}
+		var lines []awardLine
+		if len(o.Award) > 0 {
+			if err := json.Unmarshal(o.Award, &lines); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in := map[string]bool{}
+		for _, l := range lines {
+			c := campaigns[l.Campaign]
+			c.Points += l.Points
+			if !in[l.Campaign] {
+				in[l.Campaign], c.Orders = true, c.Orders+1
+			}
+			campaigns[l.Campaign] = c
+		}
+	}
+	tallies, err := m.s.app.Sales.Tallies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]tally{}
+	for _, tl := range tallies {
+		got[tl.ProductID] = tally{tl.Orders, tl.Units, tl.Revenue}
+	}
+	for _, id := range m.products {
+		if g, w := got[id], products[id]; g.orders != w.orders || g.units != w.units || !g.revenue.Equal(w.revenue) {
+			t.Errorf("sales of %s: %d orders, %d units, %s; the completed orders say %d, %d, %s", id, g.orders, g.units, g.revenue, w.orders, w.units, w.revenue)
+		}
+	}
+	awards, err := m.s.app.Sales.CampaignAwards(ctx, m.s.app.cfg.StoreClient, 366)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if since, _ := time.Parse(time.DateOnly, awards.Since); !since.After(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		byCampaign := map[string]ports.CampaignDay{}
+		for _, d := range awards.Items {
+			c := byCampaign[d.Campaign]
+			c.Points, c.Orders = c.Points+d.Points, c.Orders+d.Orders
+			byCampaign[d.Campaign] = c
+		}
+		for _, c := range m.campaigns {
+			if g, w := byCampaign[c.name], campaigns[c.name]; g.Points != w.Points || g.Orders != w.Orders {
+				t.Errorf("campaign %s gave %d points in %d orders by the analytics, %d in %d by the orders", c.name, g.Points, g.Orders, w.Points, w.Orders)
+			}
+		}
+	}
+	for _, id := range m.products {
+		words := m.words[id]
+		if len(words) == 0 {
+			continue
+		}
+		current := words[len(words)-1]
+		for _, w := range words {
+			found, err := m.s.app.stores.ProductSearch.Search(ctx, w, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(found, id) != (w == current) {
+				t.Errorf("search for %q finds %v; product %s is named %q now", w, found, id, current)
+			}
 		}
 	}
 }
