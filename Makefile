@@ -10,7 +10,7 @@ RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lamb
 LAMBDA_DIR  := bin/lambda
 K6          := go.k6.io/k6@v1.4.2
 
-.PHONY: run build webapp test test-short bench k6 sim crash lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
+.PHONY: run build webapp test test-short bench overload soak k6 sim crash lint dynamodb-local asl-tools cognito-local lambda-tools lambdas synth deploy destroy fuzz screenshots clean
 
 ## run: build the store and its web app and start them on ./data/unicorn.db (http://localhost:8080)
 run: build webapp
@@ -61,6 +61,15 @@ bench: build k6
 	$(GO) run ./tools/benchreport -doc docs/benchmarks.md < .cache/bench.txt
 	$(GO) run ./tools/loadbench -k6 .cache/bin/k6 -unicorn $(BIN) -doc docs/benchmarks.md -chart docs/benchmarks-load.svg
 	@echo "docs/benchmarks.md updated"
+
+## overload: only the k6 overload run (rising to 3x capacity, the store's bounds as shipped); into docs/benchmarks.md
+overload: build k6
+	$(GO) run ./tools/loadbench -k6 .cache/bin/k6 -unicorn $(BIN) -only overload -doc docs/benchmarks.md
+
+## soak: a steady mix for SOAK (10m); RSS, goroutines, open files and p99 must stay flat; into docs/soak.md and docs/soak.svg
+SOAK ?= 10m
+soak: build k6
+	$(GO) run ./tools/loadbench -k6 .cache/bin/k6 -unicorn $(BIN) -soak $(SOAK) -soak-doc docs/soak.md -soak-chart docs/soak.svg
 
 ## k6: build the k6 load tester (pinned) into .cache/bin
 k6: .cache/bin/k6
