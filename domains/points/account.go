@@ -87,19 +87,25 @@ func restoreAccount(snap ports.Snapshot) (a *Account, ok bool) {
 
 // snapshot encodes the account's state at its version.
 func (a *Account) snapshot(now time.Time) (ports.Snapshot, error) {
-	// Empty lots decide nothing (a lot a reversal restores into is made
-	// again from the allocation), so an old account's snapshot stays small.
-	var lots []ports.Lot
-	for _, l := range a.book.lots {
-		if l.Remaining > 0 {
-			lots = append(lots, l)
-		}
-	}
+	// Only lots with points, so that an old account's snapshot stays small.
+	lots := a.book.held()
 	state, err := json.Marshal(snapshotState{Format: snapshotFormat, Lots: lots})
 	if err != nil {
 		return ports.Snapshot{}, fmt.Errorf("encode snapshot of %s: %w", a.id, err)
 	}
 	return ports.Snapshot{Account: a.id.String(), Version: a.version, State: state, TakenAt: now}, nil
+}
+
+// snapshotStored makes the account what loading it from the snapshot just
+// stored at its version gives: its lots with points, and no reversal
+// records. A cached account's memory is so bounded by the events since its
+// last snapshot, not by its whole history (an account issued to every
+// second would otherwise grow without end); a reversal loads the whole
+// stream anyway, as for any account restored from a snapshot.
+func (a *Account) snapshotStored() {
+	a.snapshotAt, a.snapshotVersion = a.version, a.version
+	a.book.lots = a.book.held()
+	a.issues, a.redemptions, a.others = map[string]*issueRecord{}, map[string]*redemptionRecord{}, map[string]bool{}
 }
 
 // Version is the Seq of the last event the account was built from.

@@ -461,6 +461,50 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+// Once its snapshot is stored, an account kept between commands is what
+// loading that snapshot gives: no reversal records, whatever its history,
+// so that a busy account's memory does not grow with it; and the events
+// after it apply to both alike.
+func TestSnapshotStoredIsTheRestoredState(t *testing.T) {
+	h := newHistory(t, 2)
+	for d := range 3 {
+		for range 50 {
+			h.issue(dayN(d), 10)
+		}
+		if _, err := h.redeem(dayN(d), 120); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.commit(dayN(3), h.acct.decideExpire(dayN(3))...)
+	snap, err := h.acct.snapshot(dayN(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.acct.issues) != 150 {
+		t.Fatalf("the account holds %d issue records before its snapshot, want 150", len(h.acct.issues))
+	}
+	h.acct.snapshotStored()
+	restored, ok := restoreAccount(snap)
+	if !ok {
+		t.Fatal("snapshot not restorable")
+	}
+	h.issue(dayN(3), 7)
+	if _, err := h.redeem(dayN(3), 30); err != nil {
+		t.Fatal(err)
+	}
+	restored, err = rehydrate(restored, h.all[snap.Version:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(restored, h.acct, cmp.AllowUnexported(Account{}, lotBook{}, issueRecord{}, redemptionRecord{}), cmp.Comparer(func(a, b AccountID) bool { return a == b })); diff != "" {
+		t.Errorf("kept state differs from the restored one (-restored +kept):\n%s", diff)
+	}
+	if len(h.acct.issues)+len(h.acct.redemptions) != 2 || h.acct.snapshotVersion != snap.Version {
+		t.Errorf("after its snapshot the account holds %d issue and %d redemption records and snapshot version %d; want the two since, and %d",
+			len(h.acct.issues), len(h.acct.redemptions), h.acct.snapshotVersion, snap.Version)
+	}
+}
+
 func withPoints(lots []ports.Lot) []ports.Lot {
 	var out []ports.Lot
 	for _, l := range lots {

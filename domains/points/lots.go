@@ -86,6 +86,19 @@ func (b *lotBook) expire(day string, n int64, at time.Time) error {
 func active(l ports.Lot, today string) bool { return today < l.ExpiresOn }
 
 // available is what can be spent today: the points of active lots.
+// held returns the lots with points left, in order. Empty lots decide
+// nothing (a lot a reversal restores into is made again from the
+// allocation), so a snapshot and a cached state keep only these.
+func (b *lotBook) held() []ports.Lot {
+	var out []ports.Lot
+	for _, l := range b.lots {
+		if l.Remaining > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func (b *lotBook) available(today string) int64 {
 	var sum int64
 	for _, l := range b.lots {

@@ -343,7 +343,7 @@ func (s *Service) load(ctx context.Context, id AccountID, whole bool) (*Account,
 			if restored, ok := restoreAccount(snap); ok {
 				a = restored
 			} else {
-				s.log.Warn("points snapshot unusable, reading the whole stream", "account", account, "version", snap.Version)
+				s.log.WarnContext(ctx, "points snapshot unusable, reading the whole stream", "account", account, "version", snap.Version)
 			}
 		case !errors.Is(err, ports.ErrNotFound):
 			return nil, fmt.Errorf("load account %s: %w", account, err)
@@ -375,13 +375,13 @@ func (s *Service) loadForCommand(ctx context.Context, id AccountID, whole bool) 
 // brought it there, when enough events followed its last snapshot. One
 // that cannot be encoded is not the command's failure: a later command
 // takes it, and meanwhile loads read a few more events.
-func (s *Service) snapshotDue(a *Account, now time.Time) *ports.Snapshot {
+func (s *Service) snapshotDue(ctx context.Context, a *Account, now time.Time) *ports.Snapshot {
 	if s.snapshots == nil || a.version-a.snapshotAt < int64(s.snapshotEvery) {
 		return nil
 	}
 	snap, err := a.snapshot(now)
 	if err != nil {
-		s.log.Warn("points snapshot not taken", "account", a.id, "version", a.version, "err", err)
+		s.log.WarnContext(ctx, "points snapshot not taken", "account", a.id, "version", a.version, "err", err)
 		return nil
 	}
 	return &snap
@@ -435,12 +435,12 @@ func (s *Service) execute(ctx context.Context, account AccountID, key, fp string
 			}
 			app.Idempotency = &ports.IdempotencyRecord{Key: key, Account: account.String(), Fingerprint: fp, Result: result, CreatedAt: now}
 		}
-		app.Snapshot = s.snapshotDue(acct, now)
+		app.Snapshot = s.snapshotDue(ctx, acct, now)
 		err = s.ledger.Append(ctx, app)
 		switch {
 		case err == nil:
 			if app.Snapshot != nil {
-				acct.snapshotAt = acct.version
+				acct.snapshotStored()
 			}
 			s.cache.put(acct)
 			return txs, nil
