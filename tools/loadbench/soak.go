@@ -110,12 +110,21 @@ func (r *runner) soak(d time.Duration, rates soakRates) (*soakRun, error) {
 			}
 			s.At = time.Duration(i) * soakWindow
 			samples = append(samples, s)
-			// Heap profiles at the end of each third, to compare when
-			// memory grows (go tool pprof -diff_base).
+			// Heap profiles at the end of each third, and CPU profiles
+			// of the window after, to compare when memory or latency
+			// grows (go tool pprof -diff_base).
 			if n := int(d / soakWindow); r.profile != "" && i%max(1, n/3) == 0 && i <= n {
 				if err := r.saveProfile(srv, "heap", fmt.Sprintf("soak-heap-%s", s.At)); err != nil {
 					fmt.Fprintln(os.Stderr, "loadbench: soak: heap profile:", err)
 				}
+			}
+			if n := int(d / soakWindow); r.profile != "" && i%max(1, n/3) == 0 && i < n {
+				wg.Go(func() {
+					what := fmt.Sprintf("profile?seconds=%d", int(soakWindow.Seconds()))
+					if err := r.saveProfile(srv, what, fmt.Sprintf("soak-cpu-%s", s.At)); err != nil {
+						fmt.Fprintln(os.Stderr, "loadbench: soak: CPU profile:", err)
+					}
+				})
 			}
 			if i%6 == 0 {
 				fmt.Fprintf(os.Stderr, "loadbench: soak: %s, RSS %.0f MB, %d goroutines, %d open files\n",
