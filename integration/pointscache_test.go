@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,12 +23,21 @@ import (
 type countingLedger struct {
 	ports.Ledger
 	loads, appends atomic.Int64
-	before         func() // run once before the next Append
+	read           atomic.Int64 // events returned by Load and LoadBackward
+	before         func()       // run once before the next Append
 }
 
 func (l *countingLedger) Load(ctx context.Context, account string, after int64) ([]ports.Event, error) {
 	l.loads.Add(1)
-	return l.Ledger.Load(ctx, account, after)
+	evs, err := l.Ledger.Load(ctx, account, after)
+	l.read.Add(int64(len(evs)))
+	return evs, err
+}
+
+func (l *countingLedger) LoadBackward(ctx context.Context, account string, before int64, limit int) ([]ports.Event, error) {
+	evs, err := l.Ledger.LoadBackward(ctx, account, before, limit)
+	l.read.Add(int64(len(evs)))
+	return evs, err
 }
 
 func (l *countingLedger) Append(ctx context.Context, a ports.Append) error {
@@ -136,6 +146,72 @@ func TestHotAccountCommandReadsNoSnapshot(t *testing.T) {
 		}
 		if g, l, a := snaps.gets.Load()-gets, ledger.loads.Load()-loads, ledger.appends.Load()-appends; g != 0 || l != 10 || a != 10 {
 			t.Errorf("10 issues on a hot account: %d snapshot reads, %d ledger reads, %d appends; want 0, 10, 10", g, l, a)
+		}
+	})
+}
+
+// A reversal reads the account's stream back only as far as the
+// transaction it takes back: a saga's compensation of a redemption made a
+// moment ago costs the same on an account with a long history as on a new
+// one. A reversal further back still finds its transaction and sees that
+// it was already reversed, whichever process reversed it.
+func TestReversalReadsBackOnlyAsFarAsItsTransaction(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st stores) {
+		ctx := context.Background()
+		clk := clock.NewManual(day0)
+		ledger := &countingLedger{Ledger: st.ledger}
+		s, err := points.NewService(points.Deps{Ledger: ledger, Snapshots: st.snapshots, Clock: clk, IDs: clock.UUIDs{}},
+			points.Config{TTLDays: 365, SnapshotEvery: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.Issue(ctx, points.IssueCommand{Account: alice, Amount: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldRedemption, err := s.Redeem(ctx, points.RedeemCommand{Account: alice, Amount: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 300 {
+			if _, err := s.Issue(ctx, points.IssueCommand{Account: alice, Amount: 1, Key: fmt.Sprint("i", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		recent, err := s.Redeem(ctx, points.RedeemCommand{Account: alice, Amount: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := ledger.read.Load()
+		if _, err := s.Reverse(ctx, points.ReverseCommand{Account: alice, TransactionID: recent.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if n := ledger.read.Load() - read; n > 70 {
+			t.Errorf("reversing the latest of 303 transactions read %d events, want at most a page", n)
+		}
+
+		// Another process reverses the old redemption; this one, its
+		// cache warm, must see it.
+		other := newService(t, st, clk, 365)
+		if _, err := other.Reverse(ctx, points.ReverseCommand{Account: alice, TransactionID: oldRedemption.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Reverse(ctx, points.ReverseCommand{Account: alice, TransactionID: oldRedemption.ID}); !errors.Is(err, points.ErrAlreadyReversed) {
+			t.Fatalf("reversing again what another process reversed: %v, want ErrAlreadyReversed", err)
+		}
+		rev, err := s.Reverse(ctx, points.ReverseCommand{Account: alice, TransactionID: first.ID})
+		if err != nil || rev.Amount != 50 {
+			t.Fatalf("reversing the first issue, 305 transactions back: %+v, %v", rev, err)
+		}
+		if _, err := s.Reverse(ctx, points.ReverseCommand{Account: alice, TransactionID: rev.ID}); !errors.Is(err, points.ErrNotReversible) {
+			t.Errorf("reversing a reversal: %v, want ErrNotReversible", err)
+		}
+		if _, err := s.Reverse(ctx, points.ReverseCommand{Account: alice, TransactionID: "no-such-transaction"}); !errors.Is(err, points.ErrTransactionNotFound) {
+			t.Errorf("reversing an unknown transaction: %v, want ErrTransactionNotFound", err)
+		}
+		// 50 - 5 + 300 - 40, then +40, +5 and -50 by the reversals.
+		if bal := sumStream(t, st.ledger, alice.String()); bal != 300 {
+			t.Errorf("ledger sums to %d, want 300", bal)
 		}
 	})
 }

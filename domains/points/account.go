@@ -8,36 +8,18 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
-// Account is the command side of one points account: its lots and what a
-// reversal needs to know, rebuilt from the account's own event stream. It is
-// never read from the read model.
+// Account is the command side of one points account: its lots, rebuilt
+// from the account's own event stream (from its latest snapshot on). It is
+// never read from the read model. What a reversal needs of an older
+// transaction is read from the stream when one is asked for (reversalScan),
+// so an account's state does not grow with its history.
 type Account struct {
 	id      AccountID
 	version int64 // Seq of the last event applied
 	book    lotBook
-	// snapshotVersion is the version of the snapshot the account was
-	// restored from (0: built from the first event). Reversals need the
-	// whole stream, so they never use a snapshot.
-	snapshotVersion int64
 	// snapshotAt is the version of the latest snapshot restored or taken:
 	// a new one is due snapshotEvery events later.
 	snapshotAt int64
-	// issues and redemptions, by event id, for reversals.
-	issues      map[string]*issueRecord
-	redemptions map[string]*redemptionRecord
-	others      map[string]bool // ids of events that cannot be reversed
-}
-
-type issueRecord struct {
-	lot, expiresOn string
-	amount         int64
-	reversed       bool
-}
-
-type redemptionRecord struct {
-	allocations []Allocation
-	amount      int64
-	reversed    bool
 }
 
 // RehydrateAccount rebuilds an account from its stream, which must start at
@@ -46,9 +28,7 @@ func RehydrateAccount(id AccountID, events []ports.Event) (*Account, error) {
 	return rehydrate(newAccount(id), events)
 }
 
-func newAccount(id AccountID) *Account {
-	return &Account{id: id, issues: map[string]*issueRecord{}, redemptions: map[string]*redemptionRecord{}, others: map[string]bool{}}
-}
+func newAccount(id AccountID) *Account { return &Account{id: id} }
 
 func rehydrate(a *Account, events []ports.Event) (*Account, error) {
 	for _, ev := range events {
@@ -81,7 +61,7 @@ func restoreAccount(snap ports.Snapshot) (a *Account, ok bool) {
 		return nil, false
 	}
 	a = newAccount(id)
-	a.version, a.snapshotVersion, a.snapshotAt, a.book.lots = snap.Version, snap.Version, snap.Version, st.Lots
+	a.version, a.snapshotAt, a.book.lots = snap.Version, snap.Version, st.Lots
 	return a, true
 }
 
@@ -96,16 +76,11 @@ func (a *Account) snapshot(now time.Time) (ports.Snapshot, error) {
 	return ports.Snapshot{Account: a.id.String(), Version: a.version, State: state, TakenAt: now}, nil
 }
 
-// snapshotStored makes the account what loading it from the snapshot just
-// stored at its version gives: its lots with points, and no reversal
-// records. A cached account's memory is so bounded by the events since its
-// last snapshot, not by its whole history (an account issued to every
-// second would otherwise grow without end); a reversal loads the whole
-// stream anyway, as for any account restored from a snapshot.
+// snapshotStored makes the account what loading the snapshot just stored
+// at its version gives: only its lots with points.
 func (a *Account) snapshotStored() {
-	a.snapshotAt, a.snapshotVersion = a.version, a.version
+	a.snapshotAt = a.version
 	a.book.lots = a.book.held()
-	a.issues, a.redemptions, a.others = map[string]*issueRecord{}, map[string]*redemptionRecord{}, map[string]bool{}
 }
 
 // Version is the Seq of the last event the account was built from.
@@ -127,24 +102,6 @@ func (a *Account) apply(ev ports.Event) error {
 	}
 	if err := c.applyTo(&a.book, ev.RecordedAt); err != nil {
 		return fmt.Errorf("apply event %s seq %d: %w", ev.Account, ev.Seq, err)
-	}
-	switch e := c.(type) {
-	case Issued:
-		a.issues[ev.ID] = &issueRecord{lot: e.Lot, expiresOn: e.ExpiresOn, amount: e.Amount}
-	case Redeemed:
-		a.redemptions[ev.ID] = &redemptionRecord{allocations: e.Allocations, amount: e.Amount}
-	case IssueReversed:
-		if r := a.issues[e.IssueID]; r != nil {
-			r.reversed = true
-		}
-		a.others[ev.ID] = true
-	case RedemptionReversed:
-		if r := a.redemptions[e.RedemptionID]; r != nil {
-			r.reversed = true
-		}
-		a.others[ev.ID] = true
-	default:
-		a.others[ev.ID] = true
 	}
 	a.version = ev.Seq
 	return nil
@@ -180,42 +137,82 @@ func (a *Account) decideExpire(now time.Time) []change {
 	return out
 }
 
-func (a *Account) decideReverse(transactionID string, now time.Time) (change, error) {
-	if r, ok := a.issues[transactionID]; ok {
-		if r.reversed {
-			return nil, ErrAlreadyReversed
-		}
-		return a.reverseIssue(transactionID, r, DayOf(now).String()), nil
+// decideReverse takes back the transaction t, found in the account's
+// stream up to its version.
+func (a *Account) decideReverse(t reversalTarget, now time.Time) (change, error) {
+	if t.reversed {
+		return nil, ErrAlreadyReversed
 	}
-	if r, ok := a.redemptions[transactionID]; ok {
-		if r.reversed {
-			return nil, ErrAlreadyReversed
-		}
-		return RedemptionReversed{RedemptionID: transactionID, Amount: r.amount, Allocations: r.allocations}, nil
+	switch c := t.change.(type) {
+	case Issued:
+		return a.reverseIssue(t.id, c, DayOf(now).String()), nil
+	case Redeemed:
+		return RedemptionReversed{RedemptionID: t.id, Amount: c.Amount, Allocations: c.Allocations}, nil
 	}
-	if a.others[transactionID] {
-		return nil, ErrNotReversible
-	}
-	return nil, ErrTransactionNotFound
+	return nil, ErrNotReversible
 }
 
 // reverseIssue takes an issue back: from its own lot first (whatever is
 // left there, even past expiry), then from the oldest other active lots. What
 // the account no longer has is recorded as unrecovered, never overdrawn.
-func (a *Account) reverseIssue(id string, r *issueRecord, today string) IssueReversed {
+func (a *Account) reverseIssue(id string, r Issued, today string) IssueReversed {
 	rev := IssueReversed{IssueID: id}
-	need := r.amount
-	if i := a.book.find(r.lot); i >= 0 && a.book.lots[i].Remaining > 0 {
+	need := r.Amount
+	if i := a.book.find(r.Lot); i >= 0 && a.book.lots[i].Remaining > 0 {
 		take := min(need, a.book.lots[i].Remaining)
-		rev.Allocations = append(rev.Allocations, Allocation{Lot: r.lot, ExpiresOn: a.book.lots[i].ExpiresOn, Amount: take})
+		rev.Allocations = append(rev.Allocations, Allocation{Lot: r.Lot, ExpiresOn: a.book.lots[i].ExpiresOn, Amount: take})
 		need -= take
 	}
-	rest := a.book.allocate(need, today, r.lot)
+	rest := a.book.allocate(need, today, r.Lot)
 	for _, al := range rest {
 		need -= al.Amount
 	}
 	rev.Allocations = append(rev.Allocations, rest...)
-	rev.Amount = r.amount - need
+	rev.Amount = r.Amount - need
 	rev.Unrecovered = need
 	return rev
+}
+
+// reversalTarget is a transaction a reversal is asked to take back, as the
+// account's stream holds it: its change, and whether a reversal of it
+// follows.
+type reversalTarget struct {
+	id       string
+	change   change
+	reversed bool
+}
+
+// reversalScan looks for a transaction in an account's events read newest
+// first, from the version the account was loaded at down: a reversal of it
+// can only come after it, so by the time the scan meets the transaction it
+// knows whether it was reversed. A reversal usually takes back something
+// recent (a saga's compensation, seconds later), so the scan reads a few
+// events, where rebuilding the account from its first event would read its
+// whole history.
+type reversalScan struct {
+	id       string
+	reversed bool
+	found    *reversalTarget
+}
+
+// read scans a page of events, newest first; done is true once the
+// transaction is found.
+func (s *reversalScan) read(events []ports.Event) (done bool, err error) {
+	for _, ev := range events {
+		c, err := decode(ev)
+		if err != nil {
+			return false, err
+		}
+		if ev.ID == s.id {
+			s.found = &reversalTarget{id: s.id, change: c, reversed: s.reversed}
+			return true, nil
+		}
+		switch e := c.(type) {
+		case IssueReversed:
+			s.reversed = s.reversed || e.IssueID == s.id
+		case RedemptionReversed:
+			s.reversed = s.reversed || e.RedemptionID == s.id
+		}
+	}
+	return false, nil
 }

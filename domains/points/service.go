@@ -182,7 +182,7 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCommand) (Transaction, err
 		return Transaction{}, errors.New("issue details must be JSON")
 	}
 	fp := issueFingerprint(cmd)
-	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
 		return []change{a.decideIssue(cmd.Amount, now, s.ttlDays, cmd.Reference, cmd.Details)}, nil
 	})
 	return first(txs, err)
@@ -229,7 +229,7 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCommand) (Transaction, e
 		return Transaction{}, ErrInvalidReference
 	}
 	fp := fingerprint(TxRedeem, cmd.Account.String(), strconv.FormatInt(cmd.Amount, 10), cmd.Reference)
-	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
 		r, err := a.decideRedeem(cmd.Amount, now, cmd.Reference)
 		if err != nil {
 			return nil, err
@@ -252,8 +252,12 @@ func (s *Service) Reverse(ctx context.Context, cmd ReverseCommand) (Transaction,
 		return Transaction{}, ErrInvalidAccount
 	}
 	fp := fingerprint("reverse", cmd.Account.String(), cmd.TransactionID)
-	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, wholeStream, func(a *Account, now time.Time) ([]change, error) {
-		c, err := a.decideReverse(cmd.TransactionID, now)
+	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
+		t, err := s.findForReversal(ctx, a, cmd.TransactionID)
+		if err != nil {
+			return nil, err
+		}
+		c, err := a.decideReverse(t, now)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +282,7 @@ func (s *Service) Expire(ctx context.Context, account AccountID) ([]Transaction,
 	}
 	var all []Transaction
 	for {
-		txs, err := s.execute(ctx, account, "", "", fromSnapshot, func(a *Account, now time.Time) ([]change, error) {
+		txs, err := s.execute(ctx, account, "", "", func(a *Account, now time.Time) ([]change, error) {
 			due := a.decideExpire(now)
 			return due[:min(len(due), ports.MaxAppendEvents)], nil
 		})
@@ -322,15 +326,16 @@ func (s *Service) stored(ctx context.Context, key string) (string, []Transaction
 	return rec.Fingerprint, txs, nil
 }
 
-// Load rebuilds the account from its whole stream.
+// Load rebuilds the account from its whole stream, without its snapshot:
+// what checks of the snapshots compare with.
 func (s *Service) Load(ctx context.Context, account AccountID) (*Account, error) {
 	return s.load(ctx, account, wholeStream)
 }
 
-// How a command reads its account.
+// How an account is read.
 const (
 	fromSnapshot = false // the latest snapshot and the events after it
-	wholeStream  = true  // every event: reversals look up old transactions
+	wholeStream  = true  // every event
 )
 
 func (s *Service) load(ctx context.Context, id AccountID, whole bool) (*Account, error) {
@@ -357,18 +362,48 @@ func (s *Service) load(ctx context.Context, id AccountID, whole bool) (*Account,
 }
 
 // loadForCommand is load for a command, which holds the account's lock:
-// it starts from the cached state when there is a usable one (a reversal
-// needs one built from the whole stream) and reads only the events after it.
-func (s *Service) loadForCommand(ctx context.Context, id AccountID, whole bool) (*Account, error) {
+// it starts from the cached state when there is one and reads only the
+// events after it.
+func (s *Service) loadForCommand(ctx context.Context, id AccountID) (*Account, error) {
 	a := s.cache.take(id.String())
-	if a == nil || whole && a.snapshotVersion != 0 {
-		return s.load(ctx, id, whole)
+	if a == nil {
+		return s.load(ctx, id, fromSnapshot)
 	}
 	events, err := s.ledger.Load(ctx, id.String(), a.version)
 	if err != nil {
 		return nil, fmt.Errorf("load account %s: %w", id, err)
 	}
 	return rehydrate(a, events)
+}
+
+// reversalPage is how many events a reversal reads at a time, newest
+// first, looking for the transaction it takes back.
+const reversalPage = 64
+
+// findForReversal finds transaction id in the account's stream, up to the
+// version the account was loaded at (so that what it finds agrees with the
+// state the reversal decides from; a reversal appended since makes the
+// append conflict, and the command decides again).
+func (s *Service) findForReversal(ctx context.Context, a *Account, id string) (reversalTarget, error) {
+	scan := reversalScan{id: id}
+	for before := a.version + 1; before > 1; {
+		events, err := s.ledger.LoadBackward(ctx, a.id.String(), before, reversalPage)
+		if err != nil {
+			return reversalTarget{}, fmt.Errorf("find transaction %s of %s: %w", id, a.id, err)
+		}
+		if len(events) == 0 {
+			break
+		}
+		done, err := scan.read(events)
+		if err != nil {
+			return reversalTarget{}, err
+		}
+		if done {
+			return *scan.found, nil
+		}
+		before = events[len(events)-1].Seq
+	}
+	return reversalTarget{}, ErrTransactionNotFound
 }
 
 // snapshotDue returns the account's state to store with the append that
@@ -390,7 +425,7 @@ func (s *Service) snapshotDue(ctx context.Context, a *Account, now time.Time) *p
 // execute is the command loop: load, decide, append at the loaded version;
 // on a lost race reload and decide again; with a key, a repeat returns the
 // first result.
-func (s *Service) execute(ctx context.Context, account AccountID, key, fp string, whole bool, decide func(*Account, time.Time) ([]change, error)) ([]Transaction, error) {
+func (s *Service) execute(ctx context.Context, account AccountID, key, fp string, decide func(*Account, time.Time) ([]change, error)) ([]Transaction, error) {
 	if key != "" {
 		if len(key) > limits.IdempotencyKeyChars {
 			return nil, ErrInvalidKey
@@ -402,7 +437,7 @@ func (s *Service) execute(ctx context.Context, account AccountID, key, fp string
 	defer mu.Unlock()
 
 	for attempt := 1; ; attempt++ {
-		acct, err := s.loadForCommand(ctx, account, whole)
+		acct, err := s.loadForCommand(ctx, account)
 		if err != nil {
 			return nil, err
 		}
