@@ -56,21 +56,21 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request) {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	}
-	if err := decodeBody(r, &b); err != nil {
-		writeError(w, r, err)
-		return
+	err := decodeBody(r, &b)
+	if err == nil && (b.Username == "" || b.Password == "") {
+		err = badRequest("", "send {\"username\": ..., \"password\": ...}")
 	}
-	if b.Username == "" || b.Password == "" {
-		writeError(w, r, badRequest("", "send {\"username\": ..., \"password\": ...}"))
-		return
+	var t identity.Tokens
+	if err == nil {
+		t, err = s.identity.SignIn(r.Context(), b.Username, b.Password, address(r))
 	}
-	t, err := s.identity.SignIn(r.Context(), b.Username, b.Password, address(r))
 	var te *identity.ThrottledError
 	if errors.As(err, &te) {
 		// Rounded up: an attempt made when it says is not refused again.
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
 	}
 	if err != nil {
+		s.metrics.SignInFailed(signInFailure(err))
 		writeError(w, r, err)
 		return
 	}

@@ -9,12 +9,19 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/unicornstore/unicorn/limits"
 )
 
 type loggerKey struct{}
+
+// requestIDKey holds a request's id in its context, for LogRequestIDs.
+type requestIDKey struct{}
+
+// requestIDAttr is the key of a request's id in every log line about it.
+const requestIDAttr = "request_id"
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
@@ -44,9 +51,11 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // observe gives every request an id (the client's X-Request-Id when it is
-// sane), a logger carrying it, a bounded body, recovery from panics, and one
-// structured log line when it ends.
-func observe(log *slog.Logger, csp string, next http.Handler) http.Handler {
+// sane), a logger carrying it, a bounded body, recovery from panics, one
+// structured log line when it ends, and its time to metrics, under the
+// pattern of the route that takes it (never its path, which the caller
+// chooses).
+func observe(log *slog.Logger, csp string, metrics Metrics, routes routes, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -55,8 +64,9 @@ func observe(log *slog.Logger, csp string, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		securityHeaders(w.Header(), csp)
-		l := log.With("request_id", id)
-		r = r.WithContext(context.WithValue(r.Context(), loggerKey{}, l))
+		l := log.With(requestIDAttr, id)
+		ctx := context.WithValue(r.Context(), loggerKey{}, l)
+		r = r.WithContext(context.WithValue(ctx, requestIDKey{}, id))
 		r.Body = http.MaxBytesReader(w, r.Body, limits.BodyBytes) // a larger body is a 413
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -69,11 +79,53 @@ func observe(log *slog.Logger, csp string, next http.Handler) http.Handler {
 					writeError(sw, r, fmt.Errorf("panic: %v", v))
 				}
 			}
+			took := time.Since(start)
 			l.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-				"duration_ms", float64(time.Since(start).Microseconds())/1000, "bytes", sw.bytes)
+				"duration_ms", float64(took.Microseconds())/1000, "bytes", sw.bytes)
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http answers 200
+			}
+			if _, none := metrics.(noMetrics); !none {
+				metrics.Request(routes.of(r), status, took)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// LogRequestIDs makes h add the request's id to the lines logged with a
+// request's context (log.InfoContext(ctx, ...)) by code that has no
+// request logger: the domains a handler calls. So every line written while
+// a request is handled names it, and a line of a logger that carries the
+// id already (logFor's) does not name it twice.
+func LogRequestIDs(h slog.Handler) slog.Handler { return requestIDs{h: h} }
+
+type requestIDs struct {
+	h   slog.Handler
+	has bool // the logger's own attributes hold a request id
+}
+
+func (h requestIDs) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h requestIDs) Handle(ctx context.Context, rec slog.Record) error {
+	if h.has || ctx == nil {
+		return h.h.Handle(ctx, rec)
+	}
+	if id, ok := ctx.Value(requestIDKey{}).(string); ok {
+		rec = rec.Clone() // the caller's record may be handled again
+		rec.AddAttrs(slog.String(requestIDAttr, id))
+	}
+	return h.h.Handle(ctx, rec)
+}
+
+func (h requestIDs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	has := h.has || slices.ContainsFunc(attrs, func(a slog.Attr) bool { return a.Key == requestIDAttr })
+	return requestIDs{h: h.h.WithAttrs(attrs), has: has}
+}
+
+func (h requestIDs) WithGroup(name string) slog.Handler {
+	return requestIDs{h: h.h.WithGroup(name), has: h.has}
 }
 
 func newRequestID() string {

@@ -56,6 +56,8 @@ type Config struct {
 	// the requests and purchases under way. The zero value limits nothing.
 	Limits Limits
 	Log    *slog.Logger
+	// Metrics, when set, is told of every request and failed sign-in.
+	Metrics Metrics
 	// Ready reports whether the storage answers; /healthz calls it.
 	Ready func(context.Context) error
 }
@@ -76,6 +78,7 @@ type server struct {
 	webApp    fs.FS
 	ready     func(context.Context) error
 	admission *admission
+	metrics   Metrics
 }
 
 // route is a path pattern, its handler, and who may call it.
@@ -210,7 +213,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
 		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, store: cfg.StoreClient, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
 		settings: settings{PointValue: amount(cfg.PointValue), PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp,
-		admission: newAdmission(cfg.Limits)}
+		admission: newAdmission(cfg.Limits), metrics: cfg.Metrics}
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
+	}
 	if c := cfg.Cognito; c != nil {
 		if c.Region == "" || c.ClientID == "" {
 			return nil, errors.New("httpapi: Cognito needs its region and app client id")
@@ -218,10 +224,13 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		s.settings.SignIn = &signInView{Provider: "cognito", Region: c.Region, ClientID: c.ClientID}
 	}
 	mux := http.NewServeMux()
+	var patterns []string
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, s.guard(rt.rule, rt.handler))
+		patterns = append(patterns, rt.pattern)
 	}
-	return observe(cfg.Log, ContentSecurityPolicy(cfg.Cognito), s.admission.bound(cors(cfg.CORSOrigins, problems404(mux)))), nil
+	return observe(cfg.Log, ContentSecurityPolicy(cfg.Cognito), s.metrics, newRoutes(mux, patterns),
+		s.admission.bound(cors(cfg.CORSOrigins, problems404(mux)))), nil
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

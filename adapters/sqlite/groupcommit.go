@@ -48,6 +48,9 @@ type committer struct {
 
 	commits, writes, busy atomic.Int64 // for CommitStats; busy in ns
 
+	// observe, when set, is told of every group (ObserveCommits).
+	observe atomic.Pointer[func(writes int, took time.Duration)]
+
 	// Groups are numbered (epoch, the writer's alone) and the last one
 	// whose commit failed is remembered, for step scopes.
 	epoch, failed int64
@@ -90,6 +93,14 @@ type CommitStats struct {
 // CommitStats returns the counts since the database was opened.
 func (db *DB) CommitStats() CommitStats {
 	return CommitStats{Writes: db.group.writes.Load(), Commits: db.group.commits.Load(), Busy: time.Duration(db.group.busy.Load())}
+}
+
+// ObserveCommits has fn told of every group the writer commits: how many
+// write transactions it held and how long it took, BEGIN to COMMIT (the
+// fsync included). It is for metrics, so it may be set while the database
+// is in use; fn runs on the writer's goroutine and must not block.
+func (db *DB) ObserveCommits(fn func(writes int, took time.Duration)) {
+	db.group.observe.Store(&fn)
 }
 
 // tx runs fn in a write transaction and returns once that transaction is
@@ -150,14 +161,19 @@ func (db *DB) commitLoop() {
 		g.queue = g.queue[n:]
 		g.mu.Unlock()
 		start := time.Now()
-		db.commitGroup(group)
-		g.busy.Add(int64(time.Since(start)))
+		writes := db.commitGroup(group)
+		took := time.Since(start)
+		g.busy.Add(int64(took))
+		if fn := g.observe.Load(); fn != nil && *fn != nil && writes > 0 {
+			(*fn)(writes, took)
+		}
 	}
 }
 
 // commitGroup runs the functions of group in one transaction, each in a
-// savepoint, commits, and tells each caller its outcome.
-func (db *DB) commitGroup(group []*pending) {
+// savepoint, commits, and tells each caller its outcome. It returns how
+// many callers' functions the commit held, 0 when nothing was committed.
+func (db *DB) commitGroup(group []*pending) int {
 	live := group[:0]
 	for _, p := range group {
 		if err := p.ctx.Err(); err != nil {
@@ -167,7 +183,7 @@ func (db *DB) commitGroup(group []*pending) {
 		live = append(live, p)
 	}
 	if len(live) == 0 {
-		return
+		return 0
 	}
 	// The statements run under a context no single caller can cancel: an
 	// interrupted write statement may roll back the whole transaction,
@@ -215,7 +231,7 @@ func (db *DB) commitGroup(group []*pending) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		finish(fmt.Errorf("begin: %w", err))
-		return
+		return 0
 	}
 	t := &txn{ctx: ctx, tx: tx, stmts: &db.writeStmts}
 	defer t.cacheMissed()
@@ -231,7 +247,7 @@ func (db *DB) commitGroup(group []*pending) {
 		}
 		if outcomes[0] != nil {
 			abort(outcomes[0])
-			return
+			return 0
 		}
 		answer(0)
 	} else {
@@ -242,30 +258,31 @@ func (db *DB) commitGroup(group []*pending) {
 			}
 			if _, err := t.exec(`SAVEPOINT caller`); err != nil {
 				abort(fmt.Errorf("savepoint: %w", err))
-				return
+				return 0
 			}
 			if outcomes[i] = run(p.fn, t); outcomes[i] != nil {
 				if _, err := t.exec(`ROLLBACK TO caller`); err != nil {
 					abort(fmt.Errorf("roll back to savepoint: %w", err))
-					return
+					return 0
 				}
 			}
 			if _, err := t.exec(`RELEASE caller`); err != nil {
 				abort(fmt.Errorf("release savepoint: %w", err))
-				return
+				return 0
 			}
 			answer(i)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		finish(fmt.Errorf("commit: %w", err))
-		return
+		return 0
 	}
 	db.group.commits.Add(1)
 	if t.enqueued {
 		db.wake()
 	}
 	finish(nil)
+	return len(live)
 }
 
 // panicked carries a panic from a transaction function back to its caller,

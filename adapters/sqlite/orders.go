@@ -143,3 +143,14 @@ func (s *Orders) WithStatus(ctx context.Context, status string, limit int) ([]po
 	}
 	return out, nil
 }
+
+// CountWithStatus counts the orders in a status, from the status index
+// without reading them: an operator's gauge of the orders that need
+// attention, read at every scrape.
+func (s *Orders) CountWithStatus(ctx context.Context, status string) (int, error) {
+	var n int
+	if err := s.db.queryRow(ctx, `SELECT COUNT(*) FROM orders WHERE status = ?`, status).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count orders %s: %w", status, err)
+	}
+	return n, nil
+}

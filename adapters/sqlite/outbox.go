@@ -296,6 +296,64 @@ func (d *Dispatcher) fetch(ctx context.Context, s *subscriber, cursor int64) ([]
 	return msgs, head, nil
 }
 
+// Lag is how far one subscriber is behind the outbox.
+type Lag struct {
+	Subscriber string
+	// Pending counts the messages of its topics past its cursor: written,
+	// not yet consumed.
+	Pending int64
+	// Oldest is when the oldest of them was written (zero when none): how
+	// stale its read model may be.
+	Oldest time.Time
+	// Parked counts its messages that failed every attempt and wait in
+	// outbox_dead for an operator.
+	Parked int64
+}
+
+// Lag reports what each subscriber has yet to consume, from one snapshot.
+// It reads the topic index past each cursor, so it costs what the lag is,
+// and is meant for an operator's metrics.
+func (d *Dispatcher) Lag(ctx context.Context) ([]Lag, error) {
+	out := make([]Lag, 0, len(d.subs))
+	err := d.db.readTx(ctx, func(tx *txn) error {
+		for _, s := range d.subs {
+			l := Lag{Subscriber: s.name}
+			var cursor int64
+			err := tx.queryRow(`SELECT position FROM outbox_cursors WHERE subscriber = ?`, s.name).Scan(&cursor)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			args := []any{cursor}
+			for _, t := range s.topics {
+				args = append(args, t)
+			}
+			var first sql.NullInt64
+			if err := tx.queryRow(`SELECT COUNT(*), MIN(id) FROM outbox WHERE id > ? AND topic IN (`+placeholders(len(s.topics))+`)`,
+				args...).Scan(&l.Pending, &first); err != nil {
+				return err
+			}
+			if first.Valid {
+				var at string
+				if err := tx.queryRow(`SELECT created_at FROM outbox WHERE id = ?`, first.Int64).Scan(&at); err != nil {
+					return err
+				}
+				if l.Oldest, err = parseTime(at); err != nil {
+					return err
+				}
+			}
+			if err := tx.queryRow(`SELECT COUNT(*) FROM outbox_dead WHERE subscriber = ?`, s.name).Scan(&l.Parked); err != nil {
+				return err
+			}
+			out = append(out, l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("outbox lag: %w", err)
+	}
+	return out, nil
+}
+
 // enqueue writes a message to the outbox in the caller's transaction; the
 // DB wakes the subscribers once the transaction commits.
 func (t *txn) enqueue(topic, key string, payload any, at time.Time) error {

@@ -13,11 +13,13 @@ import (
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 	"github.com/unicornstore/unicorn/adapters/lambda"
+	"github.com/unicornstore/unicorn/adapters/metrics"
 	"github.com/unicornstore/unicorn/adapters/sagatasks"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/orchestration"
 	"github.com/unicornstore/unicorn/orchestration/executor"
 	"github.com/unicornstore/unicorn/ports"
@@ -37,6 +39,9 @@ type app struct {
 	// tables' stream readers on DynamoDB. It runs until ctx ends.
 	feed  func(ctx context.Context) error
 	close func() error
+	// metrics are told what the API, the sagas and the storage do, and
+	// read the state of the store when scraped (serve's -debug-addr).
+	metrics *metrics.Metrics
 
 	// On SQLite only (the operator commands use them).
 	db         *sqlite.DB
@@ -72,7 +77,9 @@ func newApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (_ 
 			db.Close()
 		}
 	}()
-	a := &app{cfg: c, log: log, db: db, stores: compose.SQLiteStores(db), executions: db.Executions(), close: db.Close}
+	a := &app{cfg: c, log: log, db: db, stores: compose.SQLiteStores(db), executions: db.Executions(), close: db.Close,
+		metrics: metrics.New(log)}
+	db.ObserveCommits(a.metrics.Commit)
 	if err := a.wire(ctx, d); err != nil {
 		return nil, err
 	}
@@ -82,6 +89,20 @@ func newApp(ctx context.Context, c compose.Config, log *slog.Logger, d deps) (_ 
 		a.dispatcher.Subscribe(c.Name, c.Handle, c.Topic)
 	}
 	a.feed = a.dispatcher.Run
+	orders := db.Orders()
+	a.metrics.Watch(metrics.State{
+		NeedsAttention: func(ctx context.Context) (int, error) {
+			return orders.CountWithStatus(ctx, ports.OrderNeedsAttention)
+		},
+		Feed: func(ctx context.Context) ([]metrics.ConsumerLag, error) {
+			lags, err := a.dispatcher.Lag(ctx)
+			out := make([]metrics.ConsumerLag, len(lags))
+			for i, l := range lags {
+				out[i] = metrics.ConsumerLag{Consumer: l.Subscriber, Pending: l.Pending, Oldest: l.Oldest, Parked: l.Parked}
+			}
+			return out, err
+		},
+	})
 	return a, nil
 }
 
@@ -103,10 +124,18 @@ func newDynamoApp(ctx context.Context, c compose.Config, log *slog.Logger, d dep
 	if err := store.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("DynamoDB at %s, tables %s*: %w (create them with -create-tables)", cmp.Or(c.DynamoDBEndpoint, "AWS"), c.TablePrefix, err)
 	}
-	a := &app{cfg: c, log: log, stores: compose.DynamoStores(store), executions: store.Executions(), close: func() error { return nil }}
+	a := &app{cfg: c, log: log, stores: compose.DynamoStores(store), executions: store.Executions(), close: func() error { return nil },
+		metrics: metrics.New(log)}
 	if err := a.wire(ctx, d); err != nil {
 		return nil, err
 	}
+	// The tables' streams keep no cursor here to measure a lag from; the
+	// orders that need attention are listed from the status index, so the
+	// gauge stops at a page of them.
+	a.metrics.Watch(metrics.State{NeedsAttention: func(ctx context.Context) (int, error) {
+		orders, err := a.stores.Orders.WithStatus(ctx, ports.OrderNeedsAttention, limits.PageSize)
+		return len(orders), err
+	}})
 	streams := compose.OpenDynamoDBStreams(c, cfg)
 	handle := lambda.Stream(dynamodb.StreamMessage, a.StreamHandlers(), log)
 	tables := store.Tables()
@@ -147,7 +176,8 @@ func newDynamoApp(ctx context.Context, c compose.Config, log *slog.Logger, d dep
 
 // wire builds the services and the local executor over a.stores.
 func (a *app) wire(ctx context.Context, d deps) (err error) {
-	if a.executor, err = executor.New(executor.Config{Store: a.executions, Clock: d.clock, IDs: d.ids, Log: a.log, Workers: a.cfg.SagaWorkers}); err != nil {
+	if a.executor, err = executor.New(executor.Config{Store: a.executions, Clock: d.clock, IDs: d.ids, Log: a.log, Workers: a.cfg.SagaWorkers,
+		Ended: a.metrics.SagaEnded}); err != nil {
 		return err
 	}
 	a.Services, err = compose.NewServices(ctx, a.cfg, a.stores, compose.Deps{Clock: d.clock, IDs: d.ids, Log: a.log, Hash: d.hash},
@@ -161,6 +191,7 @@ func (a *app) wire(ctx context.Context, d deps) (err error) {
 		return err
 	}
 	a.SagaBacklog = a.executor.Backlog
+	a.Services.Metrics = a.metrics
 	a.handler, err = a.Handler()
 	return err
 }

@@ -52,7 +52,9 @@ type process struct {
 	mu   *sync.Mutex
 }
 
-var listening = regexp.MustCompile(`url=(http://\S+)`)
+// listening finds the API's address in the log (the debug address is
+// logged before it, with its own url=).
+var listening = regexp.MustCompile(`msg="unicorn store listening" url=(http://\S+)`)
 
 // startServe runs the binary on a free port over the database at db.
 func startServe(t *testing.T, db string, env ...string) *process {

@@ -71,7 +71,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	if c.DebugAddr != "" {
-		stopDebug, err := serveProfiles(c.DebugAddr, log)
+		stopDebug, err := serveDebug(c.DebugAddr, a.metrics.Handler(), log)
 		if err != nil {
 			ln.Close()
 			stopBackground()
@@ -110,10 +110,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return err
 }
 
-// serveProfiles serves Go's profiles on their own address, apart from
-// the API (they show the program's insides, and a profile costs CPU):
-// off unless -debug-addr asks, and meant for an address on this machine.
-func serveProfiles(addr string, log *slog.Logger) (stop func(), err error) {
+// serveDebug serves Go's profiles and the metrics on their own address,
+// apart from the API (they show the program's insides, a profile costs
+// CPU, and a scrape reads the database): off unless -debug-addr asks, and
+// meant for an address on this machine or an operator's network.
+func serveDebug(addr string, metrics http.Handler, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on the debug address %s: %w", addr, err)
@@ -124,9 +125,12 @@ func serveProfiles(addr string, log *slog.Logger) (stop func(), err error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /metrics", metrics)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	log.Info("profiles served", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	base := "http://" + ln.Addr().String()
+	log.Info("profiles served", "url", base+"/debug/pprof/")
+	log.Info("metrics served", "url", base+"/metrics")
 	return func() { _ = srv.Close() }, nil
 }
 

@@ -184,7 +184,7 @@ func (s *Service) List(ctx context.Context, client string) ([]*Campaign, error) 
 	for _, r := range recs {
 		c, err := s.campaign(r)
 		if err != nil {
-			s.log.Error("stored campaign skipped", "client", r.Client, "campaign", r.Name, "version", r.Version, "err", err)
+			s.log.ErrorContext(ctx, "stored campaign skipped", "client", r.Client, "campaign", r.Name, "version", r.Version, "err", err)
 			continue
 		}
 		out = append(out, c)

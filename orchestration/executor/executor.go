@@ -45,6 +45,11 @@ type Config struct {
 	// Jitter draws the delay of a retry with JitterStrategy FULL, between
 	// 0 and max (default: uniformly at random).
 	Jitter func(max time.Duration) time.Duration
+	// Ended, when set, is told of each execution this executor ends (it
+	// stored the terminal transition, so an execution is told of once):
+	// its state machine, its status (SUCCEEDED, FAILED, ...) and how long
+	// it ran. It is for metrics, and must not block.
+	Ended func(stateMachine, status string, took time.Duration)
 }
 
 // Executor runs registered state machines.
@@ -210,6 +215,7 @@ func (e *Executor) Abort(ctx context.Context, name, cause string) error {
 			continue // it moved meanwhile: look again
 		}
 		if err == nil {
+			e.ended(x)
 			e.notify(name)
 		}
 		return err
@@ -253,6 +259,13 @@ func (e *Executor) notify(name string) {
 		close(ch)
 	}
 	delete(e.waiters, name)
+}
+
+// ended tells Config.Ended that this executor ended x.
+func (e *Executor) ended(x ports.Execution) {
+	if e.cfg.Ended != nil {
+		e.cfg.Ended(x.StateMachine, x.Status, x.StoppedAt.Sub(x.StartedAt))
+	}
 }
 
 // Backlog is how many executions this process started or moved and has
@@ -483,6 +496,7 @@ func (e *Executor) drive(ctx context.Context, name string) bool {
 		}
 		x, fresh, moved = next, true, true
 		if Terminal(x) {
+			e.ended(x)
 			e.notify(name)
 			return moved
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/limits"
 )
@@ -53,7 +54,8 @@ type Config struct {
 	Store            string
 	DynamoDBEndpoint string
 	TablePrefix      string
-	// DebugAddr, when set, serves net/http/pprof on its own listener.
+	// DebugAddr, when set, serves Go's profiles and the metrics on a
+	// listener of their own.
 	DebugAddr    string
 	CreateTables bool
 	// StateMachineARN is the purchase saga's Standard state machine (the
@@ -254,7 +256,7 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 			c.StateMachineARN = s
 			return nil
 		}},
-		{"debug-addr", "UNICORN_DEBUG_ADDR", "", "address of a separate listener serving Go's profiles (/debug/pprof/); off when empty, and never on the API's address", func(s string) error { c.DebugAddr = s; return nil }},
+		{"debug-addr", "UNICORN_DEBUG_ADDR", "", "address of a separate listener serving profiles and metrics (/debug/pprof/, /metrics); off when empty, and never on the API's address", func(s string) error { c.DebugAddr = s; return nil }},
 		{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error", func(s string) error { return c.LogLevel.UnmarshalText([]byte(s)) }},
 		{"log-format", "LOG_FORMAT", "text", "text or json", func(s string) error {
 			if s != "text" && s != "json" {
@@ -305,12 +307,15 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 	}
 }
 
+// NewLogger is the logger of c's level and format. A line logged with a
+// request's context names the request, as the API's own lines do.
 func NewLogger(c Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(httpapi.LogRequestIDs(h))
 }
 
 // rateSetting reads requests a second: 0 (no limit) up to a million.

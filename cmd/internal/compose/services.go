@@ -86,6 +86,8 @@ type Services struct {
 	// SagaBacklog counts the purchases under way, where the sagas run in
 	// this process (the local executor), for the API's bound on them.
 	SagaBacklog func() int
+	// Metrics, when set before Handler, is told of the API's requests.
+	Metrics httpapi.Metrics
 
 	cfg    Config
 	stores Stores
@@ -171,7 +173,7 @@ func (v *Services) Handler() (http.Handler, error) {
 	return httpapi.NewHandler(httpapi.Config{Points: v.Points, ReadModel: v.Reads, Campaigns: v.Campaigns, Cognito: cognito,
 		Catalog: v.Catalog, Wallets: v.Wallets, Orders: v.Orders, Sales: v.Sales, Identity: v.Identity,
 		Tokens: v.Verifier, JWKS: v.Signer.JWKS(), CORSOrigins: c.CORSOrigins, StoreClient: c.StoreClient, PointValue: c.PointValue,
-		PointTTLDays: v.Points.TTLDays(), WebApp: httpapi.WebAppDir(c.WebAppDir), Log: v.log, Ready: v.stores.Ping,
+		PointTTLDays: v.Points.TTLDays(), WebApp: httpapi.WebAppDir(c.WebAppDir), Log: v.log, Ready: v.stores.Ping, Metrics: v.Metrics,
 		Limits: httpapi.Limits{ClientRate: c.ClientRate, CallerRate: c.CallerRate, MaxInFlight: c.MaxInFlight,
 			MaxSagas: c.MaxSagas, SagaBacklog: v.SagaBacklog}})
 }
