@@ -63,6 +63,13 @@ var ID = regexp.MustCompile(`^[A-Za-z0-9._@:-]{1,128}$`)
 // IDRule says what ID accepts, for error messages.
 const IDRule = "1 to 128 characters from A-Z a-z 0-9 . _ @ : -"
 
+// PathName reports whether id may name something new that a path then
+// reaches (/products/{id}, /users/{username}/wallet, /campaigns/{name}): an
+// ID other than "." and "..". Those are dot segments, which clients and
+// browsers resolve away (/products/.. is /), so the thing could never be
+// reached. Only new names are checked: what is stored keeps its name.
+func PathName(id string) bool { return ID.MatchString(id) && id != "." && id != ".." }
+
 // Numbers. JSON numbers are kept as their text and parsed by Decimal, which
 // refuses what would cost more to compute with than it is worth (a
 // megabyte of digits, an exponent of ten million).

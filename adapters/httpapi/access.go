@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -190,6 +192,10 @@ func (s *server) guard(rl rule, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if slices.Contains(rl.who, anyone) {
 			if r.URL.Path == "/healthz" || s.admission.throttle(w, r, ports.Principal{}, false) {
+				if err := plainQuery(r); err != nil {
+					writeError(w, r, err)
+					return
+				}
 				next(w, r)
 			}
 			return
@@ -211,6 +217,10 @@ func (s *server) guard(rl rule, next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, fmt.Errorf("%s: %w", denial(p), identity.ErrForbidden))
 			return
 		}
+		if err := plainQuery(r); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		for _, about := range rl.about {
 			if err := s.reaches(r, p, about); err != nil {
 				writeError(w, r, err)
@@ -219,6 +229,27 @@ func (s *server) guard(rl rule, next http.HandlerFunc) http.HandlerFunc {
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
+}
+
+// plainQuery refuses a query string that does not read one way only: one
+// that is malformed (a bad %-escape, a ";"), whose pairs the parser would
+// drop, or that gives a parameter twice. No parameter of the API takes a
+// list, and which of two values counts differs from reader to reader:
+// this check and the handler read the first, a gateway or a cache in
+// front may read the last. Checked before the rule's subjects are read
+// from the query.
+func plainQuery(r *http.Request) error {
+	values, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return badRequest("", "the query string is malformed: "+err.Error())
+	}
+	names := slices.Sorted(maps.Keys(values))
+	for _, name := range names {
+		if n := len(values[name]); n > 1 {
+			return badRequest(name, fmt.Sprintf("%s is given %d times; give it once", name, n))
+		}
+	}
+	return nil
 }
 
 func denial(p ports.Principal) string {

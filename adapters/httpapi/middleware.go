@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/unicornstore/unicorn/limits"
@@ -138,6 +140,15 @@ func newRequestID() string {
 // path does not take) with problem+json instead of the mux's plain text.
 func problems404(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux redirects a path that is not clean (// or a dot
+		// segment) to its clean form, and a 307 would send a write again,
+		// body and all, to a path the caller did not write: a path is
+		// taken only as written.
+		if clean := cleanPath(r.URL.Path); clean != r.URL.Path && r.Method != http.MethodConnect {
+			writeProblem(w, Problem{Type: problemType("not-found"), Title: http.StatusText(http.StatusNotFound), Status: http.StatusNotFound,
+				Detail: fmt.Sprintf("no route for %s %s: paths are taken only in their clean form, %s", r.Method, r.URL.Path, clean), Instance: r.URL.Path})
+			return
+		}
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
 			mux.ServeHTTP(w, r)
@@ -152,8 +163,7 @@ func problems404(mux *http.ServeMux) http.Handler {
 		}
 		status := probe.status
 		if status == 0 || status < 400 {
-			// A redirect (cleaned path): let the mux answer it.
-			mux.ServeHTTP(w, r)
+			mux.ServeHTTP(w, r) // a redirect: a subtree's final slash
 			return
 		}
 		p := Problem{Type: problemType("not-found"), Title: http.StatusText(status), Status: status,
@@ -164,6 +174,19 @@ func problems404(mux *http.ServeMux) http.Handler {
 		}
 		writeProblem(w, p)
 	})
+}
+
+// cleanPath is p without // or dot segments, keeping a final slash: the
+// form the mux routes.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean
 }
 
 type headerProbe struct {

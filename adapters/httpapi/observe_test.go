@@ -74,9 +74,10 @@ func TestRequestsAreMeasuredByRoutePattern(t *testing.T) {
 		{"POST", "/orders/1", recorded{Unrouted, 405}},
 		{"GET", "/any/thing/a/caller/makes/up", recorded{Unrouted, 404}},
 		{"GET", "/images/any/thing", recorded{"GET /images/", 200}},
-		// The mux redirects a path to its clean form under the route's
-		// pattern, but a CONNECT to a subtree under the caller's path.
-		{"GET", "/orders/x/../1", recorded{"GET /orders/{id}", 307}},
+		// A path not in its clean form is refused, not redirected; the
+		// mux redirects a CONNECT to a subtree under the caller's path.
+		{"GET", "/orders/x/../1", recorded{Unrouted, 404}},
+		{"POST", "//orders/1", recorded{Unrouted, 404}},
 		{"CONNECT", "/tree/anything-at-all", recorded{Unrouted, 307}},
 	} {
 		m.mu.Lock()

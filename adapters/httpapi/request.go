@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/unicornstore/unicorn/limits"
 )
@@ -34,7 +37,9 @@ func decodeBytes(body []byte, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
-	if dec.More() {
+	// Not dec.More(), which answers false before a "]" or "}": the body
+	// {"account_id":"1234"}] would pass as one object.
+	if len(bytes.TrimSpace(body[dec.InputOffset():])) > 0 {
 		return badRequest("", "request body has data after the JSON object")
 	}
 	return nil
@@ -116,8 +121,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// readBody reads the whole body; one over the limit is a 413.
+// readBody reads the whole body of a request to a handler, which must be
+// JSON: sent as JSON (415 otherwise), at most limits.BodyBytes long (413),
+// UTF-8, and naming no member of an object twice (400). The access check reads bodies with peekBody and
+// decodeBytes instead, leniently: whatever it reads, the handler reads the
+// same or refuses the body.
 func readBody(r *http.Request) ([]byte, error) {
+	if err := jsonContent(r); err != nil {
+		return nil, err
+	}
 	body, err := io.ReadAll(r.Body)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -127,5 +139,110 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, badRequest("", "could not read the request body: "+err.Error())
 	}
+	if !utf8.Valid(body) {
+		// The decoder would quietly turn the bytes into U+FFFD instead.
+		return nil, badRequest("", "request body is not UTF-8 text")
+	}
+	if err := uniqueNames(body); err != nil {
+		return nil, err
+	}
 	return body, nil
+}
+
+// jsonContent refuses a body sent as anything but JSON: application/json
+// or a JSON type of its own (application/merge-patch+json), in UTF-8. A
+// form, text or multipart body is what a browser sends to another origin
+// without asking first; and a client that labels JSON as something else
+// is mistaken about what it sends. A body without a Content-Type is read
+// as JSON, the only thing the API takes: scripts and simple clients send
+// none.
+func jsonContent(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	isJSON := err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+	if charset, ok := params["charset"]; isJSON && (!ok || strings.EqualFold(charset, "utf-8")) {
+		return nil
+	}
+	return &requestError{kind{http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Content-Type"},
+		fmt.Sprintf("the body must be JSON in UTF-8 (Content-Type: application/json), not %q", ct)}
+}
+
+// uniqueNames refuses a JSON text in which an object names a member twice,
+// or two members alike but for case. Decoders disagree on such a text:
+// this one keeps the last of the names it takes as one, without regard to
+// case; a gateway, a log or a firewall in front may read the first, or
+// keep both. A text that is not JSON, or nested deeper than the decoder
+// goes, passes: the decoder then says what is wrong with it.
+func uniqueNames(body []byte) error {
+	type level struct {
+		names  map[string]string // of an object: folded name -> the name as sent
+		object bool
+		key    bool // the next token of this object is a member's name
+	}
+	var stack []level
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil || len(stack) > maxNesting {
+			return nil // the end, or not JSON: the decoder refuses it
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+			default:
+				if top != nil && top.object {
+					top.key = true // this object or array is a member's value
+				}
+				l := level{object: tok == '{', key: tok == '{'}
+				if l.object {
+					l.names = map[string]string{}
+				}
+				stack = append(stack, l)
+			}
+		default:
+			switch {
+			case top == nil || !top.object:
+			case !top.key:
+				top.key = true
+			default:
+				name := tok.(string)
+				folded := foldName(name)
+				if first, ok := top.names[folded]; ok {
+					if first == name {
+						return badRequest(name, fmt.Sprintf("the body names %q twice in one object", name))
+					}
+					return badRequest(name, fmt.Sprintf("the body names %q and %q in one object, which read as one field", first, name))
+				}
+				top.names[folded] = name
+				top.key = false
+			}
+		}
+	}
+}
+
+// maxNesting is how deep uniqueNames follows a body: as deep as the
+// decoder, which refuses a body nested deeper.
+const maxNesting = 10000
+
+// foldName maps a name to the same string as every name equal to it
+// without regard to case (as strings.EqualFold compares them, and as the
+// decoder matches names to fields): each character becomes the smallest
+// of its case-folding orbit.
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
 }

@@ -99,7 +99,7 @@ func loadDemoUsers(ctx context.Context, a *app, password, baseURL string, out io
 	}
 	fmt.Fprintf(out, `Shop, run campaigns or keep the store in a browser: %[1]s/ (sign in as one of them).
 Or sign in with curl:
-  curl -X POST %[1]s/auth/token -d '{"username":"derick","password":"%[2]s"}'
+  curl -X POST %[1]s/auth/token -H 'Content-Type: application/json' -d '{"username":"derick","password":"%[2]s"}'
 and send the access_token it returns with each call:
   curl -H 'Authorization: Bearer <access_token>' '%[1]s/points?account_id=derick'
 `, baseURL, derick)

@@ -38,10 +38,17 @@ func DecodeDraft(raw []byte) (Draft, error) {
 		}
 		return d, p.err()
 	}
-	if dec.More() {
+	if dataAfter(raw, dec) {
 		return d, &ValidationError{Problems: []Problem{{Field: "", Message: "data after the campaign's JSON object"}}}
 	}
 	return d, nil
+}
+
+// dataAfter reports whether raw holds more than the value dec decoded
+// from it. Not dec.More(), which answers false before a "]" or "}", so
+// that {...}] would pass as one object.
+func dataAfter(raw []byte, dec *json.Decoder) bool {
+	return len(bytes.TrimSpace(raw[dec.InputOffset():])) > 0
 }
 
 func kindName(kind string) string {
@@ -83,7 +90,7 @@ func applyPatch(d Draft, patch []byte) (Draft, error) {
 	if err := dec.Decode(&changes); err != nil || changes == nil {
 		return d, &ValidationError{Problems: []Problem{{Message: "a change must be a JSON object (a JSON merge patch)"}}}
 	}
-	if dec.More() {
+	if dataAfter(patch, dec) {
 		return d, &ValidationError{Problems: []Problem{{Message: "data after the change's JSON object"}}}
 	}
 	var p problems

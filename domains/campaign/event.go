@@ -33,7 +33,7 @@ func ParseEvent(raw []byte) (Event, error) {
 	if err := dec.Decode(&data); err != nil {
 		return Event{}, fmt.Errorf("%w: %v", ErrInvalidEvent, err)
 	}
-	if dec.More() {
+	if dataAfter(raw, dec) {
 		return Event{}, fmt.Errorf("%w: data after the JSON object", ErrInvalidEvent)
 	}
 	return newEvent(data)

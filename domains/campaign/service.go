@@ -90,11 +90,31 @@ func (s *Service) save(ctx context.Context, c *Campaign, version int64, actor st
 	return s.campaign(rec)
 }
 
+// newName adds to what Compile found (err) the rule for the name of a new
+// campaign: not "." or "..", dot segments through which no path reaches
+// /campaigns/{name}. Compile does not check it: stored campaigns, which it
+// rebuilds too, keep their names.
+func newName(d Draft, err error) error {
+	if limits.PathName(d.Name) || !limits.ID.MatchString(d.Name) { // Compile speaks of a name out of the pattern
+		return err
+	}
+	p := Problem{Field: "campaign_name", Message: "campaign_name is not . or ..: /campaigns/{name} could not reach it"}
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		ve.Problems = append(ve.Problems, p)
+		return err
+	case err != nil:
+		return err
+	}
+	return &ValidationError{Problems: []Problem{p}}
+}
+
 // Validate checks a draft as Create would, without saving it: compiled,
 // and, active, within its client's ceiling.
 func (s *Service) Validate(ctx context.Context, d Draft) (*Campaign, error) {
 	c, err := Compile(d)
-	if err != nil {
+	if err := newName(d, err); err != nil {
 		return nil, err
 	}
 	if err := s.checkActivation(ctx, nil, c); err != nil {

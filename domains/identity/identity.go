@@ -170,6 +170,8 @@ func (s *Service) CreateUser(ctx context.Context, username, client, role, passwo
 	switch {
 	case !namePattern.MatchString(username):
 		return ports.User{}, invalid("username", "a username is 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
+	case !limits.PathName(username):
+		return ports.User{}, invalid("username", "a username is not . or ..: /users/{username}/wallet could not reach it")
 	case !namePattern.MatchString(client):
 		return ports.User{}, invalid("client", "a client is 1 to 128 characters from A-Z a-z 0-9 . _ @ : -")
 	case !slices.Contains(Roles, role):

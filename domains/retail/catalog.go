@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -83,6 +84,11 @@ func (c *Catalog) Products(ctx context.Context, query string) ([]ports.Product, 
 	if len(query) > limits.SearchChars {
 		return nil, invalid("q", "a search has at most %d characters", limits.SearchChars)
 	}
+	if !utf8.ValidString(query) || strings.ContainsFunc(query, unicode.IsControl) {
+		// Words to find hold neither; each search index would make
+		// something else of them (a separator, the end of the text).
+		return nil, invalid("q", "a search is UTF-8 text without control characters")
+	}
 	ids, err := c.search.Search(ctx, query, 100)
 	if err != nil {
 		return nil, err
@@ -104,6 +110,9 @@ func (c *Catalog) Products(ctx context.Context, query string) ([]ports.Product, 
 func (c *Catalog) Create(ctx context.Context, d ProductDraft) (ports.Product, error) {
 	if err := d.check(); err != nil {
 		return ports.Product{}, err
+	}
+	if !limits.PathName(d.ID) {
+		return ports.Product{}, invalid("id", "a product id is not . or ..: /products/{id} could not reach it")
 	}
 	p := ports.Product{ID: d.ID, Name: strings.TrimSpace(d.Name), Description: d.Description, Image: d.Image,
 		Price: d.Price, Stock: d.Stock, Version: 1, UpdatedAt: c.clock.Now().UTC()}

@@ -272,3 +272,27 @@ func TestShape(t *testing.T) {
 		t.Errorf("Compensations (-want +got):\n%s", diff)
 	}
 }
+
+// Decode takes one JSON value and nothing after it but white space, even
+// when what follows is a closing bracket (which json.Decoder.More does not
+// count as more).
+func TestDecodeTakesOneValue(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{`{"a":1}`, true},
+		{" {\"a\":1} \n\t", true},
+		{`[1,2]`, true},
+		{`{"a":1}]`, false},
+		{`{"a":1}}`, false},
+		{`[1]]`, false},
+		{`{"a":1} {}`, false},
+		{`1 2`, false},
+		{`"x"x`, false},
+	} {
+		if _, err := Decode([]byte(tt.in)); (err == nil) != tt.ok {
+			t.Errorf("Decode(%q): %v, want ok %v", tt.in, err, tt.ok)
+		}
+	}
+}

@@ -14,7 +14,9 @@ func Decode(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if dec.More() {
+	// Not dec.More(), which answers false before a "]" or "}", so that
+	// {"a":1}] would pass as one value.
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
 		return nil, fmt.Errorf("data after the JSON value")
 	}
 	return v, nil
