@@ -158,7 +158,7 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 		{"max-in-flight", "UNICORN_MAX_IN_FLIGHT", "512", "requests handled at once; more are answered 503 with Retry-After at once, instead of waiting (0: no bound)", func(s string) error {
 			return boundSetting(s, &c.MaxInFlight)
 		}},
-		{"max-sagas", "UNICORN_MAX_SAGAS", "128", "purchases under way at once; more are answered 503 with Retry-After before anything is stored (0: no bound)", func(s string) error {
+		{"max-sagas", "UNICORN_MAX_SAGAS", "64", "purchases under way at once; more are answered 503 with Retry-After before anything is stored (0: no bound)", func(s string) error {
 			return boundSetting(s, &c.MaxSagas)
 		}},
 		{"demo", "UNICORN_DEMO", "true", "load the demo catalog, wallet and campaign into an empty store", func(s string) error {
