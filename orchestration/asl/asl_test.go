@@ -1,6 +1,7 @@
 package asl
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -293,6 +294,58 @@ func TestDecodeTakesOneValue(t *testing.T) {
 	} {
 		if _, err := Decode([]byte(tt.in)); (err == nil) != tt.ok {
 			t.Errorf("Decode(%q): %v, want ok %v", tt.in, err, tt.ok)
+		}
+	}
+}
+
+// A field name in brackets reads the same in single quotes (as Step
+// Functions' examples write it) as in double quotes, in a path and in a
+// reference path; an empty name is a field, never an array index.
+func TestQuotedFieldNames(t *testing.T) {
+	data := mustDecode(t, `{"a b":{"c":1},"it's":2,"":3,"q\"":4}`)
+	for _, tt := range []struct {
+		path string
+		want any
+	}{
+		{`$['a b'].c`, json.Number("1")},
+		{`$["a b"].c`, json.Number("1")},
+		{`$['it\'s']`, json.Number("2")},
+		{`$["it's"]`, json.Number("2")},
+		{`$['']`, json.Number("3")},
+		{`$['q"']`, json.Number("4")},
+	} {
+		p, err := CompilePath(tt.path)
+		if err != nil {
+			t.Errorf("CompilePath(%s): %v", tt.path, err)
+			continue
+		}
+		if got, err := p.Get(data, nil); err != nil || got != tt.want {
+			t.Errorf("%s = %v, %v; want %v", tt.path, got, err, tt.want)
+		}
+		r, err := CompileReferencePath(tt.path)
+		if err != nil {
+			t.Errorf("CompileReferencePath(%s): %v", tt.path, err)
+			continue
+		}
+		doc, err := r.Set(data, "x")
+		if err != nil {
+			t.Errorf("%s: Set: %v", tt.path, err)
+			continue
+		}
+		if got, err := p.Get(doc, nil); err != nil || got != "x" {
+			t.Errorf("after setting %s to \"x\", it reads %v, %v", tt.path, got, err)
+		}
+	}
+	if _, err := CompileReferencePath(`$['']`); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := CompileReferencePath(`$['']`)
+	if _, err := r.Set([]any{1}, "x"); err == nil {
+		t.Error(`$[''] set an array's element: an empty name is a field, not index 0`)
+	}
+	for _, bad := range []string{`$['a`, `$['a b]`, `$["a]`} {
+		if _, err := CompilePath(bad); err == nil {
+			t.Errorf("CompilePath(%s) accepted it", bad)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // fuzzContext is a context object ($$) as the executor builds it.
@@ -142,8 +143,9 @@ func FuzzPath(f *testing.F) {
 }
 
 // readBack reports whether every segment of a reference path is one that
-// a JSONPath reads as the same place: a plain field after a dot, a name
-// in double quotes without quotes or escapes inside, or an index.
+// a JSONPath reads as the same place: a plain field after a dot, a name in
+// quotes (single or double) without quotes, escapes or bytes that are not
+// UTF-8 inside, or an index.
 func readBack(rp *ReferencePath) bool {
 	text := rp.text[1:]
 	for _, s := range rp.segments {
@@ -153,13 +155,12 @@ func readBack(rp *ReferencePath) bool {
 				return false
 			}
 			text = text[1+len(s.name):]
-		case strings.HasPrefix(text, "['"):
-			return false // the JSONPath library reads only "double" quotes
-		case strings.HasPrefix(text, `["`):
-			if s.name == "" || strings.ContainsAny(s.name, `'"\`) {
+		case strings.HasPrefix(text, "['"), strings.HasPrefix(text, `["`):
+			end := strings.IndexByte(text, ']')
+			if s.name == "" || end < 4 || text[2:end-1] != s.name || strings.ContainsAny(s.name, `'"\`) || !utf8.ValidString(s.name) {
 				return false
 			}
-			text = text[4+len(s.name):]
+			text = text[end+1:]
 		default:
 			end := strings.IndexByte(text, ']')
 			if end < 0 || text[1:end] != big.NewInt(int64(s.index)).String() {

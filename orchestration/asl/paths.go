@@ -24,9 +24,12 @@ func CompilePath(text string) (*Path, error) {
 		return nil, fmt.Errorf("%q is not a path: it must start with $", text)
 	}
 	p := &Path{text: text}
-	expr := text
+	expr, err := doubleQuoted(text)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid path: %v", text, err)
+	}
 	if strings.HasPrefix(text, "$$") {
-		p.context, expr = true, text[1:]
+		p.context, expr = true, expr[1:]
 	}
 	eval, err := jsonpath.New(expr)
 	if err != nil {
@@ -69,7 +72,7 @@ type ReferencePath struct {
 
 type segment struct {
 	name  string
-	index int // when name == "" : an array index
+	index int // an array index; -1 for a field (whose name may be "")
 }
 
 // CompileReferencePath parses a reference path.
@@ -90,7 +93,7 @@ func CompileReferencePath(text string) (*ReferencePath, error) {
 			if name == "" || name == "*" || strings.ContainsAny(name, "?@()") {
 				return nil, fmt.Errorf("%q is not a reference path: %q is not a field name", text, name)
 			}
-			r.segments = append(r.segments, segment{name: name})
+			r.segments = append(r.segments, segment{name: name, index: -1})
 			rest = rest[end:]
 		case rest[0] == '[':
 			end := strings.IndexByte(rest, ']')
@@ -100,7 +103,13 @@ func CompileReferencePath(text string) (*ReferencePath, error) {
 			inner := rest[1:end]
 			switch {
 			case len(inner) >= 2 && (inner[0] == '\'' && inner[len(inner)-1] == '\'' || inner[0] == '"' && inner[len(inner)-1] == '"'):
-				r.segments = append(r.segments, segment{name: inner[1 : len(inner)-1]})
+				// The name as CompilePath reads it: escapes and all.
+				quoted, err := doubleQuoted(inner)
+				name, uerr := strconv.Unquote(quoted)
+				if err != nil || uerr != nil {
+					return nil, fmt.Errorf("%q is not a reference path: [%s] is not a field name in quotes", text, inner)
+				}
+				r.segments = append(r.segments, segment{name: name, index: -1})
 			default:
 				i, err := strconv.Atoi(inner)
 				if err != nil || i < 0 {
@@ -118,6 +127,50 @@ func CompileReferencePath(text string) (*ReferencePath, error) {
 
 func (r *ReferencePath) String() string { return r.text }
 
+// doubleQuoted rewrites the single-quoted strings of a path ($['a b'], as
+// Step Functions' own examples write field names) as double-quoted ones:
+// the JSONPath library reads a single-quoted string as one character, and
+// refuses a longer one. Double-quoted strings are copied as they are.
+func doubleQuoted(text string) (string, error) {
+	if !strings.Contains(text, "'") {
+		return text, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; c {
+		case '"':
+			j := i + 1
+			for ; j < len(text) && text[j] != '"'; j++ {
+				if text[j] == '\\' {
+					j++
+				}
+			}
+			if j >= len(text) {
+				return "", fmt.Errorf("a string is not closed")
+			}
+			b.WriteString(text[i : j+1])
+			i = j
+		case '\'':
+			var s strings.Builder
+			j := i + 1
+			for ; j < len(text) && text[j] != '\''; j++ {
+				if text[j] == '\\' && j+1 < len(text) {
+					j++ // \' and \\ stand for the character after
+				}
+				s.WriteByte(text[j])
+			}
+			if j >= len(text) {
+				return "", fmt.Errorf("a string is not closed")
+			}
+			b.WriteString(strconv.Quote(s.String()))
+			i = j
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
 // Set returns doc with value placed at the path, creating the objects on
 // the way; doc itself is not changed. A field that exists but is not an
 // object (or an index past an array's end) is a
@@ -131,7 +184,7 @@ func (r *ReferencePath) set(doc any, segs []segment, value any) (any, error) {
 		return value, nil
 	}
 	s := segs[0]
-	if s.name != "" || s.index < 0 {
+	if s.index < 0 {
 		var obj map[string]any
 		switch d := doc.(type) {
 		case map[string]any:
