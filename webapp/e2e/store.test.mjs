@@ -116,8 +116,10 @@ test('a customer whose wallet is short sees the points given back', async () => 
 
 // asAdmin calls the API as the demo admin, beside the customer's browser.
 async function asAdmin(method, path, body) {
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', body: JSON.stringify({ username: 'admin', password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { Authorization: `Bearer ${t.access_token}` }, body: JSON.stringify(body) });
+  // fetch sends a string body as text/plain unless told: the API takes JSON only.
+  const json = { 'Content-Type': 'application/json' };
+  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password }) })).json();
+  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, Authorization: `Bearer ${t.access_token}` }, body: JSON.stringify(body) });
   assert.ok(r.ok, `${method} ${path}: ${r.status} ${await r.text()}`);
 }
 
