@@ -37,7 +37,9 @@ test: dynamodb-local asl-tools cognito-local lambda-tools webapp
 ## webapp: install the web app's packages and build it into webapp/dist, which serve shows at /
 webapp: webapp/dist/index.html
 
-WEBAPP_SRC := $(shell find webapp/src webapp/public webapp/index.html webapp/vite.config.ts webapp/tsconfig.json -type f 2>/dev/null)
+# The API's contract is a source of the web app: its types are generated
+# from it (into src/lib/api-types.ts, which the build writes, so not a source).
+WEBAPP_SRC := $(shell find webapp/src webapp/public webapp/index.html webapp/vite.config.ts webapp/tsconfig.json -type f -not -name api-types.ts 2>/dev/null) adapters/httpapi/openapi.json
 
 webapp/node_modules/.package-lock.json: webapp/package-lock.json
 	@command -v npm >/dev/null || (echo "the web app needs Node.js 20 or later and npm" && exit 1)

@@ -48,6 +48,7 @@ var matrix = map[string]struct {
 	"GET /healthz":               {"/healthz", "", []string{everyone}},
 	"GET /settings":              {"/settings", "", []string{everyone}},
 	"GET /.well-known/jwks.json": {"/.well-known/jwks.json", "", []string{everyone}},
+	"GET /openapi.json":          {"/openapi.json", "", []string{everyone}},
 	"POST /auth/token":           {"/auth/token", `{}`, []string{everyone}},
 	"POST /auth/refresh":         {"/auth/refresh", `{}`, []string{everyone}},
 	"POST /auth/logout":          {"/auth/logout", `{"refresh_token":"someone.else"}`, []string{everyone}},

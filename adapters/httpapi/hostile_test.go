@@ -94,6 +94,7 @@ var hostileRoutes = map[string]hostileRoute{
 	"GET /images/":               {as: anonymous, path: "/images/unicorn-air.svg", files: true},
 	"GET /settings":              {as: anonymous, path: "/settings"},
 	"GET /.well-known/jwks.json": {as: anonymous, path: "/.well-known/jwks.json"},
+	"GET /openapi.json":          {as: anonymous, path: "/openapi.json"},
 	"POST /auth/token":           {as: anonymous, path: "/auth/token", body: `{"username":"derick","password":"` + testPassword + `"}`},
 	"POST /auth/refresh":         {as: anonymous, path: "/auth/refresh", body: `{"refresh_token":"{refresh}"}`},
 	"POST /auth/logout": {as: anonymous, path: "/auth/logout", body: `{"refresh_token":"{refresh}"}`,

@@ -240,7 +240,24 @@ func (a *api) do(method, path, body string, header ...string) response {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	return response{resp.StatusCode, resp.Header, b}
+	r := response{resp.StatusCode, resp.Header, b}
+	a.checkContract(req, body, r)
+	return r
+}
+
+// checkContract fails the test when an exchange does not fit the API's
+// OpenAPI contract (openapi_test.go): a request the server took that the
+// contract does not describe, or an answer it does not list. Errorf, not
+// Fatal: tests call do from goroutines.
+func (a *api) checkContract(req *http.Request, body string, r response) {
+	a.t.Helper()
+	c, err := loadContract()
+	if err == nil {
+		err = c.check(req, []byte(body), r)
+	}
+	if err != nil {
+		a.t.Errorf("%s %s: %v", req.Method, req.URL.RequestURI(), err)
+	}
 }
 
 func (a *api) must(status int, method, path, body string, header ...string) map[string]any {

@@ -104,6 +104,7 @@ func (s *server) routes() []route {
 		{"GET /healthz", s.health, allow(anyone)},
 		{"GET /settings", s.storeSettings, allow(anyone)},
 		{"GET /.well-known/jwks.json", s.jwksDoc, allow(anyone)},
+		{"GET /openapi.json", s.openAPI, allow(anyone)},
 		{"POST /auth/token", s.signIn, allow(anyone)},
 		{"POST /auth/refresh", s.refresh, allow(anyone)},
 		{"POST /auth/logout", s.signOut, allow(anyone)},

@@ -6,7 +6,7 @@ import type { Order, SagaStep } from '../lib/types';
 import { SagaTimeline } from './SagaTimeline';
 
 const at = '2026-11-22T10:00:00Z';
-const step = (s: string, status: string, extra: Partial<SagaStep> = {}): SagaStep => ({ step: s, status, at, ...extra });
+const step = (s: string, status: SagaStep['status'], extra: Partial<SagaStep> = {}): SagaStep => ({ step: s, status, at, ...extra });
 
 // A purchase that used points and then found the wallet short.
 const walletShort: SagaStep[] = [
@@ -60,18 +60,18 @@ describe('SagaTimeline', () => {
 
 describe('outcome', () => {
   const order = (o: Partial<Order>): Order => ({
-    id: 'o-1', user_id: 'derick', lines: [], total: '24.49', points_requested: 0, points_redeemed: 0, points_value: '0',
-    amount_due: '24.49', charged: '24.49', points_awarded: 0, status: 'completed', attempt: 1, created_at: at, updated_at: at, ...o,
+    id: 'o-1', user_id: 'derick', client: 'UnicornStore', lines: [], total: 24.49, points_requested: 0, points_redeemed: 0, points_value: 0,
+    amount_due: 24.49, charged: 24.49, points_awarded: 0, status: 'completed', attempt: 1, created_at: at, updated_at: at, version: 1, ...o,
   });
 
   it.each([
     // A failed order spent nothing (points_redeemed 0): the points it asked
     // to pay with are back.
-    { o: { status: 'failed', failure_code: 'InsufficientFunds', points_requested: 500, charged: '0' } as const,
+    { o: { status: 'failed', failure_code: 'InsufficientFunds', points_requested: 500, charged: 0 } as const,
       want: 'Not enough money in your wallet: nothing was charged and your points are back.' },
     { o: { status: 'failed', failure_code: 'InsufficientFunds' } as const, want: 'Not enough money in your wallet: nothing was charged.' },
     { o: { status: 'failed', failure_code: 'OutOfStock' } as const, want: 'Not enough of a unicorn in stock: nothing was charged.' },
-    { o: { status: 'completed', charged: '23.49', points_redeemed: 100, points_value: '1', points_awarded: 170 } as const,
+    { o: { status: 'completed', charged: 23.49, points_redeemed: 100, points_value: 1, points_awarded: 170 } as const,
       want: 'We charged $23.49 to your wallet. 100 points paid $1.00 of it. You earned 170 points.' },
     { o: { status: 'completed', points_awarded: 170 } as const, want: 'We charged $24.49 to your wallet. You earned 170 points.' },
   ])('$want', ({ o, want }) => {

@@ -3,9 +3,12 @@
 // in at the store (POST /auth/token), or at the Cognito user pool GET
 // /settings names (the cloud shape).
 
+import type { components } from './api-types';
 import * as cognito from './cognito';
 
-export type FieldError = { field: string; message: string; position?: number };
+type Schemas = components['schemas'];
+
+export type FieldError = Schemas['FieldError'];
 
 export class ApiError extends Error {
   readonly status: number;
@@ -23,7 +26,8 @@ export class ApiError extends Error {
   }
 }
 
-export type User = { username: string; client: string; role: 'customer' | 'marketer' | 'admin' };
+// User is who is signed in, as the session keeps it.
+export type User = Pick<Schemas['User'], 'username' | 'client' | 'role'>;
 
 // A session made at Cognito keeps its app client: renewal and sign-out go
 // there too.
@@ -61,13 +65,11 @@ export function onUserChange(fn: (u: User | null) => void): () => void {
   return () => listeners.delete(fn);
 }
 
-type TokenResponse = { access_token: string; refresh_token: string; expires_in: number; user: User };
+type TokenResponse = Schemas['Tokens'];
 
 function keep(t: TokenResponse) {
   save({ access: t.access_token, refresh: t.refresh_token, expiresAt: Date.now() + t.expires_in * 1000, user: t.user });
 }
-
-type SignInSettings = { sign_in?: { provider: string; region: string; client_id: string } };
 
 let provider: Promise<cognito.CognitoClient | null> | null = null;
 
@@ -75,7 +77,7 @@ let provider: Promise<cognito.CognitoClient | null> | null = null;
 // when they sign in at the store itself.
 export function signInProvider(): Promise<cognito.CognitoClient | null> {
   if (!provider) {
-    provider = request<SignInSettings>('GET', '/settings', undefined, { auth: false })
+    provider = request<Schemas['Settings']>('GET', '/settings', undefined, { auth: false })
       .then((s) => (s.sign_in?.provider === 'cognito' ? { region: s.sign_in.region, client_id: s.sign_in.client_id } : null))
       .catch((err) => {
         provider = null; // ask again next time
@@ -111,10 +113,12 @@ async function signedInAtCognito(c: cognito.CognitoClient, r: cognito.CognitoTok
       cognito.respond(c, r, value).catch(fromCognito).then((next) => signedInAtCognito(c, next)),
     );
   }
-  const me = await request<{ subject: string; client: string; role: User['role'] }>('GET', '/auth/me', undefined, {
+  const me = await request<Schemas['Principal']>('GET', '/auth/me', undefined, {
     auth: false,
     headers: { Authorization: `Bearer ${r.idToken}` },
   });
+  // An ID token is a person's: only an API key has no role.
+  if (me.role === '') throw new ApiError(403, 'Could not sign in', 'These credentials are not a person\'s.');
   const user: User = { username: me.subject, client: me.client, role: me.role };
   save({ access: r.idToken, refresh: r.refreshToken ?? '', expiresAt: Date.now() + r.expiresIn * 1000, user, cognito: c });
   return user;

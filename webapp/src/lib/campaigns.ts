@@ -1,5 +1,5 @@
 // Campaign drafts as the editor holds them, and the awards chart's data.
-import type { Campaign, CampaignWarning } from './types';
+import type { AwardDay, Campaign, CampaignWarning } from './types';
 
 const draftFields = ['client', 'campaign_name', 'description', 'status', 'starts_at', 'ends_at', 'priority', 'rounding', 'max_points_per_purchase', 'budget', 'rules'] as const;
 
@@ -45,8 +45,6 @@ export function withStatus(text: string, status: string): string {
     return text;
   }
 }
-
-export type AwardDay = { day: string; campaign_name: string; points: number; orders: number };
 
 // pivot gives one row per day with a column per campaign, for a stacked
 // bar chart; days without awards are filled with zeros.

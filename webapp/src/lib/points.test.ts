@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { balanceHistory, expiring } from './points';
 import type { Lot, Transaction } from './types';
 
-const tx = (type: string, amount: number, day: string, extra: Partial<Transaction> = {}): Transaction => ({
-  id: `${type}-${day}-${amount}`, seq: 0, transaction_type: type, amount, date_time: `${day}T12:00:00Z`, ...extra,
+const tx = (type: Transaction['transaction_type'], amount: number, day: string, extra: Partial<Transaction> = {}): Transaction => ({
+  id: `${type}-${day}-${amount}`, account_id: 'derick', seq: 0, transaction_type: type, amount, date_time: `${day}T12:00:00Z`, ...extra,
 });
 
 describe('points views', () => {
@@ -26,7 +26,7 @@ describe('points views', () => {
 
   it('sums the active points expiring within 30, 60 and 90 days', () => {
     const lot = (expires_on: string, balance: number, status: Lot['status'] = 'active'): Lot => ({
-      issued_date: '2025-12-01', balance, issued: balance, expired: 0, expires_on, status,
+      issued_date: '2025-12-01', balance, last_updated: '2025-12-01T12:00:00Z', issued: balance, expired: 0, expires_on, status,
     });
     const lots = [lot('2026-12-01', 10), lot('2026-12-22', 20), lot('2027-01-20', 40), lot('2027-03-01', 80), lot('2026-11-01', 5, 'expired')];
     expect(expiring(lots, '2026-11-22')).toEqual([

@@ -5,7 +5,7 @@ import { useState, type FormEvent } from 'react';
 import { Section } from '../components/States';
 import { ApiError, errorText, newKey, request, send } from '../lib/api';
 import { money } from '../lib/money';
-import type { Order, Product, Wallet } from '../lib/types';
+import type { Order, OrderPage, Product, Stock, Wallet } from '../lib/types';
 import { useApi } from '../lib/useApi';
 import { when } from '../lib/format';
 import { OrderDetail, StatusBadge } from './Orders';
@@ -59,7 +59,7 @@ function Products() {
     if (!delta) return;
     setError(undefined);
     try {
-      const after = await request<Product>('POST', `/products/${encodeURIComponent(p.id)}/stock`, { delta });
+      const after = await request<Stock>('POST', `/products/${encodeURIComponent(p.id)}/stock`, { delta });
       setDone(`${p.name}: ${after.stock} in stock.`);
       setStock((s) => ({ ...s, [p.id]: '' }));
       products.reload();
@@ -245,7 +245,7 @@ function Deposits() {
 }
 
 function NeedsAttention() {
-  const list = useApi<{ items: Order[] }>('/orders?status=needs_attention');
+  const list = useApi<OrderPage>('/orders?status=needs_attention');
   const [busy, setBusy] = useState<string>();
   const [note, setNote] = useState<{ ok: boolean; text: string }>();
 

@@ -8,10 +8,10 @@ import { Breakdown } from '../components/Breakdown';
 import { JsonEditor, parseProblem, type Problem } from '../components/JsonEditor';
 import { Section } from '../components/States';
 import { ApiError, errorText, request, send, type User } from '../lib/api';
-import { draftText, mergePatch, newDraftText, pivot, schedule, warningText, withStatus, type AwardDay } from '../lib/campaigns';
+import { draftText, mergePatch, newDraftText, pivot, schedule, warningText, withStatus } from '../lib/campaigns';
 import { when } from '../lib/format';
 import { go } from '../lib/route';
-import type { AwardLine, Campaign, CampaignWarning } from '../lib/types';
+import type { Campaign, CampaignAwards, CampaignPage, CampaignWarning, Evaluation, RevisionPage, Validation } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
 export function Campaigns({ user, name }: { user: User; name?: string }) {
@@ -23,7 +23,7 @@ export function Campaigns({ user, name }: { user: User; name?: string }) {
 const q = (client: string) => `client=${encodeURIComponent(client)}`;
 
 function CampaignList({ user }: { user: User }) {
-  const list = useApi<{ items: Campaign[] }>(`/campaigns?${q(user.client)}`);
+  const list = useApi<CampaignPage>(`/campaigns?${q(user.client)}`);
   return (
     <Stack>
       <Group justify="space-between">
@@ -75,7 +75,7 @@ function CampaignList({ user }: { user: User }) {
 
 function AwardsChart({ user }: { user: User }) {
   const days = 30;
-  const awards = useApi<{ since: string; items: AwardDay[] }>(`/analytics/campaigns?${q(user.client)}&days=${days}`);
+  const awards = useApi<CampaignAwards>(`/analytics/campaigns?${q(user.client)}&days=${days}`);
   return (
     <Paper withBorder p="md">
       <Title order={4} mb="sm">Points awarded per campaign per day (last {days} days)</Title>
@@ -94,8 +94,6 @@ function AwardsChart({ user }: { user: User }) {
 }
 
 const sampleEvent = JSON.stringify({ amount: 1700, total: 1700, quantity: 2, username: 'derick', points_redeemed: 0 }, null, 2);
-
-type Simulation = { total: number; breakdown: AwardLine[] };
 
 // problemsOf splits an API error into the draft's problems (under
 // "campaign." when the request held the draft) and the rest.
@@ -120,7 +118,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
   const [warnings, setWarnings] = useState<CampaignWarning[]>([]);
   const [eventProblems, setEventProblems] = useState<Problem[]>([]);
   const [checking, setChecking] = useState(false);
-  const [simulation, setSimulation] = useState<Simulation>();
+  const [simulation, setSimulation] = useState<Evaluation>();
   const [notice, setNotice] = useState<{ ok: boolean; text: string }>();
   const [busy, setBusy] = useState(false);
   const [debounced] = useDebouncedValue(text, 500);
@@ -148,7 +146,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
   async function check(draft: string): Promise<{ problems: Problem[]; warnings: CampaignWarning[] }> {
     const bad = parseProblem(draft);
     if (bad) return { problems: [bad], warnings: [] };
-    const v = await request<{ valid: boolean; errors: Problem[]; warnings?: CampaignWarning[] }>('POST', '/campaigns/validate', JSON.parse(draft));
+    const v = await request<Validation>('POST', '/campaigns/validate', JSON.parse(draft));
     return { problems: v.errors, warnings: v.warnings ?? [] };
   }
 
@@ -195,7 +193,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
         return setNotice({ ok: false, text: 'Cannot simulate: the sample purchase is not valid JSON.' });
       }
       if (!(await ready('Cannot simulate'))) return;
-      setSimulation(await request<Simulation>('POST', '/campaigns/simulate', { client: user.client, event: JSON.parse(event), campaign: JSON.parse(text) }));
+      setSimulation(await request<Evaluation>('POST', '/campaigns/simulate', { client: user.client, event: JSON.parse(event), campaign: JSON.parse(text) }));
     } catch (e) {
       const p = problemsOf(e, 'campaign.');
       setEventProblems(p.other);
@@ -348,10 +346,8 @@ export function WarningList({ warnings }: { warnings: CampaignWarning[] }) {
   );
 }
 
-type Revision = { version: number; updated_at: string; updated_by: string; deleted?: boolean; campaign: Campaign };
-
 function Versions({ campaign, onLoad }: { campaign: Campaign; onLoad: (text: string) => void }) {
-  const revs = useApi<{ items: Revision[] }>(`/campaigns/${encodeURIComponent(campaign.campaign_name)}/versions?${q(campaign.client)}&v=${campaign.version}`);
+  const revs = useApi<RevisionPage>(`/campaigns/${encodeURIComponent(campaign.campaign_name)}/versions?${q(campaign.client)}&v=${campaign.version}`);
   return (
     <Section load={revs}>
       {(d) => (

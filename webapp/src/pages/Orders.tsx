@@ -8,7 +8,7 @@ import { get, type User } from '../lib/api';
 import { when } from '../lib/format';
 import { money } from '../lib/money';
 import { outcome, toneColor } from '../lib/saga';
-import type { Order } from '../lib/types';
+import type { Order, OrderPage } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
 export const statusColor: Record<Order['status'], string> = { pending: 'blue', completed: 'teal', failed: 'red', needs_attention: 'orange' };
@@ -23,7 +23,6 @@ export function Orders({ user, orderId }: { user: User; orderId?: string }) {
   return orderId ? <OrderDetail id={orderId} /> : <OrderList user={user} />;
 }
 
-type Page = { items: Order[]; next_cursor?: string };
 
 function OrderList({ user }: { user: User }) {
   const [orders, setOrders] = useState<Order[]>();
@@ -35,7 +34,7 @@ function OrderList({ user }: { user: User }) {
   async function load(cursor?: string) {
     setLoading(true);
     try {
-      const page = await get<Page>(cursor ? `${base}&cursor=${encodeURIComponent(cursor)}` : base);
+      const page = await get<OrderPage>(cursor ? `${base}&cursor=${encodeURIComponent(cursor)}` : base);
       setOrders((prev) => (cursor ? [...(prev ?? []), ...page.items] : page.items));
       setNext(page.next_cursor);
       setError(undefined);

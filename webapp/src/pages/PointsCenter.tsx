@@ -6,10 +6,9 @@ import { Empty, Section } from '../components/States';
 import type { User } from '../lib/api';
 import { when } from '../lib/format';
 import { balanceHistory, delta, expiring, typeWords } from '../lib/points';
-import type { Balance, Transaction } from '../lib/types';
+import type { Balance, TransactionPage } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
-type TxPage = { items: Transaction[]; next_cursor?: string };
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -19,7 +18,7 @@ export function PointsCenter({ user }: { user: User }) {
   // the account's history: the server pages lots, 1,000 at most.
   const balance = useApi<Balance>(`/points?account_id=${account}&status=active&limit=1000`);
   // The chart walks back from today's balance through recent history.
-  const recent = useApi<TxPage>(`/points/transactions?account_id=${account}&limit=500`);
+  const recent = useApi<TransactionPage>(`/points/transactions?account_id=${account}&limit=500`);
 
   return (
     <Stack>
@@ -111,7 +110,7 @@ function Transactions({ account }: { account: string }) {
   const [cursors, setCursors] = useState<string[]>(['']);
   const [page, setPage] = useState(0);
   const cursor = cursors[page];
-  const txs = useApi<TxPage>(`/points/transactions?account_id=${account}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
+  const txs = useApi<TransactionPage>(`/points/transactions?account_id=${account}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
   const next = txs.data?.next_cursor;
 
   return (
