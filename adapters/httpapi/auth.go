@@ -127,9 +127,19 @@ func (s *server) signOut(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// meView is who the credentials are: a user has a role and no scopes (an
+// empty list, as every list of the API), an API key scopes and no role.
+type meView struct {
+	Kind    string   `json:"kind"`
+	Subject string   `json:"subject"`
+	Client  string   `json:"client"`
+	Role    string   `json:"role,omitempty"`
+	Scopes  []string `json:"scopes"`
+}
+
 func (s *server) me(w http.ResponseWriter, r *http.Request) {
 	p, _ := principalOf(r)
-	writeJSON(w, http.StatusOK, map[string]any{"kind": p.Kind, "subject": p.Subject, "client": p.Client, "role": p.Role, "scopes": p.Scopes})
+	writeJSON(w, http.StatusOK, meView{Kind: p.Kind, Subject: p.Subject, Client: p.Client, Role: p.Role, Scopes: append([]string{}, p.Scopes...)})
 }
 
 func (s *server) jwksDoc(w http.ResponseWriter, r *http.Request) {

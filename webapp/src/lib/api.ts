@@ -118,7 +118,7 @@ async function signedInAtCognito(c: cognito.CognitoClient, r: cognito.CognitoTok
     headers: { Authorization: `Bearer ${r.idToken}` },
   });
   // An ID token is a person's: only an API key has no role.
-  if (me.role === '') throw new ApiError(403, 'Could not sign in', 'These credentials are not a person\'s.');
+  if (!me.role) throw new ApiError(403, 'Could not sign in', 'These credentials are not a person\'s.');
   const user: User = { username: me.subject, client: me.client, role: me.role };
   save({ access: r.idToken, refresh: r.refreshToken ?? '', expiresAt: Date.now() + r.expiresIn * 1000, user, cognito: c });
   return user;
