@@ -28,7 +28,7 @@ import (
 type functions struct {
 	url   string
 	pools map[string]chan string // function name -> free instances' base URLs
-	procs []*exec.Cmd
+	procs []*instance
 	srv   *http.Server
 	// invoked counts invocations per function (the tests check that the
 	// state machine called what it should).
@@ -44,13 +44,89 @@ type function struct {
 	instances int
 }
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+// freePorts finds n distinct free ports, holding each until all are found.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
+}
+
+// instance is one emulator running a function's bootstrap.
+type instance struct {
+	addr string // where it takes invocations
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has ended
+}
+
+// startInstance starts an emulator on two free ports and waits until it
+// takes invocations. Each needs two ports: where it takes invocations, and
+// its Runtime API, which the bootstrap polls (9001 by default: every
+// instance needs its own). The two are held together while they are
+// found, so they differ (a port just let go can be handed out again), and
+// each instance is started once the one before holds its own. A port can
+// still be taken by another process before the emulator binds it (the
+// emulator then exits): it is started again on other ports.
+func startInstance(rie, bootstrap string, env []string, logf *os.File) (*instance, error) {
+	for attempt := 1; ; attempt++ {
+		ports, err := freePorts(2)
+		if err != nil {
+			return nil, err
+		}
+		addr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+		cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
+			"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", ports[1]), bootstrap)
+		// A function that hangs is stopped by the emulator after its
+		// timeout, as Lambda does, and its instance serves again.
+		cmd.Env = append(append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=120"), env...)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		childproc.DieWithParent(cmd)
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		in := &instance{addr: addr, cmd: cmd, done: make(chan struct{})}
+		go func() {
+			_ = cmd.Wait()
+			close(in.done)
+		}()
+		// The emulator binds the invocation address last, after the
+		// Runtime API: once it answers there, both are its own.
+		err = listening(addr, in.done)
+		if err == nil {
+			return in, nil
+		}
+		_ = cmd.Process.Kill()
+		<-in.done
+		if attempt == 5 {
+			return nil, err
+		}
+		fmt.Fprintf(logf, "--- attempt %d: %v; again on other ports\n", attempt, err)
+	}
+}
+
+// listening waits until something accepts connections at addr, or the
+// process whose end closes done has ended.
+func listening(addr string, done <-chan struct{}) error {
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-done:
+			return fmt.Errorf("the emulator ended before it took invocations at %s", addr)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the emulator did not take invocations at %s within two minutes", addr)
+		}
+	}
 }
 
 // startFunctions starts every function's instances and the router.
@@ -62,34 +138,16 @@ func startFunctions(ln net.Listener, rie, bootstrap, logDir string, fns []functi
 	for _, fn := range fns {
 		pool := make(chan string, fn.instances)
 		for i := range fn.instances {
-			// Two ports: where the emulator takes invocations, and its
-			// Runtime API, which the bootstrap polls (9001 by default:
-			// every instance needs its own).
-			port, err := freePort()
-			if err != nil {
-				return f, err
-			}
-			apiPort, err := freePort()
-			if err != nil {
-				return f, err
-			}
-			addr := fmt.Sprintf("127.0.0.1:%d", port)
-			cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr,
-				"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bootstrap)
-			// A function that hangs is stopped by the emulator after its
-			// timeout, as Lambda does, and its instance serves again.
-			cmd.Env = append(append(os.Environ(), "AWS_LAMBDA_FUNCTION_TIMEOUT=120"), fn.env...)
 			logf, err := os.Create(filepath.Join(logDir, fmt.Sprintf("%s-%d.log", fn.name, i)))
 			if err != nil {
 				return f, err
 			}
-			cmd.Stdout, cmd.Stderr = logf, logf
-			childproc.DieWithParent(cmd)
-			if err := cmd.Start(); err != nil {
+			in, err := startInstance(rie, bootstrap, fn.env, logf)
+			if err != nil {
 				return f, fmt.Errorf("start the emulator for %s: %w", fn.name, err)
 			}
-			f.procs = append(f.procs, cmd)
-			pool <- "http://" + addr
+			f.procs = append(f.procs, in)
+			pool <- "http://" + in.addr
 		}
 		f.pools[fn.name] = pool
 	}
@@ -104,8 +162,8 @@ func (f *functions) stop() {
 		f.srv.Close()
 	}
 	for _, p := range f.procs {
-		_ = p.Process.Kill()
-		_ = p.Wait()
+		_ = p.cmd.Process.Kill()
+		<-p.done
 	}
 }
 
