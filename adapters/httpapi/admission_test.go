@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,8 +136,9 @@ func TestInFlightBound(t *testing.T) {
 // it has started and not seen end.
 func TestSagaBound(t *testing.T) {
 	t.Parallel()
-	backlog := 5
-	a := newAPI(t, 365, limited(httpapi.Limits{MaxSagas: 5, SagaBacklog: func() int { return backlog }}))
+	var backlog atomic.Int64 // read by the server's goroutines
+	backlog.Store(5)
+	a := newAPI(t, 365, limited(httpapi.Limits{MaxSagas: 5, SagaBacklog: func() int { return int(backlog.Load()) }}))
 	a.must(201, "POST", "/products", `{"id":"p1","name":"Sparkle","price":10,"stock":3}`)
 	a.user("alice", ports.RoleCustomer, "UnicornStore")
 	a.must(201, "POST", "/users/alice/wallet/deposits", `{"amount":100}`)
@@ -145,7 +147,7 @@ func TestSagaBound(t *testing.T) {
 		t.Fatalf("a refused purchase stored an order: %v", page)
 	}
 
-	backlog = 4
+	backlog.Store(4)
 	a.must(202, "POST", "/purchase", `{"user_id":"alice","items":[{"product_id":"p1","quantity":1}]}`, "Idempotency-Key", "k1", "Prefer", "respond-async")
 	if n := a.sagas.Backlog(); n != 1 {
 		t.Errorf("backlog after a purchase = %d, want 1", n)

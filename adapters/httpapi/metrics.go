@@ -73,7 +73,7 @@ func newRoutes(mux *http.ServeMux, patterns []string) routes {
 // of the table is taken: for some requests (CONNECT) the mux names a path
 // built from the request's own.
 func (rs routes) of(r *http.Request) string {
-	if cleanPath(r.URL.Path) != r.URL.Path {
+	if _, ok := unclean(r); ok {
 		return Unrouted // refused by problems404, whatever the mux would match
 	}
 	if _, pattern := rs.mux.Handler(r); rs.table[pattern] {

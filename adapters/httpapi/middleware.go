@@ -140,13 +140,11 @@ func newRequestID() string {
 // path does not take) with problem+json instead of the mux's plain text.
 func problems404(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The mux redirects a path that is not clean (// or a dot
-		// segment) to its clean form, and a 307 would send a write again,
-		// body and all, to a path the caller did not write: a path is
-		// taken only as written.
-		if clean := cleanPath(r.URL.Path); clean != r.URL.Path && r.Method != http.MethodConnect {
-			writeProblem(w, Problem{Type: problemType("not-found"), Title: http.StatusText(http.StatusNotFound), Status: http.StatusNotFound,
-				Detail: fmt.Sprintf("no route for %s %s: paths are taken only in their clean form, %s", r.Method, r.URL.Path, clean), Instance: r.URL.Path})
+		refuse := func(status int, typ, detail string) {
+			writeProblem(w, Problem{Type: problemType(typ), Title: http.StatusText(status), Status: status, Detail: detail, Instance: r.URL.Path})
+		}
+		if clean, ok := unclean(r); ok {
+			refuse(http.StatusNotFound, "not-found", fmt.Sprintf("no route for %s %s: paths are taken only in their clean form, %s", r.Method, r.URL.Path, clean))
 			return
 		}
 		h, pattern := mux.Handler(r)
@@ -158,22 +156,29 @@ func problems404(mux *http.ServeMux) http.Handler {
 		// replace its body.
 		probe := &headerProbe{header: http.Header{}}
 		h.ServeHTTP(probe, r)
-		if allow := probe.header.Get("Allow"); allow != "" {
-			w.Header().Set("Allow", allow)
-		}
-		status := probe.status
-		if status == 0 || status < 400 {
+		allow := probe.header.Get("Allow")
+		switch {
+		case probe.status == 0 || probe.status < 400:
 			mux.ServeHTTP(w, r) // a redirect: a subtree's final slash
-			return
+		case probe.status == http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", allow)
+			refuse(probe.status, "method-not-allowed", fmt.Sprintf("%s does not take %s; it takes %s", r.URL.Path, r.Method, allow))
+		default:
+			if allow != "" {
+				w.Header().Set("Allow", allow)
+			}
+			refuse(probe.status, "not-found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 		}
-		p := Problem{Type: problemType("not-found"), Title: http.StatusText(status), Status: status,
-			Detail: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path), Instance: r.URL.Path}
-		if status == http.StatusMethodNotAllowed {
-			p.Type = problemType("method-not-allowed")
-			p.Detail = fmt.Sprintf("%s does not take %s; it takes %s", r.URL.Path, r.Method, probe.header.Get("Allow"))
-		}
-		writeProblem(w, p)
 	})
+}
+
+// unclean returns the clean form of r's path when the path is not in it
+// (// or a dot segment). The mux would redirect such a path, and a 307
+// sends a write again, body and all, to a path the caller did not write:
+// the API takes a path only as written. (The mux cleans no CONNECT path.)
+func unclean(r *http.Request) (clean string, ok bool) {
+	clean = cleanPath(r.URL.Path)
+	return clean, clean != r.URL.Path && r.Method != http.MethodConnect
 }
 
 // cleanPath is p without // or dot segments, keeping a final slash: the

@@ -266,11 +266,7 @@ func (d *Dispatcher) fetch(ctx context.Context, s *subscriber, cursor int64) ([]
 		if err := tx.queryRow(`SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&head); err != nil {
 			return err
 		}
-		args := []any{cursor, head}
-		for _, t := range s.topics {
-			args = append(args, t)
-		}
-		args = append(args, d.Batch)
+		args := append(s.topicArgs(cursor, head), d.Batch)
 		rows, err := tx.query(`SELECT id, topic, key, payload, created_at FROM outbox
 			WHERE id > ? AND id <= ? AND topic IN (`+placeholders(len(s.topics))+`) ORDER BY id LIMIT ?`, args...)
 		if err != nil {
@@ -323,13 +319,9 @@ func (d *Dispatcher) Lag(ctx context.Context) ([]Lag, error) {
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			args := []any{cursor}
-			for _, t := range s.topics {
-				args = append(args, t)
-			}
 			var first sql.NullInt64
 			if err := tx.queryRow(`SELECT COUNT(*), MIN(id) FROM outbox WHERE id > ? AND topic IN (`+placeholders(len(s.topics))+`)`,
-				args...).Scan(&l.Pending, &first); err != nil {
+				s.topicArgs(cursor)...).Scan(&l.Pending, &first); err != nil {
 				return err
 			}
 			if first.Valid {
@@ -391,6 +383,16 @@ func (d *Dispatcher) prune(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// topicArgs is the query arguments before, then the subscriber's topics
+// (for a "topic IN (...)" of placeholders(len(s.topics))).
+func (s *subscriber) topicArgs(before ...any) []any {
+	args := before
+	for _, t := range s.topics {
+		args = append(args, t)
+	}
+	return args
 }
 
 func placeholders(n int) string {
