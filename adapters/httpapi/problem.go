@@ -65,6 +65,7 @@ var errorKinds = []struct {
 	{points.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
 	{points.ErrTransactionNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
 	{points.ErrAlreadyReversed, kind{http.StatusConflict, "already-reversed", "Already reversed", ""}},
+	{points.ErrReversalTooLarge, kind{http.StatusConflict, "reversal-too-large", "More than is left to reverse", ""}},
 	{points.ErrNotReversible, kind{http.StatusConflict, "not-reversible", "Not reversible", ""}},
 	{points.ErrBusy, kind{http.StatusServiceUnavailable, "busy", "Busy, retry", ""}},
 	{campaign.ErrInvalid, kind{http.StatusBadRequest, "invalid-campaign", "Invalid campaign", ""}},

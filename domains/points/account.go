@@ -3,6 +3,7 @@ package points
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/unicornstore/unicorn/ports"
@@ -137,38 +138,82 @@ func (a *Account) decideExpire(now time.Time) []change {
 	return out
 }
 
-// decideReverse takes back the transaction t, found in the account's
-// stream up to its version.
-func (a *Account) decideReverse(t reversalTarget, now time.Time) (change, error) {
-	if t.reversed {
+// decideReverse takes back amount points of the transaction t (found in
+// the account's stream up to its version), or all that earlier reversals
+// left of it when amount is 0. A partial reversal serves a return of part
+// of an order; a transaction with nothing left to take back is
+// ErrAlreadyReversed.
+func (a *Account) decideReverse(t reversalTarget, amount int64, now time.Time) (change, error) {
+	var original int64
+	switch c := t.change.(type) {
+	case Issued:
+		original = c.Amount
+	case Redeemed:
+		original = c.Amount
+	default:
+		return nil, ErrNotReversible
+	}
+	left := original - t.reversed
+	switch {
+	case left <= 0:
 		return nil, ErrAlreadyReversed
+	case amount == 0:
+		amount = left
+	case amount < 0 || amount > left:
+		return nil, &ReversalTooLargeError{Requested: amount, Left: left}
 	}
 	switch c := t.change.(type) {
 	case Issued:
-		return a.reverseIssue(t.id, c, DayOf(now).String()), nil
-	case Redeemed:
-		return RedemptionReversed{RedemptionID: t.id, Amount: c.Amount, Allocations: c.Allocations}, nil
+		return a.reverseIssue(t.id, amount, c.Lot, DayOf(now).String()), nil
+	default:
+		r := t.change.(Redeemed)
+		return RedemptionReversed{RedemptionID: t.id, Amount: amount, Allocations: restorable(r.Allocations, t.restored, amount)}, nil
 	}
-	return nil, ErrNotReversible
 }
 
-// reverseIssue takes an issue back: from its own lot first (whatever is
-// left there, even past expiry), then from the oldest other active lots. What
-// the account no longer has is recorded as unrecovered, never overdrawn.
-func (a *Account) reverseIssue(id string, r Issued, today string) IssueReversed {
+// restorable picks amount points of a redemption's allocations to give
+// back, each to the lot it came from, skipping what earlier partial
+// reversals restored already. It starts from the redemption's last
+// allocation, the lot that expires last, so that what comes back lasts.
+func restorable(allocs []Allocation, restored map[string]int64, amount int64) []Allocation {
+	done := maps.Clone(restored)
+	// What was restored already is counted against the allocations in the
+	// order they were restored: the last ones first, as below.
+	var out []Allocation
+	for i := len(allocs) - 1; i >= 0 && amount > 0; i-- {
+		al := allocs[i]
+		free := al.Amount
+		if d := min(done[al.Lot], free); d > 0 {
+			free, done[al.Lot] = free-d, done[al.Lot]-d
+		}
+		if free <= 0 {
+			continue
+		}
+		take := min(free, amount)
+		out = append(out, Allocation{Lot: al.Lot, ExpiresOn: al.ExpiresOn, Amount: take})
+		amount -= take
+	}
+	return out
+}
+
+// reverseIssue takes need points of an issue back: from its own lot first
+// (whatever is left there, even past expiry), then from the oldest other
+// active lots. What the account no longer has is recorded as unrecovered,
+// never overdrawn.
+func (a *Account) reverseIssue(id string, need int64, lot, today string) IssueReversed {
 	rev := IssueReversed{IssueID: id}
-	need := r.Amount
-	if i := a.book.find(r.Lot); i >= 0 && a.book.lots[i].Remaining > 0 {
+	asked := need
+	if i := a.book.find(lot); i >= 0 && a.book.lots[i].Remaining > 0 {
 		take := min(need, a.book.lots[i].Remaining)
-		rev.Allocations = append(rev.Allocations, Allocation{Lot: r.Lot, ExpiresOn: a.book.lots[i].ExpiresOn, Amount: take})
+		rev.Allocations = append(rev.Allocations, Allocation{Lot: lot, ExpiresOn: a.book.lots[i].ExpiresOn, Amount: take})
 		need -= take
 	}
-	rest := a.book.allocate(need, today, r.Lot)
+	rest := a.book.allocate(need, today, lot)
 	for _, al := range rest {
 		need -= al.Amount
 	}
 	rev.Allocations = append(rev.Allocations, rest...)
-	rev.Amount = r.Amount - need
+	rev.Amount = asked - need
 	rev.Unrecovered = need
 	return rev
 }
@@ -177,21 +222,26 @@ func (a *Account) reverseIssue(id string, r Issued, today string) IssueReversed 
 // account's stream holds it: its change, and whether a reversal of it
 // follows.
 type reversalTarget struct {
-	id       string
-	change   change
-	reversed bool
+	id     string
+	change change
+	// reversed is how much of it reversals took back already (for an
+	// issue, what they asked: recovered and unrecovered), and restored
+	// what they gave back to each lot (a redemption's).
+	reversed int64
+	restored map[string]int64
 }
 
 // reversalScan looks for a transaction in an account's events read newest
 // first, from the version the account was loaded at down: a reversal of it
 // can only come after it, so by the time the scan meets the transaction it
-// knows whether it was reversed. A reversal usually takes back something
-// recent (a saga's compensation, seconds later), so the scan reads a few
-// events, where rebuilding the account from its first event would read its
-// whole history.
+// knows how much of it was reversed. A reversal usually takes back
+// something recent (a saga's compensation, seconds later), so the scan
+// reads a few events, where rebuilding the account from its first event
+// would read its whole history.
 type reversalScan struct {
 	id       string
-	reversed bool
+	reversed int64
+	restored map[string]int64
 	found    *reversalTarget
 }
 
@@ -204,14 +254,24 @@ func (s *reversalScan) read(events []ports.Event) (done bool, err error) {
 			return false, err
 		}
 		if ev.ID == s.id {
-			s.found = &reversalTarget{id: s.id, change: c, reversed: s.reversed}
+			s.found = &reversalTarget{id: s.id, change: c, reversed: s.reversed, restored: s.restored}
 			return true, nil
 		}
 		switch e := c.(type) {
 		case IssueReversed:
-			s.reversed = s.reversed || e.IssueID == s.id
+			if e.IssueID == s.id {
+				s.reversed += e.Amount + e.Unrecovered
+			}
 		case RedemptionReversed:
-			s.reversed = s.reversed || e.RedemptionID == s.id
+			if e.RedemptionID == s.id {
+				s.reversed += e.Amount
+				if s.restored == nil {
+					s.restored = map[string]int64{}
+				}
+				for _, al := range e.Allocations {
+					s.restored[al.Lot] += al.Amount
+				}
+			}
 		}
 	}
 	return false, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/unicornstore/unicorn/ports"
 )
@@ -68,6 +69,12 @@ func (h *history) redeem(at time.Time, n int64) (Transaction, error) {
 // scanning the stream newest first, here a page of three at a time.
 func (h *history) reverse(at time.Time, id string) (Transaction, error) {
 	h.t.Helper()
+	return h.reversePart(at, id, 0)
+}
+
+// reversePart takes back n points of transaction id (0: all that is left).
+func (h *history) reversePart(at time.Time, id string, n int64) (Transaction, error) {
+	h.t.Helper()
 	scan := reversalScan{id: id}
 	for end := len(h.all); end > 0 && scan.found == nil; end = max(0, end-3) {
 		page := slices.Clone(h.all[max(0, end-3):end])
@@ -79,7 +86,7 @@ func (h *history) reverse(at time.Time, id string) (Transaction, error) {
 	if scan.found == nil {
 		return Transaction{}, ErrTransactionNotFound
 	}
-	c, err := h.acct.decideReverse(*scan.found, at)
+	c, err := h.acct.decideReverse(*scan.found, n, at)
 	if err != nil {
 		return Transaction{}, err
 	}
@@ -226,6 +233,69 @@ func TestReverseRedemptionRestoresExactLots(t *testing.T) {
 		t.Errorf("unknown id: err = %v, want ErrTransactionNotFound", err)
 	}
 	h.checkInvariants()
+}
+
+func TestPartialReversalsNeverTakeBackMoreThanMoved(t *testing.T) {
+	t.Run("redemption: parts go back to their own lots, newest lot first", func(t *testing.T) {
+		h := newHistory(t, 365)
+		h.issue(dayN(0), 100)
+		h.issue(dayN(1), 50)
+		before := h.acct.Lots()
+		red, err := h.redeem(dayN(1), 120) // 100 from day 0, 20 from day 1
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := h.reversePart(dayN(2), red.ID, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Allocation{{"2026-03-03", "2027-03-03", 20}, {"2026-03-02", "2027-03-02", 10}}
+		if diff := cmp.Diff(want, first.Allocations); diff != "" {
+			t.Errorf("first part (-want +got):\n%s", diff)
+		}
+		if _, err := h.reversePart(dayN(2), red.ID, 91); !errors.Is(err, ErrReversalTooLarge) {
+			t.Errorf("91 of the 90 left: err = %v, want ErrReversalTooLarge", err)
+		}
+		rest, err := h.reverse(dayN(2), red.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rest.Amount != 90 || len(rest.Allocations) != 1 || rest.Allocations[0].Lot != "2026-03-02" {
+			t.Errorf("the rest = %+v, want 90 from the day-0 lot", rest)
+		}
+		if diff := cmp.Diff(before, h.acct.Lots(), cmpopts.IgnoreFields(ports.Lot{}, "LastUpdated")); diff != "" {
+			t.Errorf("lots after every part (-before +after):\n%s", diff)
+		}
+		if _, err := h.reversePart(dayN(2), red.ID, 1); !errors.Is(err, ErrAlreadyReversed) {
+			t.Errorf("a part after all: err = %v, want ErrAlreadyReversed", err)
+		}
+		h.checkInvariants()
+	})
+	t.Run("issue: what was unrecovered counts as taken back", func(t *testing.T) {
+		h := newHistory(t, 365)
+		iss := h.issue(dayN(0), 40)
+		if _, err := h.redeem(dayN(0), 35); err != nil {
+			t.Fatal(err)
+		}
+		part, err := h.reversePart(dayN(1), iss.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if part.Amount != 5 || part.Unrecovered != 5 {
+			t.Errorf("part took %d, unrecovered %d; want 5, 5", part.Amount, part.Unrecovered)
+		}
+		rest, err := h.reverse(dayN(1), iss.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rest.Amount != 0 || rest.Unrecovered != 30 {
+			t.Errorf("the rest took %d, unrecovered %d; want 0, 30", rest.Amount, rest.Unrecovered)
+		}
+		if _, err := h.reverse(dayN(1), iss.ID); !errors.Is(err, ErrAlreadyReversed) {
+			t.Errorf("again: err = %v, want ErrAlreadyReversed", err)
+		}
+		h.checkInvariants()
+	})
 }
 
 func TestReverseRedemptionIntoExpiredLot(t *testing.T) {

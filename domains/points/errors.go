@@ -19,6 +19,7 @@ var (
 	ErrTransactionNotFound = errors.New("transaction not found")
 	ErrAlreadyReversed     = errors.New("transaction already reversed")
 	ErrNotReversible       = errors.New("only issues and redemptions can be reversed")
+	ErrReversalTooLarge    = errors.New("a reversal takes back more than the transaction has left")
 	// ErrBusy: the account kept changing under the command (other writers
 	// won every attempt). Nothing was written; the caller may retry.
 	ErrBusy = errors.New("account is busy with concurrent changes, retry")
@@ -36,3 +37,16 @@ func (e *InsufficientPointsError) Error() string {
 }
 
 func (e *InsufficientPointsError) Is(target error) bool { return target == ErrInsufficientPoints }
+
+// ReversalTooLargeError refuses a partial reversal of more points than the
+// transaction has left to take back. errors.Is(err, ErrReversalTooLarge)
+// holds.
+type ReversalTooLargeError struct {
+	Requested, Left int64
+}
+
+func (e *ReversalTooLargeError) Error() string {
+	return fmt.Sprintf("a reversal of %d points asked, %d left to take back", e.Requested, e.Left)
+}
+
+func (e *ReversalTooLargeError) Is(target error) bool { return target == ErrReversalTooLarge }

@@ -243,21 +243,32 @@ func (s *Service) Redeem(ctx context.Context, cmd RedeemCommand) (Transaction, e
 type ReverseCommand struct {
 	Account       AccountID
 	TransactionID string
-	Key           string // as for IssueCommand
+	// Amount is how many of its points to take back (a return of part of
+	// an order), at most what earlier reversals left; 0 takes back all
+	// that is left.
+	Amount int64
+	Key    string // as for IssueCommand
 }
 
-// Reverse undoes an issue or a redemption of the account, once.
+// Reverse undoes an issue or a redemption of the account, or part of one.
+// Reversals of one transaction never take back more than it moved.
 func (s *Service) Reverse(ctx context.Context, cmd ReverseCommand) (Transaction, error) {
 	if cmd.Account.IsZero() {
 		return Transaction{}, ErrInvalidAccount
 	}
+	if cmd.Amount < 0 || cmd.Amount > MaxAmount {
+		return Transaction{}, ErrInvalidAmount
+	}
 	fp := fingerprint("reverse", cmd.Account.String(), cmd.TransactionID)
+	if cmd.Amount > 0 {
+		fp = fingerprint("reverse", cmd.Account.String(), cmd.TransactionID, strconv.FormatInt(cmd.Amount, 10))
+	}
 	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
 		t, err := s.findForReversal(ctx, a, cmd.TransactionID)
 		if err != nil {
 			return nil, err
 		}
-		c, err := a.decideReverse(t, now)
+		c, err := a.decideReverse(t, cmd.Amount, now)
 		if err != nil {
 			return nil, err
 		}
