@@ -17,6 +17,8 @@ const (
 	TopicProducts = "retail.products"
 	// TopicPurchases carries a PurchaseCompleted for every completed order.
 	TopicPurchases = "retail.purchases"
+	// TopicReturns carries an OrderReturned for every completed return.
+	TopicReturns = "retail.returns"
 )
 
 // ErrInsufficient: a conditional decrement found less than it needed (stock,
@@ -208,7 +210,55 @@ const (
 	OrderCompleted      = "completed"
 	OrderFailed         = "failed"
 	OrderNeedsAttention = "needs_attention"
+	// OrderReturning is no status of an order: it is how the storage lists
+	// a completed order while one of its returns is under way (see
+	// ListedStatus), so that a return stranded by a crash is found again.
+	OrderReturning = "returning"
 )
+
+// Return statuses.
+const (
+	ReturnPending        = "pending"
+	ReturnCompleted      = "completed"
+	ReturnNeedsAttention = "needs_attention"
+)
+
+// ReturnLine is a quantity of one product of an order given back.
+type ReturnLine struct {
+	ProductID string `json:"product_id"`
+	Quantity  int64  `json:"quantity"`
+}
+
+// OrderReturn is a return of some or all of an order's lines and where
+// its saga left it. Which amounts it gives back is the retail domain's
+// rule; storage keeps it inside its order.
+type OrderReturn struct {
+	ID    string       `json:"id"` // r1, r2, ...: its number in the order
+	Lines []ReturnLine `json:"lines"`
+	// Value is what the lines cost; Refund, PointsRestored and
+	// PointsReversed are what the return was decided to give back (money,
+	// redeemed points) and take back (awarded points).
+	Value          decimal.Decimal `json:"value"`
+	Refund         decimal.Decimal `json:"refund"`
+	PointsRestored int64           `json:"points_restored"`
+	PointsReversed int64           `json:"points_reversed"`
+	// What happened, once completed: the awarded points the account no
+	// longer had, the money kept from the refund for them, and the money
+	// refunded.
+	PointsUnrecovered int64           `json:"points_unrecovered,omitempty"`
+	KeptFromRefund    decimal.Decimal `json:"kept_from_refund"`
+	Refunded          decimal.Decimal `json:"refunded"`
+	Reason            string          `json:"reason,omitempty"`
+	By                string          `json:"by"` // who asked: the customer, or an admin
+	Status            string          `json:"status"`
+	FailureCode       string          `json:"failure_code,omitempty"`
+	FailureReason     string          `json:"failure_reason,omitempty"`
+	Attempt           int             `json:"attempt"`
+	Key               string          `json:"key,omitempty"` // a digest of its idempotency key
+	Fingerprint       string          `json:"fingerprint,omitempty"`
+	CreatedAt         time.Time       `json:"created_at"`
+	UpdatedAt         time.Time       `json:"updated_at"`
+}
 
 // OrderLine is one product of an order at the price it was bought.
 type OrderLine struct {
@@ -238,7 +288,29 @@ type Order struct {
 	Fingerprint    string          `json:"fingerprint,omitempty"` // of the request that created it
 	CreatedAt      time.Time       `json:"created_at"`
 	UpdatedAt      time.Time       `json:"updated_at"`
+	CompletedAt    time.Time       `json:"completed_at,omitzero"` // orders completed before it was kept have none
+	Returns        []OrderReturn   `json:"returns,omitempty"`
 	Version        int64           `json:"version"`
+}
+
+// ListedStatus is the status an order is listed under (WithStatus): its
+// own, except that a completed order with a return that needs attention
+// is listed as needing attention, and one with a return under way as
+// OrderReturning.
+func (o Order) ListedStatus() string {
+	if o.Status != OrderCompleted {
+		return o.Status
+	}
+	listed := o.Status
+	for _, r := range o.Returns {
+		switch r.Status {
+		case ReturnNeedsAttention:
+			return OrderNeedsAttention
+		case ReturnPending:
+			listed = OrderReturning
+		}
+	}
+	return listed
 }
 
 // Orders stores orders.
@@ -253,9 +325,10 @@ type Orders interface {
 	Update(ctx context.Context, id string, fn func(*Order) error) (Order, error)
 	// ByUser pages through a user's orders, newest first; cursor "" starts.
 	ByUser(ctx context.Context, userID, cursor string, limit int) (orders []Order, next string, err error)
-	// WithStatus lists the orders in an open status (pending,
-	// needs_attention), oldest first, for operators. A store may index only
-	// open orders: another status may be refused with ErrInvalid.
+	// WithStatus lists the orders listed under an open status (pending,
+	// needs_attention, returning: see ListedStatus), oldest first, for
+	// operators. A store may index only open orders: another status may be
+	// refused with ErrInvalid.
 	WithStatus(ctx context.Context, status string, limit int) ([]Order, error)
 }
 
@@ -289,6 +362,24 @@ type PurchaseCompleted struct {
 type CampaignPoints struct {
 	Campaign string `json:"campaign_name"`
 	Points   int64  `json:"points"`
+}
+
+// OrderReturned is the payload of a TopicReturns message.
+type OrderReturned struct {
+	OrderID           string          `json:"order_id"`
+	ReturnID          string          `json:"return_id"`
+	UserID            string          `json:"user_id"`
+	Client            string          `json:"client"`
+	Lines             []ReturnLine    `json:"lines"`
+	Value             decimal.Decimal `json:"value"`
+	Refunded          decimal.Decimal `json:"refunded"`
+	PointsRestored    int64           `json:"points_restored"`
+	PointsReversed    int64           `json:"points_reversed"`
+	PointsUnrecovered int64           `json:"points_unrecovered,omitempty"`
+	// Whole: the order has nothing left to return (a cancellation, or its
+	// last return).
+	Whole bool      `json:"whole"`
+	At    time.Time `json:"at"`
 }
 
 // SagaStep is one step of a purchase saga as the order page shows it.

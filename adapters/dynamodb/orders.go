@@ -33,11 +33,11 @@ func orderItem(o ports.Order) (map[string]types.AttributeValue, error) {
 	sortKey := formatTime(o.CreatedAt) + "|" + o.ID
 	m := map[string]types.AttributeValue{"pk": str("O#" + o.ID), "data": str(string(data)), "version": num(o.Version),
 		"uk": str(o.UserID), "us": str(sortKey)}
-	if openStatus(o.Status) {
+	if listed := o.ListedStatus(); openStatus(listed) {
 		// Only open orders are in the status index: each status is one
 		// partition of it, and a partition of every completed order ever
 		// would grow without end.
-		m["stk"], m["sts"] = str(o.Status), str(sortKey)
+		m["stk"], m["sts"] = str(listed), str(sortKey)
 	}
 	return m, nil
 }
@@ -45,7 +45,7 @@ func orderItem(o ports.Order) (map[string]types.AttributeValue, error) {
 // openStatus reports whether orders in status are listed by status: those
 // an operator looks at, still pending or needing attention.
 func openStatus(status string) bool {
-	return status == ports.OrderPending || status == ports.OrderNeedsAttention
+	return status == ports.OrderPending || status == ports.OrderNeedsAttention || status == ports.OrderReturning
 }
 
 func orderFrom(m map[string]types.AttributeValue) (ports.Order, error) {
@@ -167,7 +167,8 @@ func (s *Orders) ByUser(ctx context.Context, userID, cursor string, limit int) (
 // indexed.
 func (s *Orders) WithStatus(ctx context.Context, status string, limit int) ([]ports.Order, error) {
 	if !openStatus(status) {
-		return nil, fmt.Errorf("orders %s: %w", status, ports.Invalid("status", "only %s and %s orders are listed by status", ports.OrderPending, ports.OrderNeedsAttention))
+		return nil, fmt.Errorf("orders %s: %w", status, ports.Invalid("status", "only %s, %s and %s orders are listed by status",
+			ports.OrderPending, ports.OrderNeedsAttention, ports.OrderReturning))
 	}
 	orders, _, err := s.query(ctx, &ddb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(statusIndex),
 		KeyConditionExpression: aws.String("stk = :s"), ExpressionAttributeValues: map[string]types.AttributeValue{":s": str(status)},

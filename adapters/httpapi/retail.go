@@ -14,6 +14,7 @@ import (
 
 	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/limits"
+	"github.com/unicornstore/unicorn/ports"
 )
 
 // productBody is what an admin sends to create or change a product.
@@ -318,7 +319,7 @@ func (s *server) writeOrder(w http.ResponseWriter, r *http.Request, id string, d
 			w.Header().Set("Preference-Applied", "respond-async")
 		}
 	}
-	writeJSON(w, status, viewOrder(r, v.Order, v.Steps))
+	writeJSON(w, status, viewOrder(r, v.Order, v.Steps, v.ReturnSteps, s.orders.ReturnWindow()))
 }
 
 // prefersAsync reports whether the request asks for an answer before the
@@ -370,7 +371,7 @@ func (s *server) getOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, viewOrder(r, v.Order, v.Steps))
+	writeJSON(w, http.StatusOK, viewOrder(r, v.Order, v.Steps, v.ReturnSteps, s.orders.ReturnWindow()))
 }
 
 func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
@@ -409,7 +410,7 @@ func (s *server) listOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]orderView, len(orders))
 	for i, o := range orders {
-		items[i] = viewOrder(r, o, nil)
+		items[i] = viewOrder(r, o, nil, nil, s.orders.ReturnWindow())
 	}
 	resp := map[string]any{"items": items}
 	if next != "" {
@@ -425,6 +426,68 @@ func (s *server) retryOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeOrder(w, r, order.ID(), done, false)
+}
+
+// returnBody asks to return lines of an order; no lines returns all that
+// is left (a cancellation).
+type returnBody struct {
+	Lines  []itemBody `json:"lines"`
+	Reason string     `json:"reason"`
+}
+
+func (s *server) returnOrder(w http.ResponseWriter, r *http.Request) {
+	if err := s.admission.sagaRoom(); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var b returnBody
+	if err := decodeBody(r, &b); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	p, _ := principalOf(r)
+	cmd := retail.ReturnCommand{OrderID: r.PathValue("id"), Reason: b.Reason, By: p.Subject, Admin: p.Role == ports.RoleAdmin,
+		NoWait: prefersAsync(r)}
+	if b.Lines != nil && len(b.Lines) == 0 {
+		writeError(w, r, badRequest("lines", "name the lines to return, or leave lines out to return everything"))
+		return
+	}
+	if len(b.Lines) > limits.ItemsPerOrder {
+		writeError(w, r, badRequest("lines", fmt.Sprintf("a return has at most %d lines", limits.ItemsPerOrder)))
+		return
+	}
+	for i, l := range b.Lines {
+		n, err := wholeNumber(fmt.Sprintf("lines[%d].quantity", i), l.Quantity)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		cmd.Lines = append(cmd.Lines, retail.Item{ProductID: l.ProductID, Quantity: n})
+	}
+	var err error
+	if cmd.Key, err = idempotencyKey(r); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	order, _, done, err := s.orders.Return(r.Context(), cmd)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v, err := s.orders.Order(r.Context(), order.ID())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/orders/"+order.ID())
+	status := http.StatusCreated
+	if !done {
+		status = http.StatusAccepted
+		if cmd.NoWait {
+			w.Header().Set("Preference-Applied", "respond-async")
+		}
+	}
+	writeJSON(w, status, viewOrder(r, v.Order, v.Steps, v.ReturnSteps, s.orders.ReturnWindow()))
 }
 
 func (s *server) analytics(w http.ResponseWriter, r *http.Request) {

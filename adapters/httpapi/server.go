@@ -148,6 +148,7 @@ func (s *server) routes() []route {
 		{"GET /orders", s.listOrders, allow(customer, admin).on(store, anAccount(queryValue("user_id")))},
 		{"GET /orders/{id}", s.getOrder, allow(customer, admin).on(store, anOrder(pathValue("id")))},
 		{"POST /orders/{id}/retry", s.retryOrder, allow(admin).on(store, anOrder(pathValue("id")))},
+		{"POST /orders/{id}/returns", s.returnOrder, allow(customer, admin).on(store, anOrder(pathValue("id")))},
 		{"GET /analytics/products", s.analytics, allow(marketer, admin).on(store)},
 		{"GET /analytics/campaigns", s.campaignAnalytics, allow(marketer, admin).on(aClient(queryValue("client")))},
 	}

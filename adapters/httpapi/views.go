@@ -48,6 +48,8 @@ type lineView struct {
 	Quantity  int64  `json:"quantity"`
 	UnitPrice amount `json:"unit_price"`
 	Amount    amount `json:"amount"`
+	// Returned is how many of the line its returns took back.
+	Returned int64 `json:"returned,omitempty"`
 }
 
 func viewLines(lines []ports.OrderLine) []lineView {
@@ -83,6 +85,52 @@ type orderView struct {
 	UpdatedAt       time.Time        `json:"updated_at"`
 	Version         int64            `json:"version"`
 	Saga            []ports.SagaStep `json:"saga,omitempty"`
+	CompletedAt     *time.Time       `json:"completed_at,omitempty"`
+	// ReturnableUntil is when the customer's return window closes (an
+	// admin may return later).
+	ReturnableUntil *time.Time   `json:"returnable_until,omitempty"`
+	Returns         []returnView `json:"returns,omitempty"`
+}
+
+// returnView is a return of an order's lines as the API shows it: what it
+// was decided to give back, and once completed what it did.
+type returnView struct {
+	ID                string             `json:"id"`
+	Status            string             `json:"status"`
+	Lines             []ports.ReturnLine `json:"lines"`
+	Value             amount             `json:"value"`
+	Refund            amount             `json:"refund"`
+	PointsRestored    int64              `json:"points_restored"`
+	PointsReversed    int64              `json:"points_reversed"`
+	Refunded          *amount            `json:"refunded,omitempty"`
+	KeptFromRefund    *amount            `json:"kept_from_refund,omitempty"`
+	PointsUnrecovered int64              `json:"points_unrecovered,omitempty"`
+	Reason            string             `json:"reason,omitempty"`
+	By                string             `json:"by"`
+	FailureCode       string             `json:"failure_code,omitempty"`
+	FailureReason     string             `json:"failure_reason,omitempty"`
+	Attempt           int                `json:"attempt"`
+	CreatedAt         time.Time          `json:"created_at"`
+	UpdatedAt         time.Time          `json:"updated_at"`
+	Saga              []ports.SagaStep   `json:"saga,omitempty"`
+}
+
+func viewReturns(o *retail.Order, steps map[string][]ports.SagaStep) []returnView {
+	var out []returnView
+	for _, r := range o.Returns() {
+		refund, restored, reversed := r.Planned()
+		code, reason := r.Failure()
+		v := returnView{ID: r.ID(), Status: r.Status().String(), Lines: r.Lines(), Value: amount(r.Value()), Refund: amount(refund),
+			PointsRestored: restored, PointsReversed: reversed, Reason: r.Reason(), By: r.By(), FailureCode: code, FailureReason: reason,
+			Attempt: r.Attempt(), CreatedAt: r.CreatedAt(), UpdatedAt: r.UpdatedAt(), Saga: steps[r.ID()]}
+		if r.Status() == retail.ReturnCompleted {
+			refunded, kept, unrecovered := r.Outcome()
+			a, k := amount(refunded), amount(kept)
+			v.Refunded, v.KeptFromRefund, v.PointsUnrecovered = &a, &k, unrecovered
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // awardLine is one campaign rule's part of an order's points. Staff see
@@ -109,7 +157,7 @@ func (l awardLine) forCustomer() awardLine {
 	return awardLine{Description: d, Points: l.Points}
 }
 
-func viewOrder(r *http.Request, o *retail.Order, steps []ports.SagaStep) orderView {
+func viewOrder(r *http.Request, o *retail.Order, steps []ports.SagaStep, returnSteps map[string][]ports.SagaStep, window time.Duration) orderView {
 	redeemed, charged := o.Paid()
 	awarded, breakdown := o.Awarded()
 	code, reason := o.Failure()
@@ -117,7 +165,15 @@ func viewOrder(r *http.Request, o *retail.Order, steps []ports.SagaStep) orderVi
 		PointsRequested: o.PointsRequested(), PointsValue: amount(o.PointsValue()), AmountDue: amount(o.AmountDue()),
 		PointsRedeemed: redeemed, Charged: amount(charged), PointsAwarded: awarded, Status: o.Status().String(),
 		FailureCode: code, FailureReason: reason, Attempt: o.Attempt(), CreatedAt: o.CreatedAt(), UpdatedAt: o.UpdatedAt(),
-		Version: o.Version(), Saga: steps}
+		Version: o.Version(), Saga: steps, Returns: viewReturns(o, returnSteps)}
+	if o.Status() == retail.Completed {
+		done, until := o.CompletedAt(), o.ReturnableUntil(window)
+		v.CompletedAt, v.ReturnableUntil = &done, &until
+		returned := o.Returned()
+		for i := range v.Lines {
+			v.Lines[i].Returned = returned[v.Lines[i].ProductID]
+		}
+	}
 	if len(breakdown) > 0 {
 		// A breakdown that does not read is left out, not a failed answer:
 		// the points stand either way.

@@ -1,4 +1,5 @@
-// Package sagatasks exposes the purchase saga's steps as task handlers: it
+// Package sagatasks exposes the steps of the purchase and return sagas as
+// task handlers: it
 // decodes a task's JSON input, calls the step, and turns the step's
 // business failures into the error names the state machine's Catch fields
 // match. The local executor and the Lambda adapter use the same handlers.
@@ -16,8 +17,22 @@ import (
 	"github.com/unicornstore/unicorn/orchestration/executor"
 )
 
-// Step is one saga step.
+// Step is one step of the purchase saga.
 type Step func(*retail.Steps, context.Context, retail.StepInput) error
+
+// ReturnStep is one step of the return saga.
+type ReturnStep func(*retail.Steps, context.Context, retail.ReturnInput) error
+
+// ReturnSteps maps each Resource name of return.asl.json to its step.
+var ReturnSteps = map[string]ReturnStep{
+	"ReverseReturnAwardFunctionArn":       (*retail.Steps).ReverseReturnAward,
+	"RestoreReturnPointsFunctionArn":      (*retail.Steps).RestoreReturnPoints,
+	"RefundReturnFunctionArn":             (*retail.Steps).RefundReturn,
+	"RestockReturnFunctionArn":            (*retail.Steps).RestockReturn,
+	"CompleteReturnFunctionArn":           (*retail.Steps).CompleteReturn,
+	"PublishOrderReturnedFunctionArn":     (*retail.Steps).PublishOrderReturned,
+	"MarkReturnNeedsAttentionFunctionArn": (*retail.Steps).MarkReturnNeedsAttention,
+}
 
 // Steps maps each Resource name of purchase.asl.json to its step.
 var Steps = map[string]Step{
@@ -74,7 +89,7 @@ func TaskError(err error) error {
 // Production passes none; tests inject faults with it.
 type Wrap func(resource string, h executor.Handler) executor.Handler
 
-// Handlers returns a handler for every step.
+// Handlers returns a handler for every step of the purchase saga.
 func Handlers(steps *retail.Steps, wrap Wrap) map[string]executor.Handler {
 	out := make(map[string]executor.Handler, len(Steps))
 	for resource, step := range Steps {
@@ -85,6 +100,38 @@ func Handlers(steps *retail.Steps, wrap Wrap) map[string]executor.Handler {
 		out[resource] = h
 	}
 	return out
+}
+
+// ReturnHandlers returns a handler for every step of the return saga.
+func ReturnHandlers(steps *retail.Steps, wrap Wrap) map[string]executor.Handler {
+	out := make(map[string]executor.Handler, len(ReturnSteps))
+	for resource, step := range ReturnSteps {
+		h := returnHandler(steps, step)
+		if wrap != nil {
+			h = wrap(resource, h)
+		}
+		out[resource] = h
+	}
+	return out
+}
+
+func returnHandler(steps *retail.Steps, step ReturnStep) executor.Handler {
+	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+		var in retail.ReturnInput
+		if err := json.Unmarshal(input, &in); err != nil || in.OrderID == "" || in.ReturnID == "" {
+			return nil, &BadInput{Cause: fmt.Sprintf("a return step needs {\"order_id\": ..., \"return_id\": ...}: %v", err)}
+		}
+		if in.Failure != nil {
+			in.Failure.Cause = PlainCause(in.Failure.Cause)
+		}
+		if err := step(steps, ctx, in); err != nil {
+			if te := TaskError(err); te != nil {
+				return nil, te
+			}
+			return nil, err
+		}
+		return json.RawMessage(`{"ok":true}`), nil
+	}
 }
 
 func handler(steps *retail.Steps, step Step) executor.Handler {

@@ -46,7 +46,7 @@ func (s *Orders) Create(ctx context.Context, o ports.Order) (ports.Order, bool, 
 			return err
 		}
 		if _, err := tx.exec(`INSERT INTO orders (id, user_id, status, created_at, version, data) VALUES (?, ?, ?, ?, ?, ?)`,
-			o.ID, o.UserID, o.Status, formatTime(o.CreatedAt), o.Version, string(data)); err != nil {
+			o.ID, o.UserID, o.ListedStatus(), formatTime(o.CreatedAt), o.Version, string(data)); err != nil {
 			return err
 		}
 		stored, created = o, true
@@ -88,7 +88,7 @@ func (s *Orders) Update(ctx context.Context, id string, fn func(*ports.Order) er
 		if err != nil {
 			return err
 		}
-		_, err = tx.exec(`UPDATE orders SET status = ?, version = ?, data = ? WHERE id = ?`, o.Status, o.Version, string(data), id)
+		_, err = tx.exec(`UPDATE orders SET status = ?, version = ?, data = ? WHERE id = ?`, o.ListedStatus(), o.Version, string(data), id)
 		return err
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func startCloud(t *testing.T) *cloud {
 	c.client = cfg.StoreClient
 	c.svc, err = compose.NewServices(ctx, cfg, compose.DynamoStores(c.store),
 		compose.Deps{Log: slog.New(slog.DiscardHandler), Hash: identity.HashParams{MemoryKiB: 64, Passes: 1, Lanes: 1}},
-		func(*retail.Steps) (ports.Sagas, error) { return noSagas{}, nil })
+		func(*retail.Steps) (compose.Runners, error) { return compose.Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func (c *cloud) services() *compose.Services { return c.svc }
 func (c *cloud) servicesAt(ctx context.Context, clk ports.Clock) (*compose.Services, error) {
 	cfg := compose.Defaults()
 	return compose.NewServices(ctx, cfg, compose.DynamoStores(c.store), compose.Deps{Clock: clk, Log: slog.New(slog.DiscardHandler), Hash: testHash},
-		func(*retail.Steps) (ports.Sagas, error) { return noSagas{}, nil })
+		func(*retail.Steps) (compose.Runners, error) { return compose.Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil })
 }
 func (c *cloud) stores() compose.Stores { return compose.DynamoStores(c.store) }
 func (c *cloud) storeClient() string    { return c.client }

@@ -18,7 +18,6 @@ import (
 	"github.com/unicornstore/unicorn/domains/retail"
 	"github.com/unicornstore/unicorn/orchestration"
 	"github.com/unicornstore/unicorn/orchestration/executor"
-	"github.com/unicornstore/unicorn/ports"
 )
 
 // deployment is one shape of the store under test: the cloud shape, or
@@ -56,11 +55,14 @@ func startLocal(t *testing.T) *local {
 	cfg := compose.Defaults()
 	l := &local{st: compose.SQLiteStores(db), client: cfg.StoreClient}
 	l.svc, err = compose.NewServices(ctx, cfg, l.st, compose.Deps{Log: log, Hash: testHash},
-		func(steps *retail.Steps) (ports.Sagas, error) {
+		func(steps *retail.Steps) (compose.Runners, error) {
 			if err := ex.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, nil)); err != nil {
-				return nil, err
+				return compose.Runners{}, err
 			}
-			return ex.Sagas(orchestration.PurchaseMachine), nil
+			if err := ex.Register(orchestration.ReturnMachine, orchestration.Return, sagatasks.ReturnHandlers(steps, nil)); err != nil {
+				return compose.Runners{}, err
+			}
+			return compose.Runners{Purchases: ex.Sagas(orchestration.PurchaseMachine), Returns: ex.Sagas(orchestration.ReturnMachine)}, nil
 		})
 	if err != nil {
 		t.Fatal(err)

@@ -101,14 +101,20 @@ func wire(ctx context.Context, c compose.Config, log *slog.Logger, n needs) (*wi
 	// Only the API signs in and checks tokens: the other functions never
 	// touch the signing key.
 	w.Services, err = compose.NewServices(ctx, c, compose.DynamoStores(store), compose.Deps{Log: log, NoIdentity: !n.servesRequests},
-		func(*retail.Steps) (ports.Sagas, error) {
+		func(*retail.Steps) (compose.Runners, error) {
 			if !n.startsSagas {
-				return noSagas{}, nil
+				return compose.Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil
 			}
-			if c.StateMachineARN == "" {
-				return nil, errors.New("UNICORN_STATE_MACHINE_ARN is required: this function starts purchase sagas")
+			if c.StateMachineARN == "" || c.ReturnStateMachineARN == "" {
+				return compose.Runners{}, errors.New("UNICORN_STATE_MACHINE_ARN and UNICORN_RETURN_STATE_MACHINE_ARN are required: this function starts sagas")
 			}
-			return stepfunctions.New(sfn.NewFromConfig(cfg), c.StateMachineARN, store.SagaSteps())
+			client := sfn.NewFromConfig(cfg)
+			purchases, err := stepfunctions.New(client, c.StateMachineARN, store.SagaSteps())
+			if err != nil {
+				return compose.Runners{}, err
+			}
+			returns, err := stepfunctions.New(client, c.ReturnStateMachineARN, store.SagaSteps())
+			return compose.Runners{Purchases: purchases, Returns: returns}, err
 		})
 	if err != nil {
 		return nil, err

@@ -181,11 +181,15 @@ func (a *app) wire(ctx context.Context, d deps) (err error) {
 		return err
 	}
 	a.Services, err = compose.NewServices(ctx, a.cfg, a.stores, compose.Deps{Clock: d.clock, IDs: d.ids, Log: a.log, Hash: d.hash},
-		func(steps *retail.Steps) (ports.Sagas, error) {
+		func(steps *retail.Steps) (compose.Runners, error) {
 			if err := a.executor.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, d.wrap)); err != nil {
-				return nil, err
+				return compose.Runners{}, err
 			}
-			return a.executor.Sagas(orchestration.PurchaseMachine), nil
+			if err := a.executor.Register(orchestration.ReturnMachine, orchestration.Return, sagatasks.ReturnHandlers(steps, d.wrap)); err != nil {
+				return compose.Runners{}, err
+			}
+			return compose.Runners{Purchases: a.executor.Sagas(orchestration.PurchaseMachine),
+				Returns: a.executor.Sagas(orchestration.ReturnMachine)}, nil
 		})
 	if err != nil {
 		return err

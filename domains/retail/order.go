@@ -58,6 +58,8 @@ type Order struct {
 	fingerprint        string
 	createdAt          time.Time
 	updatedAt          time.Time
+	completedAt        time.Time
+	returns            []*Return
 	version            int64
 }
 
@@ -67,18 +69,26 @@ func orderFromStorage(r ports.Order) (*Order, error) {
 	if err != nil {
 		return nil, fmt.Errorf("order %s: status %q", r.ID, r.Status)
 	}
+	returns, err := returnsFromStorage(r.Returns)
+	if err != nil {
+		return nil, fmt.Errorf("order %s: %w", r.ID, err)
+	}
 	return &Order{id: r.ID, userID: r.UserID, client: r.Client, lines: r.Lines, total: r.Total, pointsRequested: r.PointsRedeemed,
 		pointsValue: r.PointsValue, due: r.Charged, pointsAwarded: r.PointsAwarded, award: r.Award, status: st,
 		failureCode: r.FailureCode, failureReason: r.FailureReason, attempt: max(r.Attempt, 1), fingerprint: r.Fingerprint,
-		createdAt: r.CreatedAt, updatedAt: r.UpdatedAt, version: r.Version}, nil
+		createdAt: r.CreatedAt, updatedAt: r.UpdatedAt, completedAt: r.CompletedAt, returns: returns, version: r.Version}, nil
 }
 
 // storage is the order as stored.
 func (o *Order) storage() ports.Order {
-	return ports.Order{ID: o.id, UserID: o.userID, Client: o.client, Lines: o.lines, Total: o.total, PointsRedeemed: o.pointsRequested,
+	rec := ports.Order{ID: o.id, UserID: o.userID, Client: o.client, Lines: o.lines, Total: o.total, PointsRedeemed: o.pointsRequested,
 		PointsValue: o.pointsValue, Charged: o.due, PointsAwarded: o.pointsAwarded, Award: o.award, Status: o.status.s,
 		FailureCode: o.failureCode, FailureReason: o.failureReason, Attempt: o.attempt, Fingerprint: o.fingerprint,
-		CreatedAt: o.createdAt, UpdatedAt: o.updatedAt, Version: o.version}
+		CreatedAt: o.createdAt, UpdatedAt: o.updatedAt, CompletedAt: o.completedAt, Version: o.version}
+	for _, r := range o.returns {
+		rec.Returns = append(rec.Returns, r.storage())
+	}
+	return rec
 }
 
 func (o *Order) ID() string                     { return o.id }
@@ -134,7 +144,7 @@ func (o *Order) complete(at time.Time) (changed bool, err error) {
 	case Completed:
 		return false, nil
 	case Pending:
-		o.status, o.failureCode, o.failureReason, o.updatedAt = Completed, "", "", at
+		o.status, o.failureCode, o.failureReason, o.updatedAt, o.completedAt = Completed, "", "", at, at
 		return true, nil
 	}
 	return false, fmt.Errorf("order %s is %s: it cannot complete", o.id, o.status)

@@ -27,6 +27,9 @@ type Config struct {
 	// PurchaseWait is how long a purchase request waits for its saga to
 	// end before answering "still running" (default 5 s).
 	PurchaseWait time.Duration
+	// ReturnWindow is how long after an order completes its customer may
+	// return it (default 30 days); an admin may at any time.
+	ReturnWindow time.Duration
 	// Client is the client the store is: its purchases, catalog, wallets
 	// and customers belong to it. Required.
 	Client string
@@ -38,6 +41,8 @@ type OrderDeps struct {
 	Stock   ports.Stock
 	Orders  ports.Orders
 	Sagas   ports.Sagas
+	// Returns runs the return sagas.
+	Returns ports.Sagas
 	Clock   ports.Clock
 	IDs     ports.IDs
 }
@@ -68,6 +73,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PurchaseWait == 0 {
 		c.PurchaseWait = 5 * time.Second
+	}
+	if c.ReturnWindow == 0 {
+		c.ReturnWindow = 30 * 24 * time.Hour
 	}
 	return c
 }
@@ -287,10 +295,12 @@ func fingerprint(cmd PurchaseCommand, ids []string, qty map[string]int64) string
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// OrderView is an order with the steps of its saga.
+// OrderView is an order with the steps of its saga, and those of its
+// returns' sagas by return id.
 type OrderView struct {
 	*Order
-	Steps []ports.SagaStep
+	Steps       []ports.SagaStep
+	ReturnSteps map[string][]ports.SagaStep
 }
 
 // sagaName is the execution name of an order's n-th saga run.
@@ -315,8 +325,13 @@ func (o *Orders) Order(ctx context.Context, id string) (OrderView, error) {
 		}
 		v.Steps = append(v.Steps, steps...)
 	}
-	return v, nil
+	v.ReturnSteps, err = o.returnSteps(ctx, order)
+	return v, err
 }
+
+// ReturnWindow is how long customers may return an order after it
+// completed.
+func (o *Orders) ReturnWindow() time.Duration { return o.cfg.ReturnWindow }
 
 // Buyer returns whose order id is, without reading its saga history (what
 // access checks need).
@@ -375,6 +390,9 @@ func (o *Orders) Retry(ctx context.Context, id string) (*Order, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	if r := order.stuckReturn(); order.status == Completed && r != nil {
+		return o.retryReturn(ctx, order, r)
+	}
 	if order.status != Pending {
 		if order, err = changeOrder(ctx, o.d.Orders, id, func(ord *Order) error { return ord.retry(o.d.Clock.Now().UTC()) }); err != nil {
 			return nil, false, err
@@ -397,7 +415,10 @@ func (o *Orders) ResumeStranded(ctx context.Context, olderThan time.Duration) (i
 		return 0, err
 	}
 	cutoff := o.d.Clock.Now().Add(-olderThan)
-	n := 0
+	n, err := o.resumeReturns(ctx, cutoff)
+	if err != nil {
+		return n, err
+	}
 	for _, rec := range pending {
 		if rec.UpdatedAt.After(cutoff) {
 			continue // its request may still be starting it

@@ -131,3 +131,22 @@ func (t till) refund(ctx context.Context, orderID string, at time.Time) error {
 		return err
 	})
 }
+
+// refundReturn records a return's refund under its own payment id and puts
+// the money in the wallet, once (a zero refund is recorded too, and moves
+// nothing).
+func (t till) refundReturn(ctx context.Context, paymentID, username string, amount decimal.Decimal, at time.Time) error {
+	return retryRaces(ctx, "refund "+paymentID, func() error {
+		_, found, err := t.payment(ctx, paymentID)
+		if err != nil || found {
+			return err
+		}
+		p := &Payment{orderID: paymentID, username: username, amount: amount, status: Refunded}
+		c := ports.WalletChange{At: at, Payment: p.storage(at)}
+		if amount.IsPositive() {
+			c.Username, c.Delta = username, amount
+		}
+		_, err = t.wallets.Apply(ctx, c)
+		return err
+	})
+}

@@ -62,6 +62,11 @@ type Config struct {
 	// Lambda functions' shape); empty on one machine, where the local
 	// executor runs the saga.
 	StateMachineARN string
+	// ReturnStateMachineARN is the return saga's, likewise.
+	ReturnStateMachineARN string
+	// ReturnDays is how many days after an order completes its customer
+	// may return it.
+	ReturnDays int
 }
 
 // defaults is the configuration with every default, no flag or
@@ -139,6 +144,14 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 				return fmt.Errorf("must be a duration of at least 1m")
 			}
 			c.ReservationTTL = d
+			return nil
+		}},
+		{"return-days", "UNICORN_RETURN_DAYS", "30", "how many days after an order completes its customer may return it (an admin may at any time)", func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 365 {
+				return fmt.Errorf("must be a whole number of days from 1 to 365")
+			}
+			c.ReturnDays = n
 			return nil
 		}},
 		{"saga-workers", "UNICORN_SAGA_WORKERS", "16", "how many purchase sagas move at once", func(s string) error {
@@ -254,6 +267,13 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 				return fmt.Errorf("must be a state machine ARN")
 			}
 			c.StateMachineARN = s
+			return nil
+		}},
+		{"return-state-machine-arn", "UNICORN_RETURN_STATE_MACHINE_ARN", "", "the return saga's Step Functions state machine (Lambda functions only)", func(s string) error {
+			if s != "" && !strings.HasPrefix(s, "arn:") {
+				return fmt.Errorf("must be a state machine ARN")
+			}
+			c.ReturnStateMachineARN = s
 			return nil
 		}},
 		{"debug-addr", "UNICORN_DEBUG_ADDR", "", "address of a separate listener serving profiles and metrics (/debug/pprof/, /metrics); off when empty, and never on the API's address", func(s string) error { c.DebugAddr = s; return nil }},

@@ -53,7 +53,7 @@ func TestPeopleOfTheUserPool(t *testing.T) {
 	}
 	defer db.Close()
 	v, err := NewServices(t.Context(), Defaults(), SQLiteStores(db), Deps{People: people, Hash: identity.HashParams{MemoryKiB: 64, Passes: 1, Lanes: 1}},
-		func(*retail.Steps) (ports.Sagas, error) { return noSagas{}, nil })
+		func(*retail.Steps) (Runners, error) { return Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/unicornstore/unicorn/adapters/clock"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
@@ -64,10 +65,16 @@ type Deps struct {
 	NoIdentity bool
 }
 
-// SagasFor gives the purchase saga's runner once its steps exist: the
-// local executor registers the steps as its task handlers; Step Functions
-// runs them in Lambda functions and needs only the state machine.
-type SagasFor func(steps *retail.Steps) (ports.Sagas, error)
+// SagasFor gives the runners of the purchase and return sagas once their
+// steps exist: the local executor registers the steps as its task
+// handlers; Step Functions runs them in Lambda functions and needs only
+// the state machines.
+type SagasFor func(steps *retail.Steps) (Runners, error)
+
+// Runners run the store's sagas.
+type Runners struct {
+	Purchases, Returns ports.Sagas
+}
 
 // Services are the domains, wired.
 type Services struct {
@@ -118,12 +125,13 @@ func NewServices(ctx context.Context, c Config, s Stores, d Deps, sagas SagasFor
 	if v.Campaigns, err = campaign.NewService(campaign.Deps{Store: s.Campaigns, Points: v.Points, Clock: d.Clock, Log: d.Log, Ceiling: c.PointsCeiling}); err != nil {
 		return nil, err
 	}
-	retailCfg := retail.Config{PointValue: c.PointValue, ReservationTTL: c.ReservationTTL, PurchaseWait: c.PurchaseWait, Client: c.StoreClient}
+	retailCfg := retail.Config{PointValue: c.PointValue, ReservationTTL: c.ReservationTTL, PurchaseWait: c.PurchaseWait,
+		ReturnWindow: time.Duration(c.ReturnDays) * 24 * time.Hour, Client: c.StoreClient}
 	if v.Steps, err = retail.NewSteps(retail.StepDeps{Stock: s.Stock, Wallets: s.Wallets, Orders: s.Orders, Publisher: s.Publisher,
 		Points: v.Points, Campaigns: v.Campaigns, Clock: d.Clock}, retailCfg); err != nil {
 		return nil, err
 	}
-	runner, err := sagas(v.Steps)
+	runners, err := sagas(v.Steps)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +150,7 @@ func NewServices(ctx context.Context, c Config, s Stores, d Deps, sagas SagasFor
 	}
 	v.Sales = retail.NewSales(s.SalesTallies, d.Clock)
 	if v.Orders, err = retail.NewOrders(retail.OrderDeps{Catalog: s.Catalog, Stock: s.Stock, Orders: s.Orders,
-		Sagas: runner, Clock: d.Clock, IDs: d.IDs}, retailCfg); err != nil {
+		Sagas: runners.Purchases, Returns: runners.Returns, Clock: d.Clock, IDs: d.IDs}, retailCfg); err != nil {
 		return nil, err
 	}
 	if d.NoIdentity {

@@ -32,7 +32,7 @@ func TestNoIdentity(t *testing.T) {
 	defer db.Close()
 	stores := SQLiteStores(db)
 	stores.Secrets = noSecrets{t}
-	v, err := NewServices(t.Context(), Defaults(), stores, Deps{NoIdentity: true}, func(*retail.Steps) (ports.Sagas, error) { return noSagas{}, nil })
+	v, err := NewServices(t.Context(), Defaults(), stores, Deps{NoIdentity: true}, func(*retail.Steps) (Runners, error) { return Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
