@@ -82,6 +82,7 @@ var matrix = map[string]struct {
 	"GET /orders":                             {"/orders?user_id=derick", "", []string{derick, boss}},
 	"GET /orders/{id}":                        {"/orders/o-derick", "", []string{derick, boss}},
 	"POST /orders/{id}/retry":                 {"/orders/o-derick/retry", "", []string{boss}},
+	"POST /orders/{id}/returns":               {"/orders/o-derick/returns", `{}`, []string{derick, boss}},
 	"GET /analytics/products":                 {"/analytics/products", "", []string{mia, boss}},
 	"GET /analytics/campaigns":                {"/analytics/campaigns?client=UnicornStore", "", []string{mia, boss}},
 	"GET /campaigns/{name}/versions":          {"/campaigns/1/versions?client=UnicornStore", "", []string{mia, boss}},

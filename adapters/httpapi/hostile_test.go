@@ -152,9 +152,16 @@ var hostileRoutes = map[string]hostileRoute{
 	"POST /users/{username}/wallet/deposits": {as: boss, path: "/users/derick/wallet/deposits", body: `{"amount":100.25}`},
 	"POST /purchase": {as: boss, path: "/purchase",
 		body: `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"redeem_points":0,"expected_total":1}`},
-	"GET /orders":              {as: boss, path: "/orders?user_id=derick", params: []string{"limit", "cursor", "status"}},
-	"GET /orders/{id}":         {as: boss, path: "/orders/o-derick"},
-	"POST /orders/{id}/retry":  {as: boss, path: "/orders/o-stuck/retry"},
+	"GET /orders":             {as: boss, path: "/orders?user_id=derick", params: []string{"limit", "cursor", "status"}},
+	"GET /orders/{id}":        {as: boss, path: "/orders/o-derick"},
+	"POST /orders/{id}/retry": {as: boss, path: "/orders/o-stuck/retry"},
+	"POST /orders/{id}/returns": {as: boss, path: "/orders/o-done/returns", body: `{"lines":[{"product_id":"1","quantity":1}],"reason":"too big"}`,
+		takes: map[string]string{
+			"missing field: lines":  "a return without lines returns everything not returned yet: it cancels the order",
+			"lines: null":           "a return without lines returns everything not returned yet: it cancels the order",
+			"reason: *":             "a reason is free text, up to 500 characters",
+			"missing field: reason": "a reason is optional",
+		}},
 	"GET /analytics/products":  {as: boss, path: "/analytics/products"},
 	"GET /analytics/campaigns": {as: boss, path: "/analytics/campaigns?client=UnicornStore", params: []string{"days"}},
 }
@@ -244,6 +251,13 @@ func newHostileEnv(t *testing.T, files bool) *hostileEnv {
 	if _, _, err := x.db.Orders().Create(ctx, ports.Order{ID: "o-stuck", UserID: "derick", Client: "UnicornStore",
 		Status: ports.OrderNeedsAttention, Attempt: 1, Total: decimal.NewFromInt(1), Charged: decimal.NewFromInt(1),
 		CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	one := decimal.NewFromInt(1)
+	if _, _, err := x.db.Orders().Create(ctx, ports.Order{ID: "o-done", UserID: "derick", Client: "UnicornStore",
+		Status: ports.OrderCompleted, Attempt: 1, Total: decimal.NewFromInt(2), Charged: decimal.NewFromInt(2), PointsValue: decimal.Zero,
+		Lines:     []ports.OrderLine{{ProductID: "1", Name: "Unicorn", Quantity: 2, UnitPrice: one, Amount: decimal.NewFromInt(2)}},
+		CreatedAt: now, UpdatedAt: now, CompletedAt: now, Version: 1}); err != nil {
 		t.Fatal(err)
 	}
 	tokens := x.must(200, "POST", "/auth/token", fmt.Sprintf(`{"username":"derick","password":%q}`, testPassword), "Authorization", "")

@@ -116,11 +116,14 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := ex.Register(orchestration.ReturnMachine, orchestration.Return, sagatasks.ReturnHandlers(steps, nil)); err != nil {
+		t.Fatal(err)
+	}
 	if err := ex.Register(orchestration.PurchaseMachine, orchestration.Purchase, sagatasks.Handlers(steps, nil)); err != nil {
 		t.Fatal(err)
 	}
 	orders, err := retail.NewOrders(retail.OrderDeps{Catalog: db.Catalog(), Stock: db.Stock(), Orders: db.Orders(),
-		Sagas: ex.Sagas(orchestration.PurchaseMachine), Clock: clk, IDs: clock.UUIDs{}}, set.retail)
+		Sagas: ex.Sagas(orchestration.PurchaseMachine), Returns: ex.Sagas(orchestration.ReturnMachine), Clock: clk, IDs: clock.UUIDs{}}, set.retail)
 	if err != nil {
 		t.Fatal(err)
 	}

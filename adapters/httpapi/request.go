@@ -28,8 +28,14 @@ func decodeBody(r *http.Request, dst any) error {
 
 // decodeBytes is decodeBody on a body already read.
 func decodeBytes(body []byte, dst any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		return badRequest("", "request body is empty: send a JSON object")
+	}
+	if trimmed[0] != '{' {
+		// null would decode into dst as nothing at all: a body that
+		// asks for the defaults of every field without saying so.
+		return badRequest("", "request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -483,6 +483,45 @@ func TestOrders(t *testing.T, newOrders NewOrders) {
 		if parked, err := s.WithStatus(ctx, ports.OrderNeedsAttention, 10); err != nil || len(parked) != 1 || parked[0].ID != "d-2" {
 			t.Errorf("WithStatus(needs_attention) = %v, %v", parked, err)
 		}
+		// A completed order is listed while a return of it is under way
+		// (returning), or needs attention, and no longer once it is done.
+		listed := func(status string) []string {
+			t.Helper()
+			got, err := s.WithStatus(ctx, status, 10)
+			if err != nil {
+				t.Fatalf("WithStatus(%s): %v", status, err)
+			}
+			var ids []string
+			for _, o := range got {
+				ids = append(ids, o.ID)
+			}
+			return ids
+		}
+		setReturn := func(status string) {
+			t.Helper()
+			if _, err := s.Update(ctx, "d-3", func(o *ports.Order) error {
+				o.Status = ports.OrderCompleted
+				o.Returns = []ports.OrderReturn{{ID: "r1", Lines: []ports.ReturnLine{{ProductID: "1", Quantity: 1}}, Status: status, Attempt: 1}}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setReturn(ports.ReturnPending)
+		if got := listed(ports.OrderReturning); !slices.Equal(got, []string{"d-3"}) || slices.Contains(listed(ports.OrderPending), "d-3") {
+			t.Errorf("an order with a return under way: returning %v, pending %v", got, listed(ports.OrderPending))
+		}
+		setReturn(ports.ReturnNeedsAttention)
+		if got := listed(ports.OrderNeedsAttention); !slices.Equal(got, []string{"d-2", "d-3"}) || len(listed(ports.OrderReturning)) != 0 {
+			t.Errorf("an order with a return needing attention: needs_attention %v, returning %v", got, listed(ports.OrderReturning))
+		}
+		setReturn(ports.ReturnCompleted)
+		if len(listed(ports.OrderReturning)) != 0 || slices.Contains(listed(ports.OrderNeedsAttention), "d-3") {
+			t.Errorf("an order whose return completed is still listed")
+		}
+		if o, err := s.Get(ctx, "d-3"); err != nil || len(o.Returns) != 1 || o.Returns[0].Status != ports.ReturnCompleted {
+			t.Errorf("the order's returns are kept: %+v, %v", o.Returns, err)
+		}
 	})
 
 	t.Run("20 concurrent updates lose nothing", func(t *testing.T) {
