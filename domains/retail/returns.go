@@ -101,16 +101,16 @@ func (r *Return) storage() ports.OrderReturn {
 	return out
 }
 
-func (r *Return) ID() string                       { return r.r.ID }
-func (r *Return) Status() ReturnStatus             { return r.status }
-func (r *Return) Lines() []ports.ReturnLine        { return slices.Clone(r.r.Lines) }
-func (r *Return) Value() decimal.Decimal           { return r.r.Value }
-func (r *Return) Reason() string                   { return r.r.Reason }
-func (r *Return) By() string                       { return r.r.By }
-func (r *Return) Attempt() int                     { return max(r.r.Attempt, 1) }
-func (r *Return) CreatedAt() time.Time             { return r.r.CreatedAt }
-func (r *Return) UpdatedAt() time.Time             { return r.r.UpdatedAt }
-func (r *Return) Failure() (code, reason string)   { return r.r.FailureCode, r.r.FailureReason }
+func (r *Return) ID() string                     { return r.r.ID }
+func (r *Return) Status() ReturnStatus           { return r.status }
+func (r *Return) Lines() []ports.ReturnLine      { return slices.Clone(r.r.Lines) }
+func (r *Return) Value() decimal.Decimal         { return r.r.Value }
+func (r *Return) Reason() string                 { return r.r.Reason }
+func (r *Return) By() string                     { return r.r.By }
+func (r *Return) Attempt() int                   { return max(r.r.Attempt, 1) }
+func (r *Return) CreatedAt() time.Time           { return r.r.CreatedAt }
+func (r *Return) UpdatedAt() time.Time           { return r.r.UpdatedAt }
+func (r *Return) Failure() (code, reason string) { return r.r.FailureCode, r.r.FailureReason }
 func (r *Return) Planned() (refund decimal.Decimal, restored, reversed int64) {
 	return r.r.Refund, r.r.PointsRestored, r.r.PointsReversed
 }
@@ -349,8 +349,8 @@ type ReturnCommand struct {
 
 // ReturnInput is what the return saga carries from step to step.
 type ReturnInput struct {
-	OrderID  string `json:"order_id"`
-	ReturnID string `json:"return_id"`
+	OrderID  string     `json:"order_id"`
+	ReturnID string     `json:"return_id"`
 	Failure  *StepError `json:"error,omitempty"`
 }
 
