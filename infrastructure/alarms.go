@@ -69,23 +69,25 @@ func (a *alarms) functionErrors(def lambda.Function, fn awslambda.Function) {
 }
 
 // saga: runs that ended outside the saga's own paths (a timeout, a stop,
-// a runtime error) leave their orders for an operator; an order parked
-// because a compensation kept failing is one MarkNeedsAttention call;
-// and purchases failing at an unusual rate (out of stock, short wallets)
-// are worth a look too.
-func (a *alarms) saga(machine awsstepfunctions.StateMachine, fns map[string]awslambda.Function) {
+// a runtime error) leave their orders for an operator; so does a run
+// parked by the saga's own task for it (a purchase whose compensation
+// kept failing); and failed runs beyond the saga's usual are worth a look
+// too (business failures included, for a purchase).
+func (a *alarms) saga(sg saga, machine awsstepfunctions.StateMachine, fns map[string]awslambda.Function) {
 	period := &awscloudwatch.MetricOptions{Period: fiveMinutes}
-	a.alarm("SagaRunsEndedOutsideTheSaga", "purchase saga runs timed out or were stopped: their orders need an operator (GET /orders?status=needs_attention)",
+	a.alarm(sg.id+"RunsEndedOutsideIt", sg.doc+"'s runs timed out or were stopped: their orders need an operator (GET /orders?status=needs_attention)",
 		awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 			Expression: jsii.String("timedOut + aborted"),
 			UsingMetrics: &map[string]awscloudwatch.IMetric{
 				"timedOut": machine.MetricTimedOut(period), "aborted": machine.MetricAborted(period)},
 			Period: fiveMinutes,
 		}), 1)
-	a.alarm("OrdersNeedAttention", "a purchase could not be compensated and waits for an operator (GET /orders?status=needs_attention, then retry)",
-		fns["MarkNeedsAttention"].MetricInvocations(period), 1)
-	a.alarm("PurchasesFailing", "more than 50 purchase sagas failed in 5 minutes (business failures included)",
-		machine.MetricFailed(period), 50)
+	if sg.alarms.parkedBy != "" {
+		fn, ok := fns[sg.alarms.parkedBy]
+		mustf(ok, "the %s saga is parked by %s, no function of the catalog", sg.name, sg.alarms.parkedBy)
+		a.alarm(sg.id+"RunsParked", sg.alarms.parkedDoc, fn.MetricInvocations(period), 1)
+	}
+	a.alarm(sg.id+"RunsFailing", sg.alarms.failedDoc, machine.MetricFailed(period), sg.alarms.failedAt)
 }
 
 // api: answers of 500 and above.

@@ -29,8 +29,8 @@ func suppress(c constructs.IConstruct, id, reason string, appliesTo ...string) {
 const (
 	noResourceLevel = "X-Ray's PutTraceSegments and PutTelemetryRecords, and DynamoDB's ListStreams, take no resource: " +
 		"AWS documents \"*\" as their only resource; every table action names its tables"
-	executionsByOrder = "executions are named by order id when a purchase starts: the statement names this state machine's " +
-		"executions, and DescribeExecution only"
+	executionsByOrder = "executions are named by order id (and return) when a saga starts: the statement names this state " +
+		"machine's executions, and DescribeExecution only"
 )
 
 // openRouteReason is why a route has no JWT authorizer.
@@ -49,12 +49,16 @@ func (s *store) suppressNag(openRoutes map[awsapigatewayv2.HttpRoute]bool) {
 	for name, role := range s.roles {
 		suppress(role, "AwsSolutions-IAM5", noResourceLevel, "Resource::*")
 		if fn, ok := s.catalog[name]; ok && fn.StartsSagas {
-			suppress(role, "AwsSolutions-IAM5", executionsByOrder,
-				"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+s.machineName()+":*")
+			for _, sg := range sagas {
+				suppress(role, "AwsSolutions-IAM5", executionsByOrder,
+					"Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"+s.machineName(sg)+":*")
+			}
 		}
 	}
-	suppress(s.machine.Role(), "AwsSolutions-IAM5",
-		"Step Functions' log delivery (logs:CreateLogDelivery, ...) and X-Ray actions take no resource: \"*\" is their only resource", "Resource::*")
+	for _, m := range s.machines {
+		suppress(m.Role(), "AwsSolutions-IAM5",
+			"Step Functions' log delivery (logs:CreateLogDelivery, ...) and X-Ray actions take no resource: \"*\" is their only resource", "Resource::*")
+	}
 	for _, q := range s.deadLetterQueues {
 		suppress(q, "AwsSolutions-SQS3", "it is a dead-letter queue")
 	}

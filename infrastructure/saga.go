@@ -22,35 +22,88 @@ import (
 	"github.com/unicornstore/unicorn/orchestration"
 )
 
-// placeholder is a ${Name} of the ASL definition.
+// placeholder is a ${Name} of an ASL definition.
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`)
 
-// newStateMachine is the purchase saga: the unchanged purchase.asl.json
-// as a Standard state machine, each ${...FunctionArn} substituted with
-// the task function of the catalog that fills it. The functions that
-// start sagas may start and describe its executions, nothing more.
-func (s *store) newStateMachine(alarms *alarms) awsstepfunctions.StateMachine {
+// saga is one saga of orchestration/ as the cloud runs it.
+type saga struct {
+	// id is its state machine's construct id; its log group's is
+	// id+"Logs".
+	id string
+	// name is the saga's name (orchestration.PurchaseMachine): its state
+	// machine is unicorn-<stage>-<name>.
+	name       string
+	definition []byte
+	// env gives its state machine's ARN to the functions that start
+	// sagas (the configuration table's setting).
+	env string
+	// output is the stack's output of its ARN.
+	output, doc string
+	alarms      sagaAlarms
+}
+
+// sagaAlarms say which of a saga's runs an operator must hear of, beside
+// those that ended outside the saga's own paths (a timeout, a stop).
+type sagaAlarms struct {
+	// parkedBy is the task that parks a run for an operator, alarmed on
+	// by its invocations where most failed runs need no one (a purchase
+	// out of stock); "" where every failed run does.
+	parkedBy, parkedDoc string
+	// failedAt failed runs in five minutes raise failedDoc.
+	failedAt  float64
+	failedDoc string
+}
+
+// sagas are the store's sagas: a purchase, and a return of an order's
+// lines.
+var sagas = []saga{
+	{id: "PurchaseSaga", name: orchestration.PurchaseMachine, definition: orchestration.Purchase, env: "UNICORN_STATE_MACHINE_ARN",
+		output: "StateMachineArn", doc: "the purchase saga", alarms: sagaAlarms{
+			parkedBy:  "MarkNeedsAttention",
+			parkedDoc: "a purchase could not be compensated and waits for an operator (GET /orders?status=needs_attention, then retry)",
+			failedAt:  50, failedDoc: "more than 50 purchase sagas failed in 5 minutes (business failures included)"}},
+	// A return has no business failure: it recovers forward, and a run
+	// fails only when a step kept failing (the return waits for an
+	// operator) or its OrderReturned was not published.
+	{id: "ReturnSaga", name: orchestration.ReturnMachine, definition: orchestration.Return, env: "UNICORN_RETURN_STATE_MACHINE_ARN",
+		output: "ReturnStateMachineArn", doc: "the return saga", alarms: sagaAlarms{
+			failedAt: 1, failedDoc: "a return saga run failed: the return waits for an operator (GET /orders?status=needs_attention, " +
+				"then retry), or it completed and its OrderReturned was not published (the function's logs say which)"}},
+}
+
+// machineName is the saga's state machine's name.
+func (s *store) machineName(sg saga) string { return "unicorn-" + s.props.Stage + "-" + sg.name }
+
+// newStateMachine is a saga: its unchanged definition as a Standard state
+// machine, each ${...FunctionArn} substituted with the task function of
+// the catalog that fills it, which the machine may invoke and nothing
+// else. The functions that start sagas may start and describe its
+// executions, nothing more.
+func (s *store) newStateMachine(sg saga, alarms *alarms) awsstepfunctions.StateMachine {
 	subs := map[string]*string{}
 	var tasks []*string
-	for _, m := range placeholder.FindAllStringSubmatch(string(orchestration.Purchase), -1) {
+	for _, m := range placeholder.FindAllStringSubmatch(string(sg.definition), -1) {
 		name := m[1]
+		if _, done := subs[name]; done {
+			continue
+		}
 		i := slices.IndexFunc(lambda.Functions(), func(f lambda.Function) bool { return f.Task == name })
-		mustf(i >= 0, "the purchase saga's %s is no function of the catalog", name)
+		mustf(i >= 0, "the %s saga's %s is no function of the catalog", sg.name, name)
 		fn := s.functions[lambda.Functions()[i].Name]
 		subs[name] = fn.FunctionArn()
 		tasks = append(tasks, fn.FunctionArn())
 	}
-	logs := awslogs.NewLogGroup(s.stack, jsii.String("PurchaseSagaLogs"), &awslogs.LogGroupProps{
+	logs := awslogs.NewLogGroup(s.stack, jsii.String(sg.id+"Logs"), &awslogs.LogGroupProps{
 		// Step Functions writes to groups under /aws/vendedlogs/ without
 		// a resource policy per group.
-		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + s.machineName()),
+		LogGroupName:  jsii.String("/aws/vendedlogs/states/" + s.machineName(sg)),
 		Retention:     logRetention,
 		RemovalPolicy: s.removal,
 	})
-	machine := awsstepfunctions.NewStateMachine(s.stack, jsii.String("PurchaseSaga"), &awsstepfunctions.StateMachineProps{
-		StateMachineName:        jsii.String(s.machineName()),
+	machine := awsstepfunctions.NewStateMachine(s.stack, jsii.String(sg.id), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String(s.machineName(sg)),
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
-		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(orchestration.Purchase))),
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(sg.definition))),
 		DefinitionSubstitutions: &subs,
 		TracingEnabled:          jsii.Bool(true),
 		Logs: &awsstepfunctions.LogOptions{Destination: logs, Level: awsstepfunctions.LogLevel_ALL,
@@ -69,19 +122,24 @@ func (s *store) newStateMachine(alarms *alarms) awsstepfunctions.StateMachine {
 				Actions:   jsii.Strings("states:StartExecution"),
 				Resources: jsii.Strings(*machine.StateMachineArn()),
 			}))
-			// Executions are named by order: their ARNs are the
-			// machine's, with "execution" for "stateMachine".
+			// Executions are named by order (and return): their ARNs
+			// are the machine's, with "execution" for "stateMachine".
 			s.roles[def.Name].AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions: jsii.Strings("states:DescribeExecution"),
-				Resources: jsii.Strings(*s.stack.FormatArn(&awscdk.ArnComponents{
-					Service: jsii.String("states"), Resource: jsii.String("execution"),
-					ResourceName: jsii.String(s.machineName() + ":*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})),
+				Actions:   jsii.Strings("states:DescribeExecution"),
+				Resources: jsii.Strings(s.executionsARN(sg)),
 			}))
-			s.functions[def.Name].AddEnvironment(jsii.String("UNICORN_STATE_MACHINE_ARN"), machine.StateMachineArn(), nil)
+			s.functions[def.Name].AddEnvironment(jsii.String(sg.env), machine.StateMachineArn(), nil)
 		}
 	}
-	alarms.saga(machine, s.functions)
+	alarms.saga(sg, machine, s.functions)
 	return machine
+}
+
+// executionsARN names every execution of the saga's state machine.
+func (s *store) executionsARN(sg saga) string {
+	return *s.stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("states"), Resource: jsii.String("execution"),
+		ResourceName: jsii.String(s.machineName(sg) + ":*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})
 }
 
 // Event source mappings: how long a record is retried before it goes to

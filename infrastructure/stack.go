@@ -48,7 +48,7 @@ type StoreProps struct {
 	RateLimit, BurstLimit float64
 }
 
-// logRetention is how long the functions', the state machine's and the
+// logRetention is how long the functions', the state machines' and the
 // API's logs are kept.
 const logRetention = awslogs.RetentionDays_ONE_MONTH
 
@@ -63,18 +63,15 @@ type store struct {
 	functions map[string]awslambda.Function
 	roles     map[string]awsiam.Role
 	// For cdk-nag's suppressions (nag.go).
-	machine          awsstepfunctions.StateMachine
+	machines         map[string]awsstepfunctions.StateMachine // by saga name
 	userPool         awscognito.UserPool
 	distribution     awscloudfront.Distribution
 	deadLetterQueues []awssqs.Queue
 }
 
-// machineName is the purchase saga's state machine's name.
-func (s *store) machineName() string { return "unicorn-" + s.props.Stage + "-purchase" }
-
 // NewStoreStack is the whole store on AWS: DynamoDB tables, the functions
-// of adapters/lambda's catalog with their grants, the purchase saga on
-// Step Functions, the streams and schedules that drive the consumers and
+// of adapters/lambda's catalog with their grants, the purchase and return
+// sagas on Step Functions, the streams and schedules that drive the consumers and
 // sweeps, the HTTP API behind a Cognito JWT authorizer, the web app on S3
 // and CloudFront, and alarms.
 func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awscdk.Stack {
@@ -83,7 +80,8 @@ func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awsc
 	}
 	s := &store{stack: awscdk.NewStack(scope, &id, &props.StackProps), props: props,
 		prefix: "unicorn-" + props.Stage + "-", removal: awscdk.RemovalPolicy_DESTROY,
-		catalog: map[string]lambda.Function{}, functions: map[string]awslambda.Function{}, roles: map[string]awsiam.Role{}}
+		catalog: map[string]lambda.Function{}, functions: map[string]awslambda.Function{}, roles: map[string]awsiam.Role{},
+		machines: map[string]awsstepfunctions.StateMachine{}}
 	for _, def := range lambda.Functions() {
 		s.catalog[def.Name] = def
 	}
@@ -96,13 +94,15 @@ func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awsc
 	s.tables = s.newTables()
 	alarms := s.newAlarms()
 	s.newFunctions(alarms)
-	machine := s.newStateMachine(alarms)
+	for _, sg := range sagas {
+		s.machines[sg.name] = s.newStateMachine(sg, alarms)
+	}
 	s.newStreams(alarms)
 	s.newSchedules(alarms)
 	pool, client := s.newUserPool()
 	api, openRoutes := s.newAPI(pool, client, alarms)
 	web := s.newWeb(api)
-	s.machine, s.userPool, s.distribution = machine, pool, web
+	s.userPool, s.distribution = pool, web
 	s.suppressNag(openRoutes)
 
 	out := func(name, value, doc string) {
@@ -112,7 +112,9 @@ func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awsc
 	out("ApiUrl", *api.ApiEndpoint(), "the HTTP API itself (for partner systems)")
 	out("UserPoolId", *pool.UserPoolId(), "the Cognito user pool: add users and put them in a group (customer, marketer, admin)")
 	out("UserPoolClientId", *client.UserPoolClientId(), "the app client the web app and the authorizer use")
-	out("StateMachineArn", *machine.StateMachineArn(), "the purchase saga")
+	for _, sg := range sagas {
+		out(sg.output, *s.machines[sg.name].StateMachineArn(), sg.doc)
+	}
 	out("AlarmTopicArn", *alarms.topic.TopicArn(), "subscribe to the alarms here")
 	return s.stack
 }

@@ -26,7 +26,6 @@ import (
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/lambda"
-	"github.com/unicornstore/unicorn/orchestration"
 )
 
 // The tests read the stacks as CloudFormation will: synthesized once (the
@@ -255,59 +254,122 @@ func TestRouteKeys(t *testing.T) {
 	}
 }
 
-// The purchase saga is purchase.asl.json, unchanged: each placeholder
-// becomes the ARN of the task function the catalog names for it.
-func TestStateMachineIsThePurchaseDefinition(t *testing.T) {
-	s := synth(t)
-	s.devT.HasResourceProperties(jsii.String("AWS::StepFunctions::StateMachine"), map[string]any{
-		"StateMachineType":     "STANDARD",
-		"TracingConfiguration": map[string]any{"Enabled": true},
-		"LoggingConfiguration": assertions.Match_ObjectLike(&map[string]any{"Level": "ALL", "IncludeExecutionData": true}),
-	})
-	machines := s.devJSON.of("AWS::StepFunctions::StateMachine")
-	if len(machines) != 1 {
-		t.Fatalf("%d state machines, want 1", len(machines))
-	}
-	var m resource
-	for _, r := range machines {
-		m = r
-	}
-	def, ok := m.Properties["DefinitionString"].(string)
-	if !ok {
-		t.Fatalf("the definition is not one string: %v", m.Properties["DefinitionString"])
-	}
-	if def != string(orchestration.Purchase) {
-		t.Errorf("the deployed definition differs from purchase.asl.json")
-	}
-	subs, _ := m.Properties["DefinitionSubstitutions"].(map[string]any)
-	fns := s.devJSON.functionsByRole(t)
-	placeholders := map[string]bool{}
-	for _, p := range placeholder.FindAllStringSubmatch(def, -1) {
-		placeholders[p[1]] = true
-	}
-	if len(placeholders) == 0 {
-		t.Fatal("the definition has no placeholders")
-	}
-	for name := range placeholders {
-		task := strings.TrimSuffix(name, "FunctionArn")
-		v, ok := subs[name]
+// machines are the deployed state machines, by saga name.
+func (t template) machines(tb testing.TB) map[string]string {
+	tb.Helper()
+	out := map[string]string{}
+	for id, m := range t.of("AWS::StepFunctions::StateMachine") {
+		name, _ := m.Properties["StateMachineName"].(string)
+		saga, ok := strings.CutPrefix(name, "unicorn-dev-")
 		if !ok {
-			t.Errorf("${%s} is not substituted", name)
-			continue
+			tb.Errorf("%s: state machine %q is not named for the stage", id, name)
 		}
-		g, _ := v.(map[string]any)["Fn::GetAtt"].([]any)
-		if len(g) != 2 || g[0] != fns[task] || g[1] != "Arn" {
-			t.Errorf("${%s} is %v, want the ARN of the %s function (%s)", name, v, task, fns[task])
-		}
+		out[saga] = id
 	}
-	for name := range subs {
-		if !placeholders[name] {
-			t.Errorf("substitution %s names no placeholder of the definition", name)
-		}
-	}
+	return out
+}
 
-	// As Step Functions will read it, with ARNs in place, asl-validator
-	// approves it.
+// Each saga is its definition, unchanged, as a Standard state machine of
+// its own, traced and logging to a log group of its own: each
+// placeholder becomes the ARN of the task function the catalog names for
+// it, and the machine may invoke exactly those functions.
+func TestStateMachinesAreTheSagas(t *testing.T) {
+	s := synth(t)
+	tm := s.devJSON
+	machines := tm.machines(t)
+	if len(machines) != 2 || len(sagas) != 2 {
+		t.Fatalf("state machines %v for the sagas %v: want the purchase's and the return's", machines, sagas)
+	}
+	fns := tm.functionsByRole(t)
+	logGroups := map[string]bool{}
+	tasks := map[string]bool{} // every task function of every saga
+	for _, sg := range sagas {
+		t.Run(sg.name, func(t *testing.T) {
+			m, ok := tm.Resources[machines[sg.name]]
+			if !ok {
+				t.Fatalf("the %s saga has no state machine", sg.name)
+			}
+			p := m.Properties
+			logging, _ := p["LoggingConfiguration"].(map[string]any)
+			dests, _ := logging["Destinations"].([]any)
+			var group string
+			if len(dests) == 1 {
+				cw, _ := dests[0].(map[string]any)["CloudWatchLogsLogGroup"].(map[string]any)
+				group = ref(cw["LogGroupArn"])
+			}
+			if p["StateMachineType"] != "STANDARD" || p["TracingConfiguration"].(map[string]any)["Enabled"] != true ||
+				logging["Level"] != "ALL" || logging["IncludeExecutionData"] != true ||
+				tm.Resources[group].Properties["LogGroupName"] != "/aws/vendedlogs/states/unicorn-dev-"+sg.name || logGroups[group] {
+				t.Errorf("%s: %v (log group %s)", sg.name, p, group)
+			}
+			logGroups[group] = true
+			def, ok := p["DefinitionString"].(string)
+			if !ok {
+				t.Fatalf("the definition is not one string: %v", p["DefinitionString"])
+			}
+			if def != string(sg.definition) {
+				t.Errorf("the deployed definition differs from the %s saga's", sg.name)
+			}
+			subs, _ := p["DefinitionSubstitutions"].(map[string]any)
+			placeholders := map[string]bool{}
+			for _, p := range placeholder.FindAllStringSubmatch(def, -1) {
+				placeholders[p[1]] = true
+			}
+			if len(placeholders) == 0 {
+				t.Fatal("the definition has no placeholders")
+			}
+			var want []string
+			for name := range placeholders {
+				task := strings.TrimSuffix(name, "FunctionArn")
+				want = append(want, fns[task])
+				if tasks[task] {
+					t.Errorf("%s is a task of two sagas", task)
+				}
+				tasks[task] = true
+				v, ok := subs[name]
+				if !ok {
+					t.Errorf("${%s} is not substituted", name)
+					continue
+				}
+				g, _ := v.(map[string]any)["Fn::GetAtt"].([]any)
+				if len(g) != 2 || g[0] != fns[task] || g[1] != "Arn" {
+					t.Errorf("${%s} is %v, want the ARN of the %s function (%s)", name, v, task, fns[task])
+				}
+			}
+			for name := range subs {
+				if !placeholders[name] {
+					t.Errorf("substitution %s names no placeholder of the definition", name)
+				}
+			}
+			// The machine's role may invoke its tasks, and no other
+			// function.
+			var invoked []string
+			for _, st := range tm.statementsOf(ref(p["RoleArn"])) {
+				if slices.Contains(asList(st["Action"]), "lambda:InvokeFunction") {
+					for _, r := range resourceList(st["Resource"]) {
+						invoked = append(invoked, ref(r))
+					}
+				}
+			}
+			slices.Sort(want)
+			slices.Sort(invoked)
+			if diff := cmp.Diff(want, invoked); diff != "" {
+				t.Errorf("the functions the %s saga may invoke (-its tasks +granted):\n%s", sg.name, diff)
+			}
+			validate(t, sg.name, def)
+		})
+	}
+	for _, def := range lambda.Functions() {
+		if (def.Task != "") != tasks[def.Name] {
+			t.Errorf("%s fills %q and is a task of a saga: %v", def.Name, def.Task, tasks[def.Name])
+		}
+	}
+}
+
+// validate: as Step Functions will read a definition, with ARNs in
+// place, asl-validator approves it.
+func validate(t *testing.T, name, def string) {
+	t.Helper()
 	validator, _ := filepath.Abs("../orchestration/conformance/node_modules/asl-validator/dist/bin/asl-validator.js")
 	if _, err := os.Stat(validator); err != nil {
 		if os.Getenv("UNICORN_REQUIRE_ASL_TOOLS") != "" {
@@ -319,14 +381,102 @@ func TestStateMachineIsThePurchaseDefinition(t *testing.T) {
 		name := placeholder.FindStringSubmatch(p)[1]
 		return "arn:aws:lambda:eu-west-1:123456789012:function:unicorn-dev-" + strings.TrimSuffix(name, "FunctionArn")
 	})
-	path := filepath.Join(t.TempDir(), "purchase.json")
+	path := filepath.Join(t.TempDir(), name+".json")
 	if err := os.WriteFile(path, []byte(deployed), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command("node", validator, "--json-path", path).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "is valid") {
-		t.Errorf("asl-validator: %v\n%s", err, out)
+		t.Errorf("asl-validator on the %s saga: %v\n%s", name, err, out)
 	}
+}
+
+// statementsOf are the statements of every policy of a role (by logical
+// id).
+func (t template) statementsOf(role string) []map[string]any {
+	var out []map[string]any
+	for _, p := range t.of("AWS::IAM::Policy") {
+		roles, _ := p.Properties["Roles"].([]any)
+		if len(roles) != 1 || ref(roles[0]) != role {
+			continue
+		}
+		for _, st := range p.Properties["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			out = append(out, st.(map[string]any))
+		}
+	}
+	return out
+}
+
+// The functions that start sagas may start each saga's state machine and
+// describe its executions, and are told its ARN; no other function may
+// do either, nor is told.
+func TestSagaStarters(t *testing.T) {
+	s := synth(t)
+	tm := s.devJSON
+	machines := tm.machines(t)
+	fns := tm.functionsByRole(t)
+	for _, def := range lambda.Functions() {
+		fn := tm.Resources[fns[def.Name]]
+		vars := fn.Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+		// What it may do to Step Functions, as "action resource".
+		var got []string
+		for _, st := range tm.statementsOf(ref(fn.Properties["Role"])) {
+			for _, a := range asList(st["Action"]) {
+				if !strings.HasPrefix(a, "states:") {
+					continue
+				}
+				for _, r := range resourceList(st["Resource"]) {
+					got = append(got, a+" "+stateResource(r))
+				}
+			}
+		}
+		var want []string
+		for _, sg := range sagas {
+			env, told := vars[sg.env]
+			if !def.StartsSagas {
+				if told {
+					t.Errorf("%s is told %s: it starts no saga", def.Name, sg.env)
+				}
+				continue
+			}
+			if ref(env) != machines[sg.name] {
+				t.Errorf("%s: %s is %v, want the %s saga's state machine (%s)", def.Name, sg.env, env, sg.name, machines[sg.name])
+			}
+			want = append(want, "states:StartExecution "+machines[sg.name],
+				"states:DescribeExecution arn:<partition>:states:<region>:<account>:execution:unicorn-dev-"+sg.name+":*")
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s's Step Functions grants (-want +got):\n%s", def.Name, diff)
+		}
+	}
+}
+
+// stateResource reads a statement's resource on Step Functions: a state
+// machine's logical id ({"Ref": id}), or an ARN joined with the stack's
+// pseudo parameters (arn:<partition>:states:...).
+func stateResource(r any) string {
+	if id := ref(r); id != "" {
+		return id
+	}
+	if s, ok := r.(string); ok {
+		return s
+	}
+	j, _ := r.(map[string]any)["Fn::Join"].([]any)
+	if len(j) != 2 {
+		return fmt.Sprint(r)
+	}
+	var b strings.Builder
+	for _, part := range j[1].([]any) {
+		switch p := part.(type) {
+		case string:
+			b.WriteString(p)
+		case map[string]any:
+			b.WriteString(map[string]string{"AWS::Partition": "<partition>", "AWS::Region": "<region>", "AWS::AccountId": "<account>"}[ref(p)])
+		}
+	}
+	return b.String()
 }
 
 // The tables are the adapter's: keys, attribute types, indexes,
@@ -538,9 +688,9 @@ func TestLeastPrivilege(t *testing.T) {
 	for id, r := range tm.of("AWS::DynamoDB::Table") {
 		tableOf[id] = strings.TrimPrefix(r.Properties["TableName"].(string), "unicorn-dev-")
 	}
-	machineRole := ""
+	machineRoles := map[string]bool{}
 	for _, m := range tm.of("AWS::StepFunctions::StateMachine") {
-		machineRole = ref(m.Properties["RoleArn"])
+		machineRoles[ref(m.Properties["RoleArn"])] = true
 	}
 	granted := map[string]map[string][]string{} // function: table kind: actions
 	checked := 0
@@ -550,7 +700,7 @@ func TestLeastPrivilege(t *testing.T) {
 			roles = append(roles, ref(r))
 		}
 		fn := roleOf[roles[0]]
-		if len(roles) != 1 || (fn == "" && roles[0] != machineRole) {
+		if len(roles) != 1 || (fn == "" && !machineRoles[roles[0]]) {
 			// Only CDK's own helper that copies the web app into its
 			// bucket during a deployment (its wildcards are CDK's, and
 			// suppressed with that reason in nag.go) may be left out.
@@ -595,8 +745,8 @@ func TestLeastPrivilege(t *testing.T) {
 			}
 		}
 	}
-	if checked < len(lambda.Functions()) {
-		t.Fatalf("checked %d policies, want one per function and the state machine's", checked)
+	if checked < len(lambda.Functions())+len(sagas) {
+		t.Fatalf("checked %d policies, want one per function and the state machines'", checked)
 	}
 	for _, def := range lambda.Functions() {
 		want := map[string][]string{}
@@ -679,8 +829,8 @@ func TestSchedules(t *testing.T) {
 	}
 }
 
-// Alarms: every dead-letter queue, runs ended outside the saga, orders
-// needing attention, API 5xx; all to the alarms topic.
+// Alarms: every dead-letter queue, each saga's runs ended outside it and
+// failing, purchases needing attention, API 5xx; all to the alarms topic.
 func TestAlarms(t *testing.T) {
 	s := synth(t)
 	tm := s.devJSON
@@ -700,13 +850,21 @@ func TestAlarms(t *testing.T) {
 			byMetric["expression"]++
 		}
 	}
+	tasks := 0
+	for _, def := range lambda.Functions() {
+		if def.Task != "" {
+			tasks++
+		}
+	}
 	for metric, n := range map[string]int{
 		"ApproximateNumberOfMessagesVisible": len(tm.of("AWS::SQS::Queue")),
 		"5xx":                                1,
-		"Invocations":                        1, // MarkNeedsAttention
-		"ExecutionsFailed":                   1,
-		"expression":                         1, // timed out + aborted
-		"Errors":                             len(lambda.Functions()) - 12,
+		"Invocations":                        1,          // MarkNeedsAttention: a purchase parked
+		"ExecutionsFailed":                   len(sagas), // per saga: a return's failed run is one parked
+		"expression":                         len(sagas), // per saga: timed out + aborted
+		// Every function but the sagas' tasks, whose business errors
+		// count as errors.
+		"Errors": len(lambda.Functions()) - tasks,
 	} {
 		if byMetric[metric] != n {
 			t.Errorf("%d alarms on %s, want %d", byMetric[metric], metric, n)

@@ -41,7 +41,7 @@ func TestAwardsKeepTheBudget(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				a, err := svc.Award(ctx, ev, campaign.AwardKey(order))
+				a, err := svc.Award(ctx, ev, campaign.AwardKey(order), 0)
 				if err != nil {
 					t.Errorf("award %d: %v", i, err)
 					return

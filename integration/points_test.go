@@ -308,8 +308,8 @@ func TestExpiryOfManyLots(t *testing.T) {
 		// An account the sweep cannot expire (its id is damaged), due
 		// before the others: the sweep reports it and goes on.
 		err = st.balances.Update(ctx, "damaged", func(v *ports.BalanceView) (bool, error) {
-			v.Seq, v.NextExpiry = 1, day0.Format(time.DateOnly)
-			v.Lots = []ports.Lot{{IssuedOn: v.NextExpiry, ExpiresOn: v.NextExpiry, Issued: 1, Remaining: 1}}
+			v.Seq, v.NextDue = 1, day0.Format(time.DateOnly)
+			v.Lots = []ports.Lot{{IssuedOn: v.NextDue, ExpiresOn: v.NextDue, Issued: 1, Remaining: 1}}
 			return true, nil
 		})
 		if err != nil {

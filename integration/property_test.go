@@ -16,13 +16,16 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
-// TestRandomHistories runs random command sequences (issue, redeem, reverse,
-// time passing, expiry sweeps) over a few accounts, delivering the events to
+// TestRandomHistories runs random command sequences (issue, some of it
+// pending, redeem, reverse in whole or in part, time passing, sweeps that
+// mature and expire) over a few accounts, delivering the events to
 // the read model late, out of order and more than once, as a change stream
 // may. Then, for every account:
 //   - the read model equals the command side's lots and a rebuild from the ledger;
 //   - the signed sum of the ledger equals the sum of the lots;
-//   - no lot is ever negative, nor the available balance.
+//   - no lot is ever negative, nor the available balance;
+//   - pending points are never spent: a redemption of more than is
+//     available fails, whatever is pending.
 func TestRandomHistories(t *testing.T) {
 	steps := map[string]int{"sqlite": 400, "dynamodb": 120}
 	for _, b := range backends {
@@ -91,19 +94,36 @@ func runHistory(t *testing.T, st stores, seed uint64, steps int) {
 		var err error
 		switch op := rng.IntN(10); {
 		case op < 4:
-			_, err = svc.Issue(ctx, points.IssueCommand{Account: id(account), Amount: 1 + rng.Int64N(100)})
+			cmd := points.IssueCommand{Account: id(account), Amount: 1 + rng.Int64N(100)}
+			if rng.IntN(3) == 0 {
+				cmd.PendingDays = 1 + rng.IntN(2) // a purchase's points, within the lots' 3-day life
+			}
+			_, err = svc.Issue(ctx, cmd)
 		case op < 7:
-			_, err = svc.Redeem(ctx, points.RedeemCommand{Account: id(account), Amount: 1 + rng.Int64N(150)})
+			amount := 1 + rng.Int64N(150)
+			before, lerr := svc.Load(ctx, id(account))
+			if lerr != nil {
+				t.Fatal(lerr)
+			}
+			_, err = svc.Redeem(ctx, points.RedeemCommand{Account: id(account), Amount: amount})
+			if avail := before.Available(clk.Now()); err == nil && amount > avail {
+				t.Fatalf("%s: redeemed %d with %d available (%d pending)", account, amount, avail, before.Pending())
+			}
 		case op < 8 && len(txIDs[account]) > 0:
 			ids := txIDs[account]
-			_, err = svc.Reverse(ctx, points.ReverseCommand{Account: id(account), TransactionID: ids[rng.IntN(len(ids))]})
+			cmd := points.ReverseCommand{Account: id(account), TransactionID: ids[rng.IntN(len(ids))]}
+			if rng.IntN(2) == 0 {
+				cmd.Amount = 1 + rng.Int64N(60) // a return of part of an order
+			}
+			_, err = svc.Reverse(ctx, cmd)
 		case op < 9:
 			clk.Advance(time.Duration(rng.IntN(30)) * time.Hour)
 		default:
 			_, err = points.NewSweeper(svc, balances, clk).Sweep(ctx)
 		}
 		switch {
-		case err == nil, errors.Is(err, points.ErrInsufficientPoints), errors.Is(err, points.ErrAlreadyReversed), errors.Is(err, points.ErrNotReversible):
+		case err == nil, errors.Is(err, points.ErrInsufficientPoints), errors.Is(err, points.ErrAlreadyReversed), errors.Is(err, points.ErrNotReversible),
+			errors.Is(err, points.ErrReversalTooLarge):
 		default:
 			t.Fatalf("command: %v", err)
 		}
@@ -140,10 +160,10 @@ func runHistory(t *testing.T, st stores, seed uint64, steps int) {
 		}
 		var lots int64
 		for _, l := range v.Lots {
-			if l.Remaining < 0 {
-				t.Errorf("%s: lot %s is negative (%d)", account, l.IssuedOn, l.Remaining)
+			if l.Remaining < 0 || l.Pending < 0 {
+				t.Errorf("%s: lot %s is negative (%d, %d pending)", account, l.IssuedOn, l.Remaining, l.Pending)
 			}
-			lots += l.Remaining
+			lots += l.Remaining + l.Pending
 		}
 		if sum := signedSum(t, ledger, account); sum != lots {
 			t.Errorf("%s: the ledger sums to %d, the lots hold %d", account, sum, lots)
@@ -185,6 +205,7 @@ func signedSum(t *testing.T, ledger ports.Ledger, account string) int64 {
 			sum += amount.Amount
 		case points.EventRedeemed, points.EventExpired, points.EventIssueReversed:
 			sum -= amount.Amount
+		case points.EventMatured: // pending to spendable, within the account
 		default:
 			t.Fatalf("unknown event type %s", ev.Type)
 		}

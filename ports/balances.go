@@ -8,11 +8,16 @@ import (
 // Lot is the points issued to an account on one calendar day (UTC), as the
 // read model holds it. Days are "2006-01-02" strings so they sort as text.
 type Lot struct {
-	IssuedOn    string    `json:"issued_on"`
-	ExpiresOn   string    `json:"expires_on"`
-	Issued      int64     `json:"issued"`    // issued into the lot, net of issue reversals
-	Remaining   int64     `json:"remaining"` // still in the lot: spendable while the lot is active
-	Expired     int64     `json:"expired"`   // taken out of the lot by expiry
+	IssuedOn  string `json:"issued_on"`
+	ExpiresOn string `json:"expires_on"`
+	Issued    int64  `json:"issued"`    // issued into the lot, net of issue reversals
+	Remaining int64  `json:"remaining"` // still in the lot: spendable while the lot is active
+	Expired   int64  `json:"expired"`   // taken out of the lot by expiry
+	// Pending is issued into the lot but not spendable before MaturesOn
+	// (points a purchase earned, during its return window); maturing moves
+	// them to Remaining.
+	Pending     int64     `json:"pending,omitempty"`
+	MaturesOn   string    `json:"matures_on,omitempty"`
 	LastUpdated time.Time `json:"last_updated"`
 }
 
@@ -24,10 +29,15 @@ type BalanceView struct {
 	// write, so an event is applied exactly once.
 	Seq  int64
 	Lots []Lot // ordered by IssuedOn
-	// NextExpiry is the earliest ExpiresOn of a lot with points remaining,
-	// "" when there is none; the expiry sweeper looks accounts up by it.
-	NextExpiry string
-	UpdatedAt  time.Time
+	// NextDue is the earliest day something is due in the account: the
+	// ExpiresOn of a lot with points remaining, or the MaturesOn of a lot
+	// with points pending; "" when there is none. The sweeper looks
+	// accounts up by it.
+	NextDue string
+	// Pending is the sum of the lots' pending points (Get and Summary
+	// fill it; Update computes it from the lots).
+	Pending   int64
+	UpdatedAt time.Time
 }
 
 // Balances stores the points read model.
@@ -50,9 +60,9 @@ type Balances interface {
 	// atomically. fn must only compute: an adapter may call it again after a
 	// concurrent update.
 	Update(ctx context.Context, account string, fn func(*BalanceView) (changed bool, err error)) error
-	// Expiring pages through the accounts whose NextExpiry is on or before
+	// Due pages through the accounts whose NextDue is on or before
 	// day. cursor "" starts; the returned cursor is "" at the end.
-	Expiring(ctx context.Context, day string, cursor string, limit int) (accounts []string, next string, err error)
+	Due(ctx context.Context, day string, cursor string, limit int) (accounts []string, next string, err error)
 	// Reset deletes every view, before a rebuild from the ledger.
 	Reset(ctx context.Context) error
 }

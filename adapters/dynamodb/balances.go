@@ -19,11 +19,12 @@ import (
 // stays small however old the account:
 //
 //   - the hot item, pk account, sk "-": the last applied seq, the live
-//     lots (those still holding points, expired or not: the sweeper's
-//     expired event takes from them), the next expiry and a write counter
+//     lots (those still holding points, pending, or spendable whether
+//     expired or not: the sweeper's expired event takes from them), the
+//     next day something is due and a write counter
 //     "w". Only it is in the by_expiry index.
 //   - a closed lot, pk account, sk "L#<issued on>": a lot holding nothing
-//     (spent, reversed or expired by the sweeper), written once when it
+//     (spent, reversed or expired by the sweeper, nothing pending), written once when it
 //     closes, with the seq of the view that closed it. GET /points lists
 //     them; nothing decides from them.
 //
@@ -52,21 +53,34 @@ const (
 )
 
 func lotItem(l ports.Lot) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"on": str(l.IssuedOn), "exp": str(l.ExpiresOn), "iss": num(l.Issued), "rem": num(l.Remaining),
+	m := map[string]types.AttributeValue{"on": str(l.IssuedOn), "exp": str(l.ExpiresOn), "iss": num(l.Issued), "rem": num(l.Remaining),
 		"xp": num(l.Expired), "upd": str(formatTime(l.LastUpdated))}
+	if l.Pending != 0 {
+		// Only a lot with points pending carries them: the hot item stays
+		// as small as it was for the others.
+		m["pnd"], m["mat"] = num(l.Pending), str(l.MaturesOn)
+	}
+	return m
 }
 
 func lotFrom(m map[string]types.AttributeValue) (ports.Lot, error) {
 	lt := item{m: m}
 	l := ports.Lot{IssuedOn: lt.str("on"), ExpiresOn: lt.str("exp"), Issued: lt.num("iss"), Remaining: lt.num("rem"), Expired: lt.num("xp"), LastUpdated: lt.time("upd")}
+	if _, ok := m["pnd"]; ok {
+		l.Pending, l.MaturesOn = lt.num("pnd"), lt.str("mat")
+	}
 	return l, lt.err
 }
 
 func sameLot(a, b ports.Lot) bool {
 	a.LastUpdated, b.LastUpdated = a.LastUpdated.UTC(), b.LastUpdated.UTC()
 	return a.LastUpdated.Equal(b.LastUpdated) && a == ports.Lot{IssuedOn: b.IssuedOn, ExpiresOn: b.ExpiresOn, Issued: b.Issued,
-		Remaining: b.Remaining, Expired: b.Expired, LastUpdated: a.LastUpdated}
+		Remaining: b.Remaining, Expired: b.Expired, Pending: b.Pending, MaturesOn: b.MaturesOn, LastUpdated: a.LastUpdated}
 }
+
+// holdsPoints reports whether a lot is kept on the hot item: it holds points,
+// spendable or pending.
+func holdsPoints(l ports.Lot) bool { return l.Remaining != 0 || l.Pending != 0 }
 
 // stored is an account's view as read, with what Update needs to write
 // it back.
@@ -94,7 +108,7 @@ func (b *Balances) get(ctx context.Context, account string) (stored, error) {
 				st.exists = true
 				st.view.Seq, st.view.UpdatedAt, st.w = it.num("seq"), it.time("updated"), it.num("w")
 				if _, ok := m["nx"]; ok {
-					st.view.NextExpiry = it.str("nx")
+					st.view.NextDue = it.str("nx")
 				}
 				lots, _ := m["lots"].(*types.AttributeValueMemberL)
 				if lots != nil {
@@ -134,6 +148,9 @@ func (b *Balances) get(ctx context.Context, account string) (stored, error) {
 	}
 	slices.SortFunc(lots, func(a, b ports.Lot) int { return strings.Compare(a.IssuedOn, b.IssuedOn) })
 	st.view.Lots = lots
+	for _, l := range lots {
+		st.view.Pending += l.Pending
+	}
 	return st, nil
 }
 
@@ -152,7 +169,7 @@ func (b *Balances) Summary(ctx context.Context, account string, days ...string) 
 	it := item{m: out.Item}
 	v.Seq, v.UpdatedAt = it.num("seq"), it.time("updated")
 	if _, ok := out.Item["nx"]; ok {
-		v.NextExpiry = it.str("nx")
+		v.NextDue = it.str("nx")
 	}
 	if it.err != nil {
 		return v, nil, fmt.Errorf("balance summary %s: %w", account, it.err)
@@ -174,6 +191,7 @@ func (b *Balances) Summary(ctx context.Context, account string, days ...string) 
 					sums[i] += l.Remaining
 				}
 			}
+			v.Pending += l.Pending
 		}
 	}
 	return v, sums, nil
@@ -237,11 +255,11 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 // closed items whose lots live again or are gone. won is false when
 // another writer moved the hot item first.
 func (b *Balances) write(ctx context.Context, account string, st stored, v ports.BalanceView) (won bool, err error) {
-	var live []types.AttributeValue
+	var hot []types.AttributeValue
 	keep := map[string]bool{}
 	for _, l := range v.Lots {
-		if l.Remaining != 0 {
-			live = append(live, &types.AttributeValueMemberM{Value: lotItem(l)})
+		if holdsPoints(l) {
+			hot = append(hot, &types.AttributeValueMemberM{Value: lotItem(l)})
 			continue
 		}
 		keep[l.IssuedOn] = true
@@ -259,11 +277,12 @@ func (b *Balances) write(ctx context.Context, account string, st stored, v ports
 	}
 	m := map[string]types.AttributeValue{
 		"pk": str(account), "sk": str(hotKey), "seq": num(v.Seq), "updated": str(formatTime(v.UpdatedAt)),
-		"lots": &types.AttributeValueMemberL{Value: live}, "w": num(st.w + 1),
+		"lots": &types.AttributeValueMemberL{Value: hot}, "w": num(st.w + 1),
 	}
-	if v.NextExpiry != "" {
-		// Only accounts with points to expire are in the sparse index.
-		m["due"], m["nx"] = str("E"), str(v.NextExpiry)
+	if v.NextDue != "" {
+		// Only accounts with points to expire or mature are in the
+		// sparse index.
+		m["due"], m["nx"] = str("E"), str(v.NextDue)
 	}
 	in := &ddb.PutItemInput{TableName: aws.String(b.table), Item: m}
 	if st.exists {
@@ -296,7 +315,7 @@ func (b *Balances) write(ctx context.Context, account string, st stored, v ports
 	return true, nil
 }
 
-func (b *Balances) Expiring(ctx context.Context, day, cursor string, limit int) ([]string, string, error) {
+func (b *Balances) Due(ctx context.Context, day, cursor string, limit int) ([]string, string, error) {
 	start, err := decodeCursor(cursor)
 	if err != nil {
 		return nil, "", fmt.Errorf("expiring accounts: %w", err)

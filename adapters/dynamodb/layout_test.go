@@ -194,7 +194,7 @@ func TestBalanceHotItemHoldsLiveLots(t *testing.T) {
 	}
 	lots[len(lots)-1].Remaining = 4
 	err := s.Balances().Update(ctx, "Store/derick", func(v *ports.BalanceView) (bool, error) {
-		v.Seq, v.Lots, v.UpdatedAt, v.NextExpiry = 730, lots, t0, lots[len(lots)-1].ExpiresOn
+		v.Seq, v.Lots, v.UpdatedAt, v.NextDue = 730, lots, t0, lots[len(lots)-1].ExpiresOn
 		return true, nil
 	})
 	if err != nil {

@@ -294,7 +294,7 @@ func (s *server) award(w http.ResponseWriter, r *http.Request) {
 	if ev.Client == "" {
 		ev.Client = ownClient(r)
 	}
-	a, err := s.campaigns.Award(r.Context(), ev, campaign.AwardKey(ev.OrderID))
+	a, err := s.campaigns.Award(r.Context(), ev, campaign.AwardKey(ev.OrderID), 0)
 	if err != nil {
 		writeError(w, r, err)
 		return

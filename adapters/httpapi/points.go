@@ -29,6 +29,10 @@ type transactionView struct {
 	Details      json.RawMessage  `json:"details,omitempty"`
 	Reverses     string           `json:"reverses,omitempty"`
 	Unrecovered  int64            `json:"unrecovered,omitempty"`
+	// MaturesOn: an issue whose points are pending until that day.
+	// Pending: what an issue reversal cancelled of pending points.
+	MaturesOn string `json:"matures_on,omitempty"`
+	Pending   int64  `json:"pending,omitempty"`
 }
 
 // allocationView is the part of a transaction taken from or given back to
@@ -41,7 +45,8 @@ type allocationView struct {
 
 func viewTransaction(t points.Transaction) transactionView {
 	v := transactionView{ID: t.ID, Account: t.Account.ID(), Seq: t.Seq, Type: t.Type, Amount: t.Amount, At: t.At, BalanceAfter: t.BalanceAfter,
-		Lot: t.Lot, ExpiresOn: t.ExpiresOn, Reference: t.Reference, Details: t.Details, Reverses: t.Reverses, Unrecovered: t.Unrecovered}
+		Lot: t.Lot, ExpiresOn: t.ExpiresOn, Reference: t.Reference, Details: t.Details, Reverses: t.Reverses, Unrecovered: t.Unrecovered,
+		MaturesOn: t.MaturesOn, Pending: t.Pending}
 	for _, a := range t.Allocations {
 		v.Allocations = append(v.Allocations, allocationView{Lot: a.Lot, ExpiresOn: a.ExpiresOn, Amount: a.Amount})
 	}
@@ -175,11 +180,17 @@ type balanceEntry struct {
 	ExpiresOn   string    `json:"expires_on"`
 	Issued      int64     `json:"issued"`
 	Expired     int64     `json:"expired"`
+	// Pending is in the lot but not spendable before MaturesOn.
+	Pending   int64  `json:"pending,omitempty"`
+	MaturesOn string `json:"matures_on,omitempty"`
 }
 
 type balanceResponse struct {
-	AccountID      string         `json:"account_id"`
-	Balance        int64          `json:"balance"`
+	AccountID string `json:"account_id"`
+	Balance   int64  `json:"balance"`
+	// Pending is earned but not spendable yet: points of purchases
+	// within their return window.
+	Pending        int64          `json:"pending"`
 	BalanceEntries []balanceEntry `json:"balance_entries"`
 	// NextCursor continues balance_entries (as ?cursor=) when the account
 	// has more lots than the page holds.
@@ -220,12 +231,13 @@ func (s *server) balance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	resp := balanceResponse{AccountID: b.Account.ID(), Balance: b.Available, AsOf: b.AsOf, NextCursor: b.NextLots,
+	resp := balanceResponse{AccountID: b.Account.ID(), Balance: b.Available, Pending: b.Pending, AsOf: b.AsOf, NextCursor: b.NextLots,
 		BalanceEntries: make([]balanceEntry, 0, len(b.Lots))}
 	resp.ExpiringSoon.Days, resp.ExpiringSoon.Points = points.ExpiringWindowDays, b.ExpiringSoon
 	for _, l := range b.Lots {
 		resp.BalanceEntries = append(resp.BalanceEntries, balanceEntry{IssuedDate: l.IssuedOn, Balance: l.Remaining,
-			LastUpdated: l.LastUpdated, Status: l.Status, ExpiresOn: l.ExpiresOn, Issued: l.Issued, Expired: l.Expired})
+			LastUpdated: l.LastUpdated, Status: l.Status, ExpiresOn: l.ExpiresOn, Issued: l.Issued, Expired: l.Expired,
+			Pending: l.Pending, MaturesOn: l.MaturesOn})
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -12,8 +12,9 @@ import (
 // function really asks of DynamoDB and fail when a grant is missing.
 type Function struct {
 	Name string
-	// Task is the purchase saga's resource placeholder the function fills
-	// (ReserveStockFunctionArn), for the saga's tasks.
+	// Task is the resource placeholder of a saga the function fills
+	// (purchase.asl.json's ReserveStockFunctionArn, return.asl.json's
+	// RefundReturnFunctionArn), for the sagas' tasks.
 	Task string
 	// Tables are the store's tables it reads or writes, by kind (the
 	// table's name without the deployment's prefix: "ledger", ...).
@@ -22,7 +23,8 @@ type Function struct {
 	Streams []string
 	// Every is the schedule of a sweep.
 	Every time.Duration
-	// StartsSagas: it starts purchase sagas and reads their executions.
+	// StartsSagas: it starts purchase and return sagas and reads their
+	// executions.
 	StartsSagas bool
 	// People: it reads the store's people from the Cognito user pool
 	// (who a customer is, the users of a client).
@@ -113,6 +115,18 @@ func Functions() []Function {
 		task("ReleaseStock", none()),
 		task("FailOrder", none()),
 		task("MarkNeedsAttention", none()),
+
+		// The return saga: each step reads the order and its return.
+		task("ReverseReturnAward", points()),
+		task("RestoreReturnPoints", points()),
+		// The refund is the return's share less the value of awarded
+		// points the customer no longer had: the award's reversal in the
+		// ledger says how many.
+		task("RefundReturn", map[string]Access{"ledger": Read}),
+		task("RestockReturn", none()),
+		task("CompleteReturn", map[string]Access{"ledger": Read}),
+		task("PublishOrderReturned", map[string]Access{"messages": Write}),
+		task("MarkReturnNeedsAttention", none()),
 	}
 }
 

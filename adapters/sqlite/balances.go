@@ -21,14 +21,14 @@ func getView(q *txn, account string) (ports.BalanceView, error) {
 	v := ports.BalanceView{Account: account}
 	var next sql.NullString
 	var at string
-	err := q.queryRow(`SELECT seq, next_expiry, updated_at FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at)
+	err := q.queryRow(`SELECT seq, next_expiry, updated_at, pending FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at, &v.Pending)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, ports.ErrNotFound
 	}
 	if err != nil {
 		return v, err
 	}
-	v.NextExpiry = next.String
+	v.NextDue = next.String
 	if v.UpdatedAt, err = parseTime(at); err != nil {
 		return v, err
 	}
@@ -40,7 +40,7 @@ func getView(q *txn, account string) (ports.BalanceView, error) {
 	return v, err
 }
 
-const lotColumns = `issued_on, expires_on, issued, remaining, expired, last_updated`
+const lotColumns = `issued_on, expires_on, issued, remaining, expired, pending, matures_on, last_updated`
 
 func scanLots(rows *sql.Rows) ([]ports.Lot, error) {
 	defer rows.Close()
@@ -48,7 +48,7 @@ func scanLots(rows *sql.Rows) ([]ports.Lot, error) {
 	for rows.Next() {
 		var l ports.Lot
 		var at string
-		if err := rows.Scan(&l.IssuedOn, &l.ExpiresOn, &l.Issued, &l.Remaining, &l.Expired, &at); err != nil {
+		if err := rows.Scan(&l.IssuedOn, &l.ExpiresOn, &l.Issued, &l.Remaining, &l.Expired, &l.Pending, &l.MaturesOn, &at); err != nil {
 			return nil, err
 		}
 		var err error
@@ -80,14 +80,14 @@ func (b *Balances) Summary(ctx context.Context, account string, days ...string) 
 		var next sql.NullString
 		var at string
 		var total int64
-		err := tx.queryRow(`SELECT seq, next_expiry, updated_at, remaining FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at, &total)
+		err := tx.queryRow(`SELECT seq, next_expiry, updated_at, remaining, pending FROM point_balances WHERE account = ?`, account).Scan(&v.Seq, &next, &at, &total, &v.Pending)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ports.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		v.NextExpiry = next.String
+		v.NextDue = next.String
 		if v.UpdatedAt, err = parseTime(at); err != nil {
 			return err
 		}
@@ -134,17 +134,18 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 			return err
 		}
 		var next any
-		if v.NextExpiry != "" {
-			next = v.NextExpiry
+		if v.NextDue != "" {
+			next = v.NextDue
 		}
-		var remaining int64
+		var remaining, pending int64
 		for _, l := range v.Lots {
 			remaining += l.Remaining
+			pending += l.Pending
 		}
-		if _, err := tx.exec(`INSERT INTO point_balances (account, seq, next_expiry, updated_at, remaining) VALUES (?, ?, ?, ?, ?)
+		if _, err := tx.exec(`INSERT INTO point_balances (account, seq, next_expiry, updated_at, remaining, pending) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (account) DO UPDATE SET seq = excluded.seq, next_expiry = excluded.next_expiry, updated_at = excluded.updated_at,
-			remaining = excluded.remaining`,
-			account, v.Seq, next, formatTime(v.UpdatedAt), remaining); err != nil {
+			remaining = excluded.remaining, pending = excluded.pending`,
+			account, v.Seq, next, formatTime(v.UpdatedAt), remaining, pending); err != nil {
 			return err
 		}
 		// Write only the lots that changed: an account keeps a lot per day.
@@ -158,10 +159,12 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 				continue
 			}
 			delete(before, l.IssuedOn)
-			if _, err := tx.exec(`INSERT INTO point_lots (account, issued_on, expires_on, issued, remaining, expired, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)
+			if _, err := tx.exec(`INSERT INTO point_lots (account, issued_on, expires_on, issued, remaining, expired, pending, matures_on, last_updated)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (account, issued_on) DO UPDATE SET expires_on = excluded.expires_on, issued = excluded.issued,
-				remaining = excluded.remaining, expired = excluded.expired, last_updated = excluded.last_updated`,
-				account, l.IssuedOn, l.ExpiresOn, l.Issued, l.Remaining, l.Expired, formatTime(l.LastUpdated)); err != nil {
+				remaining = excluded.remaining, expired = excluded.expired, pending = excluded.pending, matures_on = excluded.matures_on,
+				last_updated = excluded.last_updated`,
+				account, l.IssuedOn, l.ExpiresOn, l.Issued, l.Remaining, l.Expired, l.Pending, l.MaturesOn, formatTime(l.LastUpdated)); err != nil {
 				return err
 			}
 		}
@@ -178,23 +181,23 @@ func (b *Balances) Update(ctx context.Context, account string, fn func(*ports.Ba
 	return nil
 }
 
-func (b *Balances) Expiring(ctx context.Context, day, cursor string, limit int) ([]string, string, error) {
+func (b *Balances) Due(ctx context.Context, day, cursor string, limit int) ([]string, string, error) {
 	rows, err := b.db.query(ctx, `SELECT account FROM point_balances
 		WHERE next_expiry IS NOT NULL AND next_expiry <= ? AND account > ? ORDER BY account LIMIT ?`, day, cursor, limit)
 	if err != nil {
-		return nil, "", fmt.Errorf("expiring accounts: %w", err)
+		return nil, "", fmt.Errorf("accounts due: %w", err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var a string
 		if err := rows.Scan(&a); err != nil {
-			return nil, "", fmt.Errorf("expiring accounts: %w", err)
+			return nil, "", fmt.Errorf("accounts due: %w", err)
 		}
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("expiring accounts: %w", err)
+		return nil, "", fmt.Errorf("accounts due: %w", err)
 	}
 	if len(out) < limit {
 		return out, "", nil
@@ -218,5 +221,6 @@ func (b *Balances) Reset(ctx context.Context) error {
 
 func sameLot(a, b ports.Lot) bool {
 	return a.IssuedOn == b.IssuedOn && a.ExpiresOn == b.ExpiresOn && a.Issued == b.Issued &&
-		a.Remaining == b.Remaining && a.Expired == b.Expired && a.LastUpdated.Equal(b.LastUpdated)
+		a.Remaining == b.Remaining && a.Expired == b.Expired && a.Pending == b.Pending && a.MaturesOn == b.MaturesOn &&
+		a.LastUpdated.Equal(b.LastUpdated)
 }

@@ -1,8 +1,9 @@
 // The tests of this package run the store as AWS runs it, on this machine: DynamoDB
 // Local with streams; the bootstrap that deploys (built for this machine's
 // architecture), each function under the Lambda Runtime Interface
-// Emulator; the unchanged purchase.asl.json run by aws-local-stepfunctions
-// behind a Step Functions API, its Task states invoking those functions;
+// Emulator; the unchanged purchase.asl.json and return.asl.json run by
+// aws-local-stepfunctions behind a Step Functions API, their Task states
+// invoking those functions;
 // and a poller that plays the event source mappings, reading the tables'
 // streams and handing batches to the consumer functions in Lambda's shape.
 // The tests assert on DynamoDB's state.
@@ -23,7 +24,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 	"github.com/unicornstore/unicorn/adapters/dynamodb/dynamotest"
@@ -37,7 +41,11 @@ import (
 
 func TestMain(m *testing.M) { dynamotest.Main(m) }
 
-const stateMachineARN = "arn:aws:states:us-east-1:123456789012:stateMachine:purchase"
+// The sagas' state machines, as the stack names them (unicorn-<stage>-<saga>).
+const (
+	stateMachineARN       = "arn:aws:states:us-east-1:123456789012:stateMachine:unicorn-test-purchase"
+	returnStateMachineARN = "arn:aws:states:us-east-1:123456789012:stateMachine:unicorn-test-return"
+)
 
 // cloud is one running deployment.
 type cloud struct {
@@ -48,6 +56,7 @@ type cloud struct {
 	logDir string
 	access *accessRecorder // what each function asked of DynamoDB
 	client string          // the store's client
+	sfn    *sfn.Client     // the Step Functions API, for how executions ended
 }
 
 // repoRoot is the module's root (the tests run in cmd/lambda).
@@ -114,7 +123,9 @@ func startCloud(t *testing.T) *cloud {
 	c.client = cfg.StoreClient
 	c.svc, err = compose.NewServices(ctx, cfg, compose.DynamoStores(c.store),
 		compose.Deps{Log: slog.New(slog.DiscardHandler), Hash: identity.HashParams{MemoryKiB: 64, Passes: 1, Lanes: 1}},
-		func(*retail.Steps) (compose.Runners, error) { return compose.Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil })
+		func(*retail.Steps) (compose.Runners, error) {
+			return compose.Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,19 +137,25 @@ func startCloud(t *testing.T) *cloud {
 		t.Fatal(err)
 	}
 	// The Step Functions API over aws-local-stepfunctions, running the
-	// unchanged purchase.asl.json, its tasks calling the router.
+	// unchanged purchase.asl.json and return.asl.json, their tasks
+	// calling the router.
 	sfnURL := conformance.StartStepFunctions(t, []string{"AWS_ENDPOINT_URL_LAMBDA=http://" + routerLn.Addr().String(),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local"},
-		conformance.Machine{ARN: stateMachineARN, Definition: filepath.Join(repoRoot(t), "orchestration", "purchase.asl.json")})
+		conformance.Machine{ARN: stateMachineARN, Definition: filepath.Join(repoRoot(t), "orchestration", "purchase.asl.json")},
+		conformance.Machine{ARN: returnStateMachineARN, Definition: filepath.Join(repoRoot(t), "orchestration", "return.asl.json")})
+	c.sfn = sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(sfnURL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 
 	// The functions reach DynamoDB through a recorder of who does what.
 	var ddbURL string
 	c.access, ddbURL = startAccessRecorder(t, dynamotest.Endpoint(), c.prefix)
 	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
 		"AWS_ENDPOINT_URL_DYNAMODB=" + ddbURL, "AWS_ENDPOINT_URL_SFN=" + sfnURL,
-		"UNICORN_TABLE_PREFIX=" + c.prefix, "UNICORN_STATE_MACHINE_ARN=" + stateMachineARN, "LOG_FORMAT=json",
-		// A purchase answers at once (202) and the test follows the
-		// order, as the web app does with Prefer: respond-async.
+		"UNICORN_TABLE_PREFIX=" + c.prefix, "UNICORN_STATE_MACHINE_ARN=" + stateMachineARN,
+		"UNICORN_RETURN_STATE_MACHINE_ARN=" + returnStateMachineARN, "LOG_FORMAT=json",
+		// A purchase or a return answers at once (202) and the test
+		// follows the order, as the web app does with Prefer:
+		// respond-async.
 		"UNICORN_PURCHASE_WAIT=0s"}
 	// Every function of the catalog, with a few instances where Lambda
 	// would run several at once.
@@ -249,7 +266,9 @@ func (c *cloud) services() *compose.Services { return c.svc }
 func (c *cloud) servicesAt(ctx context.Context, clk ports.Clock) (*compose.Services, error) {
 	cfg := compose.Defaults()
 	return compose.NewServices(ctx, cfg, compose.DynamoStores(c.store), compose.Deps{Clock: clk, Log: slog.New(slog.DiscardHandler), Hash: testHash},
-		func(*retail.Steps) (compose.Runners, error) { return compose.Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil })
+		func(*retail.Steps) (compose.Runners, error) {
+			return compose.Runners{Purchases: noSagas{}, Returns: noSagas{}}, nil
+		})
 }
 func (c *cloud) stores() compose.Stores { return compose.DynamoStores(c.store) }
 func (c *cloud) storeClient() string    { return c.client }

@@ -34,7 +34,13 @@ import (
 // and runs every check of the cloud path against that deployment.
 func TestCloudShape(t *testing.T) {
 	c := startCloud(t)
-	t.Run("purchases end as on one machine", func(t *testing.T) { testPurchases(t, c, startLocal(t)) })
+	// One machine, whose ends the cloud's must match.
+	l := startLocal(t)
+	for _, d := range []deployment{c, l} {
+		tenthCampaign(t, d)
+	}
+	t.Run("purchases end as on one machine", func(t *testing.T) { testPurchases(t, c, l) })
+	t.Run("returns end as on one machine", func(t *testing.T) { testReturns(t, c, l) })
 	t.Run("API Gateway events", func(t *testing.T) { testAPIGatewayEvents(t, c) })
 	t.Run("60 redemptions of 10 on 200", func(t *testing.T) { testConcurrentRedemptions(t, c) })
 	t.Run("scheduled functions", func(t *testing.T) { testScheduled(t, c) })

@@ -17,6 +17,7 @@ import (
 	"github.com/unicornstore/unicorn/adapters/stepfunctions"
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/orchestration/executor"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -63,16 +64,30 @@ var roles = map[string]role{
 }
 
 func init() {
-	// One role per Task of the purchase saga, named as its state.
+	// One role per Task of the purchase and return sagas, named as its
+	// state.
 	for resource := range sagatasks.Steps {
-		roles[strings.TrimSuffix(resource, "FunctionArn")] = func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
-			w, err := wire(ctx, c, log, needs{})
-			if err != nil {
-				return nil, err
-			}
-			h := sagatasks.Handlers(w.Steps, sagatasks.Recorded(w.store.SagaSteps(), clock.System{}))[resource]
-			return lambda.Task(lambda.TaskHandler(h)), nil
+		roles[taskRole(resource)] = task(resource, sagatasks.Handlers)
+	}
+	for resource := range sagatasks.ReturnSteps {
+		roles[taskRole(resource)] = task(resource, sagatasks.ReturnHandlers)
+	}
+}
+
+// taskRole is the role of the task that fills a saga's resource
+// placeholder: the placeholder's name without "FunctionArn".
+func taskRole(resource string) string { return strings.TrimSuffix(resource, "FunctionArn") }
+
+// task is the role of one saga task: its handler among a saga's, each
+// recording its steps for the order page.
+func task(resource string, handlers func(*retail.Steps, sagatasks.Wrap) map[string]executor.Handler) role {
+	return func(ctx context.Context, c compose.Config, log *slog.Logger) (any, error) {
+		w, err := wire(ctx, c, log, needs{})
+		if err != nil {
+			return nil, err
 		}
+		h := handlers(w.Steps, sagatasks.Recorded(w.store.SagaSteps(), clock.System{}))[resource]
+		return lambda.Task(lambda.TaskHandler(h)), nil
 	}
 }
 
@@ -146,7 +161,7 @@ func scheduled(sweep func(context.Context, *wiring) (lambda.SweepResult, error),
 // a stream consumer): a call is a programming error, said plainly.
 type noSagas struct{}
 
-var errNoSagas = errors.New("this function does not run purchase sagas")
+var errNoSagas = errors.New("this function does not start sagas")
 
 func (noSagas) Start(context.Context, string, json.RawMessage) error { return errNoSagas }
 func (noSagas) Wait(context.Context, string) (bool, error)           { return false, errNoSagas }

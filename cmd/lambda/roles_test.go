@@ -12,7 +12,7 @@ import (
 
 // The catalog of functions (what the stack deploys and grants) and the
 // roles this bootstrap plays are the same list; the catalog's saga tasks
-// are the purchase saga's, and its tables are the store's.
+// are the purchase and return sagas', and its tables are the store's.
 func TestRolesAreTheCatalog(t *testing.T) {
 	var names, tasks []string
 	kinds := dynamodb.TablesNamed("").All()
@@ -44,6 +44,12 @@ func TestRolesAreTheCatalog(t *testing.T) {
 	}
 	var steps []string
 	for resource := range sagatasks.Steps {
+		steps = append(steps, resource)
+	}
+	for resource := range sagatasks.ReturnSteps {
+		if _, dup := sagatasks.Steps[resource]; dup {
+			t.Errorf("%s is a task of both sagas: its function would run one saga's step for the other's", resource)
+		}
 		steps = append(steps, resource)
 	}
 	slices.Sort(steps)

@@ -234,7 +234,7 @@ func TestDemoBannerKeepsAGivenPassword(t *testing.T) {
 // lifetime.
 func TestServeSettings(t *testing.T) {
 	t.Parallel()
-	c, err := compose.ParseConfig("serve", []string{"-point-value", "0.05", "-point-ttl-days", "30"}, noEnv, io.Discard)
+	c, err := compose.ParseConfig("serve", []string{"-point-value", "0.05", "-point-ttl-days", "30", "-return-days", "14"}, noEnv, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

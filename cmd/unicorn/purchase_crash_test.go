@@ -447,17 +447,19 @@ func callAnswered(method, url, body string, header ...string) (int, []byte, erro
 }
 
 // pointsBalance reads an account's balance with the API key.
+// pointsBalance is what an account holds: spendable, and pending (what
+// purchases earned within their return window).
 func pointsBalance(t *testing.T, url, account, key string) int64 {
 	t.Helper()
 	status, body, err := callAnswered("GET", url+"/points?account_id="+account, "", "X-Api-Key", key)
 	if err != nil || status != 200 {
 		t.Fatalf("balance of %s: %d %v %s", account, status, err, body)
 	}
-	var b struct{ Balance int64 }
+	var b struct{ Balance, Pending int64 }
 	if err := json.Unmarshal(body, &b); err != nil {
 		t.Fatal(err)
 	}
-	return b.Balance
+	return b.Balance + b.Pending
 }
 
 // ledgerEntry is a points transaction as GET /points/transactions lists it.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -70,8 +71,12 @@ func TestReturnGivesBackItsShare(t *testing.T) {
 	if line := one["lines"].([]any)[0].(map[string]any); num(line["returned"]) != 1 {
 		t.Errorf("line after the first return = %v", line)
 	}
-	if s.stock("6") != stock0-2 || !s.balance("derick").Equal(wallet0.Sub(decimal.RequireFromString("1296.67"))) || s.points("derick") != 1000-500+194+166-64 {
-		t.Errorf("after one return: stock %d, wallet %s, points %d", s.stock("6"), s.balance("derick"), s.points("derick"))
+	// The points earned are pending through the return window: the
+	// return cancels its share of them, and gives back its share of those
+	// paid with.
+	if s.stock("6") != stock0-2 || !s.balance("derick").Equal(wallet0.Sub(decimal.RequireFromString("1296.67"))) ||
+		s.points("derick") != 1000-500+166 || s.pending("derick") != 194-64 {
+		t.Errorf("after one return: stock %d, wallet %s, points %d, pending %d", s.stock("6"), s.balance("derick"), s.points("derick"), s.pending("derick"))
 	}
 	// The same request again is the same return; the key with another
 	// request is refused.
@@ -91,9 +96,9 @@ func TestReturnGivesBackItsShare(t *testing.T) {
 	if rest["status"] != "completed" || num(rest["refunded"]) != 1296.67 || num(rest["points_restored"]) != 334 || num(rest["points_reversed"]) != 130 {
 		t.Fatalf("second return = %v", rest)
 	}
-	if s.stock("6") != stock0 || !s.balance("derick").Equal(wallet0) || s.points("derick") != 1000 {
-		t.Errorf("after returning everything: stock %d (want %d), wallet %s (want %s), points %d (want 1000)",
-			s.stock("6"), stock0, s.balance("derick"), wallet0, s.points("derick"))
+	if s.stock("6") != stock0 || !s.balance("derick").Equal(wallet0) || s.points("derick") != 1000 || s.pending("derick") != 0 {
+		t.Errorf("after returning everything: stock %d (want %d), wallet %s (want %s), points %d (want 1000), pending %d",
+			s.stock("6"), stock0, s.balance("derick"), wallet0, s.points("derick"), s.pending("derick"))
 	}
 	s.must(409, "POST", "/orders/"+id+"/returns", `{}`)
 	// The order keeps what it was: completed, paid, with its returns.
@@ -132,8 +137,9 @@ func TestReturnWindowAndWho(t *testing.T) {
 	s.must(409, "POST", "/orders/"+failed["id"].(string)+"/returns", `{}`, "Authorization", admin)
 }
 
-// TestReturnOfSpentPoints: the customer spent the points the order earned;
-// the return keeps their value from the refund, and says so.
+// TestReturnOfSpentPoints: the points an order earned cannot be spent
+// within its return window; once they matured and were spent, an admin's
+// return keeps their value from the refund, and says so.
 func TestReturnOfSpentPoints(t *testing.T) {
 	t.Parallel()
 	s := newStore(t, nil)
@@ -141,9 +147,22 @@ func TestReturnOfSpentPoints(t *testing.T) {
 	if num(order["points_awarded"]) != 170 {
 		t.Fatalf("order = %v", order)
 	}
-	if _, err := s.app.Points.Redeem(context.Background(), points.RedeemCommand{Account: points.MustAccountID("UnicornStore", "derick"), Amount: 170}); err != nil {
+	ctx, account := context.Background(), points.MustAccountID("UnicornStore", "derick")
+	if _, err := s.app.Points.Redeem(ctx, points.RedeemCommand{Account: account, Amount: 1}); !errors.Is(err, points.ErrInsufficientPoints) {
+		t.Fatalf("spending pending points: %v, want insufficient points", err)
+	}
+	s.clock.Set(s.clock.Now().Add(31 * 24 * time.Hour))
+	swept, err := s.app.Sweeper.Sweep(ctx)
+	if err != nil || swept.Matured != 170 {
+		t.Fatalf("sweep = %+v, %v; want 170 matured", swept, err)
+	}
+	if again, err := s.app.Sweeper.Sweep(ctx); err != nil || again.Matured != 0 {
+		t.Errorf("a second sweep = %+v, %v; want nothing matured", again, err)
+	}
+	if _, err := s.app.Points.Redeem(ctx, points.RedeemCommand{Account: account, Amount: 170}); err != nil {
 		t.Fatal(err)
 	}
+	s.auth = s.signIn("admin") // the admin's token ran out meanwhile; past the window only an admin returns
 	r := returnOf(s.must(201, "POST", "/orders/"+order["id"].(string)+"/returns", `{}`), 0)
 	if num(r["points_unrecovered"]) != 170 || num(r["kept_from_refund"]) != 1.7 || num(r["refunded"]) != 1698.3 {
 		t.Errorf("return = %v", r)
@@ -272,8 +291,8 @@ func TestStrandedReturnResumes(t *testing.T) {
 	}
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if r := returnOf(s.must(200, "GET", "/orders/"+id, ""), 0); r["status"] == "completed" {
-			if !s.balance("derick").Equal(decimal.NewFromInt(3300)) || s.points("derick") != 0 {
-				t.Errorf("wallet %s, points %d; want 3300, 0", s.balance("derick"), s.points("derick"))
+			if !s.balance("derick").Equal(decimal.NewFromInt(3300)) || s.points("derick") != 0 || s.pending("derick") != 0 {
+				t.Errorf("wallet %s, points %d, pending %d; want 3300, 0, 0", s.balance("derick"), s.points("derick"), s.pending("derick"))
 			}
 			return
 		}

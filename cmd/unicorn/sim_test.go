@@ -175,7 +175,9 @@ func simulate(t testing.TB, seed uint64, opts simOptions) {
 func (m *sim) start(first bool) {
 	m.t.Helper()
 	c := compose.Defaults()
-	c.DBPath, c.PurchaseWait, c.TokenTTL, c.TTLDays = m.path, time.Millisecond, 24*time.Hour*1000, 30
+	// Points live 30 days; a purchase's stay pending for its 7-day return
+	// window, so clock jumps cross maturity as well as expiry.
+	c.DBPath, c.PurchaseWait, c.TokenTTL, c.TTLDays, c.ReturnDays = m.path, time.Millisecond, 24*time.Hour*1000, 30, 7
 	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler), deps{clock: simClock{m.clock, m}, ids: m.ids, wrap: m.wrap, hash: testHash})
 	if err != nil {
 		m.t.Fatal(err)
@@ -699,13 +701,18 @@ func (m *sim) check() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		live[user] = m.s.points(user)
-		if got := acct.Available(m.clock.Now()); got != live[user] {
+		// What the customer holds: spendable, and pending (what purchases
+		// earned within their return window).
+		live[user] = m.s.points(user) + m.s.pending(user)
+		if got := acct.Available(m.clock.Now()) + acct.Pending(); got != live[user] {
 			t.Errorf("%s: ledger %d, read model %d", user, got, live[user])
 		}
+		if acct.Pending() > 0 {
+			m.seen["customers with points pending at the end"]++
+		}
 		for _, l := range acct.Lots() {
-			if l.Remaining < 0 {
-				t.Errorf("%s: lot %s at %d", user, l.IssuedOn, l.Remaining)
+			if l.Remaining < 0 || l.Pending < 0 {
+				t.Errorf("%s: lot %s at %d (%d pending)", user, l.IssuedOn, l.Remaining, l.Pending)
 			}
 		}
 		var expired int64
@@ -717,6 +724,8 @@ func (m *sim) check() {
 			switch tx.Type {
 			case points.TxExpire:
 				expired += tx.Amount
+			case points.TxMaturity:
+				m.seen["pending points matured"]++
 			case points.TxRedeem:
 				for _, al := range tx.Allocations {
 					if day := points.DayOf(tx.At).String(); al.ExpiresOn <= day {
@@ -750,7 +759,7 @@ func (m *sim) check() {
 		t.Fatal(err)
 	}
 	for _, user := range m.customers {
-		if got := m.s.points(user); got != live[user] {
+		if got := m.s.points(user) + m.s.pending(user); got != live[user] {
 			t.Errorf("%s: %d points after a rebuild, %d before", user, got, live[user])
 		}
 	}

@@ -276,7 +276,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		t.Fatalf("purchase after the upgrade: %+v", bought)
 	}
 	wantAlice := previousPoints["UnicornStore/alice"].remaining - 100 + bought.PointsAwarded
-	if got := u.points(t, "UnicornStore/alice", admin, partner).Balance; got != wantAlice {
+	if got := u.points(t, "UnicornStore/alice", admin, partner).held(); got != wantAlice {
 		t.Errorf("alice after her purchase: %d points, want %d", got, wantAlice)
 	}
 	if got, want := u.wallet(t, "alice", admin), decimal.RequireFromString(previousWallets["alice"]).Sub(bought.Charged); !got.Equal(want) || !bought.Charged.IsPositive() {
@@ -294,7 +294,7 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		if !ok {
 			want = previousPoints[account].remaining
 		}
-		if got := u.points(t, account, admin, partner).Balance; got != want || ledger[account] != want {
+		if got := u.points(t, account, admin, partner).held(); got != want || ledger[account] != want {
 			t.Errorf("%s after the new writes: GET /points %d, ledger %d, want %d", account, got, ledger[account], want)
 		}
 	}
@@ -324,8 +324,9 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b.Available != ledger[account] || acct.Available(clk.Now()) != ledger[account] {
-			t.Errorf("%s after the sweep: read model %d, ledger events %d, account %d", account, b.Available, ledger[account], acct.Available(clk.Now()))
+		if b.Available+b.Pending != ledger[account] || acct.Available(clk.Now())+acct.Pending() != ledger[account] {
+			t.Errorf("%s after the sweep: read model %d (%d pending), ledger events %d, account %d", account, b.Available, b.Pending,
+				ledger[account], acct.Available(clk.Now())+acct.Pending())
 		}
 	}
 	u.close(t)
@@ -490,8 +491,13 @@ type lotView struct {
 
 type pointsView struct {
 	Balance int64     `json:"balance"`
+	Pending int64     `json:"pending"` // a purchase's points, within its return window
 	Lots    []lotView `json:"balance_entries"`
 }
+
+// held is what the account holds, spendable or pending: the signed sum of
+// its ledger.
+func (v pointsView) held() int64 { return v.Balance + v.Pending }
 
 // points reads GET /points for an account ("client/id"): the store's as
 // its admin, the partner's with the partner's key.
@@ -658,6 +664,7 @@ func ledgerSums(t *testing.T, path string) map[string]int64 {
 				sums[account] += amount
 			case points.EventRedeemed, points.EventExpired, points.EventIssueReversed:
 				sums[account] -= amount
+			case points.EventMatured: // pending points became spendable: the account holds as much
 			default:
 				return fmt.Errorf("ledger event of unknown type %q", typ)
 			}
@@ -671,7 +678,8 @@ func ledgerSums(t *testing.T, path string) map[string]int64 {
 func checkBalanceTotals(t *testing.T, path string) {
 	t.Helper()
 	inspectDB(t, path, func(db *sql.DB) error {
-		rows, err := db.Query(`SELECT b.account, b.remaining, (SELECT COALESCE(SUM(l.remaining), 0) FROM point_lots l WHERE l.account = b.account)
+		rows, err := db.Query(`SELECT b.account, b.remaining + b.pending,
+			(SELECT COALESCE(SUM(l.remaining + l.pending), 0) FROM point_lots l WHERE l.account = b.account)
 			FROM point_balances b ORDER BY b.account`)
 		if err != nil {
 			return err

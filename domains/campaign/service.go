@@ -376,8 +376,9 @@ func AwardKey(orderID string) string { return "award:" + orderID }
 // the event's client), with the breakdown recorded on the issue. It is
 // idempotent per key (within the client): a repeat of the same event
 // returns the first award, even if the campaigns changed since; another
-// event under a used key is points.ErrKeyReused.
-func (s *Service) Award(ctx context.Context, ev Event, key string) (Award, error) {
+// event under a used key is points.ErrKeyReused. The points stay pending
+// for pendingDays (a store purchase's return window; 0 for none).
+func (s *Service) Award(ctx context.Context, ev Event, key string, pendingDays int) (Award, error) {
 	switch {
 	case ev.OrderID == "" || ev.Username == "" || ev.Client == "":
 		return Award{}, fmt.Errorf("%w: an award needs the event's client, order_id and username", ErrInvalidEvent)
@@ -394,7 +395,7 @@ func (s *Service) Award(ctx context.Context, ev Event, key string) (Award, error
 	if err != nil {
 		return Award{}, fmt.Errorf("encode event: %w", err)
 	}
-	cmd := points.IssueCommand{Account: account, Key: key, Reference: "order:" + ev.OrderID, Request: string(request)}
+	cmd := points.IssueCommand{Account: account, Key: key, Reference: "order:" + ev.OrderID, Request: string(request), PendingDays: pendingDays}
 	switch tx, found, err := s.points.Replay(ctx, cmd); {
 	case err != nil:
 		return Award{}, err

@@ -90,6 +90,9 @@ func (a *Account) Version() int64 { return a.version }
 // Available is what the account can spend on the day of now.
 func (a *Account) Available(now time.Time) int64 { return a.book.available(DayOf(now).String()) }
 
+// Pending is what the account holds but cannot spend yet.
+func (a *Account) Pending() int64 { return a.book.pending() }
+
 // Lots returns a copy of the account's lots.
 func (a *Account) Lots() []ports.Lot { return append([]ports.Lot(nil), a.book.lots...) }
 
@@ -111,7 +114,7 @@ func (a *Account) apply(ev ports.Event) error {
 // The decisions below only compute the changes a command makes; Service
 // appends them. None of them modifies the account.
 
-func (a *Account) decideIssue(amount int64, now time.Time, ttlDays int, reference string, details []byte) Issued {
+func (a *Account) decideIssue(amount int64, now time.Time, ttlDays, pendingDays int, reference string, details []byte) Issued {
 	today := DayOf(now)
 	expires := today.AddDays(ttlDays).String()
 	// A lot keeps the expiry it was opened with, even if the TTL setting
@@ -119,7 +122,26 @@ func (a *Account) decideIssue(amount int64, now time.Time, ttlDays int, referenc
 	if i := a.book.find(today.String()); i >= 0 {
 		expires = a.book.lots[i].ExpiresOn
 	}
-	return Issued{Amount: amount, Lot: today.String(), ExpiresOn: expires, Reference: reference, Details: details}
+	iss := Issued{Amount: amount, Lot: today.String(), ExpiresOn: expires, Reference: reference, Details: details}
+	if pendingDays > 0 {
+		iss.MaturesOn = today.AddDays(pendingDays).String()
+		// Likewise one maturity per lot: the pending points of a day
+		// mature together.
+		if i := a.book.find(today.String()); i >= 0 && a.book.lots[i].Pending > 0 {
+			iss.MaturesOn = a.book.lots[i].MaturesOn
+		}
+	}
+	return iss
+}
+
+// decideMature makes spendable the pending points of every lot whose
+// maturity has come: one event per lot.
+func (a *Account) decideMature(now time.Time) []change {
+	var out []change
+	for _, l := range a.book.maturing(DayOf(now).String()) {
+		out = append(out, Matured{Lot: l.IssuedOn, ExpiresOn: l.ExpiresOn, Amount: l.Pending})
+	}
+	return out
 }
 
 func (a *Account) decideRedeem(amount int64, now time.Time, reference string) (Redeemed, error) {
@@ -197,13 +219,20 @@ func restorable(allocs []Allocation, restored map[string]int64, amount int64) []
 }
 
 // reverseIssue takes need points of an issue back: from its own lot first
-// (whatever is left there, even past expiry), then from the oldest other
-// active lots. What the account no longer has is recorded as unrecovered,
+// (its pending points, then whatever is left there, even past expiry), then
+// from the oldest other active lots. What the account no longer has is recorded as unrecovered,
 // never overdrawn.
 func (a *Account) reverseIssue(id string, need int64, lot, today string) IssueReversed {
 	rev := IssueReversed{IssueID: id}
 	asked := need
-	if i := a.book.find(lot); i >= 0 && a.book.lots[i].Remaining > 0 {
+	// Pending points of its lot first: points a purchase earned are
+	// pending through its return window, and a return within it cancels
+	// them before they could be spent.
+	if i := a.book.find(lot); i >= 0 && a.book.lots[i].Pending > 0 {
+		rev.Pending, rev.Lot = min(need, a.book.lots[i].Pending), lot
+		need -= rev.Pending
+	}
+	if i := a.book.find(lot); i >= 0 && a.book.lots[i].Remaining > 0 && need > 0 {
 		take := min(need, a.book.lots[i].Remaining)
 		rev.Allocations = append(rev.Allocations, Allocation{Lot: lot, ExpiresOn: a.book.lots[i].ExpiresOn, Amount: take})
 		need -= take

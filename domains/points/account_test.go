@@ -53,7 +53,7 @@ func (h *history) commit(at time.Time, changes ...change) []Transaction {
 
 func (h *history) issue(at time.Time, n int64) Transaction {
 	h.t.Helper()
-	return h.commit(at, h.acct.decideIssue(n, at, h.svc.ttlDays, "", nil))[0]
+	return h.commit(at, h.acct.decideIssue(n, at, h.svc.ttlDays, 0, "", nil))[0]
 }
 
 func (h *history) redeem(at time.Time, n int64) (Transaction, error) {
@@ -296,6 +296,52 @@ func TestPartialReversalsNeverTakeBackMoreThanMoved(t *testing.T) {
 		}
 		h.checkInvariants()
 	})
+}
+
+func TestPendingPointsCannotBeSpentUntilTheyMature(t *testing.T) {
+	h := newHistory(t, 365)
+	h.issue(dayN(0), 100)
+	award := h.commit(dayN(1), h.acct.decideIssue(40, dayN(1), 365, 30, "order:1", nil))[0]
+	if award.MaturesOn != "2026-04-02" {
+		t.Errorf("matures on %q, want 2026-04-02 (30 days after 2026-03-03)", award.MaturesOn)
+	}
+	if got := h.acct.Available(dayN(1)); got != 100 {
+		t.Errorf("available = %d, want 100: pending points are not spendable", got)
+	}
+	if _, err := h.redeem(dayN(2), 101); !errors.Is(err, ErrInsufficientPoints) {
+		t.Errorf("spending pending points: err = %v, want ErrInsufficientPoints", err)
+	}
+	if due := h.acct.decideMature(dayN(30)); len(due) != 0 {
+		t.Errorf("matured a day early: %+v", due)
+	}
+	// A return within the window cancels pending points first.
+	rev, err := h.reversePart(dayN(10), award.ID, 15)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev.Pending != 15 || rev.Amount != 15 || len(rev.Allocations) != 0 || h.acct.Available(dayN(10)) != 100 {
+		t.Errorf("reversal within the window = %+v, available %d", rev, h.acct.Available(dayN(10)))
+	}
+	due := h.acct.decideMature(dayN(31))
+	if len(due) != 1 || due[0].(Matured).Amount != 25 {
+		t.Fatalf("maturing = %+v, want the 25 left", due)
+	}
+	h.commit(dayN(31), due...)
+	if got := h.acct.Available(dayN(31)); got != 125 {
+		t.Errorf("available after maturing = %d, want 125", got)
+	}
+	if again := h.acct.decideMature(dayN(31)); len(again) != 0 {
+		t.Errorf("maturing twice: %+v", again)
+	}
+	// Matured points are taken back like any others.
+	rest, err := h.reverse(dayN(32), award.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest.Pending != 0 || rest.Amount != 25 {
+		t.Errorf("reversal after maturing = %+v", rest)
+	}
+	h.checkInvariants()
 }
 
 func TestReverseRedemptionIntoExpiredLot(t *testing.T) {

@@ -16,6 +16,7 @@ const (
 	EventExpired            = "points.expired"
 	EventIssueReversed      = "points.issue_reversed"
 	EventRedemptionReversed = "points.redemption_reversed"
+	EventMatured            = "points.matured"
 )
 
 // payloadVersion is the version written for every payload today.
@@ -37,6 +38,17 @@ type Issued struct {
 	// campaign breakdown), so "why did I get 170 points?" has an answer.
 	Reference string          `json:"reference,omitempty"`
 	Details   json.RawMessage `json:"details,omitempty"`
+	// MaturesOn, when set, makes the points pending: in the lot, not
+	// spendable before that day (a purchase's return window), when a
+	// Matured event makes them so.
+	MaturesOn string `json:"matures_on,omitempty"`
+}
+
+// Matured: a lot's pending points became spendable.
+type Matured struct {
+	Lot       string `json:"lot"`
+	ExpiresOn string `json:"expires_on"`
+	Amount    int64  `json:"amount"`
 }
 
 // Redeemed: points were spent, taken from the oldest active lots first.
@@ -61,6 +73,11 @@ type IssueReversed struct {
 	Amount      int64        `json:"amount"`
 	Allocations []Allocation `json:"allocations"`
 	Unrecovered int64        `json:"unrecovered,omitempty"`
+	// Pending is the part of Amount cancelled from the issue's lot's
+	// pending points (a return within the window), before any allocation.
+	Pending int64 `json:"pending,omitempty"`
+	// Lot is the issue's lot, where Pending was taken from.
+	Lot string `json:"lot,omitempty"`
 }
 
 // RedemptionReversed: a redemption was undone; its allocations went back to
@@ -84,10 +101,19 @@ func (Redeemed) eventType() string           { return EventRedeemed }
 func (Expired) eventType() string            { return EventExpired }
 func (IssueReversed) eventType() string      { return EventIssueReversed }
 func (RedemptionReversed) eventType() string { return EventRedemptionReversed }
+func (Matured) eventType() string            { return EventMatured }
 
 func (e Issued) applyTo(b *lotBook, at time.Time) error {
+	if e.MaturesOn != "" {
+		b.issuePending(e.Lot, e.ExpiresOn, e.MaturesOn, e.Amount, at)
+		return nil
+	}
 	b.issue(e.Lot, e.ExpiresOn, e.Amount, at)
 	return nil
+}
+
+func (e Matured) applyTo(b *lotBook, at time.Time) error {
+	return b.mature(e.Lot, e.Amount, at)
 }
 
 func (e Redeemed) applyTo(b *lotBook, at time.Time) error {
@@ -99,6 +125,11 @@ func (e Expired) applyTo(b *lotBook, at time.Time) error {
 }
 
 func (e IssueReversed) applyTo(b *lotBook, at time.Time) error {
+	if e.Pending > 0 {
+		if err := b.cancelPending(e.Lot, e.Pending, at); err != nil {
+			return err
+		}
+	}
 	return b.takeAll(e.Allocations, at)
 }
 
@@ -127,6 +158,8 @@ func decode(ev ports.Event) (change, error) {
 		c, err = unmarshal[IssueReversed](ev.Data)
 	case EventRedemptionReversed:
 		c, err = unmarshal[RedemptionReversed](ev.Data)
+	case EventMatured:
+		c, err = unmarshal[Matured](ev.Data)
 	default:
 		return nil, fmt.Errorf("event %s seq %d: unknown type %q", ev.Account, ev.Seq, ev.Type)
 	}

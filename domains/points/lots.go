@@ -49,6 +49,70 @@ func (b *lotBook) issue(day, expiresOn string, n int64, at time.Time) {
 	l.LastUpdated = at
 }
 
+// issuePending puts n points in the lot of day as pending until maturesOn
+// (a lot keeps the maturity it was first given, as it keeps its expiry).
+func (b *lotBook) issuePending(day, expiresOn, maturesOn string, n int64, at time.Time) {
+	l := b.lot(day, expiresOn)
+	l.Issued += n
+	l.Pending += n
+	if l.MaturesOn == "" || l.Pending == n {
+		l.MaturesOn = maturesOn
+	}
+	l.LastUpdated = at
+}
+
+// mature makes n of the lot's pending points spendable.
+func (b *lotBook) mature(day string, n int64, at time.Time) error {
+	i := b.find(day)
+	if i < 0 || b.lots[i].Pending < n {
+		return fmt.Errorf("mature %d points of lot %s: %w", n, day, errCorrupt)
+	}
+	l := &b.lots[i]
+	l.Pending -= n
+	l.Remaining += n
+	if l.Pending == 0 {
+		l.MaturesOn = ""
+	}
+	l.LastUpdated = at
+	return nil
+}
+
+// cancelPending takes n of the lot's pending points away (a return of the
+// purchase that earned them).
+func (b *lotBook) cancelPending(day string, n int64, at time.Time) error {
+	i := b.find(day)
+	if i < 0 || b.lots[i].Pending < n {
+		return fmt.Errorf("cancel %d pending points of lot %s: %w", n, day, errCorrupt)
+	}
+	l := &b.lots[i]
+	l.Pending -= n
+	if l.Pending == 0 {
+		l.MaturesOn = ""
+	}
+	l.LastUpdated = at
+	return nil
+}
+
+// pending is the sum of the lots' pending points.
+func (b *lotBook) pending() int64 {
+	var sum int64
+	for _, l := range b.lots {
+		sum += l.Pending
+	}
+	return sum
+}
+
+// maturing lists the lots whose pending points are due to mature today.
+func (b *lotBook) maturing(today string) []ports.Lot {
+	var out []ports.Lot
+	for _, l := range b.lots {
+		if l.Pending > 0 && l.MaturesOn <= today {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 func (b *lotBook) restore(day, expiresOn string, n int64, at time.Time) {
 	l := b.lot(day, expiresOn)
 	l.Remaining += n
@@ -92,7 +156,7 @@ func active(l ports.Lot, today string) bool { return today < l.ExpiresOn }
 func (b *lotBook) held() []ports.Lot {
 	var out []ports.Lot
 	for _, l := range b.lots {
-		if l.Remaining > 0 {
+		if l.Remaining > 0 || l.Pending > 0 {
 			out = append(out, l)
 		}
 	}
@@ -138,12 +202,16 @@ func (b *lotBook) due(today string) []ports.Lot {
 	return out
 }
 
-// nextExpiry is the earliest expiry of a lot that still holds points.
-func (b *lotBook) nextExpiry() string {
+// nextDue is the earliest day something is due: the expiry of a lot that
+// still holds points, or the maturity of a lot's pending points.
+func (b *lotBook) nextDue() string {
 	next := ""
 	for _, l := range b.lots {
 		if l.Remaining > 0 && (next == "" || l.ExpiresOn < next) {
 			next = l.ExpiresOn
+		}
+		if l.Pending > 0 && (next == "" || l.MaturesOn < next) {
+			next = l.MaturesOn
 		}
 	}
 	return next

@@ -102,7 +102,7 @@ func (m *ReadModel) applyEvents(ctx context.Context, account string, events []po
 		if seq == v.Seq {
 			return false, nil
 		}
-		v.Lots, v.Seq, v.UpdatedAt, v.NextExpiry = book.lots, seq, at, book.nextExpiry()
+		v.Lots, v.Seq, v.UpdatedAt, v.NextDue, v.Pending = book.lots, seq, at, book.nextDue(), book.pending()
 		return true, nil
 	})
 	if err != nil {
@@ -180,6 +180,9 @@ var ErrInvalidLotPage = errors.New("a page of lots holds 1 to 1000 lots, after a
 type Balance struct {
 	Account   AccountID
 	Available int64 // spendable now: the points of active lots
+	// Pending is earned but not spendable yet (a purchase's points during
+	// its return window); each lot says when its pending points mature.
+	Pending int64
 	// Lots is the page asked for, in issue order; NextLots is the After of
 	// the page that follows, "" when this one is the last.
 	Lots     []LotStatus
@@ -219,7 +222,7 @@ func (m *ReadModel) Balance(ctx context.Context, account AccountID, page LotPage
 	if err != nil {
 		return Balance{}, err
 	}
-	b := Balance{Account: account, AsOf: now, Seq: v.Seq, Available: sums[0], ExpiringSoon: sums[0] - sums[1]}
+	b := Balance{Account: account, AsOf: now, Seq: v.Seq, Available: sums[0], ExpiringSoon: sums[0] - sums[1], Pending: v.Pending}
 	expiringAfter := ""
 	if page.Active {
 		expiringAfter = today.String()
@@ -299,7 +302,7 @@ func (m *ReadModel) Transactions(ctx context.Context, account AccountID, before 
 	return txs, next, nil
 }
 
-// Sweeper expires due lots across accounts. It finds candidates in the read
+// Sweeper matures pending points and expires due lots across accounts. It finds candidates in the read
 // model, but each expiry is decided by Service from the account's stream.
 type Sweeper struct {
 	service  *Service
@@ -312,17 +315,20 @@ func NewSweeper(service *Service, balances ports.Balances, clock ports.Clock) *S
 	return &Sweeper{service: service, balances: balances, clock: clock}
 }
 
-// SweepResult counts what one sweep expired.
+// SweepResult counts what one sweep did.
 type SweepResult struct {
 	Accounts int   // accounts that had points expire
 	Points   int64 // points expired
-	Failed   int   // accounts whose expiry failed (Sweep's error names them)
+	Matured  int64 // pending points that became spendable
+	Failed   int   // accounts whose sweep failed (Sweep's error names them)
 }
 
 // maxReportedFailures bounds the accounts a sweep's error names.
 const maxReportedFailures = 10
 
-// Sweep expires every lot due today. An account whose expiry fails is
+// Sweep matures the pending points due today, then expires every lot due
+// today (maturing first, so that points matured on their last day are
+// counted before their lot is looked at). An account whose sweep fails is
 // counted and reported, and the sweep goes on with the others: one
 // damaged or busy account must not keep every later one from expiring.
 // The error names the accounts that failed (the first few); the next
@@ -333,7 +339,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	today := DayOf(s.clock.Now()).String()
 	cursor := ""
 	for {
-		accounts, next, err := s.balances.Expiring(ctx, today, cursor, 500)
+		accounts, next, err := s.balances.Due(ctx, today, cursor, 500)
 		if err != nil {
 			return res, errors.Join(append(failures, fmt.Errorf("find expiring accounts: %w", err))...)
 		}
@@ -342,7 +348,13 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 				return res, errors.Join(append(failures, err)...)
 			}
 			account, err := ParseAccountID(stream)
-			var txs []Transaction
+			var txs, matured []Transaction
+			if err == nil {
+				matured, err = s.service.Mature(ctx, account)
+			}
+			for _, t := range matured {
+				res.Matured += t.Amount
+			}
 			if err == nil {
 				txs, err = s.service.Expire(ctx, account)
 			}

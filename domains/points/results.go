@@ -32,6 +32,8 @@ type storedTxn struct {
 	Details      json.RawMessage `json:"details,omitempty"`
 	Reverses     string          `json:"reverses,omitempty"`
 	Unrecovered  int64           `json:"unrecovered,omitempty"`
+	MaturesOn    string          `json:"matures_on,omitempty"`
+	Pending      int64           `json:"pending,omitempty"`
 }
 
 func encodeResult(txs []Transaction) ([]byte, error) {
@@ -39,7 +41,7 @@ func encodeResult(txs []Transaction) ([]byte, error) {
 	for i, t := range txs {
 		r.Transactions[i] = storedTxn{ID: t.ID, Seq: t.Seq, Type: t.Type, Amount: t.Amount, At: t.At, BalanceAfter: t.BalanceAfter,
 			Lot: t.Lot, ExpiresOn: t.ExpiresOn, Allocations: t.Allocations, Reference: t.Reference, Details: t.Details,
-			Reverses: t.Reverses, Unrecovered: t.Unrecovered}
+			Reverses: t.Reverses, Unrecovered: t.Unrecovered, MaturesOn: t.MaturesOn, Pending: t.Pending}
 	}
 	return json.Marshal(r)
 }
@@ -80,7 +82,7 @@ func decodeResult(account AccountID, raw []byte) ([]Transaction, error) {
 	for i, t := range stored {
 		txs[i] = Transaction{ID: t.ID, Account: account, Seq: t.Seq, Type: t.Type, Amount: t.Amount, At: t.At, BalanceAfter: t.BalanceAfter,
 			Lot: t.Lot, ExpiresOn: t.ExpiresOn, Allocations: t.Allocations, Reference: t.Reference, Details: t.Details,
-			Reverses: t.Reverses, Unrecovered: t.Unrecovered}
+			Reverses: t.Reverses, Unrecovered: t.Unrecovered, MaturesOn: t.MaturesOn, Pending: t.Pending}
 	}
 	return txs, nil
 }

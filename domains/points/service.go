@@ -33,6 +33,7 @@ const (
 	TxExpire             = "expire"
 	TxIssueReversal      = "issue_reversal"
 	TxRedemptionReversal = "redemption_reversal"
+	TxMaturity           = "maturity"
 )
 
 // Transaction is the outcome of one event, as commands return it and the
@@ -55,6 +56,11 @@ type Transaction struct {
 	Details      json.RawMessage
 	Reverses     string
 	Unrecovered  int64
+	// MaturesOn is when an issue's points become spendable: until then
+	// they are pending. Pending is, for an issue reversal, what it
+	// cancelled of the issue's pending points.
+	MaturesOn string
+	Pending   int64
 }
 
 func transactionOf(account AccountID, ev ports.Event, c change) Transaction {
@@ -62,12 +68,16 @@ func transactionOf(account AccountID, ev ports.Event, c change) Transaction {
 	switch e := c.(type) {
 	case Issued:
 		t.Type, t.Amount, t.Lot, t.ExpiresOn, t.Reference, t.Details = TxIssue, e.Amount, e.Lot, e.ExpiresOn, e.Reference, e.Details
+		t.MaturesOn = e.MaturesOn
+	case Matured:
+		t.Type, t.Amount, t.Lot, t.ExpiresOn = TxMaturity, e.Amount, e.Lot, e.ExpiresOn
 	case Redeemed:
 		t.Type, t.Amount, t.Allocations, t.Reference = TxRedeem, e.Amount, e.Allocations, e.Reference
 	case Expired:
 		t.Type, t.Amount, t.Lot, t.ExpiresOn = TxExpire, e.Amount, e.Lot, e.ExpiresOn
 	case IssueReversed:
 		t.Type, t.Amount, t.Allocations, t.Reverses, t.Unrecovered = TxIssueReversal, e.Amount, e.Allocations, e.IssueID, e.Unrecovered
+		t.Pending, t.Lot = e.Pending, e.Lot
 	case RedemptionReversed:
 		t.Type, t.Amount, t.Allocations, t.Reverses = TxRedemptionReversal, e.Amount, e.Allocations, e.RedemptionID
 	}
@@ -168,6 +178,9 @@ type IssueCommand struct {
 	// of Key is compared with instead of the amount and details (an award
 	// is the same request however the campaigns changed since).
 	Request string
+	// PendingDays keeps the points pending, unspendable, for that many
+	// days (a purchase's return window); 0 makes them spendable at once.
+	PendingDays int
 }
 
 // Issue adds points.
@@ -181,9 +194,12 @@ func (s *Service) Issue(ctx context.Context, cmd IssueCommand) (Transaction, err
 	if cmd.Details != nil && !json.Valid(cmd.Details) {
 		return Transaction{}, errors.New("issue details must be JSON")
 	}
+	if cmd.PendingDays < 0 || cmd.PendingDays >= s.ttlDays {
+		return Transaction{}, fmt.Errorf("points pending %d days would not mature before they expire (%d days)", cmd.PendingDays, s.ttlDays)
+	}
 	fp := issueFingerprint(cmd)
 	txs, err := s.execute(ctx, cmd.Account, cmd.Key, fp, func(a *Account, now time.Time) ([]change, error) {
-		return []change{a.decideIssue(cmd.Amount, now, s.ttlDays, cmd.Reference, cmd.Details)}, nil
+		return []change{a.decideIssue(cmd.Amount, now, s.ttlDays, cmd.PendingDays, cmd.Reference, cmd.Details)}, nil
 	})
 	return first(txs, err)
 }
@@ -207,6 +223,10 @@ func (s *Service) Replay(ctx context.Context, cmd IssueCommand) (Transaction, bo
 func issueFingerprint(cmd IssueCommand) string {
 	if cmd.Request != "" {
 		return fingerprint(TxIssue, cmd.Account.String(), "request", cmd.Request)
+	}
+	if cmd.PendingDays > 0 {
+		return fingerprint(TxIssue, cmd.Account.String(), strconv.FormatInt(cmd.Amount, 10), cmd.Reference, string(cmd.Details),
+			"pending", strconv.Itoa(cmd.PendingDays))
 	}
 	return fingerprint(TxIssue, cmd.Account.String(), strconv.FormatInt(cmd.Amount, 10), cmd.Reference, string(cmd.Details))
 }
@@ -295,6 +315,26 @@ func (s *Service) Expire(ctx context.Context, account AccountID) ([]Transaction,
 	for {
 		txs, err := s.execute(ctx, account, "", "", func(a *Account, now time.Time) ([]change, error) {
 			due := a.decideExpire(now)
+			return due[:min(len(due), ports.MaxAppendEvents)], nil
+		})
+		all = append(all, txs...)
+		if err != nil || len(txs) < ports.MaxAppendEvents {
+			return all, err
+		}
+	}
+}
+
+// Mature makes spendable the account's pending points whose maturity has
+// come, one event per lot. It needs no idempotency key: a second sweep
+// finds nothing due.
+func (s *Service) Mature(ctx context.Context, account AccountID) ([]Transaction, error) {
+	if account.IsZero() {
+		return nil, ErrInvalidAccount
+	}
+	var all []Transaction
+	for {
+		txs, err := s.execute(ctx, account, "", "", func(a *Account, now time.Time) ([]change, error) {
+			due := a.decideMature(now)
 			return due[:min(len(due), ports.MaxAppendEvents)], nil
 		})
 		all = append(all, txs...)

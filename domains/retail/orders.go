@@ -64,6 +64,11 @@ func NewOrders(d OrderDeps, cfg Config) (*Orders, error) {
 	return &Orders{d: d, cfg: cfg.withDefaults()}, nil
 }
 
+// pendingDays is how long the points a purchase earns stay pending: its
+// return window, in whole days (a return within it cancels them before
+// they can be spent).
+func (c Config) pendingDays() int { return int(c.ReturnWindow / (24 * time.Hour)) }
+
 func (c Config) withDefaults() Config {
 	if c.PointValue.IsZero() {
 		c.PointValue = decimal.RequireFromString("0.01")

@@ -146,7 +146,7 @@ func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
-	award, err := s.d.Campaigns.Award(ctx, ev, awardKey(o.id))
+	award, err := s.d.Campaigns.Award(ctx, ev, awardKey(o.id), s.cfg.pendingDays())
 	if err != nil {
 		return err
 	}

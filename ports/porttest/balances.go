@@ -21,8 +21,8 @@ type NewBalances func(t *testing.T) ports.Balances
 func view(account string, seq int64, lots ...ports.Lot) ports.BalanceView {
 	v := ports.BalanceView{Account: account, Seq: seq, Lots: lots, UpdatedAt: t0.Add(time.Duration(seq) * time.Minute)}
 	for _, l := range lots {
-		if l.Remaining > 0 && (v.NextExpiry == "" || l.ExpiresOn < v.NextExpiry) {
-			v.NextExpiry = l.ExpiresOn
+		if l.Remaining > 0 && (v.NextDue == "" || l.ExpiresOn < v.NextDue) {
+			v.NextDue = l.ExpiresOn
 		}
 	}
 	return v
@@ -52,6 +52,41 @@ func TestBalances(t *testing.T, newBalances NewBalances) {
 		b := newBalances(t)
 		if _, err := b.Get(ctx, "nobody"); !errors.Is(err, ports.ErrNotFound) {
 			t.Errorf("err = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("pending points are kept apart from what can be spent", func(t *testing.T) {
+		t.Parallel()
+		b := newBalances(t)
+		pending := ports.Lot{IssuedOn: "2026-01-02", ExpiresOn: "2027-01-02", Issued: 40, Pending: 40, MaturesOn: "2026-02-01", LastUpdated: t0}
+		v := view("acct-p", 2, lot("2026-01-01", "2027-01-01", 10), pending)
+		v.NextDue = "2026-02-01"
+		put(t, b, v)
+		got, err := b.Get(ctx, "acct-p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(v.Lots, got.Lots, cmpopts.EquateApproxTime(time.Millisecond)); diff != "" || got.Pending != 40 {
+			t.Errorf("Get: pending %d (want 40), lots (-want +got):\n%s", got.Pending, diff)
+		}
+		sum, sums, err := b.Summary(ctx, "acct-p", "2026-01-05")
+		if err != nil || sum.Pending != 40 || sums[0] != 10 || sum.NextDue != "2026-02-01" {
+			t.Errorf("Summary: pending %d, available %v, next due %q, %v; want 40, [10], 2026-02-01", sum.Pending, sums, sum.NextDue, err)
+		}
+		if accounts, _, err := b.Due(ctx, "2026-02-01", "", 10); err != nil || len(accounts) != 1 {
+			t.Errorf("Due on the maturity day = %v, %v", accounts, err)
+		}
+		// Matured: the points move to what remains, nothing is pending.
+		matured := pending
+		matured.Pending, matured.MaturesOn, matured.Remaining = 0, "", 40
+		v2 := view("acct-p", 3, lot("2026-01-01", "2027-01-01", 10), matured)
+		put(t, b, v2)
+		got, err = b.Get(ctx, "acct-p")
+		if err != nil || got.Pending != 0 || len(got.Lots) != 2 || got.Lots[1].Remaining != 40 || got.Lots[1].Pending != 0 {
+			t.Errorf("after maturing: %+v, %v", got, err)
+		}
+		if sum, sums, err := b.Summary(ctx, "acct-p", "2026-02-02"); err != nil || sum.Pending != 0 || sums[0] != 50 {
+			t.Errorf("Summary after maturing: pending %d, available %v, %v", sum.Pending, sums, err)
 		}
 	})
 
@@ -117,7 +152,7 @@ func TestBalances(t *testing.T, newBalances NewBalances) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.Seq != 9 || v.NextExpiry != "2026-01-04" || !v.UpdatedAt.Equal(want.UpdatedAt) || len(v.Lots) != 0 {
+		if v.Seq != 9 || v.NextDue != "2026-01-04" || !v.UpdatedAt.Equal(want.UpdatedAt) || len(v.Lots) != 0 {
 			t.Errorf("Summary view = %+v, want seq 9, next expiry 2026-01-04, no lots", v)
 		}
 		if diff := cmp.Diff([]int64{327, 320, 300, 0}, sums); diff != "" {
@@ -215,7 +250,7 @@ func TestBalances(t *testing.T, newBalances NewBalances) {
 			if pages > 20 {
 				t.Fatal("Expiring does not end")
 			}
-			accounts, next, err := b.Expiring(ctx, "2026-11-14", cursor, 2)
+			accounts, next, err := b.Due(ctx, "2026-11-14", cursor, 2)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +279,7 @@ func TestBalances(t *testing.T, newBalances NewBalances) {
 				t.Errorf("%s after reset: err = %v, want ErrNotFound", a, err)
 			}
 		}
-		if accounts, _, err := b.Expiring(ctx, "2030-01-01", "", 10); err != nil || len(accounts) != 0 {
+		if accounts, _, err := b.Due(ctx, "2030-01-01", "", 10); err != nil || len(accounts) != 0 {
 			t.Errorf("Expiring after reset = %v, %v", accounts, err)
 		}
 	})

@@ -146,7 +146,7 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 			c.ReservationTTL = d
 			return nil
 		}},
-		{"return-days", "UNICORN_RETURN_DAYS", "30", "how many days after an order completes its customer may return it (an admin may at any time)", func(s string) error {
+		{"return-days", "UNICORN_RETURN_DAYS", "30", "how many days after an order completes its customer may return it (an admin may at any time); the points it earned stay pending, unspendable, that long", func(s string) error {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 365 {
 				return fmt.Errorf("must be a whole number of days from 1 to 365")
@@ -321,6 +321,12 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 			return c, nil, err
 		}
 		if fs.NArg() == 0 {
+			if c.ReturnDays >= c.TTLDays {
+				// A purchase's points are pending through its return
+				// window: they would expire before they could be spent.
+				return c, nil, fmt.Errorf("-return-days (%d) must be fewer than -point-ttl-days (%d): a purchase's points stay pending through its return window",
+					c.ReturnDays, c.TTLDays)
+			}
 			return c, rest, nil
 		}
 		rest, args = append(rest, fs.Arg(0)), fs.Args()[1:]

@@ -15,7 +15,7 @@ import (
 func TestConfig(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"UNICORN_ADDR": ":9000", "POINT_TTL_DAYS": "2", "LOG_LEVEL": "debug", "UNICORN_WEBAPP_DIR": "shop/dist", "UNICORN_STORE_CLIENT": "Shop-1", "UNICORN_POINTS_CEILING": "0.5+100"}
-	c, err := ParseConfig("serve", []string{"-db", "x.db", "-point-ttl-days", "7"}, func(k string) string { return env[k] }, io.Discard)
+	c, err := ParseConfig("serve", []string{"-db", "x.db", "-point-ttl-days", "7", "-return-days", "3"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
-		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, ReturnDays: 30, SagaWorkers: 16,
+		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, ReturnDays: 3, SagaWorkers: 16,
 		ClientRate: 1000, CallerRate: 200, MaxInFlight: 512, MaxSagas: 64, Demo: true,
 		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling, Store: "sqlite", TablePrefix: "unicorn-"}
 	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
@@ -35,6 +35,8 @@ func TestConfig(t *testing.T) {
 		env  map[string]string
 	}{
 		{[]string{"-point-ttl-days", "0"}, nil},
+		{[]string{"-point-ttl-days", "30"}, nil}, // the default 30-day return window would outlive the points
+		{[]string{"-return-days", "0"}, nil},
 		{[]string{"-point-ttl-days", "x"}, nil},
 		{nil, map[string]string{"POINT_TTL_DAYS": "-1"}},
 		{[]string{"-sweep-interval", "soon"}, nil},

@@ -1,4 +1,4 @@
-// The purchase saga as a customer sees it: each step with ✓, ✗, ⟳ or ↺.
+// A purchase's (or a return's) saga as a customer sees it: each step with ✓, ✗, ⟳ or ↺.
 import { Badge, Group, List, Text, ThemeIcon } from '@mantine/core';
 import { stateMark, timeline, type StepState } from '../lib/saga';
 import type { SagaStep } from '../lib/types';
@@ -6,11 +6,13 @@ import type { SagaStep } from '../lib/types';
 const colors: Record<StepState, string> = { running: 'blue', done: 'teal', failed: 'red', retrying: 'yellow', undone: 'grape' };
 const words: Record<StepState, string> = { running: 'in progress', done: 'done', failed: 'failed', retrying: 'retrying', undone: 'undone' };
 
-export function SagaTimeline({ steps, live = false }: { steps?: SagaStep[]; live?: boolean }) {
+// label names the list (a purchase's or a return's steps); testId tells the
+// timelines of one page apart.
+export function SagaTimeline({ steps, live = false, label = 'Purchase steps', testId = 'saga' }: { steps?: SagaStep[]; live?: boolean; label?: string; testId?: string }) {
   const items = timeline(steps);
   if (items.length === 0) return <Text c="dimmed">{live ? 'Starting…' : 'No steps recorded.'}</Text>;
   return (
-    <List spacing="xs" listStyleType="none" aria-label="Purchase steps" aria-live={live ? 'polite' : undefined} data-testid="saga">
+    <List spacing="xs" listStyleType="none" aria-label={label} aria-live={live ? 'polite' : undefined} data-testid={testId}>
       {items.map((it) => (
         <List.Item key={it.step} data-step={it.step} data-state={it.state}>
           <Group gap="sm" wrap="nowrap" align="flex-start">

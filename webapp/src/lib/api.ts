@@ -233,3 +233,20 @@ export function errorText(err: unknown): string {
 export function newKey(): string {
   return crypto.randomUUID();
 }
+
+type Order = Schemas['Order'];
+
+// returnOrder asks to return some of an order's lines, or (no lines) all
+// that is left, which cancels it. key is the person's action: sending it
+// again (a double click, a retry) makes one return. The answer is the
+// order: 201 when the return's saga ended, 202 while it runs (follow GET
+// /orders/{id}).
+export function returnOrder(orderId: string, body: Schemas['ReturnRequest'], key: string): Promise<Answer<Order>> {
+  return send<Order>('POST', `/orders/${encodeURIComponent(orderId)}/returns`, body, { headers: { 'Idempotency-Key': key } });
+}
+
+// retryOrder runs an order's saga again (an admin): for a completed order,
+// the steps of the return that needs attention.
+export function retryOrder(orderId: string): Promise<Answer<Order>> {
+  return send<Order>('POST', `/orders/${encodeURIComponent(orderId)}/retry`);
+}

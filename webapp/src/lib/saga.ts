@@ -1,6 +1,7 @@
-// How a purchase saga reads to a customer: its steps in order with a mark
+// How a purchase (or return) saga reads to a customer: its steps in order with a mark
 // each, and the outcome in plain words.
-import { money } from './money';
+import { formatMoney, money } from './money';
+import { totalRefunded, unitsBought, unitsReturned } from './returns';
 import type { Order, SagaStep } from './types';
 
 export const stepLabels: Record<string, string> = {
@@ -16,6 +17,14 @@ export const stepLabels: Record<string, string> = {
   ReleaseStock: 'Release stock',
   FailOrder: 'Close order',
   MarkNeedsAttention: 'Hand over to support',
+  // The return saga: each step gives something back, and runs forward.
+  ReverseReturnAward: 'Take back points earned',
+  RestoreReturnPoints: 'Give back points paid with',
+  RefundReturn: 'Refund to wallet',
+  RestockReturn: 'Put back in stock',
+  CompleteReturn: 'Complete return',
+  PublishOrderReturned: 'Announce return',
+  MarkReturnNeedsAttention: 'Hand over to support',
 };
 
 // Compensations undo a forward step; the timeline marks them with ↺.
@@ -97,9 +106,22 @@ export type Outcome = { tone: 'success' | 'failure' | 'pending' | 'attention'; t
 export function outcome(o: Order): Outcome {
   switch (o.status) {
     case 'completed': {
+      const bought = unitsBought(o);
+      const returned = unitsReturned(o);
+      if (bought > 0 && returned >= bought) {
+        const done = (o.returns ?? []).every((r) => r.status === 'completed');
+        return {
+          tone: 'success',
+          title: 'Everything in this order was returned',
+          text: done
+            ? `We refunded $${formatMoney(totalRefunded(o))} to your wallet in all.`
+            : 'The returns below show how giving back what you paid is going.',
+        };
+      }
+      const back = returned > 0 ? ` You returned ${returned} of the ${bought} unicorns.` : '';
       const earned = o.points_awarded > 0 ? ` You earned ${o.points_awarded.toLocaleString('en-US')} points.` : '';
       const used = o.points_redeemed > 0 ? ` ${o.points_redeemed.toLocaleString('en-US')} points paid $${money(o.points_value)} of it.` : '';
-      return { tone: 'success', title: 'Thank you! Your unicorns are on their way', text: `We charged $${money(o.charged)} to your wallet.${used}${earned}` };
+      return { tone: 'success', title: 'Thank you! Your unicorns are on their way', text: `We charged $${money(o.charged)} to your wallet.${used}${earned}${back}` };
     }
     case 'failed': {
       const reason = reasons[o.failure_code ?? ''] ?? 'The purchase could not be completed';

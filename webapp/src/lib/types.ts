@@ -27,6 +27,12 @@ export type OrderLine = Schemas['OrderLine'];
 export type Order = Schemas['Order'];
 export type OrderPage = Schemas['OrderPage'];
 
+// A return of some of an order's lines (or, with no lines, of all that is
+// left: a cancellation), and how it went.
+export type OrderReturn = Schemas['OrderReturn'];
+export type ReturnRequest = Schemas['ReturnRequest'];
+export type ReturnLine = Schemas['ReturnLine'];
+
 // CampaignWarning is what may be a mistake in a campaign, at its field: a
 // path the store's purchase event does not have.
 export type CampaignWarning = Schemas['FieldError'];

@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { get } from './api';
 
-export type Loaded<T> = { data: T | undefined; error: unknown; loading: boolean; reload: () => void };
+// set replaces the data with a newer answer got another way (the answer
+// to a change); a load already under way then does not overwrite it.
+export type Loaded<T> = { data: T | undefined; error: unknown; loading: boolean; reload: () => void; set: (d: T) => void };
 
 // useApi loads path (null: nothing yet) and reloads it on demand. An answer
 // to an older path never overwrites a newer one.
@@ -25,5 +27,11 @@ export function useApi<T>(path: string | null): Loaded<T> {
       .finally(() => ticket === latest.current && setLoading(false));
   }, [path, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  const set = useCallback((d: T) => {
+    latest.current++;
+    setData(d);
+    setError(undefined);
+    setLoading(false);
+  }, []);
+  return { data, error, loading, reload, set };
 }

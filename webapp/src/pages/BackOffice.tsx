@@ -13,7 +13,7 @@ import { useRoute } from '../lib/route';
 
 export function BackOffice() {
   const route = useRoute();
-  if (route[1] === 'orders' && route[2]) return <OrderDetail id={route[2]} back="#/admin" />;
+  if (route[1] === 'orders' && route[2]) return <OrderDetail id={route[2]} back="#/admin" admin />;
   return (
     <Stack>
       <Title order={2}>Back office</Title>

@@ -6,8 +6,10 @@ import { SagaTimeline } from '../components/SagaTimeline';
 import { Empty, ErrorNote, Loading, Section } from '../components/States';
 import { get, type User } from '../lib/api';
 import { when } from '../lib/format';
-import { money } from '../lib/money';
+import { formatMoney, money } from '../lib/money';
+import { totalRefunded, unitsBought, unitsReturned } from '../lib/returns';
 import { outcome, toneColor } from '../lib/saga';
+import { ReturnList, ReturnPanel } from './OrderReturns';
 import type { Order, OrderPage } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
@@ -18,6 +20,14 @@ export function StatusBadge({ status }: { status: Order['status'] }) {
   return <Badge color={statusColor[status]} variant="light">{statusWord[status]}</Badge>;
 }
 
+
+// ReturnedBadge says when some or all of an order went back.
+export function ReturnedBadge({ order }: { order: Order }) {
+  const returned = unitsReturned(order);
+  if (returned === 0) return null;
+  const all = returned >= unitsBought(order);
+  return <Badge color="gray" variant="light" data-testid="order-returned">{all ? 'returned' : 'partly returned'}</Badge>;
+}
 
 export function Orders({ user, orderId }: { user: User; orderId?: string }) {
   return orderId ? <OrderDetail id={orderId} /> : <OrderList user={user} />;
@@ -80,7 +90,10 @@ function OrderList({ user }: { user: User }) {
                     {o.points_redeemed > 0 && <Text span c="grape"> −{o.points_redeemed}</Text>}
                   </Table.Td>
                   <Table.Td>
-                    <StatusBadge status={o.status} />
+                    <Group gap={4}>
+                      <StatusBadge status={o.status} />
+                      <ReturnedBadge order={o} />
+                    </Group>
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -99,9 +112,12 @@ function OrderList({ user }: { user: User }) {
   );
 }
 
-export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: string }) {
+// OrderDetail is one order for its customer, or for an admin (who may
+// return it after the customer's return window).
+export function OrderDetail({ id, back = '#/orders', admin = false }: { id: string; back?: string; admin?: boolean }) {
   const order = useApi<Order>(`/orders/${encodeURIComponent(id)}`);
-  const pending = order.data?.status === 'pending';
+  // Follow the purchase's saga, or a return's, until it ends.
+  const pending = order.data?.status === 'pending' || (order.data?.returns ?? []).some((r) => r.status === 'pending');
   useEffect(() => {
     if (!pending) return;
     const t = setTimeout(order.reload, 1000);
@@ -117,7 +133,10 @@ export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: stri
             <Stack>
               <Group justify="space-between">
                 <Title order={2}>Order {o.id}</Title>
-                <StatusBadge status={o.status} />
+                <Group gap="xs">
+                  <StatusBadge status={o.status} />
+                  <ReturnedBadge order={o} />
+                </Group>
               </Group>
               <Alert color={toneColor[result.tone]} title={result.title}>
                 {result.text}
@@ -129,8 +148,15 @@ export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: stri
                     <Table aria-label="Order lines">
                       <Table.Tbody>
                         {o.lines.map((l) => (
-                          <Table.Tr key={l.product_id}>
-                            <Table.Td>{l.quantity} × {l.name}</Table.Td>
+                          <Table.Tr key={l.product_id} data-testid="order-line">
+                            <Table.Td>
+                              {l.quantity} × {l.name}
+                              {(l.returned ?? 0) > 0 && (
+                                <Badge ml="xs" size="sm" variant="light" color="gray" data-testid="line-returned">
+                                  {l.returned === l.quantity ? 'all returned' : `${l.returned} returned`}
+                                </Badge>
+                              )}
+                            </Table.Td>
                             <Table.Td ta="right">${money(l.amount)}</Table.Td>
                           </Table.Tr>
                         ))}
@@ -150,6 +176,12 @@ export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: stri
                               <Table.Th>Charged to your wallet</Table.Th>
                               <Table.Th ta="right">${money(o.charged)}</Table.Th>
                             </Table.Tr>
+                            {totalRefunded(o) > 0n && (
+                              <Table.Tr>
+                                <Table.Td>Refunded by returns</Table.Td>
+                                <Table.Td ta="right" data-testid="order-refunded">−${formatMoney(totalRefunded(o))}</Table.Td>
+                              </Table.Tr>
+                            )}
                           </>
                         ) : o.status === 'pending' ? (
                           <>
@@ -173,6 +205,7 @@ export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: stri
                       </Table.Tbody>
                     </Table>
                   </Paper>
+                  {o.status === 'completed' && <ReturnPanel order={o} admin={admin} onOrder={order.set} reload={order.reload} />}
                   {o.status === 'completed' && (
                     <Paper withBorder p="md" mt="md">
                       <Title order={4} mb="sm">
@@ -190,6 +223,7 @@ export function OrderDetail({ id, back = '#/orders' }: { id: string; back?: stri
                   </Paper>
                 </Grid.Col>
               </Grid>
+              <ReturnList order={o} admin={admin} onOrder={order.set} />
             </Stack>
           );
         }}

@@ -1,0 +1,168 @@
+// End to end: a customer returns part of an order, then cancels the rest,
+// on the real store in headless Chromium; an admin then reads the returns.
+// Run with `npm run e2e` (make test runs it) after `npm run build`.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+
+let store, browser, page, errors;
+// Errors the browser reports for answers a test asks for on purpose.
+const expectedErrors = [];
+let orderId;
+
+before(async () => {
+  store = await startStore();
+  browser = await startBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+  errors = watch(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await store?.stop();
+});
+
+const wallet = async () => (await page.getByTestId('wallet-balance').innerText()).replace(/[$,]/g, '');
+const pointsBadge = (n) => page.getByTestId('points-balance').filter({ hasText: new RegExp(`^${n} pts$`, 'i') }) // a badge writes in capitals;
+
+// buyAndOpen buys quantity of name and opens the order's page.
+async function buyAndOpen(name, quantity) {
+  await page.getByRole('link', { name: 'Store' }).click();
+  await page.getByRole('button', { name: `Add ${name} to cart` }).click();
+  const q = page.getByLabel(`Quantity of ${name}`);
+  await q.fill(String(quantity));
+  await q.blur();
+  await page.getByRole('button', { name: 'Buy now' }).click();
+  const outcome = page.getByTestId('purchase-outcome');
+  await outcome.and(page.locator(':not([data-tone="pending"])')).waitFor();
+  assert.equal(await outcome.getAttribute('data-tone'), 'success', await outcome.innerText());
+  await page.getByRole('dialog').getByRole('link', { name: 'See the order' }).click();
+  await page.getByRole('heading', { name: 'Return or cancel' }).waitFor();
+  return decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+}
+
+async function returnSteps(id) {
+  return page
+    .getByRole('list', { name: `Steps of return ${id}` })
+    .locator('[data-step]')
+    .evaluateAll((els) => els.map((e) => `${e.dataset.step}:${e.dataset.state}`));
+}
+
+const allSteps = ['ReverseReturnAward', 'RestoreReturnPoints', 'RefundReturn', 'RestockReturn', 'CompleteReturn', 'PublishOrderReturned'].map((s) => `${s}:done`);
+
+test('a customer returns one unicorn, sees the refund and the return\'s steps, then cancels the rest', async () => {
+  await signIn(page, store.url, 'derick');
+  page.on('request', (r) => r.url().includes('/points') && console.log('REQ', Date.now(), r.url()));
+  page.on('response', async (r) => r.url().includes('/points') && console.log('RES', Date.now(), r.url(), await r.text()));
+  await pointsBadge(0).waitFor();
+  assert.equal(await wallet(), '3300.00');
+  orderId = await buyAndOpen('Cloud Strider', 2); // 1,300.00, earning 130 points
+  console.log('DEBUG', await page.getByTestId('points-balance').innerText(), await page.getByTestId('points-balance').textContent());
+  await page.waitForTimeout(2000);
+  console.log('DEBUG', await page.getByTestId('points-balance').innerText(), await page.getByTestId('points-balance').textContent());
+  await pointsBadge(130).waitFor();
+  assert.equal(await wallet(), '2000.00');
+  assert.match(await page.getByTestId('return-window').innerText(), /^You can return items until \w{3} \d{1,2}, \d{4}\.$/);
+
+  // Return one of the two.
+  await page.getByRole('button', { name: 'Return items' }).click();
+  const form = page.getByRole('dialog', { name: 'Return items' });
+  await form.getByLabel('Cloud Strider').fill('1');
+  await form.getByLabel('Reason (optional)').fill('one is enough');
+  await form.getByRole('button', { name: 'Return 1 item' }).click();
+  const outcome = page.getByTestId('return-outcome');
+  await outcome.and(page.locator(':not([data-tone="pending"])')).waitFor();
+  assert.equal(await outcome.getAttribute('data-tone'), 'success');
+  assert.match(await outcome.innerText(), /We refunded \$650\.00 to your wallet\. 65 points the order earned were taken back\./);
+  await form.waitFor({ state: 'hidden' });
+  // The header's wallet and points follow.
+  await page.getByTestId('wallet-balance').filter({ hasText: '$2,650.00' }).waitFor();
+  await pointsBadge(65).waitFor();
+
+  assert.equal(await page.getByTestId('line-returned').textContent(), '1 returned');
+  const r1 = page.getByRole('article', { name: 'Return r1' });
+  assert.equal(await r1.getAttribute('data-status'), 'completed');
+  const r1Text = await r1.innerText();
+  assert.match(r1Text, /1 × Cloud Strider/);
+  assert.match(r1Text, /Refunded to the wallet\s+\$650\.00/);
+  assert.match(r1Text, /Points earned, taken back\s+−65/);
+  assert.match(r1Text, /Reason: one is enough/);
+  assert.deepEqual(await returnSteps('r1'), allSteps);
+  assert.match(await page.getByRole('list', { name: 'Steps of return r1' }).innerText(), /Take back points earned[\s\S]*Refund to wallet[\s\S]*Put back in stock/);
+
+  // Cancel the rest, after saying so.
+  await page.getByRole('button', { name: 'Cancel order' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Cancel the order?' });
+  assert.match(await confirm.innerText(), /1 × Cloud Strider/);
+  await confirm.getByRole('button', { name: 'Yes, cancel the order' }).click();
+  await confirm.waitFor({ state: 'hidden' });
+  await page.getByText('Everything in this order was returned.').waitFor();
+  await outcome.and(page.locator(':not([data-tone="pending"])')).waitFor();
+  assert.match(await outcome.innerText(), /We refunded \$650\.00 to your wallet\. 65 points the order earned were taken back\./);
+  assert.equal(await page.getByRole('button', { name: 'Return items' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Cancel order' }).count(), 0);
+  assert.equal(await page.getByTestId('line-returned').textContent(), 'all returned');
+  assert.deepEqual(await returnSteps('r2'), allSteps);
+  await page.getByTestId('wallet-balance').filter({ hasText: '$3,300.00' }).waitFor();
+  await pointsBadge(0).waitFor();
+
+  // The list of orders says so too.
+  await page.getByRole('link', { name: 'My orders' }).click();
+  assert.equal(await page.getByRole('table', { name: 'Orders' }).getByTestId('order-returned').first().textContent(), 'returned');
+});
+
+// asAdmin calls the API as the demo admin, beside the customer's browser.
+async function asAdmin(method, path, body) {
+  // fetch sends a string body as text/plain unless told: the API takes JSON only.
+  const json = { 'Content-Type': 'application/json' };
+  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password }) })).json();
+  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, Authorization: `Bearer ${t.access_token}` }, body: JSON.stringify(body) });
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+test('a customer whose order was returned meanwhile is told why, at the quantity', async () => {
+  const id = await buyAndOpen('Golden Mane', 1);
+  // Support cancels the order while the customer's page still offers it.
+  const cancelled = await asAdmin('POST', `/orders/${encodeURIComponent(id)}/returns`, {});
+  assert.equal(cancelled.returns[0].status, 'completed');
+
+  await page.getByRole('button', { name: 'Return items' }).click();
+  const form = page.getByRole('dialog', { name: 'Return items' });
+  await form.getByLabel('Golden Mane').fill('1');
+  await form.getByRole('button', { name: 'Return 1 item' }).click();
+  expectedErrors.push(/status of 400 \(Bad Request\)/); // the refused return, as the browser logs it
+  const problem = form.getByTestId('return-problem');
+  await problem.waitFor();
+  assert.match(await problem.innerText(), /0 of 5 are left to return/);
+  assert.doesNotMatch(await problem.innerText(), /Something went wrong/);
+  assert.equal(await form.getByLabel('Golden Mane').getAttribute('aria-invalid'), 'true');
+  await form.getByRole('button', { name: 'Close' }).click();
+  await form.waitFor({ state: 'hidden' });
+  await signOut(page);
+});
+
+test('an admin sees the order\'s returns step by step', async () => {
+  await signIn(page, store.url, 'admin');
+  await page.goto(`${store.url}/#/admin/orders/${encodeURIComponent(orderId)}`);
+  await page.getByRole('heading', { name: 'Returns' }).waitFor();
+  assert.equal(await page.getByTestId('return').count(), 2);
+  const r1 = page.getByRole('article', { name: 'Return r1' });
+  assert.match(await r1.innerText(), /Asked by derick/);
+  assert.match(await r1.innerText(), /Reason: one is enough/);
+  assert.match(await page.getByRole('article', { name: 'Return r2' }).innerText(), /1 × Cloud Strider/);
+  assert.deepEqual(await returnSteps('r1'), allSteps);
+  assert.deepEqual(await returnSteps('r2'), allSteps);
+  await page.getByText('Everything in this order was returned.').first().waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Return items' }).count(), 0);
+  await signOut(page);
+});
+
+test('nothing was reported as an error in the browser', () => {
+  assert.deepEqual(
+    errors.filter((e) => !expectedErrors.some((re) => re.test(e))),
+    [],
+  );
+});
