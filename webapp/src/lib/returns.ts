@@ -103,6 +103,10 @@ export function returnOutcome(r: OrderReturn): { tone: ReturnTone; title: string
 export const totalRefunded = (o: Order) =>
   sum((o.returns ?? []).filter((r) => r.status === 'completed').map((r) => parseMoney(r.refunded ?? r.refund)));
 
+// pointsTakenBack is how many of the points the order earned its returns
+// took back (or are taking back).
+export const pointsTakenBack = (o: Order) => (o.returns ?? []).reduce((n, r) => n + r.points_reversed, 0);
+
 // newReturn is the return an answer made: the one not there before, or,
 // for a repeat of the same action, the latest.
 export function newReturn(o: Order, before: string[]): OrderReturn | undefined {

@@ -59,8 +59,8 @@ describe('returning items of an order', () => {
     await screen.findByText(`You can return items until ${day(inAMonth)}.`);
 
     const dialog = await openReturnForm();
-    // Only what is left, each at most what is left.
-    expect(within(dialog).getByLabelText('Cloud Strider').getAttribute('aria-invalid')).not.toBe('true');
+    // The first quantity has the focus.
+    await waitFor(() => expect(document.activeElement).toBe(within(dialog).getByLabelText('Cloud Strider')));
     choose(dialog, 'Cloud Strider', 1);
     fireEvent.change(within(dialog).getByLabelText('Reason (optional)'), { target: { value: 'too big' } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Return 1 item' }));
@@ -76,6 +76,8 @@ describe('returning items of an order', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
 
     expect(screen.getAllByTestId('line-returned').map((b) => b.textContent)).toEqual(['1 returned']);
+    expect(screen.getByTestId('order-refunded').textContent).toBe('−$650.00');
+    expect(screen.getByTestId('points-taken-back').textContent).toBe('Returns took back 65 of these points.');
     const card = screen.getByRole('article', { name: 'Return r1' });
     expect(card.textContent).toContain('1 × Cloud Strider');
     expect(card.textContent).toContain('Refunded to the wallet$650.00');

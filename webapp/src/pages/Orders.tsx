@@ -7,7 +7,7 @@ import { Empty, ErrorNote, Loading, Section } from '../components/States';
 import { get, type User } from '../lib/api';
 import { when } from '../lib/format';
 import { formatMoney, money } from '../lib/money';
-import { totalRefunded, unitsBought, unitsReturned } from '../lib/returns';
+import { pointsTakenBack, totalRefunded, unitsBought, unitsReturned } from '../lib/returns';
 import { outcome, toneColor } from '../lib/saga';
 import { ReturnList, ReturnPanel } from './OrderReturns';
 import type { Order, OrderPage } from '../lib/types';
@@ -212,6 +212,11 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
                         Why {o.points_awarded.toLocaleString('en-US')} points?
                       </Title>
                       <Breakdown lines={o.award} total={o.points_awarded} />
+                      {pointsTakenBack(o) > 0 && (
+                        <Text size="sm" c="dimmed" mt="sm" data-testid="points-taken-back">
+                          Returns took back {pointsTakenBack(o).toLocaleString('en-US')} of these points.
+                        </Text>
+                      )}
                     </Paper>
                   )}
                 </Grid.Col>
