@@ -5,7 +5,7 @@ import react from '@vitejs/plugin-react';
 // The API runs on the Go server; in `npm run dev` Vite forwards API paths to it.
 const api = 'http://localhost:8080';
 const apiPaths = ['/auth', '/points', '/campaigns', '/products', '/users', '/purchase', '/orders',
-  '/analytics', '/images', '/settings', '/healthz'];
+  '/analytics', '/images', '/settings', '/healthz', '/tiers'];
 
 export default defineConfig({
   plugins: [react()],

@@ -22,6 +22,14 @@ try {
   const token = async (username) => (await api('', 'POST', '/auth/token', { username, password })).access_token;
   const derick = await token('derick');
   const marketer = await token('marketer');
+  const admin = await token('admin');
+  // Tiers, and points to spend: a purchase's own stay pending through its
+  // return window.
+  await api(admin, 'PUT', '/tiers', {
+    window_days: 365,
+    tiers: [{ name: 'member', min_points: 0 }, { name: 'silver', min_points: 300, multiplier: 1.25 }, { name: 'gold', min_points: 2000, multiplier: 1.5 }],
+  });
+  await api(admin, 'POST', '/points', { account_id: 'derick', amount: 250, reference: 'welcome' });
   // History: two purchases, one that fails for lack of stock, and a second campaign.
   await api(marketer, 'POST', '/campaigns', {
     client: 'UnicornStore', campaign_name: 'big-spender', priority: 5, description: 'Big spender bonus: 5% more on orders of $1,000 or more',

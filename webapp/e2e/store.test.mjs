@@ -24,6 +24,12 @@ after(async () => {
 
 const points = async () => Number((await page.getByTestId('points-balance').innerText()).replace(/[^\d]/g, ''));
 const wallet = async () => (await page.getByTestId('wallet-balance').innerText()).replace(/[$,]/g, '');
+// The header's spendable points, and the pending ones beside them.
+const spendable = (text) => page.getByTestId('points-balance').filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
+const pendingBadge = (text) => page.getByTestId('points-pending-badge').filter({ hasText: new RegExp(`^${text}$`) }).waitFor();
+// A purchase's points are pending through its return window, which the
+// outcome names.
+const spendableOnceWindowCloses = ', spendable once the return window closes on \\w{3} \\d{1,2}, \\d{4}\\.';
 
 async function addToCart(name, quantity = 1) {
   await page.getByRole('button', { name: `Add ${name} to cart` }).click();
@@ -64,12 +70,14 @@ test('a customer signs in, buys a unicorn and sees it succeed and the points it 
   assert.equal(await page.getByTestId('cart-total').innerText(), '$650.00');
   const outcome = await buy();
   assert.equal(await outcome.getAttribute('data-tone'), 'success');
-  assert.match(await outcome.innerText(), /We charged \$650\.00 to your wallet\. You earned 65 points\./);
+  assert.match(await outcome.innerText(), new RegExp(`We charged \\$650\\.00 to your wallet\\. You earned 65 points${spendableOnceWindowCloses}`));
   assert.deepEqual(await sagaStates(), [
     'ReserveStock:done', 'ChargeWallet:done', 'AwardPoints:done', 'CompleteOrder:done', 'PublishPurchaseCompleted:done',
   ]);
   await closeOutcome();
-  await page.getByTestId('points-balance').filter({ hasText: '65 pts' }).waitFor();
+  // The points earned are pending through the return window: none to spend yet.
+  await pendingBadge('\\+65 pending');
+  await spendable('0 pts');
   assert.equal(await wallet(), '2650.00');
   assert.equal(await page.getByTestId('cart-line').count(), 0, 'the cart empties after a purchase');
 
@@ -98,10 +106,15 @@ test('a customer who asks for more than the stock sees the compensation explaine
 });
 
 test('a customer whose wallet is short sees the points given back', async () => {
+  // Points to spend: pending ones cannot pay (the store issues these at once).
+  await asAdmin('POST', '/points', { account_id: 'derick', amount: 100, reference: 'e2e-goodwill' });
+  await page.reload();
+  await spendable('100 pts');
+  await pendingBadge('\\+65 pending');
   await addToCart('Midnight Galloper', 2); // 2 × 2450 is more than the 2650 in the wallet
-  await page.getByRole('switch', { name: /Use my points/ }).check();
+  await page.getByRole('switch', { name: 'Use my points (100 available)' }).check();
   await page.getByRole('button', { name: 'Max' }).click();
-  assert.equal(await page.getByTestId('points-savings').innerText(), '−$0.65');
+  assert.equal(await page.getByTestId('points-savings').innerText(), '−$1.00');
   const outcome = await buy();
   assert.equal(await outcome.getAttribute('data-tone'), 'failure');
   assert.match(await outcome.innerText(), /Not enough money in your wallet: nothing was charged and your points are back\./);
@@ -109,7 +122,8 @@ test('a customer whose wallet is short sees the points given back', async () => 
   assert.deepEqual(states.slice(0, 3), ['ReserveStock:done', 'RedeemPoints:done', 'ChargeWallet:failed']);
   assert.ok(states.includes('RestorePoints:undone') && states.includes('ReleaseStock:undone'), states.join());
   await closeOutcome();
-  await page.getByTestId('points-balance').filter({ hasText: '65 pts' }).waitFor();
+  await spendable('100 pts');
+  await pendingBadge('\\+65 pending');
   assert.equal(await wallet(), '2650.00');
   await page.getByRole('button', { name: 'Remove Midnight Galloper' }).click();
 });
@@ -151,17 +165,21 @@ test('a customer pays part of an order with points', async () => {
   const outcome = await buy();
   assert.equal(await outcome.getAttribute('data-tone'), 'success');
   // 649.60 / 10 = 64.96, rounded down
-  assert.match(await outcome.innerText(), /We charged \$649\.60 to your wallet\. 40 points paid \$0\.40 of it\. You earned 64 points\./);
+  assert.match(await outcome.innerText(), new RegExp(`We charged \\$649\\.60 to your wallet\\. 40 points paid \\$0\\.40 of it\\. You earned 64 points${spendableOnceWindowCloses}`));
   assert.deepEqual((await sagaStates()).slice(0, 3), ['ReserveStock:done', 'RedeemPoints:done', 'ChargeWallet:done']);
   await closeOutcome();
-  await page.getByTestId('points-balance').filter({ hasText: `${65 - 40 + 64} pts` }).waitFor();
+  await spendable(`${100 - 40} pts`);
+  await pendingBadge(`\\+${65 + 64} pending`);
   assert.equal(await wallet(), '2000.40');
 
   await page.getByRole('link', { name: 'Points' }).click();
-  await page.getByTestId('points-available').filter({ hasText: '89' }).waitFor();
+  await page.getByTestId('points-available').filter({ hasText: /^60$/ }).waitFor();
+  assert.match(await page.getByTestId('points-pending').innerText(), /^129 pending until \w{3} \d{1,2}:/);
   const txs = await page.getByRole('table', { name: 'Transactions' }).innerText();
-  assert.match(txs, /Spent/);
-  assert.match(txs, /Earned/);
+  // A row: when, what, the reference (on lines of its own), the points.
+  assert.match(txs, /\tSpent\t[^\t]*\t−40(?:\n|$)/);
+  assert.match(txs, /\tEarned, pending until \w{3} \d{1,2}\t[^\t]*\t\+64 pending(?:\n|$)/);
+  assert.match(txs, /\tEarned\t\s*e2e-goodwill\s*\t\+100(?:\n|$)/);
   await signOut(page);
 });
 
@@ -244,7 +262,7 @@ test('a purchase after the campaign is active earns by it', async () => {
   await addToCart('Cloud Strider');
   const outcome = await buy();
   // 650 / 10 from campaign 1, and 1 unicorn × 100 from the new one
-  assert.match(await outcome.innerText(), /You earned 165 points\./);
+  assert.match(await outcome.innerText(), new RegExp(`You earned 165 points${spendableOnceWindowCloses}`));
   await page.getByRole('dialog').getByRole('link', { name: 'See the order' }).click();
   const why = page.getByRole('table', { name: 'Points breakdown' });
   await why.waitFor();

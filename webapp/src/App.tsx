@@ -7,6 +7,9 @@ import { AccountProvider, useAccount } from './lib/account';
 import { CartProvider } from './lib/cartStore';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { money } from './lib/money';
+import { count } from './lib/format';
+import { pendingWords } from './lib/points';
+import type { Balance } from './lib/types';
 import { go, useRoute } from './lib/route';
 import { Loading } from './components/States';
 import { SignIn } from './pages/SignIn';
@@ -117,13 +120,26 @@ function Balances() {
           {wallet ? `$${money(wallet.balance)}` : unknown(walletError)}
         </Badge>
       </Tooltip>
-      <Tooltip label={pointsError !== undefined ? `Points unavailable: ${errorText(pointsError)}` : 'Loyalty points you can spend'}>
+      <Tooltip multiline maw={260} label={pointsError !== undefined ? `Points unavailable: ${errorText(pointsError)}` : pointsHint(points)}>
         <Badge size="lg" variant="light" color={pointsError !== undefined ? 'gray' : 'grape'} data-testid="points-balance">
           {points ? `${points.balance.toLocaleString('en-US')} pts` : unknown(pointsError)}
         </Badge>
       </Tooltip>
+      {points && points.pending > 0 && pointsError === undefined && (
+        // Only where the header has room: the points page says it too.
+        <Badge size="sm" variant="outline" color="indigo" visibleFrom="sm" data-testid="points-pending-badge">
+          +{pendingWords(points.pending, [])}
+        </Badge>
+      )}
     </Group>
   );
+}
+
+// pointsHint explains the points badge: what one can spend, and what is
+// pending (the header asks for the balance, not the lots with their dates).
+function pointsHint(points: Balance | undefined): string {
+  if (!points || points.pending === 0) return 'Loyalty points you can spend';
+  return `Loyalty points you can spend. ${count(points.pending)} more are pending: spendable when the return window of the purchase that earned them ends.`;
 }
 
 function PageView({ page, rest, user }: { page: string; rest: string[]; user: User }) {

@@ -1,6 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { renderUI } from '../test/render';
+import { day } from '../lib/format';
 import { outcome, timeline } from '../lib/saga';
 import type { Order, SagaStep } from '../lib/types';
 import { SagaTimeline } from './SagaTimeline';
@@ -74,7 +75,10 @@ describe('outcome', () => {
     { o: { status: 'completed', charged: 23.49, points_redeemed: 100, points_value: 1, points_awarded: 170 } as const,
       want: 'We charged $23.49 to your wallet. 100 points paid $1.00 of it. You earned 170 points.' },
     { o: { status: 'completed', points_awarded: 170 } as const, want: 'We charged $24.49 to your wallet. You earned 170 points.' },
+    // Within the return window the points earned are pending.
+    { o: { status: 'completed', points_awarded: 170, returnable_until: '2026-12-22T10:00:00Z' } as const,
+      want: `We charged $24.49 to your wallet. You earned 170 points, spendable once the return window closes on ${day('2026-12-22T10:00:00Z')}.` },
   ])('$want', ({ o, want }) => {
-    expect(outcome(order(o)).text).toBe(want);
+    expect(outcome(order(o), Date.parse('2026-11-22T10:00:00Z')).text).toBe(want);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api';
 import { newReturn, returnability, returnLines, returnOutcome, returnProblems, totalRefunded, unitsLeft } from './returns';
+import { day } from './format';
 import { outcome, timeline } from './saga';
 import { at, order as anOrder, ret } from '../test/orders';
 import type { Order } from './types';
@@ -79,7 +80,13 @@ describe('an order with returns', () => {
 
   it('reads as partly returned, then as all returned with the money given back', () => {
     const partly = anOrder({ lines: [{ ...anOrder().lines[0], returned: 1 }, anOrder().lines[1]], returns: [ret()] });
-    expect(outcome(partly).text).toBe('We charged $2,599.50 to your wallet. You earned 259 points. You returned 1 of the 3 unicorns.');
+    expect(outcome(partly).text).toBe(
+      `We charged $2,599.50 to your wallet. You earned 259 points, spendable once the return window closes on ${day(partly.returnable_until!)}. You returned 1 of the 3 unicorns.`,
+    );
+    // Once the window closed, the points are the customer's to spend.
+    expect(outcome(partly, Date.parse(partly.returnable_until!) + 1).text).toBe(
+      'We charged $2,599.50 to your wallet. You earned 259 points. You returned 1 of the 3 unicorns.',
+    );
     const all = anOrder({
       lines: anOrder().lines.map((l) => ({ ...l, returned: l.quantity })),
       returns: [ret(), ret({ id: 'r2', lines: [{ product_id: '6', quantity: 1 }, { product_id: '5', quantity: 1 }], refund: 1949.5, refunded: 1949.5 })],

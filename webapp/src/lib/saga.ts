@@ -1,5 +1,6 @@
 // How a purchase (or return) saga reads to a customer: its steps in order with a mark
 // each, and the outcome in plain words.
+import { day } from './format';
 import { formatMoney, money } from './money';
 import { totalRefunded, unitsBought, unitsReturned } from './returns';
 import type { Order, SagaStep } from './types';
@@ -103,7 +104,7 @@ export const toneColor: Record<Outcome['tone'], string> = { success: 'teal', fai
 export type Outcome = { tone: 'success' | 'failure' | 'pending' | 'attention'; title: string; text: string };
 
 // outcome says what happened to an order in words a customer understands.
-export function outcome(o: Order): Outcome {
+export function outcome(o: Order, now = Date.now()): Outcome {
   switch (o.status) {
     case 'completed': {
       const bought = unitsBought(o);
@@ -119,7 +120,9 @@ export function outcome(o: Order): Outcome {
         };
       }
       const back = returned > 0 ? ` You returned ${returned} of the ${bought} unicorns.` : '';
-      const earned = o.points_awarded > 0 ? ` You earned ${o.points_awarded.toLocaleString('en-US')} points.` : '';
+      // A purchase's points stay pending through its return window.
+      const until = o.returnable_until && now < Date.parse(o.returnable_until) ? `, spendable once the return window closes on ${day(o.returnable_until)}` : '';
+      const earned = o.points_awarded > 0 ? ` You earned ${o.points_awarded.toLocaleString('en-US')} points${until}.` : '';
       const used = o.points_redeemed > 0 ? ` ${o.points_redeemed.toLocaleString('en-US')} points paid $${money(o.points_value)} of it.` : '';
       return { tone: 'success', title: 'Thank you! Your unicorns are on their way', text: `We charged $${money(o.charged)} to your wallet.${used}${earned}${back}` };
     }

@@ -51,3 +51,10 @@ export type AwardDay = CampaignAwards['items'][number];
 export type PriceChanged = Schemas['Problem'] & Required<Pick<Schemas['Problem'], 'total' | 'lines'>>;
 
 export type Settings = Schemas['Settings'];
+
+// Membership tiers: a client's (the back office edits them) and a member's
+// standing against them (the points center shows it).
+export type TierLevel = Schemas['TierLevel'];
+export type Tiers = Schemas['Tiers'];
+export type NewTiers = Schemas['NewTiers'];
+export type Standing = Schemas['Standing'];

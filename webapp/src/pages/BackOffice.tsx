@@ -1,5 +1,5 @@
-// The back office: the catalog and its stock, wallet deposits, and orders
-// whose compensation failed.
+// The back office: the catalog and its stock, wallet deposits, orders
+// whose compensation failed, and the membership tiers.
 import { Alert, Button, Group, Modal, NumberInput, Paper, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { Section } from '../components/States';
@@ -9,6 +9,7 @@ import type { Order, OrderPage, Product, Stock, Wallet } from '../lib/types';
 import { useApi } from '../lib/useApi';
 import { when } from '../lib/format';
 import { OrderDetail, StatusBadge } from './Orders';
+import { TiersEditor } from './TiersEditor';
 import { useRoute } from '../lib/route';
 
 export function BackOffice() {
@@ -22,6 +23,7 @@ export function BackOffice() {
           <Tabs.Tab value="products">Products</Tabs.Tab>
           <Tabs.Tab value="wallets">Wallets</Tabs.Tab>
           <Tabs.Tab value="attention">Needs attention</Tabs.Tab>
+          <Tabs.Tab value="tiers">Tiers</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="products" pt="md">
           <Products />
@@ -31,6 +33,9 @@ export function BackOffice() {
         </Tabs.Panel>
         <Tabs.Panel value="attention" pt="md">
           <NeedsAttention />
+        </Tabs.Panel>
+        <Tabs.Panel value="tiers" pt="md">
+          <TiersEditor />
         </Tabs.Panel>
       </Tabs>
     </Stack>

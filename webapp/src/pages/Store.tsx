@@ -12,6 +12,7 @@ import { useAccount } from '../lib/account';
 import { cartCount, cartTotal, checkout, lineAmount, maxPoints, shortOfStock, type CartLine } from '../lib/cart';
 import { useCart } from '../lib/cartStore';
 import { formatMoney, money, moneyNumber, parseMoney } from '../lib/money';
+import { pendingWords } from '../lib/points';
 import { outcome, toneColor } from '../lib/saga';
 import type { Order, PriceChanged, Product } from '../lib/types';
 import { useApi } from '../lib/useApi';
@@ -144,6 +145,7 @@ function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
 
   const pointValue = settings ? parseMoney(settings.point_value) : 0n;
   const balance = points?.balance ?? 0;
+  const pending = points?.pending ?? 0;
   const sums = checkout(cart, balance, pointValue, usePoints ? wanted : 0);
   const most = maxPoints(balance, sums.total, pointValue);
   const short = shortOfStock(cart);
@@ -243,7 +245,7 @@ function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
             </Group>
             <Switch
               label={`Use my points (${balance.toLocaleString('en-US')} available)`}
-              description={settings ? undefined : 'Paying with points is unavailable right now.'}
+              description={!settings ? 'Paying with points is unavailable right now.' : pending > 0 ? `${pendingWords(pending, [])}: points become spendable when the return window of the purchase that earned them ends.` : undefined}
               checked={usePoints && most > 0}
               disabled={most === 0}
               onChange={(e) => {
