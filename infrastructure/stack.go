@@ -71,9 +71,9 @@ type store struct {
 
 // NewStoreStack is the whole store on AWS: DynamoDB tables, the functions
 // of adapters/lambda's catalog with their grants, the purchase and return
-// sagas on Step Functions, the streams and schedules that drive the consumers and
-// sweeps, the HTTP API behind a Cognito JWT authorizer, the web app on S3
-// and CloudFront, and alarms.
+// sagas on Step Functions, the streams and schedules that drive the
+// consumers and sweeps, the HTTP API behind a Cognito JWT authorizer, the
+// web app on S3 and CloudFront, and alarms.
 func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awscdk.Stack {
 	if props.Stage == "" || props.Bootstrap == "" || props.WebApp == "" || props.StoreClient == "" {
 		panic("a stage, the bootstrap's zip, the web app and the store's client are required")

@@ -356,6 +356,9 @@ func TestStateMachinesAreTheSagas(t *testing.T) {
 			if diff := cmp.Diff(want, invoked); diff != "" {
 				t.Errorf("the functions the %s saga may invoke (-its tasks +granted):\n%s", sg.name, diff)
 			}
+			if out, _ := tm.Outputs[sg.output].(map[string]any); ref(out["Value"]) != machines[sg.name] {
+				t.Errorf("the stack's output %s is %v, want the %s saga's state machine", sg.output, out, sg.name)
+			}
 			validate(t, sg.name, def)
 		})
 	}
@@ -425,7 +428,11 @@ func TestSagaStarters(t *testing.T) {
 				if !strings.HasPrefix(a, "states:") {
 					continue
 				}
-				for _, r := range resourceList(st["Resource"]) {
+				resources, ok := st["Resource"].([]any)
+				if !ok {
+					resources = []any{st["Resource"]}
+				}
+				for _, r := range resources {
 					got = append(got, a+" "+stateResource(r))
 				}
 			}

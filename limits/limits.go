@@ -91,6 +91,10 @@ const (
 
 // Orders.
 const (
+	// MaxTierMultiplier is the largest multiplier of a membership tier:
+	// campaigns' bounds take $.customer.tier_multiplier to be at most it.
+	MaxTierMultiplier = 10
+
 	// ItemsPerOrder is the most lines of one purchase; QuantityPerLine the
 	// most of one product in it.
 	ItemsPerOrder   = 20

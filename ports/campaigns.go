@@ -46,19 +46,27 @@ type Campaigns interface {
 	Grant(ctx context.Context, client, name, key string, awarded, points int64) error
 	// Awarded returns the points granted so far from the campaign's budget.
 	Awarded(ctx context.Context, client, name string) (int64, error)
-	// Ceiling returns the client's ceiling on points per purchase, or
-	// ErrNotFound if the client has none of its own.
-	Ceiling(ctx context.Context, client string) (CeilingRecord, error)
-	// SaveCeiling stores rec as the client's ceiling. rec.Version must be
-	// the current version + 1 (1 for the first), otherwise ErrConflict
-	// and nothing is written.
-	SaveCeiling(ctx context.Context, rec CeilingRecord) error
+	// Setting returns one of the client's loyalty settings by name (its
+	// ceiling on points per purchase, its tiers), or ErrNotFound if the
+	// client has none of its own.
+	Setting(ctx context.Context, client, name string) (SettingRecord, error)
+	// SaveSetting stores rec as the client's setting of rec.Name.
+	// rec.Version must be the current version + 1 (1 for the first),
+	// otherwise ErrConflict and nothing is written.
+	SaveSetting(ctx context.Context, rec SettingRecord) error
 }
 
-// CeilingRecord is a client's ceiling on points per purchase as stored:
-// the domain's own encoding, versioned.
-type CeilingRecord struct {
+// Names of the client settings.
+const (
+	SettingCeiling = "ceiling"
+	SettingTiers   = "tiers"
+)
+
+// SettingRecord is a client's setting as stored: the domain's own
+// encoding, versioned.
+type SettingRecord struct {
 	Client     string
+	Name       string // SettingCeiling, SettingTiers
 	Version    int64
 	Definition json.RawMessage
 	UpdatedAt  time.Time

@@ -281,6 +281,11 @@ type Order struct {
 	Charged        decimal.Decimal `json:"charged"`
 	PointsAwarded  int64           `json:"points_awarded"`
 	Award          json.RawMessage `json:"award,omitempty"` // the campaign breakdown
+	// Tier and TierMultiplier are the buyer's tier when the award was
+	// evaluated (none and 1 without tiers; orders from before tiers have
+	// neither).
+	Tier           string          `json:"tier,omitempty"`
+	TierMultiplier decimal.Decimal `json:"tier_multiplier,omitzero"`
 	Status         string          `json:"status"`
 	FailureCode    string          `json:"failure_code,omitempty"`
 	FailureReason  string          `json:"failure_reason,omitempty"`
@@ -353,7 +358,11 @@ type PurchaseCompleted struct {
 	// of its award breakdown. Messages published before they were added
 	// have none.
 	Campaigns []CampaignPoints `json:"campaigns,omitempty"`
-	At        time.Time        `json:"at"`
+	// Tier and TierMultiplier are the buyer's tier its campaigns read
+	// (messages published before tiers have neither).
+	Tier           string          `json:"tier,omitempty"`
+	TierMultiplier decimal.Decimal `json:"tier_multiplier,omitzero"`
+	At             time.Time       `json:"at"`
 }
 
 // CampaignPoints is what one campaign gave an order: the sum of its lines
@@ -444,14 +453,24 @@ type CampaignDay struct {
 	Orders   int64  `json:"orders"` // orders the campaign had a line in
 }
 
+// PurchaseRetention is how long the sales read model keeps a completed
+// purchase (Purchases) at least, after its At: older ones may be gone.
+const PurchaseRetention = 100 * 24 * time.Hour
+
 // SalesTallies is the sales read model, built from PurchaseCompleted.
 type SalesTallies interface {
-	// Record adds a completed order's lines and campaign points, once per
-	// order.
+	// Record adds a completed order's lines and campaign points, and keeps
+	// the purchase itself in its client's history, once per order.
 	Record(ctx context.Context, p PurchaseCompleted) error
 	// List returns the tallies, best sellers first.
 	List(ctx context.Context) ([]Tally, error)
 	// Awards returns what client's campaigns gave per day, from the UTC
 	// day of since on, by day then campaign name.
 	Awards(ctx context.Context, client string, since time.Time) ([]CampaignDay, error)
+	// Purchases pages through client's completed purchases whose At is at
+	// or after since, oldest first (by At, then order id): at most limit
+	// (1 or more) of them, as recorded. Cursor "" starts; next is "" when
+	// no purchase follows the page. A cursor that is not the next of a
+	// page of the same client's purchases is ErrBadCursor.
+	Purchases(ctx context.Context, client string, since time.Time, cursor string, limit int) (page []PurchaseCompleted, next string, err error)
 }

@@ -245,34 +245,41 @@ func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, er
 	return awarded, nil
 }
 
-func ceilingKey(client string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"pk": str("L#" + client), "sk": str("-")}
+// settingKey is where a client's setting is: one item per setting under
+// the client's "L#" partition. The ceiling, the first setting, keeps the
+// sort key "-" it was stored under before there were others.
+func settingKey(client, name string) map[string]types.AttributeValue {
+	sk := name
+	if name == ports.SettingCeiling {
+		sk = "-"
+	}
+	return map[string]types.AttributeValue{"pk": str("L#" + client), "sk": str(sk)}
 }
 
-func (c *Campaigns) Ceiling(ctx context.Context, client string) (ports.CeilingRecord, error) {
-	r := ports.CeilingRecord{Client: client}
-	out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: ceilingKey(client), ConsistentRead: aws.Bool(true)})
+func (c *Campaigns) Setting(ctx context.Context, client, name string) (ports.SettingRecord, error) {
+	r := ports.SettingRecord{Client: client, Name: name}
+	out, err := c.client.GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: settingKey(client, name), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return r, fmt.Errorf("ceiling of %s: %w", client, err)
+		return r, fmt.Errorf("%s of %s: %w", name, client, err)
 	}
 	if out.Item == nil {
-		return r, fmt.Errorf("ceiling of %s: %w", client, ports.ErrNotFound)
+		return r, fmt.Errorf("%s of %s: %w", name, client, ports.ErrNotFound)
 	}
 	it := item{m: out.Item}
 	r.Version, r.Definition, r.UpdatedAt, r.UpdatedBy = it.num("version"), json.RawMessage(it.str("def")), it.time("at"), it.str("by")
 	if it.err != nil {
-		return r, fmt.Errorf("ceiling of %s: %w", client, it.err)
+		return r, fmt.Errorf("%s of %s: %w", name, client, it.err)
 	}
 	return r, nil
 }
 
-// SaveCeiling puts the item on condition that it is at the previous
+// SaveSetting puts the item on condition that it is at the previous
 // version (or absent, for the first).
-func (c *Campaigns) SaveCeiling(ctx context.Context, r ports.CeilingRecord) error {
+func (c *Campaigns) SaveSetting(ctx context.Context, r ports.SettingRecord) error {
 	if r.Version < 1 {
-		return fmt.Errorf("save ceiling of %s: version %d: %w", r.Client, r.Version, ports.ErrConflict)
+		return fmt.Errorf("save %s of %s: version %d: %w", r.Name, r.Client, r.Version, ports.ErrConflict)
 	}
-	it := ceilingKey(r.Client)
+	it := settingKey(r.Client, r.Name)
 	it["version"], it["def"], it["at"], it["by"] = num(r.Version), str(string(r.Definition)), str(formatTime(r.UpdatedAt)), str(r.UpdatedBy)
 	put := &ddb.PutItemInput{TableName: aws.String(c.table), Item: it, ConditionExpression: aws.String("attribute_not_exists(pk)")}
 	if r.Version > 1 {
@@ -281,10 +288,10 @@ func (c *Campaigns) SaveCeiling(ctx context.Context, r ports.CeilingRecord) erro
 	}
 	_, err := c.client.PutItem(ctx, put)
 	if lostRace(err) {
-		return fmt.Errorf("save ceiling of %s v%d: %w", r.Client, r.Version, ports.ErrConflict)
+		return fmt.Errorf("save %s of %s v%d: %w", r.Name, r.Client, r.Version, ports.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("save ceiling of %s: %w", r.Client, err)
+		return fmt.Errorf("save %s of %s: %w", r.Name, r.Client, err)
 	}
 	return nil
 }

@@ -115,6 +115,9 @@ func TestTimeToLive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := dynamotest.NewStore(t)
+	if err := s.CreateTables(ctx); err != nil { // the tables exist: this turns their time to live on
+		t.Fatal(err)
+	}
 	tables := s.Tables()
 	for table, attr := range dynamodb.TimeToLive(tables) {
 		out, err := s.Client().DescribeTimeToLive(ctx, &ddb.DescribeTimeToLiveInput{TableName: aws.String(table)})

@@ -2,6 +2,7 @@ package dynamodb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -373,11 +374,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 //     partition holds the catalog's tallies, so that List is one query of
 //     a few hundred items;
 //   - pk "AW#<client>", sk "<day>#<campaign>": points and orders, so that
-//     Awards is one query of a client's days from a day on.
+//     Awards is one query of a client's days from a day on;
+//   - pk "PH#<client>", sk "<at>#<order>": the purchase itself (the
+//     PurchaseCompleted message's JSON, at version v), so that Purchases
+//     is one query of a client's purchases from a time on. It expires
+//     ports.PurchaseRetention after its at ("ttl").
 //
 // Record is one transaction: the order's marker, on condition that it is
-// new, and the additions. A redelivered purchase fails the marker's
-// condition and adds nothing.
+// new, the additions and the purchase. A redelivered purchase fails the
+// marker's condition and adds nothing.
 type SalesTallies struct {
 	client *ddb.Client
 	table  string
@@ -448,8 +453,13 @@ func (s *SalesTallies) record(ctx context.Context, p ports.PurchaseCompleted) er
 			UpdateExpression:          aws.String("ADD points :points, orders :orders"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":points": num(awards[c][0]), ":orders": num(awards[c][1])}}})
 	}
+	purchase, err := purchaseItem(p)
+	if err != nil {
+		return err
+	}
+	writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: purchase}})
 	if len(writes) > 100 {
-		return fmt.Errorf("%d products and campaigns are more than one transaction holds", len(writes)-1)
+		return fmt.Errorf("%d products and campaigns are more than one transaction holds", len(writes)-2)
 	}
 	for attempt := 0; ; attempt++ {
 		if err := pause(ctx, attempt); err != nil {
@@ -515,4 +525,87 @@ func (s *SalesTallies) Awards(ctx context.Context, client string, since time.Tim
 		}
 	}
 	return out, nil
+}
+
+// purchaseVersion is the version of a kept purchase's JSON: a
+// PurchaseCompleted message's.
+const purchaseVersion = 1
+
+func purchasePartition(client string) string { return "PH#" + client }
+
+// purchaseItem is a purchase as its client's history keeps it.
+func purchaseItem(p ports.PurchaseCompleted) (map[string]types.AttributeValue, error) {
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode purchase: %w", err)
+	}
+	return map[string]types.AttributeValue{"pk": str(purchasePartition(p.Client)), "sk": str(formatTime(p.At) + "#" + p.OrderID),
+		"v": num(purchaseVersion), "purchase": str(string(payload)), ttlAttribute: expiry(p.At.Add(ports.PurchaseRetention))}, nil
+}
+
+func (s *SalesTallies) Purchases(ctx context.Context, client string, since time.Time, cursor string, limit int) ([]ports.PurchaseCompleted, string, error) {
+	page, next, err := s.purchases(ctx, client, since, cursor, max(limit, 1))
+	if err != nil {
+		return nil, "", fmt.Errorf("purchases of %s: %w", client, err)
+	}
+	return page, next, nil
+}
+
+func (s *SalesTallies) purchases(ctx context.Context, client string, since time.Time, cursor string, limit int) ([]ports.PurchaseCompleted, string, error) {
+	start, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	// A cursor is only ever the key of the last purchase of a page of the
+	// same client's: any other is not one this query made.
+	if start != nil {
+		pk, ok := start["pk"].(*types.AttributeValueMemberS)
+		_, isStr := start["sk"].(*types.AttributeValueMemberS)
+		if len(start) != 2 || !ok || !isStr || pk.Value != purchasePartition(client) {
+			return nil, "", ports.ErrBadCursor
+		}
+	}
+	in := &ddb.QueryInput{TableName: aws.String(s.table), ConsistentRead: aws.Bool(true), ExclusiveStartKey: start,
+		KeyConditionExpression:    aws.String("pk = :pk AND sk >= :since"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(purchasePartition(client)), ":since": str(formatTime(since))}}
+	// One more than the page tells whether another follows; a query may
+	// stop short of its limit (at 1 MB), and is then asked again.
+	var items []map[string]types.AttributeValue
+	for {
+		in.Limit = aws.Int32(int32(limit + 1 - len(items)))
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, "", err
+		}
+		items = append(items, out.Items...)
+		if len(items) > limit || len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	var next string
+	if len(items) > limit {
+		items = items[:limit]
+		last := items[limit-1]
+		if next, err = encodeCursor(map[string]types.AttributeValue{"pk": last["pk"], "sk": last["sk"]}); err != nil {
+			return nil, "", err
+		}
+	}
+	page := make([]ports.PurchaseCompleted, 0, len(items))
+	for _, m := range items {
+		it := item{m: m}
+		version, payload, key := it.num("v"), it.str("purchase"), it.str("sk")
+		if it.err != nil {
+			return nil, "", fmt.Errorf("purchase %s: %w", key, it.err)
+		}
+		if version != purchaseVersion {
+			return nil, "", fmt.Errorf("purchase %s is stored at version %d, which this program does not read", key, version)
+		}
+		var p ports.PurchaseCompleted
+		if err := json.Unmarshal([]byte(payload), &p); err != nil {
+			return nil, "", fmt.Errorf("decode purchase %s: %w", key, err)
+		}
+		page = append(page, p)
+	}
+	return page, next, nil
 }

@@ -40,6 +40,7 @@
 //	           pk (S) "SO#<order>", sk (S) "-"             an order counted in the sales tallies
 //	           pk (S) "TALLY", sk (S) product              a product's sales tally
 //	           pk (S) "AW#<client>", sk (S) "<day>#<campaign>"  what a campaign gave on a day
+//	           pk (S) "PH#<client>", sk (S) "<at>#<order>"  a completed purchase ("ttl": ports.PurchaseRetention)
 //	messages   pk (S) "M#<key>"    a published message ("ttl": 90 days; stream: new images)
 //	executions pk (S) name, sk (N) 0 the execution, n its n-th history event;
 //	           GSI due: rk (S) "R", wk (S) wake|name      only running executions
@@ -228,9 +229,11 @@ func TableDefinitions(t Tables) []*ddb.CreateTableInput {
 //   - campaigns: budget grants, as long as the award keys they answer;
 //   - identity: sessions when they expire, sign-in attempts after their
 //     window, known addresses when no longer known;
-//   - messages: published events, once no retry can publish them again.
+//   - messages: published events, once no retry can publish them again;
+//   - readmodels: completed purchases, ports.PurchaseRetention after them.
 func TimeToLive(t Tables) map[string]string {
-	return map[string]string{t.Ledger: ttlAttribute, t.Campaigns: ttlAttribute, t.Identity: ttlAttribute, t.Messages: ttlAttribute}
+	return map[string]string{t.Ledger: ttlAttribute, t.Campaigns: ttlAttribute, t.Identity: ttlAttribute, t.Messages: ttlAttribute,
+		t.ReadModels: ttlAttribute}
 }
 
 // idempotencyRetention is how long a key is remembered: an idempotency

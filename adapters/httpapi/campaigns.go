@@ -264,6 +264,113 @@ func (s *server) simulate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
+// backtestRequest is the body of POST /campaigns/backtest: a new campaign
+// (as for POST /campaigns, client and campaign_name optional), or the
+// campaign_name of a saved campaign and, optionally, a change to it (a
+// JSON merge patch, as for PATCH /campaigns/{name}).
+type backtestRequest struct {
+	Client       string          `json:"client"`
+	Days         json.RawMessage `json:"days"`
+	Campaign     json.RawMessage `json:"campaign"`
+	CampaignName string          `json:"campaign_name"`
+	Patch        json.RawMessage `json:"patch"`
+}
+
+// backtestView is what a backtest answers.
+type backtestView struct {
+	Client       string                 `json:"client"`
+	CampaignName string                 `json:"campaign_name"`
+	New          bool                   `json:"new"`
+	From         time.Time              `json:"from"`
+	To           time.Time              `json:"to"`
+	PerDay       []backtestDayView      `json:"per_day"`
+	Total        backtestPoints         `json:"total"`
+	Customers    []backtestCustomerView `json:"customers"`
+	Purchases    int                    `json:"purchases_read"`
+	Truncated    bool                   `json:"truncated"`
+	StoppedBy    string                 `json:"stopped_by,omitempty"`
+	Budgets      bool                   `json:"budgets_applied"`
+	Note         string                 `json:"note"`
+}
+
+type backtestPoints struct {
+	Orders            int64 `json:"orders"`
+	Given             int64 `json:"given"`
+	WouldGive         int64 `json:"would_give"`
+	Difference        int64 `json:"difference"`
+	CampaignGiven     int64 `json:"campaign_given"`
+	CampaignWouldGive int64 `json:"campaign_would_give"`
+}
+
+type backtestDayView struct {
+	Day string `json:"day"`
+	backtestPoints
+}
+
+type backtestCustomerView struct {
+	Username   string `json:"username"`
+	Orders     int64  `json:"orders"`
+	Given      int64  `json:"given"`
+	WouldGive  int64  `json:"would_give"`
+	Difference int64  `json:"difference"`
+}
+
+func viewBacktestPoints(p campaign.BacktestPoints) backtestPoints {
+	return backtestPoints{Orders: p.Orders, Given: p.Given, WouldGive: p.WouldGive, Difference: p.WouldGive - p.Given,
+		CampaignGiven: p.CampaignGiven, CampaignWouldGive: p.CampaignWouldGive}
+}
+
+func viewBacktest(b campaign.BacktestResult) backtestView {
+	v := backtestView{Client: b.Client, CampaignName: b.Campaign, New: b.New, From: b.From, To: b.To, Total: viewBacktestPoints(b.Total),
+		PerDay: make([]backtestDayView, len(b.Days)), Customers: make([]backtestCustomerView, len(b.Customers)),
+		Purchases: b.Purchases, Truncated: b.Truncated, StoppedBy: b.StoppedBy, Budgets: b.BudgetsApplied, Note: b.Note}
+	for i, d := range b.Days {
+		v.PerDay[i] = backtestDayView{Day: d.Day, backtestPoints: viewBacktestPoints(d.BacktestPoints)}
+	}
+	for i, c := range b.Customers {
+		v.Customers[i] = backtestCustomerView{Username: c.Username, Orders: c.Orders, Given: c.Given, WouldGive: c.WouldGive, Difference: c.Difference()}
+	}
+	return v
+}
+
+// backtest tries a new campaign, or a change to a saved one, against the
+// client's completed purchases of the last days, writing nothing.
+func (s *server) backtest(w http.ResponseWriter, r *http.Request) {
+	var req backtestRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	days, err := wholeNumber("days", req.Days)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	clientName := req.Client
+	if clientName == "" {
+		clientName = ownClient(r)
+	}
+	bt := campaign.BacktestRequest{Days: int(days), Name: req.CampaignName}
+	prefix := "patch."
+	if present(req.Campaign) {
+		d, err := campaign.DecodeDraft(req.Campaign)
+		if err != nil {
+			writeError(w, r, prefixProblems(err, "campaign."))
+			return
+		}
+		bt.Draft, prefix = &d, "campaign."
+	}
+	if present(req.Patch) {
+		bt.Patch = req.Patch
+	}
+	res, err := s.campaigns.Backtest(r.Context(), clientName, bt)
+	if err != nil {
+		writeError(w, r, prefixProblems(err, prefix))
+		return
+	}
+	writeJSON(w, http.StatusOK, viewBacktest(res))
+}
+
 // prefixProblems puts a draft's problems under the request field holding it.
 func prefixProblems(err error, prefix string) error {
 	var ve *campaign.ValidationError

@@ -133,14 +133,32 @@ var hostileRoutes = map[string]hostileRoute{
 	"POST /campaigns/validate": {as: boss, path: "/campaigns/validate", body: draftCampaign, mistakes: true, takes: draftTakes},
 	"POST /campaigns/simulate": {as: boss, path: "/campaigns/simulate", body: `{"client":"UnicornStore","event":{"amount":1700}}`,
 		answers: map[string]string{"client: empty": "a simulation without a client is of the caller's own client's campaigns"}},
+	"POST /campaigns/backtest": {as: boss, path: "/campaigns/backtest", body: `{"client":"UnicornStore","days":30,"campaign":` + draftCampaign + `}`,
+		takes: draftTakes,
+		answers: map[string]string{
+			"client: empty":        "a backtest without a client is of the caller's own client's campaigns; a campaign without one is the backtest's client's",
+			"campaign_name: empty": "a new campaign tried without a name is called draft: nothing is saved under it",
+		}},
 	"GET /campaigns/{name}":          {as: boss, path: "/campaigns/1?client=UnicornStore"},
 	"PATCH /campaigns/{name}":        {as: boss, path: "/campaigns/1?client=UnicornStore", body: `{"priority":2}`},
 	"DELETE /campaigns/{name}":       {as: boss, path: "/campaigns/1?client=UnicornStore"},
 	"GET /campaigns/{name}/versions": {as: boss, path: "/campaigns/1/versions?client=UnicornStore"},
 	"GET /points-ceiling":            {as: boss, path: "/points-ceiling?client=UnicornStore"},
-	"PUT /points-ceiling":            {as: boss, path: "/points-ceiling?client=UnicornStore", body: `{"points_per_amount":1,"fixed_points":100}`},
-	"GET /products":                  {as: anonymous, path: "/products", params: []string{"q"}},
-	"GET /products/{id}":             {as: anonymous, path: "/products/1"},
+	"GET /tiers":                     {as: boss, path: "/tiers?client=UnicornStore"},
+	"PUT /tiers": {as: boss, path: "/tiers?client=UnicornStore",
+		body: `{"window_days":365,"tiers":[{"name":"member","min_points":0},{"name":"silver","min_points":1000,"multiplier":1.25}]}`},
+	"GET /points/tier": {as: boss, path: "/points/tier?account_id=derick"},
+	"POST /webhooks/endpoints": {as: boss, path: "/webhooks/endpoints",
+		body:  `{"url":"https://hooks.example.com/unicorn","events":["order.completed"],"expiring_days":7}`,
+		takes: map[string]string{"missing field: expiring_days": "expiring_days is optional: 7 days without it"}},
+	"GET /webhooks/endpoints":               {as: boss, path: "/webhooks/endpoints"},
+	"DELETE /webhooks/endpoints/{id}":       {as: boss, path: "/webhooks/endpoints/{endpoint}"},
+	"POST /webhooks/endpoints/{id}/secret":  {as: boss, path: "/webhooks/endpoints/{endpoint}/secret"},
+	"GET /webhooks/deliveries":              {as: boss, path: "/webhooks/deliveries", params: []string{"endpoint_id", "cursor", "limit"}},
+	"POST /webhooks/deliveries/{id}/replay": {as: boss, path: "/webhooks/deliveries/{delivery}/replay"},
+	"PUT /points-ceiling":                   {as: boss, path: "/points-ceiling?client=UnicornStore", body: `{"points_per_amount":1,"fixed_points":100}`},
+	"GET /products":                         {as: anonymous, path: "/products", params: []string{"q"}},
+	"GET /products/{id}":                    {as: anonymous, path: "/products/1"},
 	"POST /products": {as: boss, path: "/products",
 		body: `{"id":"p2","name":"Unicorn Two","description":"d","image":"/images/unicorn-air.svg","price":10.50,"stock":3}`},
 	"PUT /products/{id}":        {as: boss, path: "/products/1", body: `{"name":"Unicorn","description":"","image":"","price":12}`},
@@ -261,8 +279,18 @@ func newHostileEnv(t *testing.T, files bool) *hostileEnv {
 		t.Fatal(err)
 	}
 	tokens := x.must(200, "POST", "/auth/token", fmt.Sprintf(`{"username":"derick","password":%q}`, testPassword), "Authorization", "")
+	// A webhook endpoint, and a delivery of it that was delivered (one an
+	// admin may send again).
+	endpoint := x.must(201, "POST", "/webhooks/endpoints", `{"url":"https://hooks.example.com/unicorn","events":["order.completed"]}`)
+	delivery := ports.WebhookDelivery{ID: "wd-1", EndpointID: endpoint["id"].(string), Client: "UnicornStore", EventID: "ev-1",
+		EventType: "order.completed", Payload: json.RawMessage(`{"id":"ev-1"}`), Status: ports.WebhookDelivered, Attempts: 1,
+		LastAttemptAt: now, LastStatus: 200, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if _, err := x.db.Webhooks().Enqueue(ctx, delivery); err != nil {
+		t.Fatal(err)
+	}
 	return &hostileEnv{api: x.api, auth: x.auth, handler: x.srv.Config.Handler,
-		vars: strings.NewReplacer("{tx}", tx["id"].(string), "{refresh}", tokens["refresh_token"].(string))}
+		vars: strings.NewReplacer("{tx}", tx["id"].(string), "{refresh}", tokens["refresh_token"].(string),
+			"{endpoint}", endpoint["id"].(string), "{delivery}", delivery.ID)}
 }
 
 // send serves one request directly, without a network between: the
@@ -665,7 +693,7 @@ var freeForm = []string{"event"}
 var refusedNumbers = map[string][]string{
 	"amount": {"0", "-0", "-1"}, "quantity": {"0", "-0", "-1"}, "delta": {"0", "-0"}, "price": {"-1", "-0.01"},
 	"stock": {"-1"}, "budget": {"-1"}, "fixed_points": {"-1"}, "points_per_amount": {"-1"}, "redeem_points": {"-1"},
-	"expected_total": {"-1"},
+	"expected_total": {"-1"}, "days": {"0", "-0", "-1", "91"},
 }
 
 // exoticNumbers are refused by every numeric field: out of range, too

@@ -23,10 +23,13 @@ import (
 	"github.com/unicornstore/unicorn/adapters/jwtauth"
 	"github.com/unicornstore/unicorn/adapters/sagatasks"
 	"github.com/unicornstore/unicorn/adapters/sqlite"
+	"github.com/unicornstore/unicorn/adapters/webhookhttp"
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/domains/tier"
+	"github.com/unicornstore/unicorn/domains/webhooks"
 	"github.com/unicornstore/unicorn/internal/syncbuf"
 	"github.com/unicornstore/unicorn/orchestration"
 	"github.com/unicornstore/unicorn/orchestration/executor"
@@ -100,7 +103,7 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	campaigns, err := campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: svc, Clock: clk})
+	campaigns, err := campaign.NewService(campaign.Deps{Store: db.Campaigns(), Points: svc, Clock: clk, Purchases: db.SalesTallies()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +114,12 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	if set.limits.SagaBacklog == nil {
 		set.limits.SagaBacklog = ex.Backlog
 	}
+	tiers, err := tier.NewService(db.Campaigns(), svc, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
 	steps, err := retail.NewSteps(retail.StepDeps{Stock: db.Stock(), Wallets: db.Wallets(), Orders: db.Orders(), Publisher: db.Publisher(),
-		Points: svc, Campaigns: campaigns, Clock: clk}, set.retail)
+		Points: svc, Campaigns: campaigns, Tiers: tiers, Clock: clk}, set.retail)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +156,12 @@ func newAPI(t testing.TB, ttlDays int, opts ...option) *api {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns,
+	hooks, err := webhooks.NewService(webhooks.Deps{Store: db.Webhooks(), Sender: webhookhttp.New(), Balances: db.Balances(), Clock: clk,
+		IDs: clock.UUIDs{}, Log: log}, webhooks.Config{AllowPrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewHandler(httpapi.Config{Points: svc, ReadModel: rm, Campaigns: campaigns, Tiers: tiers, Webhooks: hooks,
 		Catalog: retail.NewCatalog(db.Catalog(), db.Stock(), db.ProductSearch(), clk, "UnicornStore"), Wallets: wallets,
 		Orders: orders, Sales: sales, Identity: ids, Tokens: jwtauth.NewVerifier(signer, nil, clk.Now),
 		JWKS: signer.JWKS(), CORSOrigins: []string{"https://shop.example"}, StoreClient: "UnicornStore", PointValue: decimal.RequireFromString("0.01"), PointTTLDays: svc.TTLDays(),

@@ -33,6 +33,10 @@ type transactionView struct {
 	// Pending: what an issue reversal cancelled of pending points.
 	MaturesOn string `json:"matures_on,omitempty"`
 	Pending   int64  `json:"pending,omitempty"`
+	// A tier change: to Tier from PreviousTier, and why.
+	Tier         string `json:"tier,omitempty"`
+	PreviousTier string `json:"previous_tier,omitempty"`
+	Reason       string `json:"reason,omitempty"`
 }
 
 // allocationView is the part of a transaction taken from or given back to
@@ -46,7 +50,7 @@ type allocationView struct {
 func viewTransaction(t points.Transaction) transactionView {
 	v := transactionView{ID: t.ID, Account: t.Account.ID(), Seq: t.Seq, Type: t.Type, Amount: t.Amount, At: t.At, BalanceAfter: t.BalanceAfter,
 		Lot: t.Lot, ExpiresOn: t.ExpiresOn, Reference: t.Reference, Details: t.Details, Reverses: t.Reverses, Unrecovered: t.Unrecovered,
-		MaturesOn: t.MaturesOn, Pending: t.Pending}
+		MaturesOn: t.MaturesOn, Pending: t.Pending, Tier: t.Tier, PreviousTier: t.PreviousTier, Reason: t.Reason}
 	for _, a := range t.Allocations {
 		v.Allocations = append(v.Allocations, allocationView{Lot: a.Lot, ExpiresOn: a.ExpiresOn, Amount: a.Amount})
 	}

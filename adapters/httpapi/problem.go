@@ -11,6 +11,8 @@ import (
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/domains/tier"
+	"github.com/unicornstore/unicorn/domains/webhooks"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -77,6 +79,11 @@ var errorKinds = []struct {
 	{retail.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
 	{retail.ErrExists, kind{http.StatusConflict, "product-exists", "Product exists", "id"}},
 	{retail.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Changed meanwhile", "If-Match"}},
+	{tier.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Tiers changed", "If-Match"}},
+	{webhooks.ErrNotFound, kind{http.StatusNotFound, "not-found", "Not found", ""}},
+	{webhooks.ErrStale, kind{http.StatusPreconditionFailed, "stale-version", "Endpoint changed", "If-Match"}},
+	{webhooks.ErrTooManyEndpoints, kind{http.StatusConflict, "too-many-endpoints", "Too many webhook endpoints", ""}},
+	{webhooks.ErrNotReplayable, kind{http.StatusConflict, "not-replayable", "Not replayable", ""}},
 	{retail.ErrKeyReused, kind{http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency key reused", "Idempotency-Key"}},
 	{retail.ErrNotRetryable, kind{http.StatusConflict, "not-retryable", "Not retryable", ""}},
 	{retail.ErrNotReturnable, kind{http.StatusConflict, "not-returnable", "Not returnable", ""}},

@@ -17,6 +17,8 @@ import (
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/domains/tier"
+	"github.com/unicornstore/unicorn/domains/webhooks"
 )
 
 // Config is what the API serves.
@@ -24,6 +26,8 @@ type Config struct {
 	Points    *points.Service
 	ReadModel *points.ReadModel
 	Campaigns *campaign.Service
+	Tiers     *tier.Service
+	Webhooks  *webhooks.Service
 	Catalog   *retail.Catalog
 	Wallets   *retail.Wallets
 	Orders    *retail.Orders
@@ -66,6 +70,8 @@ type server struct {
 	points    *points.Service
 	reads     *points.ReadModel
 	campaigns *campaign.Service
+	tierRules *tier.Service
+	webhooks  *webhooks.Service
 	catalog   *retail.Catalog
 	wallets   *retail.Wallets
 	orders    *retail.Orders
@@ -116,6 +122,7 @@ func (s *server) routes() []route {
 		{"DELETE /points", s.redeem, allow(customer, admin, keyWrite).on(anAccount(fromBody(points)))},
 		{"GET /points", s.balance, allow(customer, admin, keyRead).on(accountInQuery)},
 		{"GET /points/transactions", s.transactions, allow(customer, admin, keyRead).on(accountInQuery)},
+		{"GET /points/tier", s.standing, allow(customer, admin, keyRead).on(accountInQuery)},
 		{"POST /points/transactions/{id}/reversal", s.reverse, allow(admin, keyWrite)},
 		{"POST /points/awards", s.award, allow(admin, keyWrite).on(
 			aClient(fromEvent(func(ev campaign.Event) []string { return []string{ev.Client} })))},
@@ -125,12 +132,23 @@ func (s *server) routes() []route {
 		{"POST /campaigns/validate", s.validateCampaign, allow(marketer, admin).on(aClient(fromDraft))},
 		{"POST /campaigns/simulate", s.simulate, allow(marketer, admin).on(
 			aClient(fromBody(func(r simulateRequest) []string { return []string{r.Client} })))},
+		{"POST /campaigns/backtest", s.backtest, allow(marketer, admin).on(
+			aClient(fromBody(func(r backtestRequest) []string { return []string{r.Client} })))},
 		{"GET /campaigns/{name}", s.getCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
 		{"PATCH /campaigns/{name}", s.updateCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
 		{"DELETE /campaigns/{name}", s.deleteCampaign, allow(marketer, admin).on(aClient(queryValue("client")))},
 		{"GET /campaigns/{name}/versions", s.campaignVersions, allow(marketer, admin).on(aClient(queryValue("client")))},
 		{"GET /points-ceiling", s.pointsCeiling, allow(admin).on(aClient(queryValue("client")))},
 		{"PUT /points-ceiling", s.setPointsCeiling, allow(admin).on(aClient(queryValue("client")))},
+		{"GET /tiers", s.tiers, allow(marketer, admin).on(aClient(queryValue("client")))},
+		// A client's webhooks are its admins' (the caller's own client's).
+		{"POST /webhooks/endpoints", s.createEndpoint, allow(admin)},
+		{"GET /webhooks/endpoints", s.listEndpoints, allow(admin)},
+		{"DELETE /webhooks/endpoints/{id}", s.deleteEndpoint, allow(admin)},
+		{"POST /webhooks/endpoints/{id}/secret", s.rotateSecret, allow(admin)},
+		{"GET /webhooks/deliveries", s.listDeliveries, allow(admin)},
+		{"POST /webhooks/deliveries/{id}/replay", s.replayDelivery, allow(admin)},
+		{"PUT /tiers", s.setTiers, allow(admin).on(aClient(queryValue("client")))},
 
 		{"GET /products", s.listProducts, allow(anyone)},
 		{"GET /products/{id}", s.getProduct, allow(anyone)},
@@ -199,7 +217,7 @@ func RouteTable() []RouteAccess {
 
 // NewHandler returns the API's handler.
 func NewHandler(cfg Config) (http.Handler, error) {
-	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Campaigns == nil || cfg.Catalog == nil || cfg.Wallets == nil ||
+	if cfg.Points == nil || cfg.ReadModel == nil || cfg.Campaigns == nil || cfg.Tiers == nil || cfg.Webhooks == nil || cfg.Catalog == nil || cfg.Wallets == nil ||
 		cfg.Orders == nil || cfg.Sales == nil || cfg.Identity == nil || cfg.Tokens == nil || cfg.Log == nil {
 		return nil, errors.New("httpapi: every service, a token verifier and a logger are required")
 	}
@@ -212,7 +230,7 @@ func NewHandler(cfg Config) (http.Handler, error) {
 	if !cfg.PointValue.IsPositive() || cfg.PointTTLDays < 1 {
 		return nil, errors.New("httpapi: the point value and the points' lifetime in days are required")
 	}
-	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, catalog: cfg.Catalog, wallets: cfg.Wallets,
+	s := &server{points: cfg.Points, reads: cfg.ReadModel, campaigns: cfg.Campaigns, tierRules: cfg.Tiers, webhooks: cfg.Webhooks, catalog: cfg.Catalog, wallets: cfg.Wallets,
 		orders: cfg.Orders, sales: cfg.Sales, identity: cfg.Identity, store: cfg.StoreClient, tokens: cfg.Tokens, jwks: cfg.JWKS, ready: cfg.Ready,
 		settings: settings{PointValue: amount(cfg.PointValue), PointTTLDays: cfg.PointTTLDays}, webApp: cfg.WebApp,
 		admission: newAdmission(cfg.Limits), metrics: cfg.Metrics}

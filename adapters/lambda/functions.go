@@ -82,6 +82,10 @@ func Functions() []Function {
 	}
 	none := func() map[string]Access { return map[string]Access{} }
 	points := func() map[string]Access { return map[string]Access{"ledger": ReadWrite} }
+	// Points earned or taken back move a member's tier: the review reads
+	// the client's tier rules (a setting in the campaigns table) and
+	// records a move in the ledger.
+	pointsAndTier := func() map[string]Access { return map[string]Access{"ledger": ReadWrite, "campaigns": Read} }
 	return []Function{
 		// The API reads the points read model and product search; it
 		// never publishes (the saga does) nor writes a read model (the
@@ -93,10 +97,11 @@ func Functions() []Function {
 			Tables: map[string]Access{"balances": ReadWrite}},
 		{Name: "retail-stream", Streams: []string{"retail", "messages"}, Timeout: minute,
 			Tables: map[string]Access{"readmodels": ReadWrite}},
-		// Expiry finds due lots in the read model and appends to the
-		// ledger; the read model follows through the stream.
+		// Expiry (and maturity) finds due lots in the read model and
+		// appends to the ledger; the read model follows through the
+		// stream. It reviews the tiers of the members it visits.
 		{Name: "expire-points", Every: time.Hour, Timeout: 15 * minute,
-			Tables: map[string]Access{"ledger": ReadWrite, "balances": Read}},
+			Tables: map[string]Access{"ledger": ReadWrite, "balances": Read, "campaigns": Read}},
 		{Name: "release-stock", Every: minute, Timeout: 5 * minute,
 			Tables: map[string]Access{"retail": ReadWrite}},
 		{Name: "resume-orders", Every: minute, StartsSagas: true, Timeout: 5 * minute,
@@ -109,7 +114,7 @@ func Functions() []Function {
 		task("AwardPoints", map[string]Access{"ledger": ReadWrite, "campaigns": ReadWrite}),
 		task("CompleteOrder", none()),
 		task("PublishPurchaseCompleted", map[string]Access{"messages": Write}),
-		task("ReverseAward", points()),
+		task("ReverseAward", pointsAndTier()),
 		task("RefundWallet", none()),
 		task("RestorePoints", points()),
 		task("ReleaseStock", none()),
@@ -117,7 +122,7 @@ func Functions() []Function {
 		task("MarkNeedsAttention", none()),
 
 		// The return saga: each step reads the order and its return.
-		task("ReverseReturnAward", points()),
+		task("ReverseReturnAward", pointsAndTier()),
 		task("RestoreReturnPoints", points()),
 		// The refund is the return's share less the value of awarded
 		// points the customer no longer had: the award's reversal in the

@@ -12,16 +12,19 @@ import (
 	"github.com/unicornstore/unicorn/ports"
 )
 
-// runEnds are the tasks after which a purchase run has ended, and how:
-// the state each leads to (purchase.asl.json's Succeed and Fail states),
-// told as the local executor tells an execution's end. FailOrder's Fail
-// state takes its error from the input's "error" (the failure that
-// started the compensations).
+// runEnds are the tasks after which a purchase or return run has ended,
+// and how: the state each leads to (the Succeed and Fail states of
+// purchase.asl.json and return.asl.json), told as the local executor tells
+// an execution's end. FailOrder's Fail state takes its error from the
+// input's "error" (the failure that started the compensations).
 var runEnds = map[string]ports.SagaStep{
 	"PublishPurchaseCompleted": {Step: "Saga", Status: "succeeded"},
 	"FailOrder":                {Step: "Saga", Status: "failed"},
 	"MarkNeedsAttention": {Step: "Saga", Status: "failed", Error: "CompensationFailed",
 		Cause: "a compensation kept failing: the order needs an operator"},
+	"PublishOrderReturned": {Step: "Saga", Status: "succeeded"},
+	"MarkReturnNeedsAttention": {Step: "Saga", Status: "failed", Error: "ReturnNeedsAttention",
+		Cause: "a step of the return kept failing: an admin must look"},
 }
 
 // Recorded records every task's steps in a store, for runs whose history a

@@ -169,42 +169,42 @@ func (c *Campaigns) Awarded(ctx context.Context, client, name string) (int64, er
 	return awarded, nil
 }
 
-func (c *Campaigns) Ceiling(ctx context.Context, client string) (ports.CeilingRecord, error) {
-	r := ports.CeilingRecord{Client: client}
+func (c *Campaigns) Setting(ctx context.Context, client, name string) (ports.SettingRecord, error) {
+	r := ports.SettingRecord{Client: client, Name: name}
 	var def, at string
-	err := c.db.queryRow(ctx, `SELECT version, definition, updated_at, updated_by FROM campaign_ceilings WHERE client = ?`, client).
+	err := c.db.queryRow(ctx, `SELECT version, definition, updated_at, updated_by FROM client_settings WHERE client = ? AND name = ?`, client, name).
 		Scan(&r.Version, &def, &at, &r.UpdatedBy)
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, fmt.Errorf("ceiling of %s: %w", client, ports.ErrNotFound)
+		return r, fmt.Errorf("%s of %s: %w", name, client, ports.ErrNotFound)
 	}
 	if err == nil {
 		r.Definition = json.RawMessage(def)
 		r.UpdatedAt, err = parseTime(at)
 	}
 	if err != nil {
-		return r, fmt.Errorf("ceiling of %s: %w", client, err)
+		return r, fmt.Errorf("%s of %s: %w", name, client, err)
 	}
 	return r, nil
 }
 
-func (c *Campaigns) SaveCeiling(ctx context.Context, r ports.CeilingRecord) error {
+func (c *Campaigns) SaveSetting(ctx context.Context, r ports.SettingRecord) error {
 	err := c.db.tx(ctx, func(tx *txn) error {
 		var current int64
-		err := tx.queryRow(`SELECT version FROM campaign_ceilings WHERE client = ?`, r.Client).Scan(&current)
+		err := tx.queryRow(`SELECT version FROM client_settings WHERE client = ? AND name = ?`, r.Client, r.Name).Scan(&current)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if r.Version != current+1 {
 			return fmt.Errorf("version %d after %d: %w", r.Version, current, ports.ErrConflict)
 		}
-		_, err = tx.exec(`INSERT INTO campaign_ceilings (client, version, definition, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (client) DO UPDATE SET version = excluded.version, definition = excluded.definition,
+		_, err = tx.exec(`INSERT INTO client_settings (client, name, version, definition, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (client, name) DO UPDATE SET version = excluded.version, definition = excluded.definition,
 			updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-			r.Client, r.Version, string(r.Definition), formatTime(r.UpdatedAt), r.UpdatedBy)
+			r.Client, r.Name, r.Version, string(r.Definition), formatTime(r.UpdatedAt), r.UpdatedBy)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("save ceiling of %s: %w", r.Client, err)
+		return fmt.Errorf("save %s of %s: %w", r.Name, r.Client, err)
 	}
 	return nil
 }

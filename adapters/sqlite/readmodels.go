@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -164,7 +166,10 @@ func (s *SalesTallies) Record(ctx context.Context, p ports.PurchaseCompleted) er
 				return err
 			}
 		}
-		return recordAwards(tx, p)
+		if err := recordAwards(tx, p); err != nil {
+			return err
+		}
+		return recordPurchase(tx, p)
 	})
 	if err != nil {
 		return fmt.Errorf("record sales of %s: %w", p.OrderID, err)
@@ -183,6 +188,82 @@ func recordAwards(tx *txn, p ports.PurchaseCompleted) error {
 		}
 	}
 	return nil
+}
+
+// purchaseVersion is the version of purchase_history's payload: a
+// PurchaseCompleted message's JSON.
+const purchaseVersion = 1
+
+// recordPurchase keeps the purchase in its client's history.
+func recordPurchase(tx *txn, p ports.PurchaseCompleted) error {
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("encode purchase: %w", err)
+	}
+	_, err = tx.exec(`INSERT INTO purchase_history (client, at, order_id, version, payload) VALUES (?, ?, ?, ?, ?)`,
+		p.Client, formatTime(p.At), p.OrderID, purchaseVersion, string(payload))
+	return err
+}
+
+// purchaseCursor is where a page of a client's purchases ends.
+type purchaseCursor struct {
+	Client  string `json:"c"`
+	At      string `json:"a"`
+	OrderID string `json:"o"`
+}
+
+func (s *SalesTallies) Purchases(ctx context.Context, client string, since time.Time, cursor string, limit int) ([]ports.PurchaseCompleted, string, error) {
+	var after purchaseCursor
+	if cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err == nil {
+			err = json.Unmarshal(b, &after)
+		}
+		if err == nil && (after.Client != client || after.At == "") {
+			err = errors.New("not the end of a page of the client's purchases")
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("purchases of %s: %w: %v", client, ports.ErrBadCursor, err)
+		}
+	}
+	limit = max(limit, 1)
+	// One more than the page tells whether another follows.
+	rows, err := s.db.query(ctx, `SELECT at, order_id, version, payload FROM purchase_history
+		WHERE client = ? AND at >= ? AND (at > ? OR at = ? AND order_id > ?) ORDER BY at, order_id LIMIT ?`,
+		client, formatTime(since), after.At, after.At, after.OrderID, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("purchases of %s: %w", client, err)
+	}
+	defer rows.Close()
+	var out []ports.PurchaseCompleted
+	var last purchaseCursor
+	for rows.Next() {
+		if len(out) == limit {
+			next, err := json.Marshal(last)
+			if err != nil {
+				return nil, "", err
+			}
+			return out, base64.RawURLEncoding.EncodeToString(next), nil
+		}
+		var version int
+		var payload string
+		last = purchaseCursor{Client: client}
+		if err := rows.Scan(&last.At, &last.OrderID, &version, &payload); err != nil {
+			return nil, "", fmt.Errorf("purchases of %s: %w", client, err)
+		}
+		if version != purchaseVersion {
+			return nil, "", fmt.Errorf("purchase %s of %s is stored at version %d, which this program does not read", last.OrderID, client, version)
+		}
+		var p ports.PurchaseCompleted
+		if err := json.Unmarshal([]byte(payload), &p); err != nil {
+			return nil, "", fmt.Errorf("decode purchase %s of %s: %w", last.OrderID, client, err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("purchases of %s: %w", client, err)
+	}
+	return out, "", nil
 }
 
 func (s *SalesTallies) Awards(ctx context.Context, client string, since time.Time) ([]ports.CampaignDay, error) {

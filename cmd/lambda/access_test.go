@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -34,6 +35,10 @@ type accessRecorder struct {
 	// or a function could do something no check saw.
 	unknown []string
 	prefix  string // the deployment's table prefix
+	// denied are the functions whose every request is refused, as IAM
+	// refuses a role that lacks the grant: a test's outage of one
+	// function's DynamoDB.
+	denied map[string]bool
 }
 
 // access is one IAM action on one table (or one of its indexes).
@@ -67,6 +72,12 @@ func startAccessRecorder(t *testing.T, target, prefix string) (*accessRecorder, 
 			fn = m[1]
 		}
 		action := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")
+		if rec.isDenied(fn) {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"__type":"com.amazon.coral.service#AccessDeniedException","message":"the role of %s is not authorized to perform dynamodb:%s"}`, fn, action)
+			return
+		}
 		rec.record(fn, action, body)
 		proxy.ServeHTTP(w, r)
 	}))
@@ -120,6 +131,23 @@ func (a *accessRecorder) record(fn, action string, body []byte) {
 		}
 		a.seen[fn][ac] = true
 	}
+}
+
+// deny refuses every request of a function from now on, or (deny false)
+// lets them through again.
+func (a *accessRecorder) deny(fn string, deny bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.denied == nil {
+		a.denied = map[string]bool{}
+	}
+	a.denied[fn] = deny
+}
+
+func (a *accessRecorder) isDenied(fn string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.denied[fn]
 }
 
 func (a *accessRecorder) fail(msg string) {

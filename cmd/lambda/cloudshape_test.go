@@ -134,7 +134,7 @@ func testConcurrentRedemptions(t *testing.T, c *cloud) {
 	if err != nil || bal.Available != 0 {
 		t.Errorf("balance after the redemptions: %+v %v", bal, err)
 	}
-	waitFor(t, "the read model of hot to reach 0", func() bool { return readModelPoints(t, c, "hot") == 0 })
+	waitFor(t, "the read model of hot to reach 0", func() bool { return readModelPoints(t, c, "hot") == held{} })
 }
 
 // testScheduled: the sweeps, run as their functions: an order stranded an

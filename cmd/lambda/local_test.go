@@ -28,9 +28,10 @@ type deployment interface {
 	services() *compose.Services
 	stores() compose.Stores
 	storeClient() string
-	// returnRun is how the first saga run of an order's return ended, as
-	// the shape's workflow runtime tells it, or "" while it runs.
-	returnRun(t *testing.T, orderID, returnID string) string
+	// returnRun is how the attempt-th saga run of an order's return
+	// ended, as the shape's workflow runtime tells it, or "" while it
+	// runs.
+	returnRun(t *testing.T, orderID, returnID string, attempt int) string
 }
 
 // local is the one-machine shape, in the test process: the same

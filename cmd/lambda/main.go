@@ -4,7 +4,8 @@
 //
 //	api                         API Gateway HTTP API (payload 2.0) events
 //	ReserveStock, ChargeWallet, one per Task of orchestration/purchase.asl.json
-//	... (the placeholder's name without "FunctionArn")
+//	RefundReturn, ...           and of orchestration/return.asl.json
+//	                            (the placeholder's name without "FunctionArn")
 //	ledger-stream               the ledger table's stream -> the points read model
 //	retail-stream               the retail table's stream -> product search, sales tallies
 //	expire-points               scheduled: the points expiry sweep

@@ -147,20 +147,26 @@ func walletOf(t *testing.T, d deployment, user string) decimal.Decimal {
 	return w.Balance
 }
 
+// held is what the points read model holds for a user: the points left in
+// the lots, and those pending (earned by a purchase still within its
+// return window, not yet spendable).
+type held struct{ Points, Pending int64 }
+
 // readModelPoints is what the points read model holds for a user: on the
 // cloud shape it is fed only by the ledger's stream, through the consumer
 // function.
-func readModelPoints(t *testing.T, d deployment, user string) int64 {
+func readModelPoints(t *testing.T, d deployment, user string) held {
 	t.Helper()
 	v, err := d.stores().Balances.Get(t.Context(), points.MustAccountID(d.storeClient(), user).String())
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
 		t.Fatal(err)
 	}
-	var n int64
+	var h held
 	for _, l := range v.Lots {
-		n += l.Remaining
+		h.Points += l.Remaining
+		h.Pending += l.Pending
 	}
-	return n
+	return h
 }
 
 // waitTime bounds every wait: far beyond what a busy machine needs.
@@ -183,7 +189,7 @@ type end struct {
 	Steps             []string
 	Stock             int64
 	Wallet            string
-	Points            int64 // the read model's
+	Points            held // the read model's
 	Redeemed, Awarded int64
 	Charged           string
 }
@@ -203,23 +209,23 @@ func testPurchases(t *testing.T, c *cloud, l *local) {
 		redeem   int64
 		want     end
 	}{
-		{"happy path", 5, "1000", 0, 2, 0, end{Status: "completed", Stock: 3, Wallet: "504", Points: 49, Awarded: 49, Charged: "496",
+		{"happy path", 5, "1000", 0, 2, 0, end{Status: "completed", Stock: 3, Wallet: "504", Points: held{Pending: 49}, Awarded: 49, Charged: "496",
 			Steps: []string{"ReserveStock:started", "ReserveStock:succeeded", "ChargeWallet:started", "ChargeWallet:succeeded",
 				"AwardPoints:started", "AwardPoints:succeeded", "CompleteOrder:started", "CompleteOrder:succeeded",
 				"PublishPurchaseCompleted:started", "PublishPurchaseCompleted:succeeded", "Saga:succeeded"}}},
-		{"paid partly with points", 5, "1000", 300, 1, 200, end{Status: "completed", Stock: 4, Wallet: "754", Points: 100 + 24, Redeemed: 200, Awarded: 24, Charged: "246",
+		{"paid partly with points", 5, "1000", 300, 1, 200, end{Status: "completed", Stock: 4, Wallet: "754", Points: held{Points: 100, Pending: 24}, Redeemed: 200, Awarded: 24, Charged: "246",
 			Steps: []string{"ReserveStock:started", "ReserveStock:succeeded", "RedeemPoints:started", "RedeemPoints:succeeded",
 				"ChargeWallet:started", "ChargeWallet:succeeded", "AwardPoints:started", "AwardPoints:succeeded", "CompleteOrder:started",
 				"CompleteOrder:succeeded", "PublishPurchaseCompleted:started", "PublishPurchaseCompleted:succeeded", "Saga:succeeded"}}},
 		{"out of stock", 2, "1000", 0, 3, 0, end{Status: "failed", Code: "OutOfStock", Stock: 2, Wallet: "1000", Charged: "0",
 			Steps: []string{"ReserveStock:started", "ReserveStock:failed:OutOfStock", "ReleaseStock:started", "ReleaseStock:succeeded",
 				"FailOrder:started", "FailOrder:succeeded", "Saga:failed:OutOfStock"}}},
-		{"not enough points", 5, "1000", 50, 1, 100, end{Status: "failed", Code: "InsufficientPoints", Stock: 5, Wallet: "1000", Points: 50, Charged: "0",
+		{"not enough points", 5, "1000", 50, 1, 100, end{Status: "failed", Code: "InsufficientPoints", Stock: 5, Wallet: "1000", Points: held{Points: 50}, Charged: "0",
 			Steps: []string{"ReserveStock:started", "ReserveStock:succeeded", "RedeemPoints:started", "RedeemPoints:failed:InsufficientPoints",
 				"RestorePoints:started", "RestorePoints:succeeded", "ReleaseStock:started", "ReleaseStock:succeeded",
 				"FailOrder:started", "FailOrder:succeeded", "Saga:failed:InsufficientPoints"}}},
 		{"wallet short after points: compensations newest first", 5, "10", 500, 1, 100, end{Status: "failed", Code: "InsufficientFunds",
-			Stock: 5, Wallet: "10", Points: 500, Charged: "0",
+			Stock: 5, Wallet: "10", Points: held{Points: 500}, Charged: "0",
 			Steps: []string{"ReserveStock:started", "ReserveStock:succeeded", "RedeemPoints:started", "RedeemPoints:succeeded",
 				"ChargeWallet:started", "ChargeWallet:failed:InsufficientFunds", "RefundWallet:started", "RefundWallet:succeeded",
 				"RestorePoints:started", "RestorePoints:succeeded", "ReleaseStock:started", "ReleaseStock:succeeded",
@@ -239,7 +245,7 @@ func testPurchases(t *testing.T, c *cloud, l *local) {
 				e := end{Status: o.Status, Code: o.FailureCode, Steps: taskSteps(o), Stock: stockOf(t, d, item), Wallet: walletOf(t, d, user).String(),
 					Redeemed: o.PointsRedeemed, Awarded: o.PointsAwarded, Charged: o.Charged.String()}
 				// The read model catches up through the change stream.
-				waitFor(t, fmt.Sprintf("the points read model of %s to hold %d points", user, tc.want.Points), func() bool {
+				waitFor(t, fmt.Sprintf("the points read model of %s to hold %+v", user, tc.want.Points), func() bool {
 					e.Points = readModelPoints(t, d, user)
 					return e.Points == tc.want.Points
 				})

@@ -36,21 +36,29 @@ type returnView struct {
 	Refunded       json.Number      `json:"refunded"`
 	PointsRestored int64            `json:"points_restored"`
 	PointsReversed int64            `json:"points_reversed"`
+	FailureCode    string           `json:"failure_code"`
+	FailureReason  string           `json:"failure_reason"`
 	Saga           []ports.SagaStep `json:"saga"`
 }
 
-// returnSaga is the name of a return's first saga run (the domain's
-// <order>.<return>; an operator's retry runs under another).
-func returnSaga(orderID, returnID string) string { return orderID + "." + returnID }
+// returnSaga is the name of a return's n-th saga run: the domain's
+// <order>.<return>, and <order>.<return>.retry-<n> for an operator's
+// retries.
+func returnSaga(orderID, returnID string, attempt int) string {
+	if attempt <= 1 {
+		return orderID + "." + returnID
+	}
+	return fmt.Sprintf("%s.%s.retry-%d", orderID, returnID, attempt)
+}
 
 // returnRun: as Step Functions tells it ("succeeded", "failed", ...).
-func (c *cloud) returnRun(t *testing.T, orderID, returnID string) string {
+func (c *cloud) returnRun(t *testing.T, orderID, returnID string, attempt int) string {
 	t.Helper()
 	arn := strings.Replace(returnStateMachineARN, ":stateMachine:", ":execution:", 1) + ":" +
-		stepfunctions.ExecutionName(returnSaga(orderID, returnID))
+		stepfunctions.ExecutionName(returnSaga(orderID, returnID, attempt))
 	out, err := c.sfn.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
 	if _, missing := errors.AsType[*sfntypes.ExecutionDoesNotExist](err); missing {
-		t.Fatalf("the return %s of %s has no execution %s", returnID, orderID, arn)
+		t.Fatalf("run %d of the return %s of %s has no execution %s", attempt, returnID, orderID, arn)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -61,19 +69,23 @@ func (c *cloud) returnRun(t *testing.T, orderID, returnID string) string {
 	return strings.ToLower(string(out.Status))
 }
 
-// returnRun: as the local executor tells it (its step "Saga").
-func (l *local) returnRun(t *testing.T, orderID, returnID string) string {
+// returnRun: as the local executor tells it (the run's step "Saga").
+func (l *local) returnRun(t *testing.T, orderID, returnID string, attempt int) string {
 	t.Helper()
 	v, err := l.svc.Orders.Order(t.Context(), orderID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var ends []string
 	for _, s := range v.ReturnSteps[returnID] {
 		if s.Step == "Saga" {
-			return s.Status
+			ends = append(ends, s.Status)
 		}
 	}
-	return ""
+	if len(ends) < attempt {
+		return ""
+	}
+	return ends[attempt-1]
 }
 
 // askReturn posts a return of an order (answered at once, as the web app
@@ -89,15 +101,15 @@ func askReturn(t *testing.T, d deployment, token, orderID, body string) string {
 	return o.Returns[len(o.Returns)-1].ID
 }
 
-// followReturn waits until the return's saga run has ended, with a
+// followReturn waits until the return's attempt-th saga run has ended, with a
 // deadline far beyond what it needs, and returns the order then. Each
 // task records its steps before it answers, so once the run has ended
 // the order shows them all.
-func followReturn(t *testing.T, d deployment, token, orderID, returnID string) (orderView, returnView, string) {
+func followReturn(t *testing.T, d deployment, token, orderID, returnID string, attempt int) (orderView, returnView, string) {
 	t.Helper()
 	var run string
-	waitFor(t, "the saga of return "+returnID+" of "+orderID+" to end", func() bool {
-		run = d.returnRun(t, orderID, returnID)
+	waitFor(t, fmt.Sprintf("run %d of the saga of return %s of %s to end", attempt, returnID, orderID), func() bool {
+		run = d.returnRun(t, orderID, returnID, attempt)
 		return run != ""
 	})
 	status, resp := d.call(t, http.MethodGet, "/orders/"+orderID, token, "")
@@ -112,13 +124,11 @@ func followReturn(t *testing.T, d deployment, token, orderID, returnID string) (
 	return o, o.Returns[i], run
 }
 
-// returnSteps are a return's task steps as "Step:status[:error]". The
-// run's end (the step "Saga") is left out and read from each shape's
-// runtime instead: the local executor records it, while in the cloud
-// only the tasks record steps, and none of the return saga's tells the
-// run's end (sagatasks records a purchase's end only).
+// returnSteps are a return's steps as "Step:status[:error]", the run's
+// end (the step "Saga") included: the local executor records it, and in
+// the cloud the task that ends a run does (sagatasks.Recorded).
 func returnSteps(r returnView) []string {
-	return slices.DeleteFunc(taskSteps(orderView{Saga: r.Saga}), func(s string) bool { return strings.HasPrefix(s, "Saga:") })
+	return taskSteps(orderView{Saga: r.Saga})
 }
 
 // after is where a return left the store.
@@ -131,7 +141,7 @@ type after struct {
 	Reversed          int64
 	Wallet            string
 	StockA, StockB    int64
-	Points            int64 // the read model's
+	Points            held // the read model's
 	ReturnedA         int64
 	ReturnedB         int64
 	OrderStatus       string
@@ -147,20 +157,18 @@ type after struct {
 // points and stock; after both, wallet, stock and points are exactly
 // where they were before the purchase.
 func testReturns(t *testing.T, c *cloud, l *local) {
-	steps := []string{"ReverseReturnAward:started", "ReverseReturnAward:succeeded", "RestoreReturnPoints:started",
-		"RestoreReturnPoints:succeeded", "RefundReturn:started", "RefundReturn:succeeded", "RestockReturn:started",
-		"RestockReturn:succeeded", "CompleteReturn:started", "CompleteReturn:succeeded", "PublishOrderReturned:started",
-		"PublishOrderReturned:succeeded"}
+	steps := allReturnSteps
 	// 2 x 248.00 + 100.00 = 596.00, 200 points (2.00) off: 594.00
-	// charged, 59 points earned. The first return is 248.00 of 596.00:
-	// that share of the charge (to the cent, down), of the redeemed and
-	// of the earned points (down); the cancellation takes what is left.
+	// charged, 59 points earned (pending through the return window). The
+	// first return is 248.00 of 596.00: that share of the charge (to the
+	// cent, down), of the redeemed and of the earned points (down); the
+	// cancellation takes what is left.
 	want := []after{
 		{Return: "completed", Run: "succeeded", Steps: steps, Refunded: "247.16", Restored: 83, Reversed: 24,
-			Wallet: "653.16", StockA: 4, StockB: 4, Points: 300 - 200 + 59 + 83 - 24, ReturnedA: 1,
+			Wallet: "653.16", StockA: 4, StockB: 4, Points: held{Points: 300 - 200 + 83, Pending: 59 - 24}, ReturnedA: 1,
 			OrderStatus: "completed", CompletedReturns: 1, ReturnsOfTheOrder: 1},
 		{Return: "completed", Run: "succeeded", Steps: steps, Refunded: "346.84", Restored: 117, Reversed: 35,
-			Wallet: "1000", StockA: 5, StockB: 5, Points: 300, ReturnedA: 2, ReturnedB: 1,
+			Wallet: "1000", StockA: 5, StockB: 5, Points: held{Points: 300}, ReturnedA: 2, ReturnedB: 1,
 			OrderStatus: "completed", CompletedReturns: 2, ReturnsOfTheOrder: 2},
 	}
 	var ends [2][]after
@@ -175,7 +183,7 @@ func testReturns(t *testing.T, c *cloud, l *local) {
 		}
 		for n, body := range []string{`{"lines":[{"product_id":"ret-a","quantity":1}],"reason":"one is enough"}`, `{}`} {
 			id := askReturn(t, d, tok, o.ID, body)
-			order, r, run := followReturn(t, d, tok, o.ID, id)
+			order, r, run := followReturn(t, d, tok, o.ID, id, 1)
 			e := after{Return: r.Status, Run: run, Steps: returnSteps(r), Refunded: r.Refunded.String(), Restored: r.PointsRestored,
 				Reversed: r.PointsReversed, Wallet: walletOf(t, d, user).String(), StockA: stockOf(t, d, "ret-a"), StockB: stockOf(t, d, "ret-b"),
 				OrderStatus: order.Status, ReturnsOfTheOrder: len(order.Returns)}
@@ -193,7 +201,7 @@ func testReturns(t *testing.T, c *cloud, l *local) {
 				}
 			}
 			// The read model catches up through the change stream.
-			waitFor(t, fmt.Sprintf("the points read model of %s to hold %d points", user, want[n].Points), func() bool {
+			waitFor(t, fmt.Sprintf("the points read model of %s to hold %+v", user, want[n].Points), func() bool {
 				e.Points = readModelPoints(t, d, user)
 				return e.Points == want[n].Points
 			})
@@ -218,6 +226,78 @@ func testReturns(t *testing.T, c *cloud, l *local) {
 	c.fns.mu.Unlock()
 
 	t.Run("a return stranded before its saga started", func(t *testing.T) { testStrandedReturn(t, c) })
+	t.Run("a return parked for an operator, then retried", func(t *testing.T) { testParkedReturn(t, c) })
+}
+
+// allReturnSteps are the steps of a return saga run that went through,
+// its end included.
+var allReturnSteps = []string{"ReverseReturnAward:started", "ReverseReturnAward:succeeded", "RestoreReturnPoints:started",
+	"RestoreReturnPoints:succeeded", "RefundReturn:started", "RefundReturn:succeeded", "RestockReturn:started",
+	"RestockReturn:succeeded", "CompleteReturn:started", "CompleteReturn:succeeded", "PublishOrderReturned:started",
+	"PublishOrderReturned:succeeded", "Saga:succeeded"}
+
+// staff creates a user of the store with a role, and returns an access
+// token.
+func staff(t *testing.T, d deployment, name, role string) string {
+	t.Helper()
+	ctx, svc := t.Context(), d.services()
+	if _, err := svc.Identity.CreateUser(ctx, name, d.storeClient(), role, password); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := svc.Identity.SignIn(ctx, name, password, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
+}
+
+// testParkedReturn: a return whose refund keeps failing (every DynamoDB
+// request of the RefundReturn function refused, as IAM refuses a role
+// without the grant) is retried by Step Functions, then parked by the
+// MarkReturnNeedsAttention function for an operator, with what it did so
+// far held; once the cause is gone an admin's retry runs it again, every
+// step safe to repeat, and it ends exactly where it would have.
+func testParkedReturn(t *testing.T, c *cloud) {
+	product(t, c, "parked", "80.00", 3)
+	tok := customer(t, c, "parked", "200", 100)
+	admin := staff(t, c, "parked-admin", ports.RoleAdmin)
+	o := purchase(t, c, tok, `{"user_id":"parked","items":[{"product_id":"parked","quantity":2}],"redeem_points":50}`)
+	if o.Status != "completed" {
+		t.Fatalf("the purchase: %+v", o)
+	}
+
+	c.access.deny("RefundReturn", true)
+	t.Cleanup(func() { c.access.deny("RefundReturn", false) })
+	id := askReturn(t, c, tok, o.ID, `{}`)
+	_, r, run := followReturn(t, c, tok, o.ID, id, 1)
+	// The refund never started: its function could not even record that
+	// it had (the step store is in DynamoDB too).
+	parked := []string{"ReverseReturnAward:started", "ReverseReturnAward:succeeded", "RestoreReturnPoints:started",
+		"RestoreReturnPoints:succeeded", "MarkReturnNeedsAttention:started", "MarkReturnNeedsAttention:succeeded",
+		"Saga:failed:ReturnNeedsAttention"}
+	if r.Status != "needs_attention" || run != "failed" || !strings.Contains(r.FailureReason, "AccessDenied") ||
+		!slices.Equal(returnSteps(r), parked) {
+		t.Fatalf("the parked return: %s (%s: %s), its run %s, steps %v; want needs_attention after %v",
+			r.Status, r.FailureCode, r.FailureReason, run, returnSteps(r), parked)
+	}
+	if got := stockOf(t, c, "parked"); got != 1 {
+		t.Errorf("the parked return restocked: stock %d, want 1", got)
+	}
+
+	c.access.deny("RefundReturn", false)
+	if status, resp := c.call(t, http.MethodPost, "/orders/"+o.ID+"/retry", admin, "", "Prefer", "respond-async"); status/100 != 2 {
+		t.Fatalf("POST /orders/%s/retry = %d %s", o.ID, status, resp)
+	}
+	_, r, run = followReturn(t, c, tok, o.ID, id, 2)
+	if r.Status != "completed" || run != "succeeded" || !slices.Equal(returnSteps(r), append(parked, allReturnSteps...)) {
+		t.Errorf("the retried return: %s, its run %s, steps %v", r.Status, run, returnSteps(r))
+	}
+	if w, s := walletOf(t, c, "parked"), stockOf(t, c, "parked"); !w.Equal(decimal.NewFromInt(200)) || s != 3 {
+		t.Errorf("after the retried return: wallet %s, stock %d; want 200 and 3", w, s)
+	}
+	waitFor(t, "the points of parked back to 100", func() bool {
+		return readModelPoints(t, c, "parked") == held{Points: 100}
+	})
 }
 
 // testStrandedReturn: a return stored an hour ago whose saga never
@@ -247,14 +327,14 @@ func testStrandedReturn(t *testing.T, c *cloud) {
 	if err != nil || fnErr != "" || json.Unmarshal(out, &res) != nil || res.Done != 1 {
 		t.Fatalf("resume-orders: %v %s %s (want one stranded return started)", err, fnErr, out)
 	}
-	_, r, run := followReturn(t, c, tok, o.ID, "r1")
-	if r.Status != "completed" || run != "succeeded" || !slices.Equal(returnSteps(r), []string{"ReverseReturnAward:started",
-		"ReverseReturnAward:succeeded", "RestoreReturnPoints:started", "RestoreReturnPoints:succeeded", "RefundReturn:started",
-		"RefundReturn:succeeded", "RestockReturn:started", "RestockReturn:succeeded", "CompleteReturn:started", "CompleteReturn:succeeded",
-		"PublishOrderReturned:started", "PublishOrderReturned:succeeded"}) {
+	_, r, run := followReturn(t, c, tok, o.ID, "r1", 1)
+	if r.Status != "completed" || run != "succeeded" || !slices.Equal(returnSteps(r), allReturnSteps) {
 		t.Errorf("the resumed return: %s, its run %s, steps %v", r.Status, run, returnSteps(r))
 	}
 	if w, s := walletOf(t, c, "stranded"), stockOf(t, c, "stranded"); !w.Equal(decimal.NewFromInt(100)) || s != 2 {
 		t.Errorf("after the resumed return: wallet %s, stock %d; want 100 and 2", w, s)
 	}
+	waitFor(t, "the points the stranded return took back to leave the read model", func() bool {
+		return readModelPoints(t, c, "stranded") == held{}
+	})
 }

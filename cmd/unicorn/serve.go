@@ -69,6 +69,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if c.SweepEvery > 0 {
 		wg.Go(func() { sweepEvery(bg, a, c.SweepEvery) })
 	}
+	wg.Go(func() {
+		// The outbox worker of webhooks: what the consumers enqueued is
+		// delivered, retried with backoff. A store that cannot list due
+		// deliveries (DynamoDB: the cloud's queue delivers) has none here.
+		if err := a.Webhooks.Run(bg); err != nil && bg.Err() == nil {
+			a.log.Warn("webhook deliveries are not sent by this process", "err", err)
+		}
+	})
+	if c.WebhookScanEvery > 0 {
+		wg.Go(func() { scanExpiringEvery(bg, a, c.WebhookScanEvery) })
+	}
 
 	if c.DebugAddr != "" {
 		stopDebug, err := serveDebug(c.DebugAddr, a.metrics.Handler(), log)
@@ -172,6 +183,23 @@ func resumeEvery(ctx context.Context, a *app, every time.Duration) {
 	}
 }
 
+// scanExpiringEvery looks for points about to expire, now and then every
+// interval, for the endpoints subscribed to points.expiring.
+func scanExpiringEvery(ctx context.Context, a *app, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := a.Webhooks.ScanExpiring(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("points.expiring scan", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // sweepEvery expires due points now and then every interval.
 func sweepEvery(ctx context.Context, a *app, every time.Duration) {
 	t := time.NewTicker(every)
@@ -181,8 +209,8 @@ func sweepEvery(ctx context.Context, a *app, every time.Duration) {
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.log.Error("expiry sweep", "err", err)
-		case res.Accounts > 0:
-			a.log.Info("expiry sweep", "accounts", res.Accounts, "points", res.Points)
+		case res.Accounts > 0 || res.Matured > 0:
+			a.log.Info("expiry sweep", "accounts", res.Accounts, "points", res.Points, "matured", res.Matured)
 		}
 		select {
 		case <-ctx.Done():

@@ -495,8 +495,9 @@ func (m *sim) setCeiling() {
 }
 
 // checkAwards asserts that every order's award is the one the campaigns
-// active when it was evaluated give, issued once (and taken back once if
-// the order failed), and that every budget granted what the awards took.
+// active when it was evaluated give, issued once (taken back once if the
+// order failed, and by each of its returns their share), and that every
+// budget granted what the awards took.
 func (m *sim) checkAwards(orders map[string]map[string]any) {
 	t, ctx := m.t, context.Background()
 	m.settleAwards()
@@ -545,9 +546,24 @@ func (m *sim) checkAwards(orders map[string]map[string]any) {
 			if n := len(issues[id]); (a.exp.total > 0 && n != 1) || (a.exp.total == 0 && n != 0) {
 				t.Errorf("order %s (awarded %d) has %d points issues", id, a.exp.total, n)
 			}
+			// Only its returns take any back: what each was decided to.
+			var byReturns int64
+			takers := 0
+			rs, _ := o["returns"].([]any)
+			for _, r := range rs {
+				if n := int64(num(r.(map[string]any)["points_reversed"])); n > 0 {
+					byReturns += n
+					takers++
+				}
+			}
 			for _, tx := range issues[id] {
-				if tx.Amount != a.exp.total || len(reversals[tx.ID]) != 0 {
-					t.Errorf("order %s: issue of %d points, reversed %d times; want %d, not reversed", id, tx.Amount, len(reversals[tx.ID]), a.exp.total)
+				var back int64
+				for _, rev := range reversals[tx.ID] {
+					back += rev.Amount + rev.Unrecovered
+				}
+				if tx.Amount != a.exp.total || len(reversals[tx.ID]) != takers || back != byReturns {
+					t.Errorf("order %s: issue of %d points, reversed %d times for %d; want %d, reversed by its %d returns for %d",
+						id, tx.Amount, len(reversals[tx.ID]), back, a.exp.total, takers, byReturns)
 				}
 			}
 		case "failed":

@@ -337,7 +337,9 @@ func (m *sim) act() {
 		m.broken = ""
 	}
 	m.hold = false
-	switch n := m.rng.IntN(100); {
+	switch n := m.rng.IntN(106); {
+	case n >= 100:
+		m.returnOrder()
 	case n < 34:
 		m.purchase()
 	case n < 42:
@@ -381,7 +383,8 @@ func (m *sim) act() {
 // announced is a known gap (decision 0008), which needs a broken disk.
 func (m *sim) breakTask() {
 	tasks := []string{"ReserveStock", "RedeemPoints", "ChargeWallet", "AwardPoints", "CompleteOrder",
-		"ReverseAward", "RefundWallet", "RestorePoints", "ReleaseStock", "FailOrder", "MarkNeedsAttention"}
+		"ReverseAward", "RefundWallet", "RestorePoints", "ReleaseStock", "FailOrder", "MarkNeedsAttention",
+		"ReverseReturnAward", "RestoreReturnPoints", "RefundReturn", "RestockReturn", "CompleteReturn"}
 	m.broken, m.brokenFor = tasks[m.rng.IntN(len(tasks))]+"FunctionArn", m.rng.IntN(3)
 	m.seen["tasks broken for a while"]++
 }
@@ -409,6 +412,34 @@ func (m *sim) purchase() {
 	case 409, 422: // not enough points to ask for, or a key reused for another purchase
 	default:
 		m.t.Errorf("purchase %s: %d %v", body, code, order)
+	}
+}
+
+// returnOrder has an admin return some of a completed order's lines, or
+// all that is left (a cancellation), sometimes sending the same request
+// twice under one key.
+func (m *sim) returnOrder() {
+	if len(m.orders) == 0 {
+		return
+	}
+	id := m.pick(m.orders)
+	order := m.s.must(200, "GET", "/orders/"+id, "")
+	body := `{}`
+	if line := order["lines"].([]any)[0].(map[string]any); m.rng.IntN(2) == 0 {
+		left := int64(num(line["quantity"]) - num(line["returned"]))
+		body = fmt.Sprintf(`{"lines":[{"product_id":%q,"quantity":%d}]}`, line["product_id"], 1+m.rng.Int64N(max(left, 1)))
+	}
+	key := fmt.Sprint("return-", m.rng.IntN(1000))
+	m.hold = m.rng.IntN(3) == 0
+	for range 1 + m.rng.IntN(2) {
+		switch code, resp := m.s.do("POST", "/orders/"+id+"/returns", body, "Idempotency-Key", key); code {
+		case 201, 202:
+			m.seen["returns"]++
+		case 400, 409, 422: // more than is left, not completed, nothing left, or the key used for another return
+			m.seen[fmt.Sprint("returns refused ", code)]++
+		default:
+			m.t.Errorf("return of %s %s: %d %v", id, body, code, resp)
+		}
 	}
 }
 
@@ -601,6 +632,18 @@ func (m *sim) redeliver() {
 	}
 }
 
+// returnNeedsAttention reports whether a return of the order needs an
+// operator.
+func returnNeedsAttention(order map[string]any) bool {
+	rs, _ := order["returns"].([]any)
+	for _, r := range rs {
+		if r.(map[string]any)["status"] == "needs_attention" {
+			return true
+		}
+	}
+	return false
+}
+
 // settle ends the run: faults stop, time passes until no saga waits, and
 // an operator retries the orders that need attention.
 func (m *sim) settle() {
@@ -629,7 +672,7 @@ func (m *sim) settle() {
 	}
 	m.run(true)
 	for _, id := range m.orders {
-		if order := m.s.must(200, "GET", "/orders/"+id, ""); order["status"] == "needs_attention" {
+		if order := m.s.must(200, "GET", "/orders/"+id, ""); order["status"] == "needs_attention" || returnNeedsAttention(order) {
 			if code, resp := m.s.do("POST", "/orders/"+id+"/retry", ""); code != 201 && code != 202 {
 				m.t.Fatalf("retry of %s: %d %v", id, code, resp)
 			}
@@ -641,9 +684,10 @@ func (m *sim) settle() {
 // check asserts the invariants.
 func (m *sim) check() {
 	t, ctx := m.t, context.Background()
-	sold := map[string]int64{}
-	charged := map[string]decimal.Decimal{}
+	sold, returned := map[string]int64{}, map[string]int64{}
+	charged, refunded := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	awarded, redeemed := map[string]int64{}, map[string]int64{}
+	restored, reversed := map[string]int64{}, map[string]int64{}
 	views := map[string]map[string]any{}
 	for _, id := range m.orders {
 		o := m.s.must(200, "GET", "/orders/"+id, "")
@@ -669,6 +713,33 @@ func (m *sim) check() {
 			charged[user] = charged[user].Add(c)
 			awarded[user] += int64(num(o["points_awarded"]))
 			redeemed[user] += int64(num(o["points_redeemed"]))
+			// Its returns: never more back than the order took, each
+			// finished.
+			var back decimal.Decimal
+			var gaveBack, tookBack int64
+			rs, _ := o["returns"].([]any)
+			for _, rv := range rs {
+				r := rv.(map[string]any)
+				if r["status"] != "completed" {
+					t.Errorf("order %s: return %v ended %v (%v)", id, r["id"], r["status"], r["failure_reason"])
+					continue
+				}
+				m.seen["returns completed"]++
+				back = back.Add(decimal.RequireFromString(fmt.Sprint(r["refunded"])))
+				gaveBack += int64(num(r["points_restored"]))
+				tookBack += int64(num(r["points_reversed"]))
+				for _, lv := range r["lines"].([]any) {
+					l := lv.(map[string]any)
+					returned[l["product_id"].(string)] += int64(num(l["quantity"]))
+				}
+			}
+			if back.GreaterThan(c) || gaveBack > int64(num(o["points_redeemed"])) || tookBack > int64(num(o["points_awarded"])) {
+				t.Errorf("order %s gave back %s of %s charged, %d of %v points redeemed, took back %d of %v awarded",
+					id, back, c, gaveBack, o["points_redeemed"], tookBack, o["points_awarded"])
+			}
+			refunded[user] = refunded[user].Add(back)
+			restored[user] += gaveBack
+			reversed[user] += tookBack
 		case "failed":
 			if num(o["points_awarded"]) != 0 || num(o["points_redeemed"]) != 0 || fmt.Sprint(o["charged"]) != "0" {
 				t.Errorf("failed order %s kept effects: %v", id, o)
@@ -677,19 +748,21 @@ func (m *sim) check() {
 			t.Errorf("order %s ended %v (%v): every order must end completed or failed; saga %v", id, o["status"], o["failure_reason"], steps(o))
 		}
 	}
-	// Stock: on hand + sold = initial + restocks, never negative (nothing
-	// is reserved once every order has ended).
+	// Stock: on hand + sold - returned = initial + restocks, never
+	// negative (nothing is reserved once every order has ended).
 	for _, id := range m.products {
 		on := m.s.stock(id)
-		if on < 0 || on+sold[id] != m.initial[id]+m.restocked[id] {
-			t.Errorf("product %s: %d on hand + %d sold != %d initial + %d restocked", id, on, sold[id], m.initial[id], m.restocked[id])
+		if on < 0 || on+sold[id]-returned[id] != m.initial[id]+m.restocked[id] {
+			t.Errorf("product %s: %d on hand + %d sold - %d returned != %d initial + %d restocked", id, on, sold[id], returned[id],
+				m.initial[id], m.restocked[id])
 		}
 	}
-	// Money: wallets + what completed orders charged = deposits.
+	// Money: wallets + what completed orders charged - what their returns
+	// refunded = deposits.
 	for _, user := range m.customers {
 		w := m.s.balance(user)
-		if w.IsNegative() || !w.Add(charged[user]).Equal(m.deposited[user]) {
-			t.Errorf("%s: wallet %s + charged %s != deposited %s", user, w, charged[user], m.deposited[user])
+		if w.IsNegative() || !w.Add(charged[user]).Sub(refunded[user]).Equal(m.deposited[user]) {
+			t.Errorf("%s: wallet %s + charged %s - refunded %s != deposited %s", user, w, charged[user], refunded[user], m.deposited[user])
 		}
 	}
 	// Points: the read model is the ledger's, before and after a rebuild,
@@ -750,9 +823,10 @@ func (m *sim) check() {
 				}
 			}
 		}
-		if want := m.granted[user] + awarded[user] - redeemed[user] - expired + kept; live[user] != want {
-			t.Errorf("%s: %d points, want %d granted net + %d awarded - %d redeemed - %d expired + %d kept of failed orders' awards = %d",
-				user, live[user], m.granted[user], awarded[user], redeemed[user], expired, kept, want)
+		if want := m.granted[user] + awarded[user] - reversed[user] - redeemed[user] + restored[user] - expired + kept; live[user] != want {
+			t.Errorf("%s: %d points, want %d granted net + %d awarded - %d taken back by returns - %d redeemed + %d given back by returns"+
+				" - %d expired + %d kept of awards taken back = %d",
+				user, live[user], m.granted[user], awarded[user], reversed[user], redeemed[user], restored[user], expired, kept, want)
 		}
 	}
 	if err := m.s.app.Reads.Rebuild(ctx, 100, nil); err != nil {

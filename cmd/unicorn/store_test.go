@@ -62,6 +62,7 @@ func startStore(t testing.TB, d deps) *store {
 	// many sagas are under way at once depends on the machine's speed, so
 	// the bound on them (tested with the API's admission) is lifted.
 	c.MaxSagas = 0
+	c.WebhookAllowPrivate = true // the tests' receivers listen on this machine
 	if d.hash == (identity.HashParams{}) {
 		d.hash = testHash
 	}
@@ -78,6 +79,7 @@ func startStore(t testing.TB, d deps) *store {
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = a.dispatcher.Run(ctx) })
 	wg.Go(func() { _ = a.executor.Run(ctx) })
+	wg.Go(func() { _ = a.Webhooks.Run(ctx) })
 	if clk, ok := d.clock.(*clock.Manual); ok {
 		wg.Go(func() {
 			for ctx.Err() == nil {

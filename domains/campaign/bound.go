@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/unicornstore/unicorn/limits"
 )
 
 // Can a campaign give more than a client's ceiling? To know it before the
@@ -16,7 +18,8 @@ import (
 // purchase's amount A: a lower and an upper bound, each a continuous
 // piecewise-linear function of A over the amounts the rule's condition
 // lets through (numeric comparisons on $.amount), computed exactly with
-// rationals. Constants and $.amount are exact; any other event value is
+// rationals. Constants and $.amount are exact; $.customer.tier_multiplier
+// is from 0 to limits.MaxTierMultiplier; any other event value is
 // taken to be zero or more, with no upper bound (as the sign check takes
 // it); + and - add bounds; * and / by a constant scale them; * and / by a
 // value of known sign and bounded range scale by that range; min, max,
@@ -544,6 +547,10 @@ func (a analysis) bound(n node) bounds {
 			f := line(a.d, new(big.Rat), one)
 			return bounds{f, f}
 		}
+		if n.p.text == tierMultiplierPath {
+			// A tier's multiplier is from 0 to the largest a tier may have.
+			return bounds{a.constant(new(big.Rat)).lo, a.constant(rat(limits.MaxTierMultiplier)).up}
+		}
 		return bounds{a.constant(new(big.Rat)).lo, a.unbounded(n.p.text + " has no upper bound")}
 	case negNode:
 		return a.scale(a.of(n.n), rat(-1))
@@ -599,6 +606,9 @@ func (a analysis) bound(n node) bounds {
 }
 
 const amountPath = "$.amount"
+
+// tierMultiplierPath is the buyer's tier multiplier in the purchase event.
+const tierMultiplierPath = "$.customer.tier_multiplier"
 
 // numOfRat is r as a number of a formula (20 decimals at most; a point
 // bound comes from decimal constants, so it rarely has more).

@@ -48,6 +48,8 @@ func TestCeilingAnalysis(t *testing.T) {
 		{rules: `[{"variable":"$.amount","condition":{"not":{"rule":"numeric_less_than","value":100}},"action":{"command":"issue","formula":"100"}}]`},
 		{rules: `[{"condition":{"any":[{"variable":"$.amount","rule":"numeric_greater_than","value":500},{"variable":"$.amount","rule":"numeric_between","value":[200,300]}]},"action":{"command":"issue","formula":"200"}}]`},
 		{rules: `[{"action":{"command":"issue","formula":"$.amount * 0.05 + 2"}}]`, ceiling: "0.05+2"},
+		// A tier's multiplier is at most 10.
+		{rules: `[{"action":{"command":"issue","formula":"$.amount / 10 * $.customer.tier_multiplier"}}]`},
 		// Refused, at the rule, with an example or a reason.
 		{rules: `[{"action":{"command":"issue","formula":"1e40"}}]`, field: "rules[0].action.formula",
 			contains: "can give more than the client's ceiling of 1 point per 1.00 of the amount, e.g. up to 1e40 points for an amount of 100; base the formula on $.amount"},
@@ -58,6 +60,7 @@ func TestCeilingAnalysis(t *testing.T) {
 		{rules: `[{"action":{"command":"issue","formula":"$.quantity * 5"}}]`, mod: func(d *Draft) { d.MaxPointsPerPurchase = 50 }, field: "rules[0].action.formula", contains: "up to 50 points for an amount of 0"},
 		{rules: `[{"action":{"command":"issue","formula":"$.amount / $.quantity"}}]`, field: "rules[0].action.formula", contains: "it divides by an event value, which can be close to 0"},
 		{rules: `[{"action":{"command":"issue","formula":"$.amount * $.amount"}}]`, field: "rules[0].action.formula", contains: ": it multiplies two values that grow with the amount"},
+		{rules: `[{"action":{"command":"issue","formula":"$.amount / 5 * $.customer.tier_multiplier"}}]`, field: "rules[0].action.formula", contains: "e.g. up to 200 points for an amount of 100"},
 		{rules: `[{"action":{"command":"issue","formula":"5"}}]`, field: "rules[0].action.formula", contains: "up to 5 points for an amount of 0"},
 		{rules: `[{"action":{"command":"issue","formula":"10 - $.points_redeemed"}}]`, field: "rules[0].action.formula", contains: "up to 10 points"},
 		{rules: `[{"action":{"command":"issue","formula":"$.amount/2"}},{"action":{"command":"issue","formula":"$.amount/1.5"}}]`, field: "rules", contains: "together, the rules can give more"},

@@ -157,7 +157,7 @@ type ClientCeiling struct {
 
 // Ceiling returns the client's ceiling.
 func (s *Service) Ceiling(ctx context.Context, client string) (ClientCeiling, error) {
-	rec, err := s.store.Ceiling(ctx, client)
+	rec, err := s.store.Setting(ctx, client, ports.SettingCeiling)
 	if errors.Is(err, ports.ErrNotFound) {
 		return ClientCeiling{Client: client, Ceiling: s.ceiling}, nil
 	}
@@ -191,8 +191,8 @@ func (s *Service) SetCeiling(ctx context.Context, client string, c Ceiling, ifVe
 	if err != nil {
 		return ClientCeiling{}, fmt.Errorf("encode ceiling: %w", err)
 	}
-	rec := ports.CeilingRecord{Client: client, Version: cur.Version + 1, Definition: def, UpdatedAt: s.clock.Now().UTC(), UpdatedBy: actor}
-	if err := s.store.SaveCeiling(ctx, rec); errors.Is(err, ports.ErrConflict) {
+	rec := ports.SettingRecord{Client: client, Name: ports.SettingCeiling, Version: cur.Version + 1, Definition: def, UpdatedAt: s.clock.Now().UTC(), UpdatedBy: actor}
+	if err := s.store.SaveSetting(ctx, rec); errors.Is(err, ports.ErrConflict) {
 		return ClientCeiling{}, fmt.Errorf("the ceiling of %s changed meanwhile: %w", client, ErrStale)
 	} else if err != nil {
 		return ClientCeiling{}, err

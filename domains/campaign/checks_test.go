@@ -56,7 +56,7 @@ func TestUnknownPathWarnings(t *testing.T) {
 		{"$..price", ""},
 		{"$.items.*", ""},
 		{`$.items[?(@.product_id == "7")]`, ""}, // beyond the check
-		{"$.amont", "no field amont there (it has client, username, order_id, amount, total, points_redeemed, quantity, items); did you mean amount?"},
+		{"$.amont", "no field amont there (it has client, username, order_id, amount, total, points_redeemed, quantity, items, customer); did you mean amount?"},
 		{"$.items[0].prise", "did you mean price?"},
 		{"$.Amount", "did you mean amount?"},
 		{"$.tier", "no field tier there"},
@@ -80,7 +80,7 @@ func TestUnknownPathWarnings(t *testing.T) {
 	}
 	c := mustCompile(t, draft(rule(`{"rule":"is_present"}`, "$.amount / 10 + $.quantty * 2")))
 	want := []Problem{{Field: "rules[0].action.formula", Position: ptr(16),
-		Message: "$.quantty: the store's purchase event has no field quantty there (it has client, username, order_id, amount, total, points_redeemed, quantity, items); did you mean quantity? (an event sent through the API may have it)"}}
+		Message: "$.quantty: the store's purchase event has no field quantty there (it has client, username, order_id, amount, total, points_redeemed, quantity, items, customer); did you mean quantity? (an event sent through the API may have it)"}}
 	if diff := cmp.Diff(want, c.Warnings()); diff != "" {
 		t.Errorf("formula warnings (-want +got):\n%s", diff)
 	}
@@ -104,7 +104,8 @@ func TestPurchaseEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(ev)
-	want := `{"amount":1700.1,"client":"UnicornStore","items":[{"amount":1710.1,"name":"Unicorn","price":570.033,"product_id":"1","quantity":3}],"order_id":"o1","points_redeemed":1000,"quantity":3,"total":1710.1,"username":"derick"}`
+	// Without tiers, a buyer has none, and a multiplier of 1.
+	want := `{"amount":1700.1,"client":"UnicornStore","customer":{"tier":"","tier_multiplier":1},"items":[{"amount":1710.1,"name":"Unicorn","price":570.033,"product_id":"1","quantity":3}],"order_id":"o1","points_redeemed":1000,"quantity":3,"total":1710.1,"username":"derick"}`
 	if string(b) != want {
 		t.Errorf("event = %s\nwant    %s", b, want)
 	}

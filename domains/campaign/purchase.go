@@ -25,6 +25,14 @@ type Purchase struct {
 	PointsRedeemed int64           `json:"points_redeemed"`
 	Quantity       int64           `json:"quantity"` // units of every line
 	Items          []PurchaseItem  `json:"items"`
+	Customer       Customer        `json:"customer"`
+}
+
+// Customer is who bought, as campaigns may read it: their membership tier
+// and its multiplier ($.customer.tier_multiplier, 1 without tiers).
+type Customer struct {
+	Tier           string          `json:"tier"`
+	TierMultiplier decimal.Decimal `json:"tier_multiplier"`
 }
 
 // PurchaseItem is one line of a purchase.
@@ -44,10 +52,15 @@ func (p Purchase) Event() (Event, error) {
 		items[i] = map[string]any{"product_id": it.ProductID, "name": it.Name, "quantity": json.Number(strconv.FormatInt(it.Quantity, 10)),
 			"price": money(it.Price), "amount": money(it.Amount)}
 	}
+	multiplier := p.Customer.TierMultiplier
+	if multiplier.IsZero() && p.Customer.Tier == "" {
+		multiplier = decimal.NewFromInt(1) // no tiers: campaigns that multiply by it give what they would without
+	}
 	return newEvent(map[string]any{
 		"client": p.Client, "username": p.Username, "order_id": p.OrderID, "amount": money(p.Amount), "total": money(p.Total),
 		"points_redeemed": json.Number(strconv.FormatInt(p.PointsRedeemed, 10)), "quantity": json.Number(strconv.FormatInt(p.Quantity, 10)),
-		"items": items,
+		"items":    items,
+		"customer": map[string]any{"tier": p.Customer.Tier, "tier_multiplier": money(multiplier)},
 	})
 }
 

@@ -23,6 +23,9 @@ type Deps struct {
 	// Ceiling is the ceiling of a client that has none of its own
 	// (DefaultCeiling when zero).
 	Ceiling Ceiling
+	// Purchases is where Backtest reads completed purchases (the sales
+	// read model). Optional: without it, Backtest is refused.
+	Purchases PurchaseHistory
 }
 
 // Service manages campaigns, simulates them and awards their points.
@@ -32,6 +35,9 @@ type Service struct {
 	clock   ports.Clock
 	log     *slog.Logger
 	ceiling Ceiling // the default
+
+	purchases PurchaseHistory
+	backtest  backtestBounds
 
 	// Compiled campaigns, by client, name and version: a version never
 	// changes, so an entry never goes stale.
@@ -52,7 +58,8 @@ func NewService(d Deps) (*Service, error) {
 	if d.Ceiling.IsZero() {
 		d.Ceiling = DefaultCeiling
 	}
-	return &Service{store: d.Store, points: d.Points, clock: d.Clock, log: d.Log, ceiling: d.Ceiling, cache: map[string]*Campaign{}}, nil
+	return &Service{store: d.Store, points: d.Points, clock: d.Clock, log: d.Log, ceiling: d.Ceiling, cache: map[string]*Campaign{},
+		purchases: d.Purchases, backtest: defaultBacktestBounds}, nil
 }
 
 // campaign returns the compiled campaign of a stored record.

@@ -1,6 +1,7 @@
 package points
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -21,7 +22,19 @@ type Account struct {
 	// snapshotAt is the version of the latest snapshot restored or taken:
 	// a new one is due snapshotEvery events later.
 	snapshotAt int64
+	// tier is the member's tier as last recorded ("" for none), and
+	// earned the points issued per issue day, net of issue reversals, over
+	// the last earnedDays days: what a tier is decided from.
+	tier   string
+	earned map[string]int64
 }
+
+// earnedDays is how far back an account keeps what it earned: the longest
+// tier window, and a day.
+const earnedDays = MaxTierWindowDays + 1
+
+// MaxTierWindowDays is the longest window tiers may be decided on.
+const MaxTierWindowDays = 730
 
 // RehydrateAccount rebuilds an account from its stream, which must start at
 // Seq 1 and have no gaps.
@@ -41,13 +54,19 @@ func rehydrate(a *Account, events []ports.Event) (*Account, error) {
 }
 
 // snapshotState is what a snapshot keeps: the lots are all that issuing,
-// redeeming and expiring decide from.
+// redeeming and expiring decide from; the tier and what was earned are
+// what a tier review decides from.
 type snapshotState struct {
-	Format int         `json:"format"`
-	Lots   []ports.Lot `json:"lots"`
+	Format int              `json:"format"`
+	Lots   []ports.Lot      `json:"lots"`
+	Tier   string           `json:"tier,omitempty"`
+	Earned map[string]int64 `json:"earned,omitempty"`
 }
 
-const snapshotFormat = 1
+// snapshotFormat 2 added the tier and what was earned; a snapshot of
+// format 1 is not used (the stream is read from its start once, until the
+// next snapshot).
+const snapshotFormat = 2
 
 // restoreAccount starts an account from a snapshot; ok is false when the
 // snapshot cannot be used (another format, or damaged) and the stream must
@@ -62,7 +81,7 @@ func restoreAccount(snap ports.Snapshot) (a *Account, ok bool) {
 		return nil, false
 	}
 	a = newAccount(id)
-	a.version, a.snapshotAt, a.book.lots = snap.Version, snap.Version, st.Lots
+	a.version, a.snapshotAt, a.book.lots, a.tier, a.earned = snap.Version, snap.Version, st.Lots, st.Tier, st.Earned
 	return a, true
 }
 
@@ -70,7 +89,7 @@ func restoreAccount(snap ports.Snapshot) (a *Account, ok bool) {
 func (a *Account) snapshot(now time.Time) (ports.Snapshot, error) {
 	// Only lots with points, so that an old account's snapshot stays small.
 	lots := a.book.held()
-	state, err := json.Marshal(snapshotState{Format: snapshotFormat, Lots: lots})
+	state, err := json.Marshal(snapshotState{Format: snapshotFormat, Lots: lots, Tier: a.tier, Earned: a.earned})
 	if err != nil {
 		return ports.Snapshot{}, fmt.Errorf("encode snapshot of %s: %w", a.id, err)
 	}
@@ -107,8 +126,69 @@ func (a *Account) apply(ev ports.Event) error {
 	if err := c.applyTo(&a.book, ev.RecordedAt); err != nil {
 		return fmt.Errorf("apply event %s seq %d: %w", ev.Account, ev.Seq, err)
 	}
+	today := DayOf(ev.RecordedAt)
+	switch e := c.(type) {
+	case Issued:
+		a.earn(e.Lot, e.Amount, today)
+	case IssueReversed:
+		a.earn(cmp.Or(e.Lot, today.String()), -(e.Amount + e.Unrecovered), today)
+	case TierChanged:
+		a.tier = e.To
+	}
 	a.version = ev.Seq
 	return nil
+}
+
+// earn records n points earned (or, negative, taken back) on day, and
+// forgets the days that fell out of what a tier window can reach, as of
+// today.
+func (a *Account) earn(day string, n int64, today Day) {
+	if a.earned == nil {
+		a.earned = map[string]int64{}
+	}
+	a.earned[day] += n
+	oldest := today.AddDays(-earnedDays).String()
+	for d := range a.earned {
+		if d < oldest || a.earned[d] == 0 {
+			delete(a.earned, d)
+		}
+	}
+}
+
+// Earned is what the account earned in the windowDays days up to the day
+// of now (today included).
+func (a *Account) Earned(now time.Time, windowDays int) int64 {
+	from := DayOf(now).AddDays(-windowDays).String()
+	var sum int64
+	for d, n := range a.earned {
+		if d > from {
+			sum += n
+		}
+	}
+	return max(sum, 0)
+}
+
+// Tier is the member's tier as last recorded ("" for none).
+func (a *Account) Tier() string { return a.tier }
+
+// TierPolicy decides a member's tier from what they earned in a window:
+// the client's tiers.
+type TierPolicy interface {
+	WindowDays() int
+	// Tier names the tier of a member who earned that much, and says why.
+	Tier(earned int64) (name, reason string)
+}
+
+// decideTier records a move to the tier the policy gives for what the
+// account earned in its window, if that is not the tier it has.
+func (a *Account) decideTier(now time.Time, p TierPolicy) []change {
+	window := min(max(p.WindowDays(), 1), MaxTierWindowDays)
+	earned := a.Earned(now, window)
+	to, reason := p.Tier(earned)
+	if to == a.tier {
+		return nil
+	}
+	return []change{TierChanged{From: a.tier, To: to, Earned: earned, WindowDays: window, Reason: reason}}
 }
 
 // The decisions below only compute the changes a command makes; Service
@@ -228,8 +308,9 @@ func (a *Account) reverseIssue(id string, need int64, lot, today string) IssueRe
 	// Pending points of its lot first: points a purchase earned are
 	// pending through its return window, and a return within it cancels
 	// them before they could be spent.
+	rev.Lot = lot
 	if i := a.book.find(lot); i >= 0 && a.book.lots[i].Pending > 0 {
-		rev.Pending, rev.Lot = min(need, a.book.lots[i].Pending), lot
+		rev.Pending = min(need, a.book.lots[i].Pending)
 		need -= rev.Pending
 	}
 	if i := a.book.find(lot); i >= 0 && a.book.lots[i].Remaining > 0 && need > 0 {

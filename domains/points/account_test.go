@@ -125,8 +125,8 @@ func (h *history) checkInvariants() {
 		}
 	}
 	for _, l := range h.acct.book.lots {
-		if l.Remaining < 0 {
-			h.t.Errorf("lot %s is negative: %d", l.IssuedOn, l.Remaining)
+		if l.Remaining < 0 || l.Pending < 0 {
+			h.t.Errorf("lot %s is negative: %d (%d pending)", l.IssuedOn, l.Remaining, l.Pending)
 		}
 	}
 	if got := h.acct.book.total(); got != signed {
@@ -138,6 +138,9 @@ func (h *history) checkInvariants() {
 	}
 	if diff := cmp.Diff(h.acct.book.lots, replayed.book.lots); diff != "" {
 		h.t.Errorf("replay differs (-live +replay):\n%s", diff)
+	}
+	if diff := cmp.Diff(h.acct.earned, replayed.earned); diff != "" || h.acct.tier != replayed.tier {
+		h.t.Errorf("replayed tier and earnings differ (-live +replay):\n%s%q %q", diff, h.acct.tier, replayed.tier)
 	}
 }
 
@@ -340,6 +343,52 @@ func TestPendingPointsCannotBeSpentUntilTheyMature(t *testing.T) {
 	}
 	if rest.Pending != 0 || rest.Amount != 25 {
 		t.Errorf("reversal after maturing = %+v", rest)
+	}
+	h.checkInvariants()
+}
+
+// goldAt is a policy of two tiers: gold from 100 points earned in 30 days.
+type goldAt struct{}
+
+func (goldAt) WindowDays() int { return 30 }
+func (goldAt) Tier(earned int64) (string, string) {
+	if earned >= 100 {
+		return "gold", "earned 100 or more"
+	}
+	return "member", "earned under 100"
+}
+
+func TestTierFollowsWhatWasEarnedInTheWindow(t *testing.T) {
+	h := newHistory(t, 365)
+	review := func(at time.Time) []change { return h.acct.decideTier(at, goldAt{}) }
+	if got := review(dayN(0)); len(got) != 1 || got[0].(TierChanged).To != "member" {
+		t.Fatalf("first review = %+v, want a move to member", got)
+	}
+	h.commit(dayN(0), review(dayN(0))...)
+	h.issue(dayN(1), 60)
+	iss := h.commit(dayN(2), h.acct.decideIssue(50, dayN(2), 365, 10, "order:1", nil))[0] // pending counts as earned
+	got := review(dayN(2))
+	if len(got) != 1 || got[0].(TierChanged).To != "gold" || got[0].(TierChanged).Earned != 110 || got[0].(TierChanged).From != "member" {
+		t.Fatalf("review after 110 earned = %+v", got)
+	}
+	h.commit(dayN(2), got...)
+	if h.acct.Tier() != "gold" || len(review(dayN(2))) != 0 {
+		t.Errorf("tier %q, and a second review changes %v", h.acct.Tier(), review(dayN(2)))
+	}
+	// A return takes back what it earned: below 100, back to member.
+	if _, err := h.reversePart(dayN(3), iss.ID, 20); err != nil {
+		t.Fatal(err)
+	}
+	if got := review(dayN(3)); len(got) != 1 || got[0].(TierChanged).To != "member" || got[0].(TierChanged).Earned != 90 {
+		t.Errorf("after the return = %+v", got)
+	}
+	// Out of the window, what was earned no longer counts.
+	h.issue(dayN(20), 30)
+	if e := h.acct.Earned(dayN(31), 30); e != 30+30 {
+		t.Errorf("earned in the 30 days to day 31 = %d, want 60 (days 2 and 20)", e)
+	}
+	if e := h.acct.Earned(dayN(33), 30); e != 30 {
+		t.Errorf("earned in the 30 days to day 33 = %d, want 30", e)
 	}
 	h.checkInvariants()
 }
@@ -576,14 +625,20 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			t.Errorf("day %d: available %d from the whole stream, %d from the snapshot", d, a, b)
 		}
 	}
+	if diff := cmp.Diff(h.acct.earned, got.earned); diff != "" || got.tier != h.acct.tier {
+		t.Errorf("earned and tier from the snapshot differ (-whole +snapshot):\n%s%q %q", diff, h.acct.tier, got.tier)
+	}
 	if got.Version() != h.acct.Version() || got.snapshotAt != snap.Version {
 		t.Errorf("versions: %d/%d, want %d/%d", got.Version(), got.snapshotAt, h.acct.Version(), snap.Version)
 	}
 	for name, bad := range map[string]ports.Snapshot{
 		"not JSON":       {Account: alice.String(), Version: 3, State: json.RawMessage(`{`)},
-		"another format": {Account: alice.String(), Version: 3, State: json.RawMessage(`{"format":2,"lots":[]}`)},
-		"no version":     {Account: alice.String(), Version: 0, State: snap.State},
-		"no client":      {Account: "alice", Version: 3, State: snap.State},
+		"another format": {Account: alice.String(), Version: 3, State: json.RawMessage(`{"format":3,"lots":[]}`)},
+		// Format 1 kept no tier nor what was earned: the stream is read
+		// from its start instead.
+		"format 1":   {Account: alice.String(), Version: 3, State: json.RawMessage(`{"format":1,"lots":[]}`)},
+		"no version": {Account: alice.String(), Version: 0, State: snap.State},
+		"no client":  {Account: "alice", Version: 3, State: snap.State},
 	} {
 		if _, ok := restoreAccount(bad); ok {
 			t.Errorf("%s: restored", name)

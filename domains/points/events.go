@@ -17,6 +17,7 @@ const (
 	EventIssueReversed      = "points.issue_reversed"
 	EventRedemptionReversed = "points.redemption_reversed"
 	EventMatured            = "points.matured"
+	EventTierChanged        = "points.tier_changed"
 )
 
 // payloadVersion is the version written for every payload today.
@@ -51,6 +52,16 @@ type Matured struct {
 	Amount    int64  `json:"amount"`
 }
 
+// TierChanged: the member moved from one tier to another, and why: the
+// points earned in the window the client's tiers are decided on.
+type TierChanged struct {
+	From       string `json:"from,omitempty"` // "" for no tier
+	To         string `json:"to,omitempty"`
+	Earned     int64  `json:"earned"`
+	WindowDays int    `json:"window_days"`
+	Reason     string `json:"reason"`
+}
+
 // Redeemed: points were spent, taken from the oldest active lots first.
 type Redeemed struct {
 	Amount      int64        `json:"amount"`
@@ -76,7 +87,9 @@ type IssueReversed struct {
 	// Pending is the part of Amount cancelled from the issue's lot's
 	// pending points (a return within the window), before any allocation.
 	Pending int64 `json:"pending,omitempty"`
-	// Lot is the issue's lot, where Pending was taken from.
+	// Lot is the issue's lot: where Pending was taken from, and the day
+	// whose earned points the reversal takes back (events written before
+	// it was kept have none: their own day stands in).
 	Lot string `json:"lot,omitempty"`
 }
 
@@ -102,6 +115,10 @@ func (Expired) eventType() string            { return EventExpired }
 func (IssueReversed) eventType() string      { return EventIssueReversed }
 func (RedemptionReversed) eventType() string { return EventRedemptionReversed }
 func (Matured) eventType() string            { return EventMatured }
+func (TierChanged) eventType() string        { return EventTierChanged }
+
+// A tier change moves no points.
+func (TierChanged) applyTo(*lotBook, time.Time) error { return nil }
 
 func (e Issued) applyTo(b *lotBook, at time.Time) error {
 	if e.MaturesOn != "" {
@@ -160,6 +177,8 @@ func decode(ev ports.Event) (change, error) {
 		c, err = unmarshal[RedemptionReversed](ev.Data)
 	case EventMatured:
 		c, err = unmarshal[Matured](ev.Data)
+	case EventTierChanged:
+		c, err = unmarshal[TierChanged](ev.Data)
 	default:
 		return nil, fmt.Errorf("event %s seq %d: unknown type %q", ev.Account, ev.Seq, ev.Type)
 	}

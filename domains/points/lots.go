@@ -217,12 +217,12 @@ func (b *lotBook) nextDue() string {
 	return next
 }
 
-// total is the sum of every lot's remaining points, expired or not: the
-// signed sum of the ledger.
+// total is the sum of every lot's points, remaining (expired or not) and
+// pending: the signed sum of the ledger.
 func (b *lotBook) total() int64 {
 	var sum int64
 	for _, l := range b.lots {
-		sum += l.Remaining
+		sum += l.Remaining + l.Pending
 	}
 	return sum
 }

@@ -308,6 +308,9 @@ type Sweeper struct {
 	service  *Service
 	balances ports.Balances
 	clock    ports.Clock
+	// Review, when set, is run for every account the sweep visits, after
+	// its points matured and expired: the members' tier review.
+	Review func(context.Context, AccountID) error
 }
 
 // NewSweeper returns a Sweeper.
@@ -357,6 +360,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 			}
 			if err == nil {
 				txs, err = s.service.Expire(ctx, account)
+			}
+			if err == nil && s.Review != nil {
+				err = s.Review(ctx, account)
 			}
 			if len(txs) > 0 {
 				res.Accounts++

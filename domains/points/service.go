@@ -34,6 +34,7 @@ const (
 	TxIssueReversal      = "issue_reversal"
 	TxRedemptionReversal = "redemption_reversal"
 	TxMaturity           = "maturity"
+	TxTierChange         = "tier_change"
 )
 
 // Transaction is the outcome of one event, as commands return it and the
@@ -61,6 +62,8 @@ type Transaction struct {
 	// cancelled of the issue's pending points.
 	MaturesOn string
 	Pending   int64
+	// A tier change: from PreviousTier to Tier, and why (Reason).
+	Tier, PreviousTier, Reason string
 }
 
 func transactionOf(account AccountID, ev ports.Event, c change) Transaction {
@@ -71,6 +74,8 @@ func transactionOf(account AccountID, ev ports.Event, c change) Transaction {
 		t.MaturesOn = e.MaturesOn
 	case Matured:
 		t.Type, t.Amount, t.Lot, t.ExpiresOn = TxMaturity, e.Amount, e.Lot, e.ExpiresOn
+	case TierChanged:
+		t.Type, t.Tier, t.PreviousTier, t.Reason = TxTierChange, e.To, e.From, e.Reason
 	case Redeemed:
 		t.Type, t.Amount, t.Allocations, t.Reference = TxRedeem, e.Amount, e.Allocations, e.Reference
 	case Expired:
@@ -342,6 +347,19 @@ func (s *Service) Mature(ctx context.Context, account AccountID) ([]Transaction,
 			return all, err
 		}
 	}
+}
+
+// ReviewTier records the member's move to the tier the policy gives for
+// what they earned in its window, when that is not their tier: one
+// TierChanged event, or nothing. Safe to run at any time: a second review
+// finds nothing to change.
+func (s *Service) ReviewTier(ctx context.Context, account AccountID, p TierPolicy) ([]Transaction, error) {
+	if account.IsZero() {
+		return nil, ErrInvalidAccount
+	}
+	return s.execute(ctx, account, "", "", func(a *Account, now time.Time) ([]change, error) {
+		return a.decideTier(now, p), nil
+	})
 }
 
 // Find returns the transaction a command of client sent with key made, or

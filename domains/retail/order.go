@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -51,6 +52,7 @@ type Order struct {
 	due                decimal.Decimal // the money part: total - pointsValue
 	pointsAwarded      int64
 	award              json.RawMessage // the campaign breakdown of the points awarded
+	buyerTier          campaign.Customer
 	status             OrderStatus
 	failureCode        string
 	failureReason      string
@@ -75,6 +77,7 @@ func orderFromStorage(r ports.Order) (*Order, error) {
 	}
 	return &Order{id: r.ID, userID: r.UserID, client: r.Client, lines: r.Lines, total: r.Total, pointsRequested: r.PointsRedeemed,
 		pointsValue: r.PointsValue, due: r.Charged, pointsAwarded: r.PointsAwarded, award: r.Award, status: st,
+		buyerTier:   campaign.Customer{Tier: r.Tier, TierMultiplier: r.TierMultiplier},
 		failureCode: r.FailureCode, failureReason: r.FailureReason, attempt: max(r.Attempt, 1), fingerprint: r.Fingerprint,
 		createdAt: r.CreatedAt, updatedAt: r.UpdatedAt, completedAt: r.CompletedAt, returns: returns, version: r.Version}, nil
 }
@@ -84,7 +87,8 @@ func (o *Order) storage() ports.Order {
 	rec := ports.Order{ID: o.id, UserID: o.userID, Client: o.client, Lines: o.lines, Total: o.total, PointsRedeemed: o.pointsRequested,
 		PointsValue: o.pointsValue, Charged: o.due, PointsAwarded: o.pointsAwarded, Award: o.award, Status: o.status.s,
 		FailureCode: o.failureCode, FailureReason: o.failureReason, Attempt: o.attempt, Fingerprint: o.fingerprint,
-		CreatedAt: o.createdAt, UpdatedAt: o.updatedAt, CompletedAt: o.completedAt, Version: o.version}
+		CreatedAt: o.createdAt, UpdatedAt: o.updatedAt, CompletedAt: o.completedAt, Version: o.version,
+		Tier: o.buyerTier.Tier, TierMultiplier: o.buyerTier.TierMultiplier}
 	for _, r := range o.returns {
 		rec.Returns = append(rec.Returns, r.storage())
 	}
@@ -129,12 +133,13 @@ func (o *Order) Awarded() (int64, json.RawMessage) {
 	return o.pointsAwarded, o.award
 }
 
-// awardedPoints records what the order earned, while its saga runs.
-func (o *Order) awardedPoints(points int64, breakdown json.RawMessage, at time.Time) error {
+// awardedPoints records what the order earned, and the buyer's tier its
+// campaigns read, while its saga runs.
+func (o *Order) awardedPoints(points int64, breakdown json.RawMessage, who campaign.Customer, at time.Time) error {
 	if o.status != Pending {
 		return fmt.Errorf("order %s is %s: it earns nothing more", o.id, o.status)
 	}
-	o.pointsAwarded, o.award, o.updatedAt = points, breakdown, at
+	o.pointsAwarded, o.award, o.buyerTier, o.updatedAt = points, breakdown, who, at
 	return nil
 }
 

@@ -395,8 +395,8 @@ func (o *Orders) Retry(ctx context.Context, id string) (*Order, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if r := order.stuckReturn(); order.status == Completed && r != nil {
-		return o.retryReturn(ctx, order, r)
+	if stuck := order.stuckReturns(); order.status == Completed && len(stuck) > 0 {
+		return o.retryReturns(ctx, order, stuck)
 	}
 	if order.status != Pending {
 		if order, err = changeOrder(ctx, o.d.Orders, id, func(ord *Order) error { return ord.retry(o.d.Clock.Now().UTC()) }); err != nil {

@@ -321,15 +321,16 @@ func (o *Order) retryReturn(id string, at time.Time) (*Return, error) {
 	return r, nil
 }
 
-// stuckReturn is the return of the order that needs attention or is
-// under way, if any.
-func (o *Order) stuckReturn() *Return {
+// stuckReturns are the returns of the order that need attention or are
+// under way.
+func (o *Order) stuckReturns() []*Return {
+	var out []*Return
 	for _, r := range o.returns {
 		if r.status != ReturnCompleted {
-			return r
+			out = append(out, r)
 		}
 	}
-	return nil
+	return out
 }
 
 // ReturnCommand asks to return lines of an order.
@@ -529,28 +530,41 @@ func (o *Orders) returnSteps(ctx context.Context, order *Order) (map[string][]po
 	return out, nil
 }
 
-// retryReturn runs a return that needs attention again (its steps are
-// safe to run again), or starts the run of one still pending (a no-op
-// while it runs). It waits like a purchase.
-func (o *Orders) retryReturn(ctx context.Context, order *Order, r *Return) (*Order, bool, error) {
-	var err error
-	if r.status == ReturnNeedsAttention {
-		order, err = changeOrder(ctx, o.d.Orders, order.id, func(ord *Order) error {
-			_, err := ord.retryReturn(r.r.ID, o.d.Clock.Now().UTC())
-			return err
-		})
-		if err != nil {
-			return nil, false, err
+// retryReturns runs each return that needs attention again (their steps
+// are safe to run again), and starts the run of each one still pending (a
+// no-op while it runs). It waits like a purchase, for each in turn.
+func (o *Orders) retryReturns(ctx context.Context, order *Order, stuck []*Return) (*Order, bool, error) {
+	done := true
+	for _, r := range stuck {
+		var err error
+		if r.status == ReturnNeedsAttention {
+			order, err = changeOrder(ctx, o.d.Orders, order.id, func(ord *Order) error {
+				_, err := ord.retryReturn(r.r.ID, o.d.Clock.Now().UTC())
+				return err
+			})
+			if err != nil {
+				return nil, false, err
+			}
+			if r, err = order.returnByID(r.r.ID); err != nil {
+				return nil, false, err
+			}
 		}
+		if err := o.startReturn(ctx, order, r); err != nil {
+			return order, false, err
+		}
+	}
+	for _, r := range stuck {
+		var ended bool
+		var err error
 		if r, err = order.returnByID(r.r.ID); err != nil {
 			return nil, false, err
 		}
+		if order, _, ended, err = o.waitReturn(ctx, order, r); err != nil {
+			return order, false, err
+		}
+		done = done && ended
 	}
-	if err := o.startReturn(ctx, order, r); err != nil {
-		return order, false, err
-	}
-	order, _, done, err := o.waitReturn(ctx, order, r)
-	return order, done, err
+	return order, done, nil
 }
 
 // resumeReturns starts again the saga of every return pending since

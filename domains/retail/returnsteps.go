@@ -52,7 +52,10 @@ func (s *Steps) ReverseReturnAward(ctx context.Context, in ReturnInput) error {
 	if err != nil || r.r.PointsReversed == 0 {
 		return err
 	}
-	return s.reversePart(ctx, o, awardKey(o.id), returnKey(o.id, r.r.ID, "award-reversal"), r.r.PointsReversed)
+	if err := s.reversePart(ctx, o, awardKey(o.id), returnKey(o.id, r.r.ID, "award-reversal"), r.r.PointsReversed); err != nil {
+		return err
+	}
+	return s.reviewTier(ctx, o)
 }
 
 // RestoreReturnPoints gives back the return's share of the points the

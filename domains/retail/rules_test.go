@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
+	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -119,7 +120,7 @@ func TestOrderRules(t *testing.T) {
 	if points, money := o.Paid(); points != 0 || !money.IsZero() {
 		t.Errorf("a pending order was paid %d points and %s", points, money)
 	}
-	if err := o.awardedPoints(9, []byte(`[]`), at); err != nil {
+	if err := o.awardedPoints(9, []byte(`[]`), campaign.Customer{}, at); err != nil {
 		t.Fatal(err)
 	}
 	if changed, err := o.complete(at); !changed || err != nil {
@@ -137,7 +138,7 @@ func TestOrderRules(t *testing.T) {
 	for name, change := range map[string]func(*Order) error{
 		"fail":           func(o *Order) error { return o.fail("X", "y", at) },
 		"need attention": func(o *Order) error { return o.needAttention("X", "y", at) },
-		"award":          func(o *Order) error { return o.awardedPoints(1, nil, at) },
+		"award":          func(o *Order) error { return o.awardedPoints(1, nil, campaign.Customer{}, at) },
 		"retry":          func(o *Order) error { return o.retry(at) },
 	} {
 		if err := change(o); err == nil {
@@ -146,7 +147,7 @@ func TestOrderRules(t *testing.T) {
 	}
 
 	o = pending()
-	o.awardedPoints(9, []byte(`[{"points":9}]`), at)
+	o.awardedPoints(9, []byte(`[{"points":9}]`), campaign.Customer{}, at)
 	if err := o.fail("InsufficientFunds", "short", at); err != nil {
 		t.Fatal(err)
 	}

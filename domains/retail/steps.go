@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/ports"
@@ -20,7 +22,17 @@ type StepDeps struct {
 	Publisher ports.Publisher
 	Points    *points.Service
 	Campaigns *campaign.Service
-	Clock     ports.Clock
+	// Tiers is optional: without it buyers have no tier (multiplier 1).
+	Tiers Tiers
+	Clock ports.Clock
+}
+
+// Tiers is the buyers' membership: the tier a purchase's campaigns read,
+// and the review that records a move after points were earned or taken
+// back.
+type Tiers interface {
+	Multiplier(ctx context.Context, account points.AccountID) (tier string, multiplier decimal.Decimal, err error)
+	Review(ctx context.Context, account points.AccountID) error
 }
 
 // Steps are the tasks of the purchase saga. Each takes the saga's input and
@@ -34,7 +46,10 @@ type Steps struct {
 // NewSteps returns the saga's steps.
 func NewSteps(d StepDeps, cfg Config) (*Steps, error) {
 	if d.Stock == nil || d.Wallets == nil || d.Orders == nil || d.Publisher == nil || d.Points == nil || d.Campaigns == nil || d.Clock == nil {
-		return nil, errors.New("retail steps: every dependency is required")
+		return nil, errors.New("retail steps: every dependency but Tiers is required")
+	}
+	if d.Tiers == nil {
+		d.Tiers = noTiers{}
 	}
 	return &Steps{d: d, cfg: cfg.withDefaults()}, nil
 }
@@ -135,14 +150,32 @@ func (s *Steps) ChargeWallet(ctx context.Context, in StepInput) error {
 	return err
 }
 
-// AwardPoints evaluates the client's campaigns for the purchase and issues
-// the points, with the breakdown on the order.
+// noTiers is the membership of a store without tiers.
+type noTiers struct{}
+
+func (noTiers) Multiplier(context.Context, points.AccountID) (string, decimal.Decimal, error) {
+	return "", decimal.NewFromInt(1), nil
+}
+func (noTiers) Review(context.Context, points.AccountID) error { return nil }
+
+// AwardPoints evaluates the client's campaigns for the purchase, with the
+// buyer's tier as it stands before it, issues the points, with the
+// breakdown on the order, and reviews the buyer's tier.
 func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 	o, err := s.order(ctx, in)
 	if err != nil {
 		return err
 	}
-	ev, err := purchaseEvent(o)
+	account, err := buyer(o)
+	if err != nil {
+		return err
+	}
+	tier, multiplier, err := s.d.Tiers.Multiplier(ctx, account)
+	if err != nil {
+		return err
+	}
+	who := campaign.Customer{Tier: tier, TierMultiplier: multiplier}
+	ev, err := purchaseEvent(o, who)
 	if err != nil {
 		return err
 	}
@@ -150,26 +183,25 @@ func (s *Steps) AwardPoints(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
+	if err := s.d.Tiers.Review(ctx, account); err != nil {
+		return err
+	}
 	breakdown, err := json.Marshal(award.Lines)
 	if err != nil {
 		return err
 	}
 	_, err = changeOrder(ctx, s.d.Orders, o.id, func(o *Order) error {
-		return o.awardedPoints(award.Total, breakdown, s.now())
+		return o.awardedPoints(award.Total, breakdown, who, s.now())
 	})
 	return err
 }
 
 // purchaseEvent is the event campaigns are evaluated on: seed 003's
-// amount (the money paid), with the order's details.
-func purchaseEvent(o *Order) (campaign.Event, error) {
-	p := campaign.Purchase{Client: o.client, Username: o.userID, OrderID: o.id, Amount: o.due, Total: o.total,
-		PointsRedeemed: o.pointsRequested, Items: make([]campaign.PurchaseItem, len(o.lines))}
-	for i, l := range o.lines {
-		p.Quantity += l.Quantity
-		p.Items[i] = campaign.PurchaseItem{ProductID: l.ProductID, Name: l.Name, Quantity: l.Quantity, Price: l.UnitPrice, Amount: l.Amount}
-	}
-	return p.Event()
+// amount (the money paid), with the order's details and who bought, as a
+// backtest reads it again from the order's PurchaseCompleted.
+func purchaseEvent(o *Order, who campaign.Customer) (campaign.Event, error) {
+	return campaign.PurchaseFromCompleted(ports.PurchaseCompleted{OrderID: o.id, UserID: o.userID, Client: o.client, Lines: o.lines,
+		Total: o.total, Charged: o.due, PointsRedeemed: o.pointsRequested, Tier: who.Tier, TierMultiplier: who.TierMultiplier}).Event()
 }
 
 // CompleteOrder makes the reservation final and the order completed.
@@ -202,7 +234,8 @@ func (s *Steps) PublishPurchaseCompleted(ctx context.Context, in StepInput) erro
 	}
 	now := s.now()
 	payload, err := json.Marshal(ports.PurchaseCompleted{OrderID: o.id, UserID: o.userID, Client: o.client, Lines: o.lines, Total: o.total,
-		Charged: charged, PointsRedeemed: paidPoints, PointsAwarded: awarded, Campaigns: campaigns, At: now})
+		Charged: charged, PointsRedeemed: paidPoints, PointsAwarded: awarded, Campaigns: campaigns,
+		Tier: o.buyerTier.Tier, TierMultiplier: o.buyerTier.TierMultiplier, At: now})
 	if err != nil {
 		return err
 	}
@@ -236,13 +269,27 @@ func campaignPoints(award json.RawMessage) ([]ports.CampaignPoints, error) {
 	return out, nil
 }
 
-// ReverseAward takes back the points the order earned, if it earned any.
+// ReverseAward takes back the points the order earned, if it earned any,
+// and reviews the buyer's tier.
 func (s *Steps) ReverseAward(ctx context.Context, in StepInput) error {
 	o, err := s.order(ctx, in)
 	if err != nil {
 		return err
 	}
-	return s.reverse(ctx, o, awardKey(o.id), reverseAwardKey(o.id))
+	if err := s.reverse(ctx, o, awardKey(o.id), reverseAwardKey(o.id)); err != nil {
+		return err
+	}
+	return s.reviewTier(ctx, o)
+}
+
+// reviewTier records a move of the buyer's tier after points they earned
+// were taken back.
+func (s *Steps) reviewTier(ctx context.Context, o *Order) error {
+	account, err := buyer(o)
+	if err != nil {
+		return err
+	}
+	return s.d.Tiers.Review(ctx, account)
 }
 
 // RestorePoints gives back the points the order spent, if it spent any.

@@ -227,40 +227,55 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 		}
 	})
 
-	t.Run("a client's ceiling is versioned", func(t *testing.T) {
+	t.Run("a client's settings are versioned, each by name", func(t *testing.T) {
 		t.Parallel()
 		c := newCampaigns(t)
-		if _, err := c.Ceiling(ctx, "UnicornStore"); !errors.Is(err, ports.ErrNotFound) {
+		if _, err := c.Setting(ctx, "UnicornStore", ports.SettingCeiling); !errors.Is(err, ports.ErrNotFound) {
 			t.Errorf("Ceiling of a client without one: err = %v, want ErrNotFound", err)
 		}
-		rec := func(v int64, def string) ports.CeilingRecord {
-			return ports.CeilingRecord{Client: "UnicornStore", Version: v, Definition: json.RawMessage(def),
+		rec := func(v int64, def string) ports.SettingRecord {
+			return ports.SettingRecord{Client: "UnicornStore", Name: ports.SettingCeiling, Version: v, Definition: json.RawMessage(def),
 				UpdatedAt: t0.Add(time.Duration(v) * time.Minute), UpdatedBy: "boss"}
 		}
 		for _, v := range []int64{0, 2} {
-			if err := c.SaveCeiling(ctx, rec(v, `{"v":1}`)); !errors.Is(err, ports.ErrConflict) {
+			if err := c.SaveSetting(ctx, rec(v, `{"v":1}`)); !errors.Is(err, ports.ErrConflict) {
 				t.Errorf("save v%d first: err = %v, want ErrConflict", v, err)
 			}
 		}
 		for v := int64(1); v <= 2; v++ {
-			if err := c.SaveCeiling(ctx, rec(v, fmt.Sprintf(`{"v":%d}`, v))); err != nil {
+			if err := c.SaveSetting(ctx, rec(v, fmt.Sprintf(`{"v":%d}`, v))); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := c.SaveCeiling(ctx, rec(2, `{"v":9}`)); !errors.Is(err, ports.ErrConflict) {
+		if err := c.SaveSetting(ctx, rec(2, `{"v":9}`)); !errors.Is(err, ports.ErrConflict) {
 			t.Errorf("save v2 again: err = %v, want ErrConflict", err)
 		}
-		got, err := c.Ceiling(ctx, "UnicornStore")
+		got, err := c.Setting(ctx, "UnicornStore", ports.SettingCeiling)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(rec(2, `{"v":2}`), got); diff != "" {
 			t.Errorf("Ceiling (-want +got):\n%s", diff)
 		}
-		if _, err := c.Ceiling(ctx, "OtherShop"); !errors.Is(err, ports.ErrNotFound) {
+		if _, err := c.Setting(ctx, "OtherShop", ports.SettingCeiling); !errors.Is(err, ports.ErrNotFound) {
 			t.Errorf("another client's ceiling: err = %v, want ErrNotFound", err)
 		}
-		// A ceiling is not a campaign.
+		// Another setting of the client is apart, with versions of its own.
+		if _, err := c.Setting(ctx, "UnicornStore", ports.SettingTiers); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("tiers of a client with a ceiling only: err = %v, want ErrNotFound", err)
+		}
+		tiers := ports.SettingRecord{Client: "UnicornStore", Name: ports.SettingTiers, Version: 1, Definition: json.RawMessage(`{"t":1}`),
+			UpdatedAt: t0, UpdatedBy: "boss"}
+		if err := c.SaveSetting(ctx, tiers); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := c.Setting(ctx, "UnicornStore", ports.SettingTiers); err != nil || cmp.Diff(tiers, got) != "" {
+			t.Errorf("tiers = %+v, %v", got, err)
+		}
+		if got, err := c.Setting(ctx, "UnicornStore", ports.SettingCeiling); err != nil || got.Version != 2 {
+			t.Errorf("the ceiling after the tiers were saved = %+v, %v", got, err)
+		}
+		// A setting is not a campaign.
 		if list, err := c.List(ctx, "UnicornStore"); err != nil || len(list) != 0 {
 			t.Errorf("List = %v, %v", list, err)
 		}
@@ -273,7 +288,7 @@ func TestCampaigns(t *testing.T, newCampaigns NewCampaigns) {
 		t.Parallel()
 		c := newCampaigns(t)
 		wins := winners(t, func(i int) error {
-			return c.SaveCeiling(ctx, ports.CeilingRecord{Client: "UnicornStore", Version: 1, Definition: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)),
+			return c.SaveSetting(ctx, ports.SettingRecord{Client: "UnicornStore", Name: ports.SettingCeiling, Version: 1, Definition: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)),
 				UpdatedAt: t0, UpdatedBy: "boss"})
 		})
 		if wins != 1 {

@@ -612,6 +612,101 @@ func TestSalesTallies(t *testing.T, s ports.SalesTallies) {
 		t.Errorf("List (-want +got):\n%s", diff)
 	}
 	t.Run("campaign awards", func(t *testing.T) { testCampaignAwards(t, s) })
+	t.Run("purchase history", func(t *testing.T) { testPurchaseHistory(t, s) })
+}
+
+// testPurchaseHistory: each completed purchase is kept once, as recorded,
+// in its client's history, and read from a time on, oldest first, a page
+// at a time.
+func testPurchaseHistory(t *testing.T, s ports.SalesTallies) {
+	ctx := context.Background()
+	est := time.FixedZone("EST", -5*3600)
+	purchase := func(id, client string, at time.Time, awarded int64) ports.PurchaseCompleted {
+		return ports.PurchaseCompleted{OrderID: id, UserID: "buyer-" + id, Client: client, At: at,
+			Lines: []ports.OrderLine{
+				{ProductID: "1", Name: "Air", Quantity: 2, UnitPrice: dec("1700.50"), Amount: dec("3401.00")},
+				{ProductID: "2", Name: "Pony", Quantity: 1, UnitPrice: dec("5"), Amount: dec("5")}},
+			Total: dec("3406.00"), Charged: dec("3396"), PointsRedeemed: 1000, PointsAwarded: awarded,
+			Campaigns: []ports.CampaignPoints{{Campaign: "1", Points: awarded}}}
+	}
+	// Recorded out of order, two at the same moment, one in another time
+	// zone, one before the window, one of another client; each twice.
+	purchases := []ports.PurchaseCompleted{
+		purchase("h-3", "History", t0.Add(2*time.Hour), 30),
+		purchase("h-1", "History", t0, 10),
+		purchase("h-0", "History", t0.Add(-time.Nanosecond), 1),
+		purchase("h-2b", "History", t0.Add(time.Hour), 21),
+		purchase("h-2a", "History", t0.Add(time.Hour).In(est), 20),
+		purchase("h-4", "History", t0.Add(3*time.Hour), 40),
+		purchase("o-9", "HistoryOther", t0.Add(time.Hour), 99),
+	}
+	purchases[6].Campaigns = nil // earned nothing
+	for _, p := range purchases {
+		for range 2 {
+			if err := s.Record(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	byID := map[string]ports.PurchaseCompleted{}
+	for _, p := range purchases {
+		byID[p.OrderID] = p
+	}
+	want := func(ids ...string) []ports.PurchaseCompleted {
+		var out []ports.PurchaseCompleted
+		for _, id := range ids {
+			out = append(out, byID[id])
+		}
+		return out
+	}
+	all := func(client string, since time.Time, limit int) []ports.PurchaseCompleted {
+		t.Helper()
+		var out []ports.PurchaseCompleted
+		cursor := ""
+		for pages := 0; ; pages++ {
+			page, next, err := s.Purchases(ctx, client, since, cursor, limit)
+			if err != nil {
+				t.Fatalf("Purchases(%s, %s, %q, %d): %v", client, since, cursor, limit, err)
+			}
+			if len(page) > limit || next != "" && len(page) != limit || pages > 10 {
+				t.Fatalf("Purchases(%s, %s, %q, %d) = %d purchases, next %q", client, since, cursor, limit, len(page), next)
+			}
+			out = append(out, page...)
+			if next == "" {
+				return out
+			}
+			cursor = next
+		}
+	}
+	for _, tt := range []struct {
+		client string
+		since  time.Time
+		limit  int
+		want   []ports.PurchaseCompleted
+	}{
+		{"History", t0, 500, want("h-1", "h-2a", "h-2b", "h-3", "h-4")}, // from the very moment on
+		{"History", t0, 2, want("h-1", "h-2a", "h-2b", "h-3", "h-4")},
+		{"History", t0.Add(-time.Hour), 1, want("h-0", "h-1", "h-2a", "h-2b", "h-3", "h-4")},
+		{"History", t0.Add(time.Hour).In(est), 4, want("h-2a", "h-2b", "h-3", "h-4")}, // a page that ends the list says so
+		{"History", t0.Add(3*time.Hour + time.Nanosecond), 2, nil},
+		{"HistoryOther", t0, 2, want("o-9")},
+		{"Nobody", t0, 2, nil},
+	} {
+		if diff := cmp.Diff(tt.want, all(tt.client, tt.since, tt.limit), decimalEqual); diff != "" {
+			t.Errorf("Purchases(%s, %s) by %d (-want +got):\n%s", tt.client, tt.since, tt.limit, diff)
+		}
+	}
+	// A cursor is of one client's pages: garbage, or another client's, is
+	// refused.
+	_, next, err := s.Purchases(ctx, "History", t0, "", 1)
+	if err != nil || next == "" {
+		t.Fatalf("first page: next %q, %v", next, err)
+	}
+	for _, c := range []struct{ client, cursor string }{{"HistoryOther", next}, {"History", "garbage"}, {"History", "e30"}, {"History", "%%%"}} {
+		if page, _, err := s.Purchases(ctx, c.client, t0, c.cursor, 2); !errors.Is(err, ports.ErrBadCursor) {
+			t.Errorf("Purchases(%s) with cursor %q = %d purchases, %v; want ErrBadCursor", c.client, c.cursor, len(page), err)
+		}
+	}
 }
 
 // testCampaignAwards: what campaigns gave is summed per client, UTC day

@@ -67,6 +67,14 @@ type Config struct {
 	// ReturnDays is how many days after an order completes its customer
 	// may return it.
 	ReturnDays int
+	// Webhooks: whether endpoints may be http:// or on private addresses
+	// (development and tests only), how long one delivery may take, how
+	// many are sent at once, and how often the points-expiring scan runs
+	// (0: never).
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration
+	WebhookWorkers      int
+	WebhookScanEvery    time.Duration
 }
 
 // defaults is the configuration with every default, no flag or
@@ -152,6 +160,38 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 				return fmt.Errorf("must be a whole number of days from 1 to 365")
 			}
 			c.ReturnDays = n
+			return nil
+		}},
+		{"webhook-allow-private", "UNICORN_WEBHOOK_ALLOW_PRIVATE", "false", "accept webhook endpoints on http:// and on private, loopback and link-local addresses (development and tests only)", func(s string) error {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("must be true or false")
+			}
+			c.WebhookAllowPrivate = b
+			return nil
+		}},
+		{"webhook-timeout", "UNICORN_WEBHOOK_TIMEOUT", "10s", "how long one webhook delivery may take before it counts as failed", func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < time.Second || d > time.Minute {
+				return fmt.Errorf("must be a duration from 1s to 1m")
+			}
+			c.WebhookTimeout = d
+			return nil
+		}},
+		{"webhook-workers", "UNICORN_WEBHOOK_WORKERS", "8", "how many webhook deliveries serve sends at once", func(s string) error {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 256 {
+				return fmt.Errorf("must be a whole number from 1 to 256")
+			}
+			c.WebhookWorkers = n
+			return nil
+		}},
+		{"webhook-scan-interval", "UNICORN_WEBHOOK_SCAN_INTERVAL", "24h", "how often serve looks for points about to expire, for points.expiring webhooks (0 turns it off)", func(s string) error {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < 0 || (d > 0 && d < time.Minute) {
+				return fmt.Errorf("must be 0 or a duration of at least 1m")
+			}
+			c.WebhookScanEvery = d
 			return nil
 		}},
 		{"saga-workers", "UNICORN_SAGA_WORKERS", "16", "how many purchase sagas move at once", func(s string) error {

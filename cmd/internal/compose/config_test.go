@@ -25,6 +25,7 @@ func TestConfig(t *testing.T) {
 	}
 	want := Config{Addr: ":9000", DBPath: "x.db", TTLDays: 7, SweepEvery: time.Hour, LogLevel: slog.LevelDebug, LogFormat: "text",
 		PointValue: decimal.RequireFromString("0.01"), PurchaseWait: 5 * time.Second, ReservationTTL: 15 * time.Minute, ReturnDays: 3, SagaWorkers: 16,
+		WebhookTimeout: 10 * time.Second, WebhookWorkers: 8, WebhookScanEvery: 24 * time.Hour,
 		ClientRate: 1000, CallerRate: 200, MaxInFlight: 512, MaxSagas: 64, Demo: true,
 		TokenTTL: 15 * time.Minute, TokenIssuer: "unicorn-store", TokenAudience: "unicorn-api", WebAppDir: "shop/dist", StoreClient: "Shop-1", PointsCeiling: ceiling, Store: "sqlite", TablePrefix: "unicorn-"}
 	if diff := cmp.Diff(want, c, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
@@ -37,6 +38,10 @@ func TestConfig(t *testing.T) {
 		{[]string{"-point-ttl-days", "0"}, nil},
 		{[]string{"-point-ttl-days", "30"}, nil}, // the default 30-day return window would outlive the points
 		{[]string{"-return-days", "0"}, nil},
+		{[]string{"-webhook-timeout", "1h"}, nil},
+		{[]string{"-webhook-workers", "0"}, nil},
+		{[]string{"-webhook-scan-interval", "5s"}, nil},
+		{nil, map[string]string{"UNICORN_WEBHOOK_ALLOW_PRIVATE": "perhaps"}},
 		{[]string{"-point-ttl-days", "x"}, nil},
 		{nil, map[string]string{"POINT_TTL_DAYS": "-1"}},
 		{[]string{"-sweep-interval", "soon"}, nil},

@@ -84,7 +84,7 @@ func OpenDynamoDB(ctx context.Context, c Config) (*dynamodb.Store, aws.Config, e
 func DynamoStores(s *dynamodb.Store) Stores {
 	return Stores{Ledger: s.Ledger(), Snapshots: s.Snapshots(), Balances: s.Balances(), Campaigns: s.Campaigns(),
 		Catalog: s.Catalog(), Stock: s.Stock(), Wallets: s.Wallets(), Orders: s.Orders(), Publisher: s.Publisher(),
-		ProductSearch: s.ProductSearch(), SalesTallies: s.SalesTallies(), Users: s.Users(), APIKeys: s.APIKeys(),
+		ProductSearch: s.ProductSearch(), SalesTallies: s.SalesTallies(), Webhooks: s.Webhooks(), Users: s.Users(), APIKeys: s.APIKeys(),
 		Sessions: s.Sessions(), Throttle: s.Throttle(), Secrets: s.Secrets(), Ping: s.Ping}
 }
 

@@ -20,10 +20,13 @@ import (
 	"github.com/unicornstore/unicorn/adapters/httpapi"
 	"github.com/unicornstore/unicorn/adapters/jwtauth"
 	"github.com/unicornstore/unicorn/adapters/lambda"
+	"github.com/unicornstore/unicorn/adapters/webhookhttp"
 	"github.com/unicornstore/unicorn/domains/campaign"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/points"
 	"github.com/unicornstore/unicorn/domains/retail"
+	"github.com/unicornstore/unicorn/domains/tier"
+	"github.com/unicornstore/unicorn/domains/webhooks"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -40,11 +43,15 @@ type Stores struct {
 	Publisher     ports.Publisher
 	ProductSearch ports.ProductSearch
 	SalesTallies  ports.SalesTallies
-	Users         ports.Users
-	APIKeys       ports.APIKeys
-	Sessions      ports.Sessions
-	Throttle      ports.Throttle
-	Secrets       ports.Secrets
+	Webhooks      ports.Webhooks
+	// WebhookQueue, when set, is where deliveries are handed to a
+	// deliverer (the cloud's queue); without it serve's worker polls.
+	WebhookQueue ports.WebhookQueue
+	Users        ports.Users
+	APIKeys      ports.APIKeys
+	Sessions     ports.Sessions
+	Throttle     ports.Throttle
+	Secrets      ports.Secrets
 	// Ping tells whether the storage answers (GET /readyz).
 	Ping func(context.Context) error
 }
@@ -82,6 +89,8 @@ type Services struct {
 	Reads     *points.ReadModel
 	Sweeper   *points.Sweeper
 	Campaigns *campaign.Service
+	Tiers     *tier.Service
+	Webhooks  *webhooks.Service
 	Steps     *retail.Steps
 	Catalog   *retail.Catalog
 	Wallets   *retail.Wallets
@@ -122,13 +131,26 @@ func NewServices(ctx context.Context, c Config, s Stores, d Deps, sagas SagasFor
 		return nil, err
 	}
 	v.Sweeper = points.NewSweeper(v.Points, s.Balances, d.Clock)
-	if v.Campaigns, err = campaign.NewService(campaign.Deps{Store: s.Campaigns, Points: v.Points, Clock: d.Clock, Log: d.Log, Ceiling: c.PointsCeiling}); err != nil {
+	if v.Campaigns, err = campaign.NewService(campaign.Deps{Store: s.Campaigns, Points: v.Points, Clock: d.Clock, Log: d.Log, Ceiling: c.PointsCeiling,
+		Purchases: s.SalesTallies}); err != nil {
 		return nil, err
 	}
+	if v.Tiers, err = tier.NewService(s.Campaigns, v.Points, d.Clock); err != nil {
+		return nil, err
+	}
+	if v.Webhooks, err = webhooks.NewService(webhooks.Deps{Store: s.Webhooks, Sender: webhookhttp.New(), Balances: s.Balances,
+		Queue: s.WebhookQueue, Clock: d.Clock, IDs: d.IDs, Log: d.Log},
+		webhooks.Config{AllowPrivate: c.WebhookAllowPrivate, Timeout: c.WebhookTimeout, Workers: c.WebhookWorkers}); err != nil {
+		return nil, err
+	}
+	// The sweep that matures and expires points reviews the tiers of the
+	// members it visits: a demotion as points leave the window is recorded
+	// then, if nothing else reviewed it first.
+	v.Sweeper.Review = v.Tiers.Review
 	retailCfg := retail.Config{PointValue: c.PointValue, ReservationTTL: c.ReservationTTL, PurchaseWait: c.PurchaseWait,
 		ReturnWindow: time.Duration(c.ReturnDays) * 24 * time.Hour, Client: c.StoreClient}
 	if v.Steps, err = retail.NewSteps(retail.StepDeps{Stock: s.Stock, Wallets: s.Wallets, Orders: s.Orders, Publisher: s.Publisher,
-		Points: v.Points, Campaigns: v.Campaigns, Clock: d.Clock}, retailCfg); err != nil {
+		Points: v.Points, Campaigns: v.Campaigns, Tiers: v.Tiers, Clock: d.Clock}, retailCfg); err != nil {
 		return nil, err
 	}
 	runners, err := sagas(v.Steps)
@@ -178,7 +200,7 @@ func (v *Services) Handler() (http.Handler, error) {
 	if region, _, ok := jwtauth.CognitoPool(c.OIDCIssuer); ok {
 		cognito = &httpapi.Cognito{Region: region, ClientID: c.OIDCAudience}
 	}
-	return httpapi.NewHandler(httpapi.Config{Points: v.Points, ReadModel: v.Reads, Campaigns: v.Campaigns, Cognito: cognito,
+	return httpapi.NewHandler(httpapi.Config{Points: v.Points, ReadModel: v.Reads, Campaigns: v.Campaigns, Tiers: v.Tiers, Webhooks: v.Webhooks, Cognito: cognito,
 		Catalog: v.Catalog, Wallets: v.Wallets, Orders: v.Orders, Sales: v.Sales, Identity: v.Identity,
 		Tokens: v.Verifier, JWKS: v.Signer.JWKS(), CORSOrigins: c.CORSOrigins, StoreClient: c.StoreClient, PointValue: c.PointValue,
 		PointTTLDays: v.Points.TTLDays(), WebApp: httpapi.WebAppDir(c.WebAppDir), Log: v.log, Ready: v.stores.Ping, Metrics: v.Metrics,
@@ -207,6 +229,12 @@ func (v *Services) Consumers() []Consumer {
 		}},
 		{Name: "product-search", Topic: ports.TopicProducts, Handle: v.Catalog.IndexChange},
 		{Name: "sales-tallies", Topic: ports.TopicPurchases, Handle: v.Sales.Record},
+		// Webhooks: each event a client's endpoints subscribe to becomes a
+		// delivery, stored before the message is acknowledged, so none is
+		// lost to a crash (at least once; the event id deduplicates).
+		{Name: "webhooks-points", Topic: ports.TopicPointsLedger, Handle: v.Webhooks.Handle},
+		{Name: "webhooks-purchases", Topic: ports.TopicPurchases, Handle: v.Webhooks.Handle},
+		{Name: "webhooks-returns", Topic: ports.TopicReturns, Handle: v.Webhooks.Handle},
 	}
 }
 
