@@ -18,10 +18,10 @@ import (
 )
 
 // Step is one step of the purchase saga.
-type Step func(*retail.Steps, context.Context, retail.StepInput) error
+type Step = func(*retail.Steps, context.Context, retail.StepInput) error
 
 // ReturnStep is one step of the return saga.
-type ReturnStep func(*retail.Steps, context.Context, retail.ReturnInput) error
+type ReturnStep = func(*retail.Steps, context.Context, retail.ReturnInput) error
 
 // ReturnSteps maps each Resource name of return.asl.json to its step.
 var ReturnSteps = map[string]ReturnStep{
@@ -91,68 +91,52 @@ type Wrap func(resource string, h executor.Handler) executor.Handler
 
 // Handlers returns a handler for every step of the purchase saga.
 func Handlers(steps *retail.Steps, wrap Wrap) map[string]executor.Handler {
-	out := make(map[string]executor.Handler, len(Steps))
-	for resource, step := range Steps {
-		h := handler(steps, step)
-		if wrap != nil {
-			h = wrap(resource, h)
-		}
-		out[resource] = h
-	}
-	return out
+	return handlers(steps, Steps, wrap, func(in retail.StepInput) (bool, []*retail.StepError) {
+		return in.OrderID != "", []*retail.StepError{in.Failure, in.CompensationFailure}
+	}, `a step needs {"order_id": ...}`)
 }
 
 // ReturnHandlers returns a handler for every step of the return saga.
 func ReturnHandlers(steps *retail.Steps, wrap Wrap) map[string]executor.Handler {
-	out := make(map[string]executor.Handler, len(ReturnSteps))
-	for resource, step := range ReturnSteps {
-		h := returnHandler(steps, step)
+	return handlers(steps, ReturnSteps, wrap, func(in retail.ReturnInput) (bool, []*retail.StepError) {
+		return in.OrderID != "" && in.ReturnID != "", []*retail.StepError{in.Failure}
+	}, `a return step needs {"order_id": ..., "return_id": ...}`)
+}
+
+// handlers makes a handler of each step of a saga: it decodes the task's
+// input (check says whether it names what the step works on, and which
+// caught errors it carries), runs the step, and reports a business
+// failure as the task error the saga's Catch matches.
+func handlers[In any](steps *retail.Steps, catalog map[string]func(*retail.Steps, context.Context, In) error, wrap Wrap,
+	check func(In) (ok bool, caught []*retail.StepError), needs string) map[string]executor.Handler {
+	out := make(map[string]executor.Handler, len(catalog))
+	for resource, step := range catalog {
+		var h executor.Handler = func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
+			var in In
+			err := json.Unmarshal(input, &in)
+			ok, caught := check(in)
+			if err != nil || !ok {
+				return nil, &BadInput{Cause: fmt.Sprintf("%s: %v", needs, err)}
+			}
+			for _, f := range caught {
+				if f != nil {
+					f.Cause = PlainCause(f.Cause)
+				}
+			}
+			if err := step(steps, ctx, in); err != nil {
+				if te := TaskError(err); te != nil {
+					return nil, te
+				}
+				return nil, err
+			}
+			return json.RawMessage(`{"ok":true}`), nil
+		}
 		if wrap != nil {
 			h = wrap(resource, h)
 		}
 		out[resource] = h
 	}
 	return out
-}
-
-func returnHandler(steps *retail.Steps, step ReturnStep) executor.Handler {
-	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
-		var in retail.ReturnInput
-		if err := json.Unmarshal(input, &in); err != nil || in.OrderID == "" || in.ReturnID == "" {
-			return nil, &BadInput{Cause: fmt.Sprintf("a return step needs {\"order_id\": ..., \"return_id\": ...}: %v", err)}
-		}
-		if in.Failure != nil {
-			in.Failure.Cause = PlainCause(in.Failure.Cause)
-		}
-		if err := step(steps, ctx, in); err != nil {
-			if te := TaskError(err); te != nil {
-				return nil, te
-			}
-			return nil, err
-		}
-		return json.RawMessage(`{"ok":true}`), nil
-	}
-}
-
-func handler(steps *retail.Steps, step Step) executor.Handler {
-	return func(ctx context.Context, input json.RawMessage) (json.RawMessage, error) {
-		var in retail.StepInput
-		if err := json.Unmarshal(input, &in); err != nil || in.OrderID == "" {
-			return nil, &BadInput{Cause: fmt.Sprintf("a step needs {\"order_id\": ...}: %v", err)}
-		}
-		for _, f := range []*retail.StepError{in.Failure, in.CompensationFailure} {
-			if f != nil {
-				f.Cause = PlainCause(f.Cause)
-			}
-		}
-		if err := step(steps, ctx, in); err != nil {
-			if te := TaskError(err); te != nil {
-				return nil, te
-			}
-			return nil, err
-		}
-		return json.RawMessage(`{"ok":true}`), nil
-	}
 }
 
 // PlainCause is the text of a caught error's cause. Step Functions gives

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -86,14 +87,24 @@ func TestErrorNames(t *testing.T) {
 	}
 }
 
-// TestBadInputIsNamed: a task without an order id fails with a name of its
-// own, not a panic or an anonymous error.
+// TestBadInputIsNamed: a task without the ids its step works on fails
+// with a name of its own, not a panic or an anonymous error.
 func TestBadInputIsNamed(t *testing.T) {
-	h := handler(nil, Steps["ReserveStockFunctionArn"])
-	for _, in := range []string{`{}`, `not json`, `{"order_id":""}`} {
-		_, err := h(context.Background(), json.RawMessage(in))
-		if e := asl.AsError(err); e.Name != "BadInput" {
-			t.Errorf("input %s: %v", in, err)
+	tests := []struct {
+		h   string
+		ins []string
+	}{
+		{"ReserveStockFunctionArn", []string{`{}`, `not json`, `{"order_id":""}`}},
+		{"RefundReturnFunctionArn", []string{`{}`, `not json`, `{"order_id":"o-1"}`, `{"return_id":"r1"}`}},
+	}
+	all := Handlers(nil, nil)
+	maps.Copy(all, ReturnHandlers(nil, nil))
+	for _, tt := range tests {
+		for _, in := range tt.ins {
+			_, err := all[tt.h](context.Background(), json.RawMessage(in))
+			if e := asl.AsError(err); e.Name != "BadInput" {
+				t.Errorf("%s, input %s: %v", tt.h, in, err)
+			}
 		}
 	}
 }

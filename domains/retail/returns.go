@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -436,7 +437,7 @@ func (o *Orders) returnRequest(cmd ReturnCommand) (returnRequest, error) {
 		fmt.Fprint(h, "|all")
 	}
 	sorted := slices.Clone(req.lines)
-	slices.SortFunc(sorted, func(a, b ports.ReturnLine) int { return cmpString(a.ProductID, b.ProductID) })
+	slices.SortFunc(sorted, func(a, b ports.ReturnLine) int { return strings.Compare(a.ProductID, b.ProductID) })
 	for _, l := range sorted {
 		fmt.Fprintf(h, "|%s=%d", l.ProductID, l.Quantity)
 	}
@@ -448,16 +449,6 @@ func (o *Orders) returnRequest(cmd ReturnCommand) (returnRequest, error) {
 		req.key = hex.EncodeToString(sum[:12])
 	}
 	return req, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // startReturn starts the saga run of the return's current attempt; a run

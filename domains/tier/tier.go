@@ -6,6 +6,7 @@
 package tier
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,7 +66,7 @@ func NewRules(tiers []Tier, windowDays int) (Rules, error) {
 		return Rules{}, ports.Invalid("tiers", "a client has 1 to %d tiers", MaxTiers)
 	}
 	sorted := slices.Clone(tiers)
-	slices.SortStableFunc(sorted, func(a, b Tier) int { return cmpInt(a.MinPoints, b.MinPoints) })
+	slices.SortStableFunc(sorted, func(a, b Tier) int { return cmp.Compare(a.MinPoints, b.MinPoints) })
 	seen := map[string]bool{}
 	for i, t := range tiers {
 		field := func(f string) string { return fmt.Sprintf("tiers[%d].%s", i, f) }
@@ -103,7 +104,7 @@ func (r Rules) IsZero() bool { return len(r.tiers) == 0 }
 
 // For is the tier of a member who earned that much in the window.
 func (r Rules) For(earned int64) Tier {
-	i, _ := slices.BinarySearchFunc(r.tiers, earned+1, func(t Tier, e int64) int { return cmpInt(t.MinPoints, e) })
+	i, _ := slices.BinarySearchFunc(r.tiers, earned+1, func(t Tier, e int64) int { return cmp.Compare(t.MinPoints, e) })
 	return r.tiers[max(i-1, 0)]
 }
 
@@ -123,16 +124,6 @@ func (r Rules) Next(earned int64) (next Tier, needs int64, ok bool) {
 		}
 	}
 	return Tier{}, 0, false
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // stored is the encoding of Rules in a client's settings.
