@@ -94,6 +94,21 @@ const (
 	// MaxTierMultiplier is the largest multiplier of a membership tier:
 	// campaigns' bounds take $.customer.tier_multiplier to be at most it.
 	MaxTierMultiplier = 10
+	// TiersPerClient is the most membership tiers of a client.
+	TiersPerClient = 10
+	// ReturnsPerOrder is the most returns of one order (each takes at
+	// least one unit), and ReturnReasonChars the longest reason of one.
+	ReturnsPerOrder   = 20
+	ReturnReasonChars = 500
+	// BacktestDays is the longest window a backtest reads, BacktestPurchases
+	// the most purchases it evaluates, BacktestTime the longest it runs.
+	BacktestDays      = 90
+	BacktestPurchases = 20_000
+	BacktestTime      = 10 * time.Second
+	// WebhookEndpointsPerClient is the most webhook endpoints of a client;
+	// WebhookURLChars the longest address of one.
+	WebhookEndpointsPerClient = 20
+	WebhookURLChars           = 2048
 
 	// ItemsPerOrder is the most lines of one purchase; QuantityPerLine the
 	// most of one product in it.

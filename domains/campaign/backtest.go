@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -16,11 +17,11 @@ import (
 const (
 	// BacktestMaxDays is the longest window of purchases a backtest reads
 	// (within ports.PurchaseRetention, which the history keeps).
-	BacktestMaxDays = 90
+	BacktestMaxDays = limits.BacktestDays
 	// BacktestMaxPurchases is the most purchases one backtest evaluates.
-	BacktestMaxPurchases = 20_000
+	BacktestMaxPurchases = limits.BacktestPurchases
 	// BacktestTime is the longest one backtest runs.
-	BacktestTime = 10 * time.Second
+	BacktestTime = limits.BacktestTime
 	// BacktestCustomers is how many customers a backtest lists: those its
 	// change affects most.
 	BacktestCustomers = 10

@@ -63,10 +63,10 @@ func parseReturnStatus(s string) (ReturnStatus, error) {
 }
 
 // maxReturns bounds the returns of one order, and so the order's record.
-const maxReturns = 20
+const maxReturns = limits.ReturnsPerOrder
 
 // reasonChars bounds a return's reason.
-const reasonChars = 500
+const reasonChars = limits.ReturnReasonChars
 
 // Errors of returns.
 var (

@@ -23,7 +23,7 @@ import (
 
 // Bounds of a client's tiers.
 const (
-	MaxTiers          = 10
+	MaxTiers          = limits.TiersPerClient
 	DefaultWindowDays = 365 // a rolling 12 months
 	nameChars         = 32
 )

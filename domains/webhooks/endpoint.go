@@ -20,9 +20,9 @@ import (
 // listed in the README.)
 const (
 	// MaxEndpoints is the most endpoints a client may have.
-	MaxEndpoints = 20
+	MaxEndpoints = limits.WebhookEndpointsPerClient
 	// MaxURLLength bounds an endpoint's URL, in bytes.
-	MaxURLLength = 2048
+	MaxURLLength = limits.WebhookURLChars
 	// DefaultExpiringDays is how many days before its points expire an
 	// endpoint is told so, unless it says otherwise.
 	DefaultExpiringDays = 7
