@@ -67,13 +67,15 @@ type store struct {
 	userPool         awscognito.UserPool
 	distribution     awscloudfront.Distribution
 	deadLetterQueues []awssqs.Queue
+	queues           map[string]awssqs.Queue // by kind
 }
 
 // NewStoreStack is the whole store on AWS: DynamoDB tables, the functions
 // of adapters/lambda's catalog with their grants, the purchase and return
 // sagas on Step Functions, the streams and schedules that drive the
-// consumers and sweeps, the HTTP API behind a Cognito JWT authorizer, the
-// web app on S3 and CloudFront, and alarms.
+// consumers and sweeps, the queue of webhook deliveries and its
+// deliverer, the HTTP API behind a Cognito JWT authorizer, the web app on
+// S3 and CloudFront, and alarms.
 func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awscdk.Stack {
 	if props.Stage == "" || props.Bootstrap == "" || props.WebApp == "" || props.StoreClient == "" {
 		panic("a stage, the bootstrap's zip, the web app and the store's client are required")
@@ -81,7 +83,7 @@ func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awsc
 	s := &store{stack: awscdk.NewStack(scope, &id, &props.StackProps), props: props,
 		prefix: "unicorn-" + props.Stage + "-", removal: awscdk.RemovalPolicy_DESTROY,
 		catalog: map[string]lambda.Function{}, functions: map[string]awslambda.Function{}, roles: map[string]awsiam.Role{},
-		machines: map[string]awsstepfunctions.StateMachine{}}
+		machines: map[string]awsstepfunctions.StateMachine{}, queues: map[string]awssqs.Queue{}}
 	for _, def := range lambda.Functions() {
 		s.catalog[def.Name] = def
 	}
@@ -94,6 +96,7 @@ func NewStoreStack(scope constructs.Construct, id string, props StoreProps) awsc
 	s.tables = s.newTables()
 	alarms := s.newAlarms()
 	s.newFunctions(alarms)
+	s.newQueues(alarms)
 	for _, sg := range sagas {
 		s.machines[sg.name] = s.newStateMachine(sg, alarms)
 	}
@@ -173,9 +176,9 @@ func (s *store) newFunctions(alarms *alarms) {
 				fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(1))
 			}
 			// The schedule is the retry: the next run sweeps what this one
-			// left.
+			// left. (Lambda keeps an event six hours at most.)
 			fn.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{RetryAttempts: jsii.Number(0),
-				MaxEventAge: seconds(max(def.Every, time.Minute))})
+				MaxEventAge: seconds(min(max(def.Every, time.Minute), 6*time.Hour))})
 		}
 		s.functions[def.Name], s.roles[def.Name] = fn, role
 		alarms.functionErrors(def, fn)

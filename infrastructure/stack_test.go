@@ -618,6 +618,9 @@ func TestStreamMappings(t *testing.T) {
 	got := map[string]bool{}
 	for id, m := range tm.of("AWS::Lambda::EventSourceMapping") {
 		p := m.Properties
+		if tm.Resources[ref(p["EventSourceArn"])].Type == "AWS::SQS::Queue" {
+			continue // a queue's (TestQueues)
+		}
 		fn := ""
 		for role, logical := range fns {
 			if logical == ref(p["FunctionName"]) {
@@ -836,6 +839,144 @@ func TestSchedules(t *testing.T) {
 	}
 }
 
+// The store's queues (the webhook deliveries to try): encrypted, TLS
+// only, a message its consumer keeps failing moved to a dead-letter queue
+// (alarmed on) at its fifth receive, hidden longer than the consumer runs;
+// read by the one function of the catalog that consumes it, in batches
+// with partial failures, outside any VPC (it calls the internet); sent to
+// by exactly the functions whose SendsTo names it, which are told its URL
+// and may send to it and do nothing else to it.
+func TestQueues(t *testing.T) {
+	s := synth(t)
+	tm := s.devJSON
+	fns := tm.functionsByRole(t)
+	roleOf := map[string]string{} // role logical id: function
+	for name, id := range fns {
+		roleOf[ref(tm.Resources[id].Properties["Role"])] = name
+	}
+	mappings := tm.of("AWS::Lambda::EventSourceMapping")
+	for _, qd := range queues {
+		t.Run(qd.kind, func(t *testing.T) {
+			var consumer lambda.Function
+			for _, def := range lambda.Functions() {
+				if def.Queue == qd.kind {
+					consumer = def
+				}
+			}
+			// The queue is the one its consumer's mapping reads.
+			var queue string
+			for id, m := range mappings {
+				p := m.Properties
+				q := ref(p["EventSourceArn"])
+				if tm.Resources[q].Type != "AWS::SQS::Queue" {
+					continue
+				}
+				if queue != "" || ref(p["FunctionName"]) != fns[consumer.Name] {
+					t.Errorf("%s: a second mapping of a queue, or one to %v instead of %s", id, p["FunctionName"], consumer.Name)
+				}
+				queue = q
+				sc, _ := p["ScalingConfig"].(map[string]any)
+				if p["BatchSize"] != float64(queueBatch) || !slices.Equal(toStrings(p["FunctionResponseTypes"]), []string{"ReportBatchItemFailures"}) ||
+					sc["MaximumConcurrency"] != float64(queueConcurrency) {
+					t.Errorf("%s: %v", id, p)
+				}
+			}
+			if queue == "" {
+				t.Fatalf("no mapping reads the %s queue into %s", qd.kind, consumer.Name)
+			}
+			p := tm.Resources[queue].Properties
+			redrive, _ := p["RedrivePolicy"].(map[string]any)
+			dlq := ref(redrive["deadLetterTargetArn"])
+			if p["SqsManagedSseEnabled"] != true || redrive["maxReceiveCount"] != float64(queueMaxReceives) ||
+				tm.Resources[dlq].Type != "AWS::SQS::Queue" || p["DelaySeconds"] != nil {
+				t.Errorf("the %s queue: %v", qd.kind, p)
+			}
+			if v, _ := p["VisibilityTimeout"].(float64); v <= consumer.Timeout.Seconds() {
+				t.Errorf("the %s queue hides a message %v s, no longer than %s runs (%v)", qd.kind, v, consumer.Name, consumer.Timeout)
+			}
+			if fn := tm.Resources[fns[consumer.Name]].Properties; fn["VpcConfig"] != nil {
+				t.Errorf("%s runs in a VPC (%v): it calls endpoints on the internet", consumer.Name, fn["VpcConfig"])
+			}
+			alarmed := false
+			for _, a := range tm.of("AWS::CloudWatch::Alarm") {
+				for _, d := range asMaps(a.Properties["Dimensions"]) {
+					if d["Name"] == "QueueName" && ref(d["Value"]) == dlq && a.Properties["MetricName"] == "ApproximateNumberOfMessagesVisible" {
+						alarmed = true
+					}
+				}
+			}
+			if !alarmed {
+				t.Errorf("no alarm on the %s queue's dead letters", qd.kind)
+			}
+			tls := false
+			for _, qp := range tm.of("AWS::SQS::QueuePolicy") {
+				if qs := qp.Properties["Queues"].([]any); len(qs) == 1 && ref(qs[0]) == queue {
+					for _, st := range asMaps(qp.Properties["PolicyDocument"].(map[string]any)["Statement"]) {
+						cond, _ := st["Condition"].(map[string]any)
+						if b, _ := cond["Bool"].(map[string]any); st["Effect"] == "Deny" && b["aws:SecureTransport"] == "false" {
+							tls = true
+						}
+					}
+				}
+			}
+			if !tls {
+				t.Errorf("the %s queue takes requests without TLS", qd.kind)
+			}
+
+			// Who may do what to the queue, and who is told its URL.
+			got := map[string][]string{} // function: actions on the queue
+			for _, pol := range tm.of("AWS::IAM::Policy") {
+				fn := roleOf[ref(pol.Properties["Roles"].([]any)[0])]
+				for _, st := range asMaps(pol.Properties["PolicyDocument"].(map[string]any)["Statement"]) {
+					rs, ok := st["Resource"].([]any)
+					if !ok {
+						rs = []any{st["Resource"]}
+					}
+					for _, r := range rs {
+						if ref(r) == queue {
+							got[fn] = append(got[fn], asList(st["Action"])...)
+						}
+					}
+				}
+			}
+			for _, def := range lambda.Functions() {
+				var want []string
+				if slices.Contains(def.SendsTo, qd.kind) {
+					want = append(want, "sqs:SendMessage")
+				}
+				if def.Queue == qd.kind {
+					want = append(want, "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage")
+				}
+				slices.Sort(want)
+				slices.Sort(got[def.Name])
+				if diff := cmp.Diff(want, got[def.Name]); diff != "" {
+					t.Errorf("%s's actions on the %s queue (-want +got):\n%s", def.Name, qd.kind, diff)
+				}
+				delete(got, def.Name)
+				vars := tm.Resources[fns[def.Name]].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+				url, told := vars[qd.env]
+				if told != slices.Contains(def.SendsTo, qd.kind) || (told && ref(url) != queue) {
+					t.Errorf("%s is told %s = %v; it sends to %v", def.Name, qd.env, url, def.SendsTo)
+				}
+			}
+			for who, actions := range got {
+				t.Errorf("%q may %v on the %s queue, and is no function of the catalog", who, actions, qd.kind)
+			}
+		})
+	}
+}
+
+func asMaps(v any) []map[string]any {
+	var out []map[string]any
+	l, _ := v.([]any)
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Alarms: every dead-letter queue, each saga's runs ended outside it and
 // failing, purchases needing attention, API 5xx; all to the alarms topic.
 func TestAlarms(t *testing.T) {
@@ -864,7 +1005,8 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 	for metric, n := range map[string]int{
-		"ApproximateNumberOfMessagesVisible": len(tm.of("AWS::SQS::Queue")),
+		// Every dead-letter queue: every queue but the store's own.
+		"ApproximateNumberOfMessagesVisible": len(tm.of("AWS::SQS::Queue")) - len(queues),
 		"5xx":                                1,
 		"Invocations":                        1,          // MarkNeedsAttention: a purchase parked
 		"ExecutionsFailed":                   len(sagas), // per saga: a return's failed run is one parked

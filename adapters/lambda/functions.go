@@ -29,6 +29,11 @@ type Function struct {
 	// People: it reads the store's people from the Cognito user pool
 	// (who a customer is, the users of a client).
 	People bool
+	// SendsTo are the queues it sends messages to, by kind (WebhookQueue).
+	SendsTo []string
+	// Queue is the queue whose messages invoke it (an event source
+	// mapping reporting partial batch failures), by kind.
+	Queue string
 	// Timeout bounds one invocation.
 	Timeout time.Duration
 }
@@ -46,6 +51,12 @@ const (
 
 // ReadWrite is both.
 const ReadWrite = Read | Write
+
+// WebhookQueue is the queue of webhook deliveries to try (a message is a
+// delivery's id, delayed until it is due): the functions that store or
+// replay deliveries send to it, the deliverer reads it and sends to it
+// the deliveries to try again.
+const WebhookQueue = "webhooks"
 
 // Actions are the IAM actions of a.
 func (a Access) Actions() []string {
@@ -89,14 +100,29 @@ func Functions() []Function {
 	return []Function{
 		// The API reads the points read model and product search; it
 		// never publishes (the saga does) nor writes a read model (the
-		// streams do).
-		{Name: "api", StartsSagas: true, People: true, Timeout: 30 * time.Second,
+		// streams do). It keeps the webhook endpoints (campaigns table)
+		// and replays a delivery (readmodels table): the replay goes to
+		// the webhook queue.
+		{Name: "api", StartsSagas: true, People: true, Timeout: 30 * time.Second, SendsTo: []string{WebhookQueue},
 			Tables: map[string]Access{"ledger": ReadWrite, "balances": Read, "campaigns": ReadWrite, "retail": ReadWrite,
-				"identity": ReadWrite, "readmodels": Read}},
-		{Name: "ledger-stream", Streams: []string{"ledger"}, Timeout: minute,
-			Tables: map[string]Access{"balances": ReadWrite}},
-		{Name: "retail-stream", Streams: []string{"retail", "messages"}, Timeout: minute,
-			Tables: map[string]Access{"readmodels": ReadWrite}},
+				"identity": ReadWrite, "readmodels": ReadWrite}},
+		// The streams' consumers also turn events into webhook
+		// deliveries: the endpoints are read in the campaigns table, the
+		// deliveries stored in the readmodels table and queued.
+		{Name: "ledger-stream", Streams: []string{"ledger"}, Timeout: minute, SendsTo: []string{WebhookQueue},
+			Tables: map[string]Access{"balances": ReadWrite, "campaigns": Read, "readmodels": ReadWrite}},
+		{Name: "retail-stream", Streams: []string{"retail", "messages"}, Timeout: minute, SendsTo: []string{WebhookQueue},
+			Tables: map[string]Access{"readmodels": ReadWrite, "campaigns": Read}},
+		// One attempt per delivery of a batch (the batch's at once, each
+		// within -webhook-timeout); a delivery to try again, or not due
+		// yet, goes back to the queue. It calls the endpoints on the
+		// internet: it runs outside any VPC.
+		{Name: "webhook-deliverer", Queue: WebhookQueue, SendsTo: []string{WebhookQueue}, Timeout: minute,
+			Tables: map[string]Access{"readmodels": ReadWrite, "campaigns": Read}},
+		// Daily: the lots about to expire (the points read model's due
+		// index) become points.expiring deliveries.
+		{Name: "webhook-expiring-scan", Every: 24 * time.Hour, Timeout: 15 * minute, SendsTo: []string{WebhookQueue},
+			Tables: map[string]Access{"balances": Read, "campaigns": Read, "readmodels": ReadWrite}},
 		// Expiry (and maturity) finds due lots in the read model and
 		// appends to the ledger; the read model follows through the
 		// stream. It reviews the tiers of the members it visits.

@@ -1,8 +1,9 @@
 // Package lambda adapts the store to AWS Lambda: API Gateway HTTP API
 // events served by the same HTTP handler as the one-machine server, saga
 // tasks invoked by Step Functions, DynamoDB stream batches fed to the read
-// models, and scheduled sweeps. It decides nothing itself: every handler
-// calls the same code the one-machine server runs.
+// models, SQS message batches (the webhook deliveries to try), and
+// scheduled sweeps. It decides nothing itself: every handler calls the
+// same code the one-machine server runs.
 package lambda
 
 import (

@@ -6,6 +6,9 @@
 // invoking those functions;
 // and a poller that plays the event source mappings, reading the tables'
 // streams and handing batches to the consumer functions in Lambda's shape.
+// SQS has no emulator here: a stand-in (adapters/sqs/sqstest) takes the
+// functions' messages over SQS's own protocol, and the test plays the
+// queue's event source mapping (webhooks_test.go).
 // The tests assert on DynamoDB's state.
 package main
 
@@ -18,7 +21,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,6 +37,7 @@ import (
 	"github.com/unicornstore/unicorn/adapters/dynamodb"
 	"github.com/unicornstore/unicorn/adapters/dynamodb/dynamotest"
 	"github.com/unicornstore/unicorn/adapters/lambda"
+	"github.com/unicornstore/unicorn/adapters/sqs/sqstest"
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 	"github.com/unicornstore/unicorn/domains/identity"
 	"github.com/unicornstore/unicorn/domains/retail"
@@ -57,6 +63,13 @@ type cloud struct {
 	access *accessRecorder // what each function asked of DynamoDB
 	client string          // the store's client
 	sfn    *sfn.Client     // the Step Functions API, for how executions ended
+	// queues stands in for SQS (there is no emulator of it here): the
+	// functions send to it, and the test plays the event source mapping
+	// of each queue. queueURLs are its queues, by kind.
+	queues    *sqstest.Server
+	queueURLs map[string]string
+	// deadLetters are the messages the queues' mappings gave up on.
+	deadLetters *deadLetters
 }
 
 // repoRoot is the module's root (the tests run in cmd/lambda).
@@ -149,8 +162,20 @@ func startCloud(t *testing.T) *cloud {
 	// The functions reach DynamoDB through a recorder of who does what.
 	var ddbURL string
 	c.access, ddbURL = startAccessRecorder(t, dynamotest.Endpoint(), c.prefix)
+	// The queues, as the stack declares them (one per kind the catalog
+	// names).
+	c.queues, c.queueURLs, c.deadLetters = sqstest.New(t), map[string]string{}, &deadLetters{}
+	for _, def := range lambda.Functions() {
+		for _, kind := range append(slices.Clone(def.SendsTo), def.Queue) {
+			if kind != "" {
+				c.queueURLs[kind] = c.queues.Queue(c.prefix + kind)
+			}
+		}
+	}
 	env := []string{"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"AWS_ENDPOINT_URL_DYNAMODB=" + ddbURL, "AWS_ENDPOINT_URL_SFN=" + sfnURL,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + ddbURL, "AWS_ENDPOINT_URL_SFN=" + sfnURL, "AWS_ENDPOINT_URL_SQS=" + c.queues.URL,
+		// The tests' webhook receivers listen on this machine, over http.
+		"UNICORN_WEBHOOK_ALLOW_PRIVATE=true",
 		"UNICORN_TABLE_PREFIX=" + c.prefix, "UNICORN_STATE_MACHINE_ARN=" + stateMachineARN,
 		"UNICORN_RETURN_STATE_MACHINE_ARN=" + returnStateMachineARN, "LOG_FORMAT=json",
 		// A purchase or a return answers at once (202) and the test
@@ -165,10 +190,15 @@ func startCloud(t *testing.T) *cloud {
 		switch {
 		case def.Name == "api":
 			fn.instances = 4
-		case def.Task != "":
+		case def.Task != "", def.Queue != "":
 			fn.instances = 3
 		}
 		fn.env = append(append([]string{}, env...), "UNICORN_FUNCTION="+fn.name, "AWS_SDK_UA_APP_ID="+fn.name)
+		// Only the functions the catalog lets send to the webhook queue
+		// are told where it is, as the stack does.
+		if slices.Contains(def.SendsTo, lambda.WebhookQueue) {
+			fn.env = append(fn.env, "UNICORN_WEBHOOK_QUEUE_URL="+c.queueURLs[lambda.WebhookQueue])
+		}
 		fns = append(fns, fn)
 	}
 	if c.fns, err = startFunctions(routerLn, rie, bootstrap, dir, fns); err != nil {
@@ -207,6 +237,14 @@ func startCloud(t *testing.T) *cloud {
 		go func() {
 			_ = reader.Run(pollCtx, func(ctx context.Context, batch []streamtypes.Record) error { return c.deliver(ctx, fn, batch) })
 		}()
+	}
+	// The queues' event source mappings.
+	var queueLoops sync.WaitGroup
+	t.Cleanup(func() { stopPolling(); queueLoops.Wait() })
+	for _, def := range lambda.Functions() {
+		if def.Queue != "" {
+			queueLoops.Go(func() { c.playQueue(pollCtx, def.Name, c.queueURLs[def.Queue], streamLog) })
+		}
 	}
 	return c
 }

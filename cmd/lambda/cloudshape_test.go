@@ -44,10 +44,14 @@ func TestCloudShape(t *testing.T) {
 	t.Run("API Gateway events", func(t *testing.T) { testAPIGatewayEvents(t, c) })
 	t.Run("60 redemptions of 10 on 200", func(t *testing.T) { testConcurrentRedemptions(t, c) })
 	t.Run("scheduled functions", func(t *testing.T) { testScheduled(t, c) })
+	t.Run("webhooks through the queue", func(t *testing.T) { testWebhooks(t, c) })
 	// Last: it reads everything the ledger's stream holds.
 	t.Run("duplicated and reordered stream batches", func(t *testing.T) { testStreamRedelivery(t, c) })
 	// What every function did above is within what the stack grants it.
-	t.Run("each function within its grants", func(t *testing.T) { c.access.check(t) })
+	t.Run("each function within its grants", func(t *testing.T) {
+		c.access.check(t)
+		c.checkQueues(t)
+	})
 }
 
 // testAPIGatewayEvents: aws-lambda-go's fixture of an HTTP API request,

@@ -6,11 +6,14 @@
 //	ReserveStock, ChargeWallet, one per Task of orchestration/purchase.asl.json
 //	RefundReturn, ...           and of orchestration/return.asl.json
 //	                            (the placeholder's name without "FunctionArn")
-//	ledger-stream               the ledger table's stream -> the points read model
-//	retail-stream               the retail table's stream -> product search, sales tallies
+//	ledger-stream               the ledger table's stream -> the points read model, webhooks
+//	retail-stream               the retail and messages tables' streams -> product search,
+//	                            sales tallies, webhooks of orders completed and returned
 //	expire-points               scheduled: the points expiry sweep
 //	release-stock               scheduled: give back stock held past its reservation
 //	resume-orders               scheduled: start again the sagas of stranded orders
+//	webhook-deliverer           the webhook queue (SQS) -> one attempt per delivery
+//	webhook-expiring-scan       scheduled (daily): points about to expire -> points.expiring webhooks
 //
 // The rest of the configuration is the one-machine server's, from the
 // environment (docs: README, "The cloud shape").
@@ -27,6 +30,7 @@ import (
 
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/unicornstore/unicorn/adapters/lambda"
 	"github.com/unicornstore/unicorn/cmd/internal/compose"
 )
 
@@ -45,7 +49,8 @@ func main() {
 func handler(ctx context.Context, getenv func(string) string, stderr io.Writer) (any, error) {
 	role := getenv("UNICORN_FUNCTION")
 	build, ok := roles[role]
-	if !ok {
+	fn, inCatalog := lambda.FunctionNamed(role)
+	if !ok || !inCatalog {
 		return nil, fmt.Errorf("UNICORN_FUNCTION=%q: must be one of %s", role, strings.Join(roleNames(), ", "))
 	}
 	c, err := compose.ParseConfig("lambda", nil, getenv, stderr)
@@ -54,7 +59,7 @@ func handler(ctx context.Context, getenv func(string) string, stderr io.Writer) 
 	}
 	log := compose.NewLogger(c, stderr).With("function", role)
 	slog.SetDefault(log)
-	return build(ctx, c, log)
+	return build(ctx, fn, c, log)
 }
 
 func roleNames() []string {

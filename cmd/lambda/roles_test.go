@@ -37,6 +37,14 @@ func TestRolesAreTheCatalog(t *testing.T) {
 		if f.Timeout <= 0 {
 			t.Errorf("%s has no timeout", f.Name)
 		}
+		for _, kind := range append(slices.Clone(f.SendsTo), f.Queue) {
+			if kind != "" && kind != lambda.WebhookQueue {
+				t.Errorf("%s names the queue %q: the store's only queue is %q", f.Name, kind, lambda.WebhookQueue)
+			}
+		}
+		if f.Queue != "" && (f.Task != "" || len(f.Streams) > 0 || f.Every > 0) {
+			t.Errorf("%s is invoked by its queue and by something else", f.Name)
+		}
 	}
 	slices.Sort(names)
 	if got := roleNames(); !slices.Equal(got, names) {

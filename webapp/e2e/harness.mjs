@@ -23,8 +23,10 @@ function freePort() {
 }
 
 // startStore builds the unicorn command and serves a fresh store with its
-// demo data. stop() kills it and removes the database.
-export async function startStore() {
+// demo data. stop() kills it and removes the database. args are more flags
+// of unicorn serve (-webhook-allow-private=true: webhook endpoints may be on
+// this machine, over http, as a test's receiver is).
+export async function startStore({ args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'unicorn-e2e-'));
   const bin = join(dir, 'unicorn');
   execFileSync('go', ['build', '-o', bin, './cmd/unicorn'], { cwd: repo, stdio: 'inherit' });
@@ -33,7 +35,7 @@ export async function startStore() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
-  const proc = spawn(bin, ['serve', '-addr', `127.0.0.1:${port}`, '-db', join(dir, 'unicorn.db'), '-webapp-dir', dist, '-purchase-wait', '5s'], {
+  const proc = spawn(bin, ['serve', '-addr', `127.0.0.1:${port}`, '-db', join(dir, 'unicorn.db'), '-webapp-dir', dist, '-purchase-wait', '5s', ...args], {
     env: { ...process.env, UNICORN_DEMO_PASSWORD: password, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

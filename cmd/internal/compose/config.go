@@ -75,6 +75,9 @@ type Config struct {
 	WebhookTimeout      time.Duration
 	WebhookWorkers      int
 	WebhookScanEvery    time.Duration
+	// WebhookQueueURL is the SQS queue deliveries are handed to (the
+	// Lambda functions' shape); empty on one machine.
+	WebhookQueueURL string
 }
 
 // defaults is the configuration with every default, no flag or
@@ -194,6 +197,7 @@ func ParseCommand(name string, args []string, getenv func(string) string, stderr
 			c.WebhookScanEvery = d
 			return nil
 		}},
+		{"webhook-queue-url", "UNICORN_WEBHOOK_QUEUE_URL", "", "the SQS queue webhook deliveries are handed to (Lambda functions only)", func(s string) error { c.WebhookQueueURL = s; return nil }},
 		{"saga-workers", "UNICORN_SAGA_WORKERS", "16", "how many purchase sagas move at once", func(s string) error {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 256 {

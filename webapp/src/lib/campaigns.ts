@@ -1,4 +1,5 @@
 // Campaign drafts as the editor holds them, and the awards chart's data.
+import { ApiError, type FieldError } from './api';
 import type { AwardDay, Campaign, CampaignWarning } from './types';
 
 const draftFields = ['client', 'campaign_name', 'description', 'status', 'starts_at', 'ends_at', 'priority', 'rounding', 'max_points_per_purchase', 'budget', 'rules'] as const;
@@ -75,4 +76,22 @@ export function schedule(c: Campaign): string {
 export function warningText(w: CampaignWarning): string {
   if (!w.field) return w.message;
   return `${w.field}${w.position !== undefined ? ` (character ${w.position + 1})` : ''}: ${w.message}`;
+}
+
+// problemsOf splits an API error into the draft's problems and the rest.
+// prefix is the request field that held the draft ("campaign.", "patch.";
+// "" when the draft was the whole body): a problem under it is the draft's,
+// at the field the editor knows, and one at the prefix itself is the
+// draft's as a whole.
+export function problemsOf(err: unknown, prefix: string): { draft: FieldError[]; other: FieldError[] } {
+  if (!(err instanceof ApiError) || err.errors.length === 0) return { draft: [], other: [] };
+  const draft: FieldError[] = [];
+  const other: FieldError[] = [];
+  for (const e of err.errors) {
+    if (prefix === '') draft.push(e);
+    else if (e.field === prefix.slice(0, -1)) draft.push({ ...e, field: '' });
+    else if (e.field.startsWith(prefix)) draft.push({ ...e, field: e.field.slice(prefix.length) });
+    else other.push(e);
+  }
+  return { draft, other };
 }

@@ -58,3 +58,24 @@ export type TierLevel = Schemas['TierLevel'];
 export type Tiers = Schemas['Tiers'];
 export type NewTiers = Schemas['NewTiers'];
 export type Standing = Schemas['Standing'];
+
+// A backtest: what a new campaign, or a change to a saved one, would have
+// given the client's completed purchases of the last days, beside what
+// they were given.
+export type Backtest = Schemas['Backtest'];
+export type BacktestResult = Schemas['BacktestResult'];
+export type BacktestPoints = Schemas['BacktestPoints'];
+export type BacktestDay = BacktestResult['per_day'][number];
+export type BacktestCustomer = BacktestResult['customers'][number];
+
+// Webhooks: the endpoints a client's events are sent to (signed with a
+// secret shown once), and the log of what was sent.
+export type WebhookEndpoint = Schemas['WebhookEndpoint'];
+export type NewWebhookEndpoint = Schemas['NewWebhookEndpoint'];
+export type WebhookEndpointList = Schemas['WebhookEndpointList'];
+export type WebhookEvent = NewWebhookEndpoint['events'][number];
+// The contract says a payload is an object ({id, type, occurred_at, client,
+// data}) without listing its members, which the generator reads as an
+// object with none: it is the exact body sent, whatever its event's data.
+export type WebhookDelivery = Omit<Schemas['WebhookDelivery'], 'payload'> & { payload: Record<string, unknown> };
+export type WebhookDeliveryPage = Omit<Schemas['WebhookDeliveryPage'], 'items'> & { items: WebhookDelivery[] };

@@ -1,5 +1,5 @@
 // The back office: the catalog and its stock, wallet deposits, orders
-// whose compensation failed, and the membership tiers.
+// whose compensation failed, the membership tiers and the webhooks.
 import { Alert, Button, Group, Modal, NumberInput, Paper, Stack, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { Section } from '../components/States';
@@ -10,20 +10,25 @@ import { useApi } from '../lib/useApi';
 import { when } from '../lib/format';
 import { OrderDetail, StatusBadge } from './Orders';
 import { TiersEditor } from './TiersEditor';
+import { Webhooks } from './Webhooks';
 import { useRoute } from '../lib/route';
 
 export function BackOffice() {
   const route = useRoute();
+  // The webhooks console reads the endpoints and the log once first opened,
+  // and keeps what it shows (a secret shown once) while other tabs are.
+  const [webhooksOpened, setWebhooksOpened] = useState(false);
   if (route[1] === 'orders' && route[2]) return <OrderDetail id={route[2]} back="#/admin" admin />;
   return (
     <Stack>
       <Title order={2}>Back office</Title>
-      <Tabs defaultValue="products">
+      <Tabs defaultValue="products" onChange={(v) => v === 'webhooks' && setWebhooksOpened(true)}>
         <Tabs.List>
           <Tabs.Tab value="products">Products</Tabs.Tab>
           <Tabs.Tab value="wallets">Wallets</Tabs.Tab>
           <Tabs.Tab value="attention">Needs attention</Tabs.Tab>
           <Tabs.Tab value="tiers">Tiers</Tabs.Tab>
+          <Tabs.Tab value="webhooks">Webhooks</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="products" pt="md">
           <Products />
@@ -36,6 +41,9 @@ export function BackOffice() {
         </Tabs.Panel>
         <Tabs.Panel value="tiers" pt="md">
           <TiersEditor />
+        </Tabs.Panel>
+        <Tabs.Panel value="webhooks" pt="md">
+          {webhooksOpened && <Webhooks />}
         </Tabs.Panel>
       </Tabs>
     </Stack>

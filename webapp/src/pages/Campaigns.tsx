@@ -1,5 +1,6 @@
 // The campaign center: campaigns of the marketer's client, what they award
-// per day, and an editor that checks a draft with the API as it is typed.
+// per day, and an editor that checks a draft with the API as it is typed,
+// simulates it on a sample purchase and backtests it on past ones.
 import { BarChart } from '@mantine/charts';
 import { Alert, Anchor, Badge, Button, Grid, Group, Paper, Stack, Table, Tabs, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
@@ -8,11 +9,12 @@ import { Breakdown } from '../components/Breakdown';
 import { JsonEditor, parseProblem, type Problem } from '../components/JsonEditor';
 import { Section } from '../components/States';
 import { ApiError, errorText, request, send, type User } from '../lib/api';
-import { draftText, mergePatch, newDraftText, pivot, schedule, warningText, withStatus } from '../lib/campaigns';
+import { draftText, mergePatch, newDraftText, pivot, problemsOf, schedule, warningText, withStatus } from '../lib/campaigns';
 import { when } from '../lib/format';
 import { go } from '../lib/route';
 import type { Campaign, CampaignAwards, CampaignPage, CampaignWarning, Evaluation, RevisionPage, Validation } from '../lib/types';
 import { useApi } from '../lib/useApi';
+import { BacktestControls, BacktestReport, useBacktest } from './Backtest';
 
 export function Campaigns({ user, name }: { user: User; name?: string }) {
   if (name === 'new') return <CampaignEditor user={user} key="new" />;
@@ -95,21 +97,6 @@ function AwardsChart({ user }: { user: User }) {
 
 const sampleEvent = JSON.stringify({ amount: 1700, total: 1700, quantity: 2, username: 'derick', points_redeemed: 0 }, null, 2);
 
-// problemsOf splits an API error into the draft's problems (under
-// "campaign." when the request held the draft) and the rest.
-function problemsOf(err: unknown, prefix: string): { draft: Problem[]; other: Problem[] } {
-  if (!(err instanceof ApiError) || err.errors.length === 0) return { draft: [], other: [] };
-  const draft: Problem[] = [];
-  const other: Problem[] = [];
-  for (const e of err.errors) {
-    if (prefix === '') draft.push(e);
-    else if (e.field === prefix.slice(0, -1)) draft.push({ ...e, field: '' });
-    else if (e.field.startsWith(prefix)) draft.push({ ...e, field: e.field.slice(prefix.length) });
-    else other.push(e);
-  }
-  return { draft, other };
-}
-
 function CampaignEditor({ user, name }: { user: User; name?: string }) {
   const saved = useApi<Campaign>(name ? `/campaigns/${encodeURIComponent(name)}?${q(user.client)}` : null);
   const [text, setText] = useState(() => (name ? '' : newDraftText(user.client)));
@@ -124,6 +111,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
   const [debounced] = useDebouncedValue(text, 500);
   const [debouncedEvent] = useDebouncedValue(event, 500);
   const current = saved.data;
+  const backtest = useBacktest({ client: user.client, text, saved: current, onProblems: setProblems });
 
   // The saved campaign replaces the editor's text when the text is what was
   // loaded or was just saved; otherwise the marketer's unsaved edits stay and
@@ -297,9 +285,11 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
                     <Breakdown lines={simulation.breakdown} total={simulation.total} />
                   </Paper>
                 )}
+                <BacktestControls bt={backtest} />
               </Stack>
             </Grid.Col>
           </Grid>
+          <BacktestReport bt={backtest} text={text} />
         </Tabs.Panel>
         {current && (
           <Tabs.Panel value="versions" pt="md">
