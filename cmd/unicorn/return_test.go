@@ -114,14 +114,14 @@ func TestReturnWindowAndWho(t *testing.T) {
 	t.Parallel()
 	s := newStore(t, nil)
 	s.customer("ada")
-	admin, derick := s.auth, s.signIn("derick")
+	derick := s.signIn("derick")
 	order := s.must(201, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"6","quantity":2}]}`, "Authorization", derick)
 	id := order["id"].(string)
 	if code, _ := s.do("POST", "/orders/"+id+"/returns", `{}`, "Authorization", s.signIn("ada")); code != http.StatusForbidden && code != http.StatusNotFound {
 		t.Errorf("another customer's return: %d, want 403 or 404", code)
 	}
 	s.clock.Set(s.clock.Now().Add(31 * 24 * time.Hour))
-	admin, derick = s.signIn("admin"), s.signIn("derick") // their tokens ran out meanwhile
+	admin, derick := s.signIn("admin"), s.signIn("derick") // tokens of before ran out meanwhile
 	closed := s.must(409, "POST", "/orders/"+id+"/returns", `{"lines":[{"product_id":"6","quantity":1}]}`, "Authorization", derick)
 	if closed["type"] != "urn:unicorn:problem:return-window-closed" {
 		t.Errorf("past the window = %v", closed)
