@@ -24,6 +24,8 @@
 //	           pk (S) "B#<client>#<name>", sk (S) "-"      budget: awarded
 //	           pk (S) "G#<client>#<name>", sk (S) key      budget grant per award key ("ttl": 90 days)
 //	           pk (S) "L#<client>", sk (S) "-"             the client's ceiling on points per purchase
+//	           pk (S) "L#<client>", sk (S) setting         another of the client's settings (tiers)
+//	           pk (S) "WH#<client>", sk (S) endpoint id    a webhook endpoint
 //	retail     pk (S) "P#<id>"     product; GSI products (ck "P", id)    (stream: new and old images)
 //	           pk (S) "R#<order>"  reservation; GSI held (hk "HELD", hs expiry|order) while held
 //	           pk (S) "W#<user>"   wallet (balance is an exact decimal number)
@@ -41,6 +43,8 @@
 //	           pk (S) "TALLY", sk (S) product              a product's sales tally
 //	           pk (S) "AW#<client>", sk (S) "<day>#<campaign>"  what a campaign gave on a day
 //	           pk (S) "PH#<client>", sk (S) "<at>#<order>"  a completed purchase ("ttl": ports.PurchaseRetention)
+//	           pk (S) "WD#<delivery>", sk (S) "-"          a webhook delivery; "WL#<client>" and
+//	           "WE#<client>#<endpoint>", sk "<created>|<delivery>": the delivery logs ("ttl": 90 days)
 //	messages   pk (S) "M#<key>"    a published message ("ttl": 90 days; stream: new images)
 //	executions pk (S) name, sk (N) 0 the execution, n its n-th history event;
 //	           GSI due: rk (S) "R", wk (S) wake|name      only running executions

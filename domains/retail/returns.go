@@ -500,7 +500,7 @@ func (o *Orders) waitReturn(ctx context.Context, order *Order, ret *Return) (*Or
 	return final, r, r.status != ReturnPending, nil
 }
 
-// ReturnSteps returns the steps of every run of the order's returns, by
+// returnSteps returns the steps of every run of the order's returns, by
 // return id.
 func (o *Orders) returnSteps(ctx context.Context, order *Order) (map[string][]ports.SagaStep, error) {
 	if len(order.returns) == 0 || o.d.Returns == nil {

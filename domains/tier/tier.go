@@ -258,14 +258,18 @@ func (s *Service) Of(ctx context.Context, account points.AccountID) (Standing, e
 	if err != nil {
 		return Standing{}, err
 	}
+	st := Standing{Account: account, Tier: Tier{Multiplier: decimal.NewFromInt(1)}}
+	if cr.Rules.IsZero() {
+		// A client that never set tiers (they cannot be removed once set)
+		// has recorded none: no need to read the member's account, which
+		// every purchase's award asks for.
+		return st, nil
+	}
 	acct, err := s.points.Load(ctx, account)
 	if err != nil {
 		return Standing{}, err
 	}
-	st := Standing{Account: account, Tier: Tier{Multiplier: decimal.NewFromInt(1)}, Recorded: acct.Tier()}
-	if cr.Rules.IsZero() {
-		return st, nil
-	}
+	st.Recorded = acct.Tier()
 	st.WindowDays, st.Tiers = cr.Rules.windowDays, cr.Rules.Tiers()
 	st.Earned = acct.Earned(s.clock.Now(), st.WindowDays)
 	st.Tier = cr.Rules.For(st.Earned)
