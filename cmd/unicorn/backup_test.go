@@ -98,7 +98,12 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 			t.Fatalf("issue %s was acknowledged before the backup began, and is not in it: %v", key, err)
 		}
 	}
-	// The restored store finishes the sagas the backup caught mid-way.
+	// The restored store finishes the sagas the backup caught mid-way,
+	// and, as serve does when it starts, starts those of orders the backup
+	// caught stored but not yet started.
+	if _, err := a.Orders.ResumeStranded(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
 	for range 100 {
 		if _, err := a.executor.RunDue(ctx); err != nil {
 			t.Fatal(err)
