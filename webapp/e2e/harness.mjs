@@ -2,7 +2,8 @@
 // serving the built web app) and a headless Chromium for the end-to-end
 // tests and the screenshots.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,7 +31,8 @@ export async function startStore({ args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'unicorn-e2e-'));
   const bin = join(dir, 'unicorn');
   execFileSync('go', ['build', '-o', bin, './cmd/unicorn'], { cwd: repo, stdio: 'inherit' });
-  const dist = join(repo, 'webapp/dist');
+  // WEBAPP_DIST: a build elsewhere than webapp/dist (one per worktree or job).
+  const dist = process.env.WEBAPP_DIST ? resolve(process.env.WEBAPP_DIST) : join(repo, 'webapp/dist');
   if (!existsSync(join(dist, 'index.html'))) throw new Error('the web app is not built: run npm run build first');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -92,10 +94,39 @@ export async function signIn(page, url, username) {
   await page.getByLabel('Username').fill(username);
   await page.locator('input[type=password]').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('signed-in-as').or(page.getByRole('button', { name: 'Sign out' })).first().waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 export async function signOut(page) {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
+}
+
+// The two sizes every page is checked at: a laptop and a phone.
+export const desktop = { width: 1280, height: 800 };
+export const phone = { width: 390, height: 844 };
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// axeViolations runs axe-core (WCAG 2.0-2.2 A and AA, and the best
+// practices) on the page as it is now and returns what it found, each
+// violation with the elements it names, ready for an assertion message.
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n').slice(1, 2).join('').trim()}`) }));
+  });
+  return found;
+}
+
+// expectAccessible fails with every axe violation on the page, named by
+// where the test was (what, e.g. "store, phone").
+export async function expectAccessible(page, what) {
+  const v = await axeViolations(page);
+  if (v.length > 0) {
+    const lines = v.flatMap((x) => [`${x.id} (${x.impact}): ${x.help}`, ...x.nodes.slice(0, 8).map((n) => `    ${n}`)]);
+    throw new Error(`axe found ${v.length} violation(s) on ${what}:\n${lines.join('\n')}`);
+  }
 }

@@ -9,3 +9,22 @@ export const date = (ymd: string) => new Date(`${ymd}T00:00:00Z`).toLocaleDateSt
 export const shortDate = (ymd: string) => new Date(`${ymd}T00:00:00Z`).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
 export const count = (n: number) => n.toLocaleString('en-US');
+
+// orderNumber is how people see an order: "#" and the first eight
+// characters of its id after the "o-", in capitals, in two groups
+// ("#3F9A-01C2"). Ids are random or a hash of the purchase's key, so eight
+// hex characters tell a customer's orders apart; the full id stays in the
+// page's address and in the API.
+export function orderNumber(id: string): string {
+  const core = id.replace(/^o-/, '').replace(/[^0-9a-zA-Z]/g, '').slice(0, 8).toUpperCase();
+  return core.length === 8 ? `#${core.slice(0, 4)}-${core.slice(4)}` : `#${core}`;
+}
+
+// duration writes a wait in the largest unit that keeps it readable:
+// "a few seconds", "45 seconds", "15 minutes", "2 hours".
+export function duration(seconds: number): string {
+  if (seconds < 5) return 'a few seconds';
+  if (seconds < 90) return `${Math.round(seconds)} seconds`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} minutes`;
+  return `${Math.round(seconds / 3600)} hours`;
+}

@@ -21,7 +21,7 @@ export function BackOffice() {
   if (route[1] === 'orders' && route[2]) return <OrderDetail id={route[2]} back="#/admin" admin />;
   return (
     <Stack>
-      <Title order={2}>Back office</Title>
+      <Title order={1} size="h2">Back office</Title>
       <Tabs defaultValue="products" onChange={(v) => v === 'webhooks' && setWebhooksOpened(true)}>
         <Tabs.List>
           <Tabs.Tab value="products">Products</Tabs.Tab>

@@ -29,7 +29,7 @@ function CampaignList({ user }: { user: User }) {
   return (
     <Stack>
       <Group justify="space-between">
-        <Title order={2}>Campaigns</Title>
+        <Title order={1} size="h2">Campaigns</Title>
         <Button component="a" href="#/campaigns/new">
           New campaign
         </Button>
@@ -80,7 +80,7 @@ function AwardsChart({ user }: { user: User }) {
   const awards = useApi<CampaignAwards>(`/analytics/campaigns?${q(user.client)}&days=${days}`);
   return (
     <Paper withBorder p="md">
-      <Title order={4} mb="sm">Points awarded per campaign per day (last {days} days)</Title>
+      <Title order={2} size="h4" mb="sm">Points awarded per campaign per day (last {days} days)</Title>
       <Section load={awards} isEmpty={(d) => d.items.length === 0} empty="No points awarded in this period.">
         {(d) => {
           const { rows, campaigns } = pivot(d.items, d.since, new Date().toISOString().slice(0, 10));
@@ -227,7 +227,7 @@ function CampaignEditor({ user, name }: { user: User; name?: string }) {
     <Stack>
       <Anchor href="#/campaigns">← All campaigns</Anchor>
       <Group justify="space-between">
-        <Title order={2}>{current ? current.campaign_name : 'New campaign'}</Title>
+        <Title order={1} size="h2">{current ? current.campaign_name : 'New campaign'}</Title>
         {current && (
           <Group gap="xs">
             <Badge color={current.status === 'active' ? 'teal' : 'gray'} size="lg" variant="light" data-testid="campaign-status">

@@ -106,7 +106,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
   return (
     <Paper withBorder p="md" mt="md" component="section" aria-labelledby="return-or-cancel">
       <Stack gap="sm">
-        <Title order={4} id="return-or-cancel">
+        <Title order={2} size="h4" id="return-or-cancel">
           Return or cancel
         </Title>
         <WindowNote order={order} admin={admin} />
@@ -265,7 +265,7 @@ export function ReturnList({ order, admin, onOrder }: { order: Order; admin: boo
   if (returns.length === 0) return null;
   return (
     <Stack component="section" aria-labelledby="returns-heading">
-      <Title order={3} id="returns-heading">
+      <Title order={2} size="h3" id="returns-heading">
         Returns
       </Title>
       {returns.map((r) => (
@@ -299,7 +299,7 @@ function ReturnCard({ order, r, admin, onOrder }: { order: Order; r: OrderReturn
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
         <Stack gap="xs">
           <Group justify="space-between">
-            <Title order={4}>Return {r.id}</Title>
+            <Title order={3} size="h4">Return {r.id}</Title>
             <Badge color={returnStatusColor[r.status]} variant="light">
               {returnStatusWord[r.status]}
             </Badge>

@@ -61,7 +61,7 @@ function OrderList({ user }: { user: User }) {
 
   return (
     <Stack>
-      <Title order={2}>My orders</Title>
+      <Title order={1} size="h2">My orders</Title>
       {error !== undefined && <ErrorNote error={error} onRetry={() => void load()} />}
       {orders === undefined && error === undefined && <Loading />}
       {orders?.length === 0 && <Empty>No orders yet. <Anchor href="#/store">Find a unicorn</Anchor>.</Empty>}
@@ -132,7 +132,7 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
           return (
             <Stack>
               <Group justify="space-between">
-                <Title order={2}>Order {o.id}</Title>
+                <Title order={1} size="h2">Order {o.id}</Title>
                 <Group gap="xs">
                   <StatusBadge status={o.status} />
                   <ReturnedBadge order={o} />
@@ -144,7 +144,7 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
               <Grid>
                 <Grid.Col span={{ base: 12, md: 7 }}>
                   <Paper withBorder p="md">
-                    <Title order={4} mb="sm">What you bought</Title>
+                    <Title order={2} size="h4" mb="sm">What you bought</Title>
                     <Table aria-label="Order lines">
                       <Table.Tbody>
                         {o.lines.map((l) => (
@@ -208,7 +208,7 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
                   {o.status === 'completed' && <ReturnPanel order={o} admin={admin} onOrder={order.set} reload={order.reload} />}
                   {o.status === 'completed' && (
                     <Paper withBorder p="md" mt="md">
-                      <Title order={4} mb="sm">
+                      <Title order={2} size="h4" mb="sm">
                         Why {o.points_awarded.toLocaleString('en-US')} points?
                       </Title>
                       <Breakdown lines={o.award} total={o.points_awarded} />
@@ -222,7 +222,7 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
                 </Grid.Col>
                 <Grid.Col span={{ base: 12, md: 5 }}>
                   <Paper withBorder p="md">
-                    <Title order={4} mb="sm">How the purchase went</Title>
+                    <Title order={2} size="h4" mb="sm">How the purchase went</Title>
                     <SagaTimeline steps={o.saga} live={o.status === 'pending'} />
                     {o.attempt > 1 && <Text size="xs" c="dimmed" mt="sm">Support ran the order again ({o.attempt} runs).</Text>}
                   </Paper>

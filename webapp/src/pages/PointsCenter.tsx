@@ -24,7 +24,7 @@ export function PointsCenter({ user }: { user: User }) {
 
   return (
     <Stack>
-      <Title order={2}>Points</Title>
+      <Title order={1} size="h2">Points</Title>
       <TierStanding account={account} />
       <Section load={balance}>
         {(b) => {
@@ -70,7 +70,7 @@ export function PointsCenter({ user }: { user: User }) {
               </Grid.Col>
               <Grid.Col span={12}>
                 <Paper withBorder p="md">
-                  <Title order={4} mb="sm">Your points by the day they were earned</Title>
+                  <Title order={2} size="h4" mb="sm">Your points by the day they were earned</Title>
                   {b.balance_entries.length === 0 ? (
                     <Empty>No points yet: every purchase earns some.</Empty>
                   ) : (
@@ -198,7 +198,7 @@ function Transactions({ account }: { account: string }) {
 
   return (
     <Paper withBorder p="md">
-      <Title order={4} mb="sm">Transactions</Title>
+      <Title order={2} size="h4" mb="sm">Transactions</Title>
       <Section load={txs} isEmpty={(d) => d.items.length === 0 && page === 0} empty="No transactions yet.">
         {(d) => (
           <>

@@ -29,7 +29,7 @@ export function Store({ user }: { user: User }) {
       <Grid.Col span={{ base: 12, md: canBuy ? 8 : 12 }}>
         <Stack>
           <Group justify="space-between" align="flex-end">
-            <Title order={2}>Unicorns</Title>
+            <Title order={1} size="h2">Unicorns</Title>
             <TextInput
               label="Search unicorns"
               placeholder="rainbow, golden…"
@@ -214,7 +214,7 @@ function CartPanel({ user, onBought }: { user: User; onBought: () => void }) {
   return (
     <Paper withBorder p="md" pos="sticky" top={80} component="section" aria-label="Cart">
       <Stack>
-        <Title order={3}>Cart {cart.length > 0 && <Text span c="dimmed">({cartCount(cart)})</Text>}</Title>
+        <Title order={2} size="h3">Cart {cart.length > 0 && <Text span c="dimmed">({cartCount(cart)})</Text>}</Title>
         {cart.length === 0 ? (
           <Empty>Your cart is empty. Add a unicorn to start.</Empty>
         ) : (

@@ -74,7 +74,7 @@ export function Webhooks() {
           {note.text}
         </Alert>
       )}
-      <Title order={3}>Endpoints</Title>
+      <Title order={2} size="h3">Endpoints</Title>
       <Section load={endpoints} isEmpty={(d) => d.items.length === 0} empty="No endpoints yet: add one to have the store send it events.">
         {(d) => (
           <Table.ScrollContainer minWidth={760}>
@@ -123,7 +123,7 @@ export function Webhooks() {
         if (e.secret) setSecret({ url: e.url, secret: e.secret, rotated: false });
         endpoints.reload();
       }} />
-      <Title order={3}>Delivery log</Title>
+      <Title order={2} size="h3">Delivery log</Title>
       <Deliveries endpoints={list} />
       <Modal opened={removing !== undefined} onClose={() => setRemoving(undefined)} title="Remove this endpoint?" centered>
         <Text><Code>{removing?.url}</Code> is sent nothing more; deliveries still pending to it fail without being sent. The log keeps what was sent.</Text>
