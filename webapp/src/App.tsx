@@ -145,7 +145,7 @@ function pointsHint(points: Balance | undefined): string {
 function PageView({ page, rest, user }: { page: string; rest: string[]; user: User }) {
   switch (page) {
     case 'store':
-      return <Store user={user} />;
+      return <Store user={user} rest={rest} />;
     case 'orders':
       return <Orders user={user} orderId={rest[0]} />;
     case 'points':

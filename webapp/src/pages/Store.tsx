@@ -17,7 +17,7 @@ import { outcome, toneColor } from '../lib/saga';
 import type { Order, PriceChanged, Product } from '../lib/types';
 import { useApi } from '../lib/useApi';
 
-export function Store({ user }: { user: User }) {
+export function Store({ user }: { user: User; rest?: string[] }) {
   const [q, setQ] = useState('');
   const [query] = useDebouncedValue(q.trim(), 250);
   const products = useApi<Product[]>(`/products${query ? `?q=${encodeURIComponent(query)}` : ''}`);
