@@ -89,7 +89,7 @@ export function watch(page) {
 
 export async function signIn(page, url, username) {
   await page.goto(`${url}/`);
-  await page.evaluate(() => sessionStorage.clear()); // whoever was signed in
+  await page.evaluate(() => { localStorage.removeItem('unicorn.session'); sessionStorage.clear(); }); // whoever was signed in
   await page.reload();
   await page.getByLabel('Username').fill(username);
   await page.locator('input[type=password]').fill(password);

@@ -1,8 +1,8 @@
 // The shell: sign-in, then the pages the signed-in role may use.
-import { Anchor, AppShell, Badge, Burger, Button, Group, Stack, Text, Title, Tooltip } from '@mantine/core';
+import { Anchor, AppShell, Badge, Burger, Button, Group, Stack, Text, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { lazy, Suspense, useEffect, useState } from 'react';
-import { currentUser, errorText, onUserChange, signOut, type User } from './lib/api';
+import { lazy, Suspense, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { currentUser, errorText, onUserChange, sessionEnded, signOut, type User } from './lib/api';
 import { AccountProvider, useAccount } from './lib/account';
 import { CartProvider } from './lib/cartStore';
 import { ErrorBoundary } from './components/ErrorBoundary';
@@ -34,10 +34,15 @@ const pages: Page[] = [
 
 export const homeOf = (role: User['role']) => (role === 'marketer' ? 'campaigns' : role === 'admin' ? 'admin' : 'store');
 
+// mayOpen says whether the page an address names is one the role has.
+const mayOpen = (role: User['role'], path: string | undefined) => pages.some((p) => p.path === path && p.roles.includes(role));
+
 export function App() {
   const [user, setUser] = useState(currentUser);
   useEffect(() => onUserChange(setUser), []);
-  if (!user) return <SignIn onSignedIn={(u) => go(`/${homeOf(u.role)}`)} />;
+  // Signing in keeps the address the person came with (a bookmark, or the
+  // page they were on when their session ended) when their role has it.
+  if (!user) return <SignIn ended={sessionEnded()} onSignedIn={(u) => mayOpen(u.role, window.location.hash.replace(/^#\/?/, '').split('/')[0]) || go(`/${homeOf(u.role)}`)} />;
   return (
     <AccountProvider user={user} key={user.username}>
       <CartProvider username={user.username}>
@@ -52,7 +57,26 @@ function Shell({ user }: { user: User }) {
   const route = useRoute();
   const mine = pages.filter((p) => p.roles.includes(user.role));
   const current = mine.find((p) => p.path === route[0]) ?? mine.find((p) => p.path === homeOf(user.role))!;
-  useEffect(close, [route[0], close]);
+  const where = route.join('/');
+  // The phone menu closes on every move, also between two addresses of one
+  // page (an order, then "My orders").
+  useEffect(close, [where, close]);
+  // The tab's title names the page; a page may name it more precisely (its
+  // effect runs after this layout effect).
+  useLayoutEffect(() => {
+    document.title = `${current.label} · Unicorn Store`;
+  }, [where, current.label]);
+  // After a move, focus goes to the page's content, so that a keyboard or
+  // screen reader starts there and not in the header it just left.
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus({ preventScroll: false });
+  }, [where]);
 
   const nav = (vertical: boolean) =>
     mine.map((p) => (
@@ -63,6 +87,8 @@ function Shell({ user }: { user: User }) {
         c={p === current ? 'grape' : 'dark'}
         aria-current={p === current ? 'page' : undefined}
         py={vertical ? 6 : 0}
+        underline="hover"
+        onClick={close}
       >
         {p.label}
       </Anchor>
@@ -70,26 +96,30 @@ function Shell({ user }: { user: User }) {
 
   return (
     <AppShell header={{ height: 64 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened, desktop: true } }} padding="md">
+      <a className="skip-link" href="#main-content" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>
+        Skip to content
+      </a>
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+        <Group h="100%" px={{ base: 'xs', xs: 'md' }} justify="space-between" wrap="nowrap" gap="xs">
           <Group gap="lg" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
-            <Group gap={8} wrap="nowrap">
+            <Group gap={8} wrap="nowrap" visibleFrom="xs">
               <img src="/favicon.svg" alt="" width={28} height={28} />
-              <Title order={3} c="grape" visibleFrom="xs">
+              {/* The brand, not a heading: each page has its own h1. */}
+              <Text fw={700} fz={22} c="grape" visibleFrom="xs">
                 Unicorn Store
-              </Title>
+              </Text>
             </Group>
             <Group gap="md" visibleFrom="sm" component="nav" aria-label="Pages">
               {nav(false)}
             </Group>
           </Group>
-          <Group gap="sm" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap" miw={0}>
             {user.role === 'customer' && <Balances />}
             <Text size="sm" visibleFrom="md" data-testid="signed-in-as">
               {user.username} <Text span c="dimmed">({user.role})</Text>
             </Text>
-            <Button variant="subtle" size="xs" onClick={() => void signOut()}>
+            <Button variant="subtle" size="xs" px={6} style={{ flexShrink: 0 }} onClick={() => void signOut()}>
               Sign out
             </Button>
           </Group>
@@ -99,7 +129,7 @@ function Shell({ user }: { user: User }) {
         {/* Only the phone menu: on wider screens the links are in the header. */}
         {opened && <Stack gap={0}>{nav(true)}</Stack>}
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id="main-content" ref={main} tabIndex={-1} style={{ outline: 'none' }}>
         <ErrorBoundary key={route.join('/')}>
           <Suspense fallback={<Loading />}>
             <PageView page={current.path} rest={route.slice(1)} user={user} />

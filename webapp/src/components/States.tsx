@@ -1,5 +1,5 @@
 // Loading, error and empty states, the same on every page.
-import { Alert, Button, Center, Group, Loader, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Button, Center, Group, Loader, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { ApiError, errorText } from '../lib/api';
 
@@ -14,13 +14,31 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
   );
 }
 
+// headings name the causes people can act on; a retry is offered only
+// where trying again may work (not for what does not exist or is not
+// theirs to see).
+const headings: Record<number, string> = {
+  0: 'The store cannot be reached',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'This changed meanwhile',
+  412: 'This changed meanwhile',
+  429: 'Too many attempts',
+};
+
 export function ErrorNote({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
   const status = error instanceof ApiError ? error.status : undefined;
-  const heading = title ?? (status === 0 ? 'The store cannot be reached' : status === 403 ? 'Not allowed' : 'Something went wrong');
+  const heading = title ?? (status !== undefined && headings[status]) ?? (status !== undefined && status < 500 ? 'Cannot do that' : 'Something went wrong');
+  if (status === 403 || status === 404) onRetry = undefined;
   return (
     <Alert color="red" title={heading} role="alert">
       <Stack gap="xs">
         <Text size="sm">{errorText(error)}</Text>
+        {status === 404 && (
+          <Text size="sm">
+            <Anchor href="#/" underline="always">Go to your home page</Anchor>
+          </Text>
+        )}
         {onRetry && (
           <Group>
             <Button size="xs" variant="light" color="red" onClick={onRetry}>

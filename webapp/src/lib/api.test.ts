@@ -23,7 +23,7 @@ const tokens = (access: string) => ({ access_token: access, refresh_token: `r-${
 let api: typeof import('./api');
 
 beforeEach(async () => {
-  sessionStorage.clear();
+  localStorage.clear();
   vi.resetModules();
   api = await import('./api');
 });
@@ -59,6 +59,47 @@ describe('api client', () => {
   it('says when to try again after too many attempts', async () => {
     script([{ status: 429, body: { title: 'Too many requests' }, headers: { 'Retry-After': '30' } }]);
     expect(api.errorText(await api.get('/x').catch((e) => e))).toBe('Too many attempts. Try again in 30 seconds.');
+  });
+
+  it('says a long wait in minutes, not seconds', async () => {
+    script([{ status: 429, body: { title: 'Too many requests' }, headers: { 'Retry-After': '895' } }]);
+    expect(api.errorText(await api.get('/x').catch((e) => e))).toBe('Too many attempts. Try again in 15 minutes.');
+  });
+
+  it('keeps the session for a new tab or a reload, and says when the store ended it', async () => {
+    script([{ status: 200, body: tokens('a1') }]);
+    await api.signIn('derick', 'pw');
+    vi.resetModules();
+    const reloaded = await import('./api');
+    expect(reloaded.currentUser()?.username).toBe('derick');
+    expect(reloaded.sessionEnded()).toBe(false);
+    script([{ status: 401, body: {} }, { status: 401, body: { title: 'Unauthorized' } }]);
+    await expect(reloaded.get('/x')).rejects.toMatchObject({ status: 401 });
+    expect(reloaded.currentUser()).toBeNull();
+    expect(reloaded.sessionEnded()).toBe(true);
+  });
+
+  it('hears another tab sign out', async () => {
+    script([{ status: 200, body: tokens('a1') }]);
+    await api.signIn('derick', 'pw');
+    const seen: unknown[] = [];
+    api.onUserChange((u) => seen.push(u));
+    localStorage.removeItem('unicorn.session');
+    window.dispatchEvent(new StorageEvent('storage', { key: 'unicorn.session' }));
+    expect(api.currentUser()).toBeNull();
+    expect(seen).toEqual([null]);
+    expect(api.sessionEnded()).toBe(false); // the person signed out, in the other tab
+  });
+
+  it('takes the tokens another tab renewed instead of presenting a used refresh token', async () => {
+    const calls = script([{ status: 200, body: tokens('a1') }, { status: 401, body: {} }, { status: 200, body: { ok: 1 } }]);
+    await api.signIn('derick', 'pw');
+    // Another tab renewed: the stored session has the next tokens.
+    const stored = JSON.parse(localStorage.getItem('unicorn.session')!);
+    localStorage.setItem('unicorn.session', JSON.stringify({ ...stored, access: 'a2', refresh: 'r-a2', expiresAt: Date.now() + 900_000 }));
+    expect(await api.get('/x')).toEqual({ ok: 1 });
+    expect(calls.map((c) => c.url)).toEqual(['/auth/token', '/x', '/x']);
+    expect((calls[2].init.headers as Record<string, string>).Authorization).toBe('Bearer a2');
   });
 
   it('says the store cannot be reached when it is down', async () => {

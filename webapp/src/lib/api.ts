@@ -5,6 +5,7 @@
 
 import type { components } from './api-types';
 import * as cognito from './cognito';
+import { duration } from './format';
 
 type Schemas = components['schemas'];
 
@@ -33,26 +34,63 @@ export type User = Pick<Schemas['User'], 'username' | 'client' | 'role'>;
 // there too.
 type Session = { access: string; refresh: string; expiresAt: number; user: User; cognito?: cognito.CognitoClient };
 
+// The session lives in localStorage: a new tab, a bookmark or a reload
+// finds the person signed in, as on every shop. Tabs share it; each hears
+// the others' changes (the storage event) and renewals take turns (below).
 const storageKey = 'unicorn.session';
 
 let session: Session | null = load();
 const listeners = new Set<(u: User | null) => void>();
 
+// ended says why the last session ended when the store ended it (it expired
+// or was revoked), so that the sign-in page can say so; a sign-out by the
+// person is not news to them.
+let ended: 'expired' | null = null;
+
 function load(): Session | null {
   try {
-    const raw = sessionStorage.getItem(storageKey);
+    const raw = localStorage.getItem(storageKey);
     return raw ? (JSON.parse(raw) as Session) : null;
   } catch {
     return null;
   }
 }
 
-function save(s: Session | null) {
+function tell(before: Session | null) {
+  if ((before?.user.username ?? null) !== (session?.user.username ?? null) || !before !== !session) {
+    listeners.forEach((fn) => fn(session?.user ?? null));
+  }
+}
+
+function save(s: Session | null, why: 'expired' | null = null) {
   if (!s && !session) return; // already signed out: nobody to tell again
+  const before = session;
   session = s;
-  if (s) sessionStorage.setItem(storageKey, JSON.stringify(s));
-  else sessionStorage.removeItem(storageKey);
-  listeners.forEach((fn) => fn(s?.user ?? null));
+  ended = s ? null : why;
+  try {
+    if (s) localStorage.setItem(storageKey, JSON.stringify(s));
+    else localStorage.removeItem(storageKey);
+  } catch {
+    // Storage full or refused (a private window): the session lives in
+    // this tab's memory only.
+  }
+  tell(before);
+}
+
+if (typeof window !== 'undefined') {
+  window.addEventListener('storage', (e) => {
+    if (e.key !== storageKey && e.key !== null) return;
+    const before = session;
+    session = load();
+    if (!session && before) ended = null; // signed out in another tab
+    tell(before);
+  });
+}
+
+// sessionEnded says whether the store ended the last session (not the
+// person), for the sign-in page's message.
+export function sessionEnded(): boolean {
+  return ended === 'expired';
 }
 
 export function currentUser(): User | null {
@@ -148,18 +186,37 @@ export async function signOut() {
 let renewing: Promise<boolean> | null = null;
 
 // renew trades the refresh token for new tokens, once for all callers
-// that saw a 401 at the same time.
+// that saw a 401 at the same time. Tabs take turns (a Web Lock where the
+// browser has them): the server ends a session whose refresh token is
+// presented twice, so a tab first looks whether another renewed already.
 function renew(): Promise<boolean> {
   if (!session) return Promise.resolve(false);
   if (!renewing) {
-    const s = session;
-    const renewed: Promise<void> = s.cognito
-      ? cognito.refresh(s.cognito, s.refresh).then((t) => save({ ...s, access: t.idToken, expiresAt: Date.now() + t.expiresIn * 1000 }))
-      : request<TokenResponse>('POST', '/auth/refresh', { refresh_token: s.refresh }, { auth: false }).then(keep);
-    renewing = renewed
-      .then(() => true)
+    const mine = session;
+    const turn = (fn: () => Promise<boolean>): Promise<boolean> =>
+      typeof navigator !== 'undefined' && navigator.locks
+        ? // The lock's promise settles with the callback's (TypeScript's lib types it one promise deeper).
+          (navigator.locks.request('unicorn.session.renew', fn) as unknown as Promise<boolean>)
+        : fn();
+    renewing = turn(async () => {
+      const stored = load();
+      if (stored && stored.refresh !== mine.refresh && stored.user.username === mine.user.username && stored.expiresAt - Date.now() > 5_000) {
+        const before = session;
+        session = stored; // another tab renewed
+        tell(before);
+        return true;
+      }
+      const s = stored ?? mine;
+      if (s.cognito) {
+        const t = await cognito.refresh(s.cognito, s.refresh);
+        save({ ...s, access: t.idToken, expiresAt: Date.now() + t.expiresIn * 1000 });
+      } else {
+        keep(await request<TokenResponse>('POST', '/auth/refresh', { refresh_token: s.refresh }, { auth: false }));
+      }
+      return true;
+    })
       .catch(() => {
-        save(null);
+        save(null, 'expired');
         return false;
       })
       .finally(() => {
@@ -202,11 +259,12 @@ export async function send<T>(method: string, path: string, body?: unknown, opts
   if (!res.ok) {
     const p = (typeof data === 'object' && data) || {};
     const prob = p as { title?: string; detail?: string; errors?: FieldError[] };
-    if (res.status === 401 && auth) save(null);
+    if (res.status === 401 && auth) save(null, 'expired');
     let detail = prob.detail ?? '';
     if (res.status === 429) {
       const wait = res.headers.get('Retry-After');
-      detail = `Too many attempts. ${wait ? `Try again in ${wait} seconds.` : 'Try again later.'}`;
+      const seconds = wait !== null && /^\d+$/.test(wait) ? Number(wait) : undefined;
+      detail = `Too many attempts. ${seconds !== undefined ? `Try again in ${duration(seconds)}.` : 'Try again later.'}`;
     }
     if (res.status >= 500 && !detail) detail = 'Something went wrong in the store. Please try again in a moment.';
     throw new ApiError(res.status, prob.title ?? res.statusText, detail, prob.errors ?? [], p as Record<string, unknown>);

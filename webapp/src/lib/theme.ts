@@ -3,9 +3,17 @@
 // white or on a pale tint at about 4.3:1; WCAG AA asks 4.5:1 for text. Each
 // color's variables here are Mantine's own shades, darkened only as far as
 // it takes to reach 4.7:1 against what they are drawn on.
-import { DEFAULT_THEME, createTheme, type CSSVariablesResolver, type MantineColorsTuple } from '@mantine/core';
+import { Anchor, DEFAULT_THEME, createTheme, type CSSVariablesResolver, type MantineColorsTuple } from '@mantine/core';
 
-export const theme = createTheme({ primaryColor: 'grape', primaryShade: { light: 8, dark: 8 }, defaultRadius: 'md' });
+// Links are underlined: inside a sentence, color alone does not tell them
+// from the text around them (menus and tabs, which are not in a sentence,
+// say otherwise where they are drawn).
+export const theme = createTheme({
+  primaryColor: 'grape',
+  primaryShade: { light: 8, dark: 8 },
+  defaultRadius: 'md',
+  components: { Anchor: Anchor.extend({ defaultProps: { underline: 'always' } }) },
+});
 
 const target = 4.7; // a margin over 4.5 for anti-aliased small text
 

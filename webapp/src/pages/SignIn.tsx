@@ -1,6 +1,7 @@
 import { Alert, Button, Center, Chip, Group, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { ChallengeNeeded, errorText, signIn, signInProvider, type User } from '../lib/api';
+import { useDocumentTitle } from '../lib/title';
 
 const demoUsers = [
   { username: 'derick', what: 'a customer' },
@@ -8,7 +9,10 @@ const demoUsers = [
   { username: 'admin', what: 'the back office' },
 ];
 
-export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
+// ended: the store ended the last session (it expired or was revoked); the
+// page says so, and signing in again goes back where the person was.
+export function SignIn({ onSignedIn, ended = false }: { onSignedIn: (u: User) => void; ended?: boolean }) {
+  useDocumentTitle('Sign in');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>();
@@ -50,8 +54,13 @@ export function SignIn({ onSignedIn }: { onSignedIn: (u: User) => void }) {
           <Stack>
             <Group gap="xs">
               <img src="/favicon.svg" alt="" width={36} height={36} />
-              <Title order={2}>Unicorn Store</Title>
+              <Title order={1} size="h2">Unicorn Store</Title>
             </Group>
+            {ended && error === undefined && (
+              <Alert color="blue" role="status" title="Your session ended">
+                Sign in again to go on where you left off.
+              </Alert>
+            )}
             <Text c="dimmed" size="sm">
               Sign in to shop, follow your points, run campaigns or keep the store.
             </Text>

@@ -1,0 +1,186 @@
+// The shell every page shares, in the browser: the session (kept across
+// tabs, its end explained, the page kept), the header on a phone, the
+// skip link, titles and focus; the first page's weight and speed on a slow
+// phone network; and no axe violation on any page of any role at either
+// size.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { axeViolations, desktop, expectAccessible, password, phone, signIn, startBrowser, startStore, watch } from './harness.mjs';
+
+let store;
+let browser;
+before(async () => {
+  store = await startStore();
+  browser = await startBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await store?.stop();
+});
+
+async function api(token, method, path, body) {
+  const r = await fetch(store.url + path, {
+    method,
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': crypto.randomUUID() },
+    body: body && JSON.stringify(body),
+  });
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+const token = async (username) => (await api('', 'POST', '/auth/token', { username, password })).access_token;
+
+test('the session outlives the tab: a new tab and a bookmark open signed in; sign-out in one tab signs out the other', async () => {
+  const ctx = await browser.newContext({ viewport: desktop });
+  const page = await ctx.newPage();
+  const errors = watch(page);
+  await signIn(page, store.url, 'derick');
+  const other = await ctx.newPage();
+  await other.goto(`${store.url}/#/points`); // a bookmark, in a new tab
+  await other.getByRole('heading', { level: 1, name: 'Points' }).waitFor();
+  await other.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor(); // the first tab heard it
+  assert.equal(await page.getByText('Your session ended').count(), 0, 'a sign-out by the person is not news to them');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('when the store ends a session, sign-in says so and brings the person back to their page', async () => {
+  const ctx = await browser.newContext({ viewport: desktop });
+  const page = await ctx.newPage();
+  await signIn(page, store.url, 'derick');
+  await page.goto(`${store.url}/#/points`);
+  await page.getByRole('heading', { level: 1, name: 'Points' }).waitFor();
+  // The session dies at the store (its tokens no longer work), as when it
+  // is revoked or has lived its time.
+  await page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('unicorn.session'));
+    localStorage.setItem('unicorn.session', JSON.stringify({ ...s, access: 'revoked', refresh: 'revoked' }));
+  });
+  await page.reload();
+  await page.getByText('Your session ended').waitFor();
+  await expectAccessible(page, 'sign-in after the session ended');
+  await page.getByLabel('Username').fill('derick');
+  await page.locator('input[type=password]').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Points' }).waitFor();
+  assert.match(page.url(), /#\/points$/);
+  await ctx.close();
+});
+
+test('on a phone: Sign out fits beside large balances; the menu closes after a move within a page; a missing order says not found', async () => {
+  const admin = await token('admin');
+  await api(admin, 'POST', '/users/derick/wallet/deposits', { amount: 987654.32 });
+  await api(admin, 'POST', '/points', { account_id: 'derick', amount: 12_345_678, reference: 'e2e-large-balance' });
+  const ctx = await browser.newContext({ viewport: phone });
+  const page = await ctx.newPage();
+  await signIn(page, store.url, 'derick');
+  await page.getByTestId('points-balance').getByText('12,345,678', { exact: false }).waitFor();
+  const box = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= phone.width, `Sign out at ${JSON.stringify(box)} is outside the ${phone.width}px screen`);
+  const hit = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('button')?.textContent, { x: box.x + box.width / 2, y: box.y + box.height / 2 });
+  assert.equal(hit, 'Sign out');
+
+  await page.goto(`${store.url}/#/orders/o-0000000000000000`);
+  await page.getByText('Not found', { exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, 'trying again cannot find what does not exist');
+  await page.getByRole('button', { name: 'Menu' }).click();
+  const menu = page.getByRole('navigation', { name: 'Pages (menu)' });
+  await menu.getByRole('link', { name: 'My orders' }).click();
+  await page.getByRole('heading', { level: 1, name: 'My orders' }).waitFor();
+  await menu.getByRole('link', { name: 'My orders' }).waitFor({ state: 'hidden' });
+  await ctx.close();
+});
+
+test('the skip link, the tab title and the focus follow the page', async () => {
+  const ctx = await browser.newContext({ viewport: desktop });
+  const page = await ctx.newPage();
+  await signIn(page, store.url, 'derick');
+  await page.getByRole('heading', { level: 1, name: 'Unicorns' }).waitFor();
+  assert.match(await page.title(), /^Store · Unicorn Store$/);
+  await page.locator('body').focus();
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  assert.ok(await skip.evaluate((el) => el === document.activeElement), 'the skip link is the first stop');
+  assert.ok((await skip.boundingBox()).y >= 0, 'the focused skip link is on screen');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main-content');
+
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Points' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Points' }).waitFor();
+  assert.match(await page.title(), /Points · Unicorn Store/);
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('#main-content') !== null), true, 'focus moved to the new page');
+  await ctx.close();
+});
+
+// Chrome's "Slow 4G", as Lighthouse defines it: 150 ms round trips and
+// 1.6 Mbit/s down, 750 kbit/s up.
+const slow4G = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
+
+test('the first page on a slow phone network: at most 200 KiB of scripts and styles, a usable sign-in within 2 s', async () => {
+  const ctx = await browser.newContext({ viewport: phone });
+  const page = await ctx.newPage();
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Network.emulateNetworkConditions', slow4G);
+  const types = new Map();
+  let transferred = 0;
+  cdp.on('Network.responseReceived', (e) => types.set(e.requestId, { type: e.type, encoding: e.response.headers['content-encoding'] ?? e.response.headers['Content-Encoding'] }));
+  const encodings = [];
+  cdp.on('Network.loadingFinished', (e) => {
+    const r = types.get(e.requestId);
+    if (r && (r.type === 'Script' || r.type === 'Stylesheet')) {
+      transferred += e.encodedDataLength;
+      encodings.push(r.encoding);
+    }
+  });
+  await page.goto(store.url);
+  const username = page.getByLabel('Username');
+  await username.waitFor();
+  // Usable: the form is there and takes typing.
+  await username.fill('derick');
+  const usableMs = await page.evaluate(() => performance.now());
+  const kib = transferred / 1024;
+  console.log(`first page on slow 4G: ${kib.toFixed(1)} KiB of scripts and styles (${encodings.join(', ')}), usable sign-in at ${Math.round(usableMs)} ms`);
+  assert.ok(encodings.length > 0 && encodings.every((e) => e === 'br'), `scripts and styles come brotli-compressed: ${encodings}`);
+  assert.ok(kib <= 200, `${kib.toFixed(1)} KiB of scripts and styles for the first page (budget 200 KiB)`);
+  assert.ok(usableMs <= 2000, `usable sign-in after ${Math.round(usableMs)} ms on slow 4G (budget 2,000 ms)`);
+  await ctx.close();
+});
+
+// Every page of every role at both sizes (the areas' own tests check their
+// states in depth: dialogs, forms, results).
+const tour = [
+  { who: 'derick', pages: ['store', 'orders', 'points'] },
+  { who: 'marketer', pages: ['campaigns'] },
+  { who: 'admin', pages: ['admin', 'store', 'campaigns'] },
+];
+
+for (const [sizeName, size] of [['desktop', desktop], ['phone', phone]]) {
+  test(`no axe violation on any page at ${sizeName} size`, async () => {
+    const ctx = await browser.newContext({ viewport: size });
+    const page = await ctx.newPage();
+    const errors = watch(page);
+    // Every page is checked before the test fails, so that one run names
+    // every violation.
+    const found = [];
+    const check = async (what) => {
+      for (const v of await axeViolations(page)) found.push(`${what}: ${v.id} (${v.impact}) ${v.help}\n    ${v.nodes.slice(0, 5).join('\n    ')}`);
+    };
+    await page.goto(store.url);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await check(`sign-in, ${sizeName}`);
+    for (const { who, pages } of tour) {
+      await signIn(page, store.url, who);
+      for (const p of pages) {
+        await page.goto(`${store.url}/#/${p}`);
+        await page.locator('main h1').first().waitFor();
+        await page.getByRole('status').filter({ hasText: 'Loading' }).first().waitFor({ state: 'detached' });
+        await check(`${who}'s ${p}, ${sizeName}`);
+      }
+    }
+    assert.equal(found.length, 0, `axe violations:\n${found.join('\n')}`);
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  });
+}
