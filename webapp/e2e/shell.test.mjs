@@ -69,25 +69,37 @@ test('when the store ends a session, sign-in says so and brings the person back 
 
 test('on a phone: Sign out fits beside large balances; the menu closes after a move within a page; a missing order says not found', async () => {
   const admin = await token('admin');
-  await api(admin, 'POST', '/users/derick/wallet/deposits', { amount: 987654.32 });
-  await api(admin, 'POST', '/points', { account_id: 'derick', amount: 12_345_678, reference: 'e2e-large-balance' });
-  const ctx = await browser.newContext({ viewport: phone });
+  await api(admin, 'POST', '/users/derick/wallet/deposits', { amount: 9876543.21 });
+  await api(admin, 'POST', '/points', { account_id: 'derick', amount: 123_456_789, reference: 'e2e-large-balance' });
+  // A small phone (360 px wide), the narrowest common.
+  const small = { width: 360, height: 740 };
+  const ctx = await browser.newContext({ viewport: small });
   const page = await ctx.newPage();
   await signIn(page, store.url, 'derick');
-  await page.getByTestId('points-balance').getByText('12,345,678', { exact: false }).waitFor();
+  await page.getByTestId('points-balance').getByText('123,456,789', { exact: false }).waitFor();
   const box = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
-  assert.ok(box && box.x >= 0 && box.x + box.width <= phone.width, `Sign out at ${JSON.stringify(box)} is outside the ${phone.width}px screen`);
+  assert.ok(box && box.x >= 0 && box.x + box.width <= small.width, `Sign out at ${JSON.stringify(box)} is outside the ${small.width}px screen`);
   const hit = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('button')?.textContent, { x: box.x + box.width / 2, y: box.y + box.height / 2 });
   assert.equal(hit, 'Sign out');
+  const label = await page.getByRole('button', { name: 'Sign out' }).evaluate((b) => {
+    const l = b.querySelector('.mantine-Button-label') ?? b;
+    return { scroll: l.scrollWidth, client: l.clientWidth };
+  });
+  assert.ok(label.scroll <= label.client, `"Sign out" is cut: ${label.scroll}px of text in ${label.client}px`);
 
+  // The menu, from an order's page to the list: one page, two addresses.
   await page.goto(`${store.url}/#/orders/o-0000000000000000`);
-  await page.getByText('Not found', { exact: true }).waitFor();
-  assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, 'trying again cannot find what does not exist');
+  await page.getByRole('alert').waitFor();
   await page.getByRole('button', { name: 'Menu' }).click();
   const menu = page.getByRole('navigation', { name: 'Pages (menu)' });
   await menu.getByRole('link', { name: 'My orders' }).click();
   await page.getByRole('heading', { level: 1, name: 'My orders' }).waitFor();
   await menu.getByRole('link', { name: 'My orders' }).waitFor({ state: 'hidden' });
+
+  // An order that does not exist says so, and offers no retry that cannot work.
+  await page.goBack();
+  await page.getByText('Not found', { exact: true }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, 'trying again cannot find what does not exist');
   await ctx.close();
 });
 
