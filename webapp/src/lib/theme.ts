@@ -54,5 +54,7 @@ export const resolver: CSSVariablesResolver = () => {
     light[`--mantine-color-${name}-text`] = readable(shades[8], '#ffffff');
     light[`--mantine-color-${name}-outline`] = readable(shades[8], '#ffffff');
   }
+  // Input errors are drawn in red-6 (3.3:1 on white).
+  light['--mantine-color-error'] = light['--mantine-color-red-text'];
   return { variables: {}, light, dark: {} };
 };
