@@ -6,7 +6,7 @@
 // Run with `npm run e2e` (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { desktop, expectAccessible, password, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -45,6 +45,10 @@ async function buy(name) {
   await page.getByRole('button', { name: `Add ${name} to cart` }).click();
   await page.getByRole('button', { name: 'Buy now' }).click();
   const outcome = page.getByTestId('purchase-outcome');
+  // The store has the customer review the order before it pays.
+  const confirm = page.getByRole('button', { name: /^Confirm and pay/ });
+  await confirm.or(outcome).first().waitFor();
+  if (await confirm.isVisible()) await confirm.click();
   await outcome.and(page.locator(':not([data-tone="pending"])')).waitFor();
   assert.equal(await outcome.getAttribute('data-tone'), 'success', await outcome.innerText());
   const text = await outcome.innerText();
@@ -87,7 +91,11 @@ test('a customer\'s points stay pending after a purchase, and pending points can
   assert.equal(await lot.count(), 1);
   assert.equal(await lot.getByTestId('lot-pending').innerText(), `65 until ${until}`);
   const txs = await page.getByRole('table', { name: 'Transactions' }).innerText();
-  assert.match(txs, new RegExp(`Earned, pending until ${until}\\t[^\\t]*\\t\\+65 pending`));
+  assert.match(txs, new RegExp(`Earned on a purchase, pending until ${until}\\tOrder #[0-9A-F]{4}-[0-9A-F]{4}\\t\\+65 pending`));
+  // They expire in a year: nothing within the chart's 90 days, said in
+  // words; the date they expire on is listed.
+  await page.getByRole('region', { name: 'Expiring soon' }).getByText('Nothing expires in the next 90 days.').waitFor();
+  assert.match(await page.getByTestId('next-expiry').innerText(), /^Next: 65 points expire on \w{3} \d{1,2}, \d{4} \(65 of them still pending\)\.$/);
   // The store has no tiers: nothing about them.
   assert.equal(await page.getByRole('region', { name: 'Your tier' }).count(), 0);
   assert.equal(await page.getByRole('progressbar').count(), 0);
@@ -167,6 +175,20 @@ test('the customer\'s next purchase moves them up a tier, and the points center 
   assert.match(await page.getByTestId('points-pending').innerText(), /^130 pending until \w{3} \d{1,2}:/);
   const txs = page.getByRole('table', { name: 'Transactions' });
   await txs.getByText('Moved to silver: 130 points earned in the last 180 days; silver needs 100').waitFor();
+  // How to earn says what the tier does for them.
+  assert.equal(
+    await page.getByTestId('earn-tier').innerText(),
+    'As a Silver member you earn ×1.25 the points of a purchase. Earn 870 more points within 180 days to reach Gold (×1.5).',
+  );
+  // The page with a tier, its bar and the tiers passes axe at both sizes.
+  await expectAccessible(page, 'points with a tier, desktop');
+  await page.setViewportSize(phone);
+  try {
+    await page.getByTestId('tier-summary').waitFor();
+    await expectAccessible(page, 'points with a tier, phone');
+  } finally {
+    await page.setViewportSize(desktop);
+  }
   assert.equal(await txs.locator('tbody tr[data-type="tier_change"]').count(), 1, 'one move: from no tier straight to silver');
   await signOut(page);
 });

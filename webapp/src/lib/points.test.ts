@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { balanceHistory, balanceWords, describe as words, effect, expiring, maturing, pendingWords } from './points';
+import {
+  balanceHistory, balanceLabel, balanceWords, describe as words, effect, expiringLabel, expiringWithin, expiryByDate, maturing, nextExpiry, noteOf, orderOf,
+  pendingWords, storeOrder, worth, worthWords,
+} from './points';
 import type { Lot, Transaction } from './types';
 
 const tx = (type: Transaction['transaction_type'], amount: number, day: string, extra: Partial<Transaction> = {}): Transaction => ({
@@ -55,14 +58,50 @@ describe('points views', () => {
     expect(effect(tx('tier_change', 0, '2026-12-21', { tier: 'silver' }))).toEqual({ spendable: 0, pending: 0 });
   });
 
-  it('sums the active points expiring within 30, 60 and 90 days', () => {
-    const lots = [lot('2026-12-01', 10), lot('2026-12-22', 20), lot('2027-01-20', 40), lot('2027-03-01', 80), lot('2026-11-01', 5, { status: 'expired' }),
-      lot('2026-12-02', 0, { pending: 30, matures_on: '2026-11-30' })]; // pending points are not spendable yet
-    expect(expiring(lots, '2026-11-22')).toEqual([
-      { within: 30, points: 30 },
-      { within: 60, points: 70 },
-      { within: 90, points: 70 },
+  it('gives the points expiring on each date, soonest first, not a running total', () => {
+    const lots = [
+      lot('2027-03-01', 80), lot('2026-12-22', 20), lot('2027-01-20', 40),
+      lot('2026-12-22', 5, { issued_date: '2025-12-22' }), // two lots of one day: one row
+      lot('2026-11-01', 5, { status: 'expired' }),
+      lot('2026-11-22', 7), // due today: the sweeper is taking it
+      lot('2027-01-20', 0, { pending: 30, matures_on: '2026-12-20' }), // pending points expire with their lot
+      lot('2027-02-01', 0), // nothing left
+    ];
+    const days = expiryByDate(lots, '2026-11-22');
+    expect(days).toEqual([
+      { on: '2026-12-22', points: 25, pending: 0 },
+      { on: '2027-01-20', points: 70, pending: 30 },
+      { on: '2027-03-01', points: 80, pending: 0 },
     ]);
+    // 90 days from Nov 22 is Feb 20: each day's own points, once.
+    expect(expiringWithin(days, '2026-11-22', 90)).toEqual(days.slice(0, 2));
+    expect(expiringWithin(days, '2026-11-22', 30)).toEqual(days.slice(0, 1));
+    expect(expiringWithin(days, '2026-11-22', 29)).toEqual([]);
+    expect(expiringLabel(days.slice(0, 2), 90)).toBe('Points expiring in the next 90 days: 25 on Dec 22, 2026, 70 on Jan 20, 2027');
+    expect(expiringLabel([], 90)).toBe('Points expiring in the next 90 days: none');
+  });
+
+  it('says when points next expire, in a sentence', () => {
+    expect(nextExpiry([])).toBe('You have no points to expire.');
+    expect(nextExpiry([{ on: '2027-01-05', points: 1234, pending: 0 }, { on: '2027-02-05', points: 5, pending: 0 }])).toBe('Next: 1,234 points expire on Jan 5, 2027.');
+    expect(nextExpiry([{ on: '2027-01-05', points: 1, pending: 0 }])).toBe('Next: 1 point expires on Jan 5, 2027.');
+    expect(nextExpiry([{ on: '2027-01-05', points: 100, pending: 65 }])).toBe('Next: 100 points expire on Jan 5, 2027 (65 of them still pending).');
+  });
+
+  it('gives the money the points are worth, exactly', () => {
+    expect(worth(1234, 0.01)).toBe('12.34');
+    expect(worth(3, 0.1)).toBe('0.30'); // not 0.30000000000000004
+    expect(worth(123456, '0.05')).toBe('6,172.80');
+    expect(worthWords(1234, 0.01)).toBe('1,234 points to spend — worth $12.34');
+    expect(worthWords(1, 0.01)).toBe('1 point to spend — worth $0.01');
+    expect(worthWords(0, 0.01)).toBe('No points to spend yet');
+  });
+
+  it('names the balance chart with where it started, its top and today', () => {
+    expect(balanceLabel([])).toBe('Your balance over time: no history yet');
+    expect(balanceLabel([{ day: '2026-12-02', balance: 0 }, { day: '2026-12-03', balance: 1234 }])).toBe('Your balance over time: 0 points on Dec 2, 2026, 1,234 points today');
+    expect(balanceLabel([{ day: '2026-12-01', balance: 0 }, { day: '2026-12-02', balance: 1500 }, { day: '2026-12-03', balance: 1 }]))
+      .toBe('Your balance over time: 0 points on Dec 1, 2026, at most 1,500 points on Dec 2, 2026, 1 point today');
   });
 
   it('says when pending points become spendable', () => {
@@ -82,8 +121,13 @@ describe('points views', () => {
   });
 
   it('describes each transaction in plain words', () => {
-    expect(words(tx('issue', 65, '2026-12-20'))).toBe('Earned');
-    expect(words(tx('issue', 65, '2026-12-20', { matures_on: '2027-01-19' }))).toBe('Earned, pending until Jan 19');
+    const award = { reference: 'order:o-3f9a01c2aa', details: { order_id: 'o-3f9a01c2aa', breakdown: [] } };
+    expect(words(tx('issue', 65, '2026-12-20', award))).toBe('Earned on a purchase');
+    expect(words(tx('issue', 65, '2026-12-20', { ...award, matures_on: '2027-01-19' }))).toBe('Earned on a purchase, pending until Jan 19');
+    expect(words(tx('issue', 1234, '2026-12-20', { reference: 'Welcome gift' }))).toBe('Points added');
+    expect(words(tx('redeem', 40, '2026-12-20', { reference: 'order:o-3f9a01c2aa' }))).toBe('Paid for an order');
+    expect(words(tx('redeem', 40, '2026-12-20'))).toBe('Points used');
+    expect(words(tx('expire', 40, '2026-12-20'))).toBe('Expired');
     expect(words(tx('maturity', 170, '2027-01-02'))).toBe('170 points became spendable');
     expect(words(tx('maturity', 1, '2027-01-02'))).toBe('1 point became spendable');
     expect(words(tx('issue_reversal', 65, '2026-12-21', { pending: 65 }))).toBe('Earned points taken back (65 of them pending)');
@@ -91,5 +135,23 @@ describe('points views', () => {
     expect(words(tx('tier_change', 0, '2026-12-21', { tier: 'silver', reason: '1200 points earned in the last 365 days; silver needs 1000' })))
       .toBe('Moved to silver: 1,200 points earned in the last 365 days; silver needs 1,000');
     expect(words(tx('tier_change', 0, '2026-12-21', { tier: 'member', previous_tier: 'silver' }))).toBe('Moved to member');
+  });
+
+  it('finds the order of a transaction: an award\'s details, a redemption\'s reference, a reversal\'s reversed transaction', () => {
+    const award = tx('issue', 65, '2026-12-20', { id: 'a', reference: 'order:o-1', details: { order_id: 'o-1', breakdown: [] } });
+    const paid = tx('redeem', 40, '2026-12-20', { id: 'r', reference: 'order:o-2' });
+    const back = tx('issue_reversal', 65, '2026-12-21', { reverses: 'a' });
+    const gift = tx('issue', 10, '2026-12-20', { reference: 'Welcome gift' });
+    const known = new Map([award, paid].map((t) => [t.id, t]));
+    expect(orderOf(award)).toBe('o-1');
+    expect(orderOf(tx('issue', 65, '2026-12-20', { details: { order_id: 'o-9' } }))).toBe('o-9');
+    expect(orderOf(paid)).toBe('o-2');
+    expect(orderOf(back, known)).toBe('o-1');
+    expect(orderOf(back)).toBeUndefined(); // the reversed transaction is not at hand
+    expect(orderOf(gift, known)).toBeUndefined();
+    expect(noteOf(gift)).toBe('Welcome gift');
+    expect(noteOf(paid)).toBeUndefined();
+    expect(storeOrder('o-3f9a01c2aa')).toBe(true);
+    expect(storeOrder('42')).toBe(false); // an API client's own order id
   });
 });

@@ -1,7 +1,8 @@
 // Views of a points account for the points center: the balance through
 // time, what expires soon, what is still pending, and each transaction in
 // plain words.
-import { count, shortDate } from './format';
+import { count, date, shortDate } from './format';
+import { formatMoney, parseMoney, times } from './money';
 import type { Lot, Transaction } from './types';
 
 // Effect is how a transaction changed the points one can spend now, and
@@ -53,19 +54,77 @@ export function balanceHistory(current: number, txs: Transaction[]): DayBalance[
   return out.reverse();
 }
 
-export type Expiring = { within: number; points: number };
+export type ExpiryDay = { on: string; points: number; pending: number };
 
-// expiring sums the spendable points of active lots that expire within
-// each window (a lot expiring on D is spendable until the day before D).
-export function expiring(lots: Lot[], today: string, windows = [30, 60, 90]): Expiring[] {
-  const start = Date.parse(`${today}T00:00:00Z`);
-  return windows.map((within) => ({
-    within,
-    points: lots
-      .filter((l) => l.status === 'active' && l.balance > 0)
-      .filter((l) => (Date.parse(`${l.expires_on}T00:00:00Z`) - start) / 86_400_000 <= within)
-      .reduce((n, l) => n + l.balance, 0),
-  }));
+// expiryByDate is what expires on each day, soonest first: each day's own
+// points, not a running total (a window that counted every earlier day's
+// points again read as twice or three times the points). It counts the
+// pending points too (they expire with their lot; pending says how many of
+// them are), and leaves out lots due today or before: a lot expiring on D
+// is spendable until the day before D, and the sweeper is taking it.
+export function expiryByDate(lots: Lot[], today: string): ExpiryDay[] {
+  const by = new Map<string, ExpiryDay>();
+  for (const l of lots) {
+    const points = l.balance + (l.pending ?? 0);
+    if (l.status !== 'active' || points <= 0 || l.expires_on <= today) continue;
+    const d = by.get(l.expires_on) ?? { on: l.expires_on, points: 0, pending: 0 };
+    d.points += points;
+    d.pending += l.pending ?? 0;
+    by.set(l.expires_on, d);
+  }
+  return [...by.values()].sort((a, b) => a.on.localeCompare(b.on));
+}
+
+// expiringWithin is the days of expiryByDate that fall within so many days
+// of today.
+export function expiringWithin(days: ExpiryDay[], today: string, within: number): ExpiryDay[] {
+  const last = new Date(Date.parse(`${today}T00:00:00Z`) + within * 86_400_000).toISOString().slice(0, 10);
+  return days.filter((d) => d.on <= last);
+}
+
+const pointsOf = (n: number) => `${count(n)} ${n === 1 ? 'point' : 'points'}`;
+
+// nextExpiry says when points next expire: "Next: 1,234 points expire on
+// Jan 5, 2027."
+export function nextExpiry(days: ExpiryDay[]): string {
+  if (days.length === 0) return 'You have no points to expire.';
+  const d = days[0];
+  const verb = d.points === 1 ? 'expires' : 'expire';
+  return `Next: ${pointsOf(d.points)} ${verb} on ${date(d.on)}${d.pending > 0 ? ` (${count(d.pending)} of them still pending)` : ''}.`;
+}
+
+// expiringLabel names the expiring-soon chart for those who cannot see it:
+// what expires on each day of the window.
+export function expiringLabel(days: ExpiryDay[], within: number): string {
+  const head = `Points expiring in the next ${within} days`;
+  if (days.length === 0) return `${head}: none`;
+  return `${head}: ${days.map((d) => `${count(d.points)} on ${date(d.on)}`).join(', ')}`;
+}
+
+// balanceLabel names the balance chart: where it started, its highest and
+// today's balance.
+export function balanceLabel(history: DayBalance[]): string {
+  if (history.length === 0) return 'Your balance over time: no history yet';
+  const first = history[0];
+  const now = history[history.length - 1];
+  const top = history.reduce((m, d) => (d.balance > m.balance ? d : m), first);
+  const parts = [`${pointsOf(first.balance)} on ${date(first.day)}`];
+  if (top !== first && top !== now) parts.push(`at most ${pointsOf(top.balance)} on ${date(top.day)}`);
+  parts.push(`${pointsOf(now.balance)} today`);
+  return `Your balance over time: ${parts.join(', ')}`;
+}
+
+// worth is the money the points pay for at the store's point value, exact
+// (the value's digits times the points, not a float product).
+export function worth(points: number, pointValue: number | string): string {
+  return formatMoney(times(parseMoney(pointValue), points));
+}
+
+// worthWords is the balance with its money value: "1,234 points to spend —
+// worth $12.34".
+export function worthWords(points: number, pointValue: number | string): string {
+  if (points <= 0) return 'No points to spend yet';
+  return `${pointsOf(points)} to spend — worth $${worth(points, pointValue)}`;
 }
 
 export type Maturing = { on: string; points: number };
@@ -99,32 +158,59 @@ export function balanceWords(balance: number, pending: number, lots: Lot[]): str
   return later ? `${spend} · ${later}` : spend;
 }
 
-const words: Record<string, string> = {
-  issue: 'Earned',
-  redeem: 'Spent',
-  expire: 'Expired',
-  issue_reversal: 'Earned points taken back',
-  redemption_reversal: 'Spent points given back',
-};
+// orderOf is the order a transaction belongs to, by what the Go side
+// records: an award's issue carries {"order_id"} in its details and
+// "order:<id>" as its reference, a store purchase's redemption the same
+// reference; a reversal names the transaction it reverses (byId: the
+// transactions at hand, to find that one's order). undefined when none.
+export function orderOf(t: Transaction, byId?: ReadonlyMap<string, Transaction>): string | undefined {
+  const d = t.details;
+  if (d && typeof d === 'object' && 'order_id' in d && typeof d.order_id === 'string' && d.order_id) return d.order_id;
+  const m = /^order:(.+)$/.exec(t.reference ?? '');
+  if (m) return m[1];
+  const reversed = t.reverses ? byId?.get(t.reverses) : undefined;
+  return reversed && reversed !== t ? orderOf(reversed) : undefined;
+}
+
+// storeOrder says whether an order id is one of this store's orders (the
+// customer's orders page has it: "o-" and its hex or uuid), not an order
+// id an API client gave with an award.
+export const storeOrder = (id: string) => /^o-[0-9a-zA-Z-]+$/.test(id);
+
+// noteOf is a transaction's reference when it names no order: what whoever
+// gave or took the points wrote ("Welcome gift").
+export const noteOf = (t: Transaction): string | undefined => (t.reference && !/^order:/.test(t.reference) ? t.reference : undefined);
 
 // Digits the server writes bare in a sentence (a tier change's reason)
 // read better grouped: 1200 → 1,200.
 const grouped = (s: string) => s.replace(/\d{4,}/g, (n) => count(Number(n)));
 
-// describe is what a transaction did, in a customer's words.
+// describe is what a transaction did, in a customer's words: the points a
+// purchase earned or paid, or that the store added or took some.
 export function describe(t: Transaction): string {
+  const order = orderOf(t) !== undefined;
   switch (t.transaction_type) {
-    case 'issue':
-      return t.matures_on ? `Earned, pending until ${shortDate(t.matures_on)}` : words.issue;
+    case 'issue': {
+      const what = order ? 'Earned on a purchase' : 'Points added';
+      return t.matures_on ? `${what}, pending until ${shortDate(t.matures_on)}` : what;
+    }
+    case 'redeem':
+      return order ? 'Paid for an order' : 'Points used';
+    case 'expire':
+      return 'Expired';
     case 'maturity':
-      return `${count(t.amount)} ${t.amount === 1 ? 'point' : 'points'} became spendable`;
-    case 'issue_reversal':
-      return t.pending ? `${words.issue_reversal} (${count(t.pending)} of them pending)` : words.issue_reversal;
+      return `${pointsOf(t.amount)} became spendable`;
+    case 'issue_reversal': {
+      const what = 'Earned points taken back';
+      return t.pending ? `${what} (${count(t.pending)} of them pending)` : what;
+    }
+    case 'redemption_reversal':
+      return 'Spent points given back';
     case 'tier_change': {
       const to = t.tier ? `Moved to ${t.tier}` : 'Left the tiers';
       return t.reason ? `${to}: ${grouped(t.reason)}` : to;
     }
     default:
-      return words[t.transaction_type] ?? t.transaction_type;
+      return 'Points changed';
   }
 }

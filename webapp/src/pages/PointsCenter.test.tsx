@@ -1,10 +1,19 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Balance, Standing, Transaction } from '../lib/types';
 import { renderUI } from '../test/render';
 import { PointsCenter } from './PointsCenter';
 
-afterEach(() => vi.unstubAllGlobals());
+// The page counts expiry from today: Dec 20, 2026 (only the date is faked:
+// the waits run on real timers).
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(new Date('2026-12-20T10:00:00Z'));
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
 
 // The charts need a browser's layout; these tests read the words.
 vi.mock('@mantine/charts', () => ({ LineChart: () => null, BarChart: () => null }));
@@ -26,9 +35,10 @@ const tx = (t: Partial<Transaction> & Pick<Transaction, 'transaction_type'>): Tr
 
 const history: Transaction[] = [
   tx({ seq: 4, transaction_type: 'tier_change', tier: 'silver', previous_tier: 'member', reason: '1370 points earned in the last 365 days; silver needs 1000' }),
-  tx({ seq: 3, transaction_type: 'issue', amount: 170, matures_on: '2027-01-02', reference: 'order-7' }),
+  tx({ seq: 5, transaction_type: 'issue_reversal', amount: 30, pending: 30, reverses: 'issue-3', date_time: '2026-12-04T10:00:00Z' }),
+  tx({ seq: 3, transaction_type: 'issue', amount: 200, matures_on: '2027-01-02', reference: 'order:o-7f3a9b2c11', details: { order_id: 'o-7f3a9b2c11', breakdown: [] } }),
   tx({ seq: 2, transaction_type: 'maturity', amount: 1200, date_time: '2026-01-29T00:00:00Z' }),
-  tx({ seq: 1, transaction_type: 'issue', amount: 1200, matures_on: '2026-01-29', reference: 'order-1', date_time: '2025-12-30T10:00:00Z' }),
+  tx({ seq: 1, transaction_type: 'issue', amount: 1200, matures_on: '2026-01-29', reference: 'Welcome gift', date_time: '2025-12-30T10:00:00Z' }),
 ];
 
 const silver: Standing = {
@@ -49,6 +59,7 @@ function serve(standing: Standing) {
     if (path === '/points') return json(balance);
     if (path === '/points/transactions') return json({ items: history });
     if (path === '/points/tier') return json(standing);
+    if (path === '/settings') return json({ point_value: 0.01, point_ttl_days: 365 });
     return new Response('{}', { status: 404 });
   });
   return urls;
@@ -68,12 +79,43 @@ describe('the points center', () => {
     expect(within(rows[0]).getByTestId('lot-pending').textContent).toBe('—');
     expect(within(rows[1]).getByTestId('lot-pending').textContent).toBe('170 until Jan 2');
 
+    expect((await screen.findByTestId('points-worth')).textContent).toBe('1,200 points to spend — worth $12.00');
+
     const txs = within(await screen.findByRole('table', { name: 'Transactions' }));
     await txs.findByText('Moved to silver: 1,370 points earned in the last 365 days; silver needs 1,000');
     const row = (what: string) => txs.getByText(what).closest('tr')!;
-    expect(row('Earned, pending until Jan 2').textContent).toContain('+170 pending');
+    expect(row('Earned on a purchase, pending until Jan 2').textContent).toContain('+200 pending');
     expect(row('1,200 points became spendable').textContent).toMatch(/\+1,200$/);
-    expect(row('Earned, pending until Jan 29').textContent).toContain('+1,200 pending');
+    expect(row('Points added, pending until Jan 29').textContent).toMatch(/Welcome gift\+1,200 pending$/);
+  });
+
+  it('links each transaction of a purchase to its order, a return\'s reversal too', async () => {
+    serve(silver);
+    renderUI(<PointsCenter user={user} />);
+    const txs = within(await screen.findByRole('table', { name: 'Transactions' }));
+    const earned = (await txs.findByText('Earned on a purchase, pending until Jan 2')).closest('tr')!;
+    const link = within(earned).getByRole('link', { name: 'Order #7F3A-9B2C' });
+    expect(link.getAttribute('href')).toBe('#/orders/o-7f3a9b2c11');
+    const back = txs.getByText('Earned points taken back (30 of them pending)').closest('tr')!;
+    await waitFor(() => expect(within(back).getByRole('link', { name: 'Order #7F3A-9B2C' }).getAttribute('href')).toBe('#/orders/o-7f3a9b2c11'));
+  });
+
+  it('says when points expire, date by date, and how to earn them', async () => {
+    serve(silver);
+    renderUI(<PointsCenter user={user} />);
+    const expiry = within(await screen.findByRole('region', { name: 'When your points expire' }));
+    expect(expiry.getByTestId('next-expiry').textContent).toBe('Next: 1,200 points expire on Dec 30, 2026.');
+    const rows = within(expiry.getByRole('table', { name: 'Points by expiry date' })).getAllByRole('row').slice(1).map((r) => r.textContent);
+    expect(rows).toEqual(['Dec 30, 20261,200', 'Dec 3, 2027170 (170 pending)']);
+    // The 1,200 expire within 90 days; the chart is an image named by them.
+    expect(screen.getByRole('img', { name: 'Points expiring in the next 90 days: 1,200 on Dec 30, 2026' })).toBeTruthy();
+
+    const earn = within(screen.getByRole('region', { name: 'How to earn points' }));
+    expect((await earn.findByTestId('earn-tier')).textContent).toBe(
+      'As a Silver member you earn ×1.25 the points of a purchase. Earn 3,800 more points within 365 days to reach Gold (×1.5).',
+    );
+    await earn.findByText(/Each point is worth \$0\.01 when you pay with it/);
+    earn.getByText('Points expire 365 days after the day you earn them.');
   });
 
   it('shows the member\'s tier, an accessible bar toward the next and the tiers with their multipliers', async () => {
@@ -103,5 +145,6 @@ describe('the points center', () => {
     expect(screen.queryByRole('region', { name: 'Your tier' })).toBeNull();
     expect(screen.queryByRole('progressbar')).toBeNull();
     expect(screen.queryByTestId('tier-summary')).toBeNull();
+    expect(screen.queryByTestId('earn-tier')).toBeNull();
   });
 });
