@@ -101,10 +101,11 @@ func (s *store) newWeb(api awsapigatewayv2.HttpApi) awscloudfront.Distribution {
 
 	// Hashed assets never change; index.html is checked on every load so
 	// a new deployment shows at once. Each deployment leaves the other's
-	// files alone (prune skips what it excludes).
+	// files alone (prune skips what it excludes). The build's precompressed
+	// copies (.br, .gz) are for unicorn serve: CloudFront compresses itself.
 	source := []awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(s.props.WebApp), nil)}
 	awss3deployment.NewBucketDeployment(s.stack, jsii.String("WebAppAssets"), &awss3deployment.BucketDeploymentProps{
-		DestinationBucket: bucket, Sources: &source, Exclude: jsii.Strings("index.html"),
+		DestinationBucket: bucket, Sources: &source, Exclude: jsii.Strings("index.html", "*.br", "*.gz"),
 		CacheControl: &[]awss3deployment.CacheControl{awss3deployment.CacheControl_FromString(jsii.String("public, max-age=31536000, immutable"))},
 	})
 	awss3deployment.NewBucketDeployment(s.stack, jsii.String("WebAppIndex"), &awss3deployment.BucketDeploymentProps{

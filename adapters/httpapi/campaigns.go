@@ -224,10 +224,14 @@ type simulateRequest struct {
 	Client   string          `json:"client"`
 	Event    json.RawMessage `json:"event"`
 	Campaign json.RawMessage `json:"campaign"`
+	// WithActive evaluates the draft together with the client's saved
+	// campaigns (it replaces the one of its name) rather than alone.
+	WithActive bool `json:"with_active"`
 }
 
 // simulate evaluates a sample purchase against the saved campaigns of a
-// client or against a draft campaign, issuing nothing.
+// client, against a draft campaign alone, or against the draft among the
+// saved campaigns (with_active), issuing nothing.
 func (s *server) simulate(w http.ResponseWriter, r *http.Request) {
 	var req simulateRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -256,7 +260,12 @@ func (s *server) simulate(w http.ResponseWriter, r *http.Request) {
 		}
 		draft = &d
 	}
-	res, err := s.campaigns.Simulate(r.Context(), clientName, ev, draft)
+	var res campaign.Result
+	if draft != nil && req.WithActive {
+		res, err = s.campaigns.SimulateWithSaved(r.Context(), clientName, ev, *draft)
+	} else {
+		res, err = s.campaigns.Simulate(r.Context(), clientName, ev, draft)
+	}
 	if err != nil {
 		writeError(w, r, prefixProblems(err, "campaign."))
 		return

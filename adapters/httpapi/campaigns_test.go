@@ -153,6 +153,52 @@ func TestBadCampaigns(t *testing.T) {
 	}
 }
 
+// TestSimulateWithActive: a draft simulated with_active counts beside the
+// client's active saved campaigns, and replaces the saved one of its name.
+func TestSimulateWithActive(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365)
+	a.must(201, "POST", "/campaigns", seedCampaign) // 1 point per 10.00 over 100.00
+	a.must(201, "POST", "/campaigns", `{"client":"UnicornStore","campaign_name":"asleep","status":"paused","rules":[{"action":{"command":"issue","formula":"1000"}}]}`)
+	extra := `{"campaign_name":"extra","rules":[{"action":{"command":"issue","formula":"$.amount/100"}}]}`
+	alone := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":1700},"campaign":`+extra+`}`)
+	if num(alone["total"]) != 17 {
+		t.Errorf("draft alone = %v, want 17", alone)
+	}
+	both := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":1700},"with_active":true,"campaign":`+extra+`}`)
+	lines := both["breakdown"].([]any)
+	if num(both["total"]) != 170+17 || len(lines) != 2 {
+		t.Fatalf("draft with the active campaigns = %v, want 187 from 2 lines", both)
+	}
+	// The saved campaign's line names its version; the draft's, 0.
+	versions := map[any]any{}
+	for _, l := range lines {
+		versions[l.(map[string]any)["campaign_name"]] = l.(map[string]any)["campaign_version"]
+	}
+	if versions["1"] != 1.0 || versions["extra"] != 0.0 {
+		t.Errorf("lines = %v", lines)
+	}
+	// A draft of a saved campaign stands in for it: 1 point per 5.00, not
+	// that and the saved 1 per 10.00 both.
+	changed := `{"campaign_name":"1","rules":[{"action":{"command":"issue","formula":"$.amount/5"}}]}`
+	if res := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":1700},"with_active":true,"campaign":`+changed+`}`); num(res["total"]) != 340 {
+		t.Errorf("changed draft with the active campaigns = %v, want 340", res)
+	}
+	// with_active false is the draft alone; without a draft, the saved set.
+	if res := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":1700},"with_active":false,"campaign":`+extra+`}`); num(res["total"]) != 17 {
+		t.Errorf("with_active false = %v, want 17", res)
+	}
+	if res := a.must(200, "POST", "/campaigns/simulate", `{"event":{"amount":1700},"with_active":true}`); num(res["total"]) != 170 {
+		t.Errorf("with_active without a draft = %v, want 170", res)
+	}
+	// The draft's problems are still the draft's.
+	p := a.must(400, "POST", "/campaigns/simulate", `{"event":{"amount":1},"with_active":true,"campaign":{"rules":[{"action":{"command":"issue","formula":"$.amount % 2"}}]}}`)
+	if p["errors"].([]any)[0].(map[string]any)["field"] != "campaign.rules[0].action.formula" {
+		t.Errorf("draft error = %v", p)
+	}
+	a.must(400, "POST", "/campaigns/simulate", `{"event":{"amount":1},"with_active":"yes"}`)
+}
+
 func TestSimulate(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, 365)

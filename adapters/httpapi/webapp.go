@@ -6,7 +6,10 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"mime"
 	"os"
+	"path"
+	"strconv"
 	"strings"
 )
 
@@ -77,6 +80,36 @@ func (s *server) favicon(w http.ResponseWriter, r *http.Request) {
 	serveFile(w, r, s.webApp, "favicon.svg", revalidate)
 }
 
+// The build writes name.br and name.gz beside each file worth compressing
+// (make webapp): a file is sent in the best encoding the browser accepts
+// that exists beside it, else as it is. The sibling is found on disk, not
+// guessed from the name, so an asset too small to compress is simply sent.
+var encodings = []struct{ token, suffix string }{{"br", ".br"}, {"gzip", ".gz"}}
+
+// accepts reports whether an Accept-Encoding header admits coding: named
+// (or "*") with a q above zero.
+func accepts(header, coding string) bool {
+	ok := false
+	for _, part := range strings.Split(header, ",") {
+		token, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		token = strings.ToLower(strings.TrimSpace(token))
+		if token != coding && token != "*" {
+			continue
+		}
+		q := 1.0
+		if k, v, found := strings.Cut(strings.TrimSpace(params), "="); found && strings.TrimSpace(k) == "q" {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				q = f
+			}
+		}
+		if token == coding {
+			return q > 0 // the coding's own entry overrides "*"
+		}
+		ok = q > 0
+	}
+	return ok
+}
+
 // serveFile serves the regular file name of dir with the cache policy, or
 // a 404. fs.ValidPath refuses any name that could leave dir ("..", a
 // leading slash), and a directory is never listed.
@@ -84,6 +117,17 @@ func serveFile(w http.ResponseWriter, r *http.Request, dir fs.FS, name, cache st
 	if dir == nil || !fs.ValidPath(name) || strings.ContainsAny(name, "\x00\\") {
 		noFile(w, r)
 		return
+	}
+	// Every answer depends on Accept-Encoding, sent compressed or not: a
+	// cache must not hand a brotli body to a browser that did not ask.
+	w.Header().Add("Vary", "Accept-Encoding")
+	for _, e := range encodings {
+		if !accepts(r.Header.Get("Accept-Encoding"), e.token) {
+			continue
+		}
+		if serveEncoded(w, r, dir, name, e.token, e.suffix, cache) {
+			return
+		}
 	}
 	f, err := dir.Open(name)
 	if err != nil {
@@ -122,4 +166,34 @@ func serveFile(w http.ResponseWriter, r *http.Request, dir fs.FS, name, cache st
 func noFile(w http.ResponseWriter, r *http.Request) {
 	writeProblem(w, Problem{Type: problemType("not-found"), Title: "Not Found", Status: http.StatusNotFound,
 		Detail: "no file " + r.URL.Path, Instance: r.URL.Path})
+}
+
+// serveEncoded serves name's precompressed sibling if it exists (and name
+// itself does: a stray .br never stands for a missing file), typed as name.
+func serveEncoded(w http.ResponseWriter, r *http.Request, dir fs.FS, name, coding, suffix, cache string) bool {
+	if info, err := fs.Stat(dir, name); err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	f, err := dir.Open(name + suffix)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return false
+	}
+	content, ok := f.(io.ReadSeeker)
+	if !ok {
+		return false
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Encoding", coding)
+	w.Header().Set("Cache-Control", cache)
+	http.ServeContent(w, r, name, info.ModTime(), content)
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,5 +137,58 @@ func TestWebAppBuiltWhileServing(t *testing.T) {
 	}
 	if r := a.do("GET", "/", ""); r.status != 200 || !strings.Contains(string(r.body), "<title>Unicorn Store</title>") {
 		t.Errorf("GET / after the build: %d %s", r.status, r.body)
+	}
+}
+
+// TestWebAppPrecompressed: a file built with .br and .gz siblings is sent
+// in the best encoding the browser accepts, typed as the file itself; a
+// file without siblings, or a browser that accepts neither, gets it as it
+// is; every answer varies by Accept-Encoding.
+func TestWebAppPrecompressed(t *testing.T) {
+	t.Parallel()
+	dist := builtWebApp(t)
+	for name, content := range map[string]string{
+		"assets/app-abc.js.br": "BROTLI-BYTES",
+		"assets/app-abc.js.gz": "GZIP-BYTES",
+		"index.html.br":        "BROTLI-INDEX",
+		"assets/orphan.js.br":  "a sibling without its file",
+	} {
+		if err := os.WriteFile(filepath.Join(dist, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := newAPI(t, 365, webApp(httpapi.WebAppDir(dist)))
+	a.auth = ""
+	for _, tt := range []struct {
+		path, accept, body, encoding, contentType string
+		status                                    int
+	}{
+		{"/assets/app-abc.js", "gzip, deflate, br, zstd", "BROTLI-BYTES", "br", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "gzip", "GZIP-BYTES", "gzip", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "br;q=0, gzip;q=0.5", "GZIP-BYTES", "gzip", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "*", "BROTLI-BYTES", "br", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "*, br;q=0", "GZIP-BYTES", "gzip", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "identity", "unicorns", "", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "BR", "BROTLI-BYTES", "br", "text/javascript; charset=utf-8", 200},
+		{"/", "br, gzip", "BROTLI-INDEX", "br", "text/html; charset=utf-8", 200},
+		{"/", "gzip", `src="/assets/app-abc.js"`, "", "text/html; charset=utf-8", 200}, // no .gz of it: as it is
+		{"/favicon.svg", "br, gzip", "<svg/>", "", "image/svg+xml", 200},
+		{"/assets/orphan.js", "br", "", "", "application/problem+json", 404},
+	} {
+		r := a.do("GET", tt.path, "", "Accept-Encoding", tt.accept)
+		if r.status != tt.status || !strings.Contains(string(r.body), tt.body) || r.header.Get("Content-Encoding") != tt.encoding ||
+			r.header.Get("Content-Type") != tt.contentType {
+			t.Errorf("GET %s (Accept-Encoding %q): %d %q, Content-Encoding %q, Content-Type %q", tt.path, tt.accept, r.status, r.body,
+				r.header.Get("Content-Encoding"), r.header.Get("Content-Type"))
+		}
+		if tt.status == 200 && r.header.Get("Vary") != "Accept-Encoding" {
+			t.Errorf("GET %s (Accept-Encoding %q): Vary %q", tt.path, tt.accept, r.header.Get("Vary"))
+		}
+		if tt.status == 200 && r.header.Get("Content-Length") != strconv.Itoa(len(r.body)) {
+			t.Errorf("GET %s (Accept-Encoding %q): Content-Length %q for %d bytes", tt.path, tt.accept, r.header.Get("Content-Length"), len(r.body))
+		}
+	}
+	if r := a.do("GET", "/assets/app-abc.js", "", "Accept-Encoding", "br", "Range", "bytes=0-5"); r.status != 206 || string(r.body) != "BROTLI" {
+		t.Errorf("a range of the brotli body: %d %q", r.status, r.body)
 	}
 }

@@ -317,13 +317,7 @@ func (s *Service) backtestCampaigns(ctx context.Context, client string, req Back
 		}
 	}
 	tried = activeThroughout(tried)
-	campaigns := make([]*Campaign, 0, len(saved)+1)
-	for _, c := range saved {
-		if c.draft.Name != tried.draft.Name {
-			campaigns = append(campaigns, c)
-		}
-	}
-	return tried, append(campaigns, tried), nil
+	return tried, withTried(saved, tried), nil
 }
 
 // activeThroughout is c active at any time: its status and schedule set

@@ -304,7 +304,24 @@ func (s *Service) Awarded(ctx context.Context, c *Campaign) (int64, error) {
 // budgets), or, when draft is given, from that draft alone, as if it were
 // active now.
 func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *Draft) (Result, error) {
+	return s.simulate(ctx, client, ev, draft, draft == nil)
+}
+
+// SimulateWithSaved computes what the event would earn from the client's
+// saved campaigns with the draft among them, issuing nothing: the draft is
+// added, or replaces the saved campaign of its name, as a backtest tries a
+// campaign, and is taken as active now. The saved campaigns count as they
+// stand, with what is left of their budgets; the draft's budget is not
+// applied (as when it is simulated alone).
+func (s *Service) SimulateWithSaved(ctx context.Context, client string, ev Event, draft Draft) (Result, error) {
+	return s.simulate(ctx, client, ev, &draft, true)
+}
+
+// simulate evaluates the draft (nil: none), alone or (withSaved) with the
+// client's saved campaigns.
+func (s *Service) simulate(ctx context.Context, client string, ev Event, draft *Draft, withSaved bool) (Result, error) {
 	now := s.clock.Now()
+	var tried *Campaign
 	if draft != nil {
 		d := *draft
 		d.Client = client
@@ -316,31 +333,49 @@ func (s *Service) Simulate(ctx context.Context, client string, ev Event, draft *
 		if err != nil {
 			return Result{}, err
 		}
-		cc, err := s.Ceiling(ctx, client)
+		tried = c
+	}
+	var campaigns []*Campaign
+	budgets := Budgets{}
+	if withSaved {
+		saved, err := s.List(ctx, client)
 		if err != nil {
 			return Result{}, err
 		}
-		return evaluate(ctx, []*Campaign{c}, ev, now, nil, cc.Ceiling)
+		for _, c := range saved {
+			if tried != nil && c.draft.Name == tried.draft.Name {
+				continue // the draft stands in for it, budget and all
+			}
+			if c.draft.Budget > 0 && c.ActiveAt(now) {
+				awarded, err := s.Awarded(ctx, c)
+				if err != nil {
+					return Result{}, err
+				}
+				budgets[c.draft.Name] = c.draft.Budget - awarded
+			}
+		}
+		campaigns = saved
 	}
-	campaigns, err := s.List(ctx, client)
-	if err != nil {
-		return Result{}, err
+	if tried != nil {
+		campaigns = withTried(campaigns, tried)
 	}
 	cc, err := s.Ceiling(ctx, client)
 	if err != nil {
 		return Result{}, err
 	}
-	budgets := Budgets{}
+	return evaluate(ctx, campaigns, ev, now, budgets, cc.Ceiling)
+}
+
+// withTried is the campaigns with tried in place: added, or replacing the
+// campaign of its name.
+func withTried(campaigns []*Campaign, tried *Campaign) []*Campaign {
+	out := make([]*Campaign, 0, len(campaigns)+1)
 	for _, c := range campaigns {
-		if c.draft.Budget > 0 && c.ActiveAt(now) {
-			awarded, err := s.Awarded(ctx, c)
-			if err != nil {
-				return Result{}, err
-			}
-			budgets[c.draft.Name] = c.draft.Budget - awarded
+		if c.draft.Name != tried.draft.Name {
+			out = append(out, c)
 		}
 	}
-	return evaluate(ctx, campaigns, ev, now, budgets, cc.Ceiling)
+	return append(out, tried)
 }
 
 // evaluate runs Evaluate for at most limits.EvaluationTime, and not past

@@ -1,5 +1,6 @@
 // Why an order earned its points: one row per campaign rule that matched.
 import { Code, Table, Text } from '@mantine/core';
+import { count } from '../lib/format';
 import type { AwardLine } from '../lib/types';
 
 function inputs(v: Record<string, unknown>): string {
@@ -27,7 +28,7 @@ export function Breakdown({ lines, total }: { lines?: AwardLine[]; total: number
                 )}
               </Table.Td>
               <Table.Td ta="right" fw={600}>
-                {l.points.toLocaleString('en-US')}
+                {count(l.points)}
               </Table.Td>
             </Table.Tr>
           ))}
@@ -35,14 +36,14 @@ export function Breakdown({ lines, total }: { lines?: AwardLine[]; total: number
         <Table.Tfoot>
           <Table.Tr>
             <Table.Th>Total</Table.Th>
-            <Table.Th ta="right">{total.toLocaleString('en-US')}</Table.Th>
+            <Table.Th ta="right">{count(total)}</Table.Th>
           </Table.Tr>
         </Table.Tfoot>
       </Table>
     );
   }
   return (
-    <Table.ScrollContainer minWidth={520}>
+    <Table.ScrollContainer type="native" minWidth={520} tabIndex={0} role="region" aria-label="Points breakdown, scrollable">
       <Table striped aria-label="Points breakdown">
         <Table.Thead>
           <Table.Tr>
@@ -57,7 +58,9 @@ export function Breakdown({ lines, total }: { lines?: AwardLine[]; total: number
           {lines.map((l, i) => (
             <Table.Tr key={i}>
               <Table.Td>
-                {l.campaign_name} <Text span size="xs" c="dimmed">v{l.campaign_version}</Text>
+                {l.campaign_name}{' '}
+                {/* A draft being simulated has no version yet (the API says 0). */}
+                <Text span size="xs" c="dimmed">{l.campaign_version ? `v${l.campaign_version}` : 'draft'}</Text>
               </Table.Td>
               <Table.Td>#{(l.rule_index ?? 0) + 1}</Table.Td>
               <Table.Td>
@@ -77,7 +80,7 @@ export function Breakdown({ lines, total }: { lines?: AwardLine[]; total: number
                 )}
               </Table.Td>
               <Table.Td ta="right" fw={600}>
-                {l.points.toLocaleString('en-US')}
+                {count(l.points)}
               </Table.Td>
             </Table.Tr>
           ))}
@@ -85,7 +88,7 @@ export function Breakdown({ lines, total }: { lines?: AwardLine[]; total: number
         <Table.Tfoot>
           <Table.Tr>
             <Table.Th colSpan={4}>Total</Table.Th>
-            <Table.Th ta="right">{total.toLocaleString('en-US')}</Table.Th>
+            <Table.Th ta="right">{count(total)}</Table.Th>
           </Table.Tr>
         </Table.Tfoot>
       </Table>

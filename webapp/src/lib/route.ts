@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 
 // Pages live behind the hash (#/store) so that page paths never collide
 // with the API's (/orders is both a page and an API path).
@@ -26,34 +26,43 @@ export function go(path: string) {
   window.location.hash = path;
 }
 
+// Guards of unsaved work: while one is dirty, a move inside the app asks
+// first. The listener is registered when this module loads, before any
+// router's, so that a stay stops the move before a router sees it (a
+// router that saw it would unmount the very editor that asked).
+const guards = new Map<symbol, string>();
+let here = typeof window !== 'undefined' ? window.location.hash : '';
+
+if (typeof window !== 'undefined') {
+  window.addEventListener('hashchange', (e) => {
+    const message = [...guards.values()][0];
+    if (message === undefined || window.location.hash === here) {
+      here = window.location.hash;
+      return;
+    }
+    if (window.confirm(message)) {
+      here = window.location.hash;
+      return;
+    }
+    e.stopImmediatePropagation();
+    history.replaceState(null, '', here || '#/');
+  });
+}
+
 // useLeaveGuard asks before the person leaves unsaved work: on a move
 // inside the app (a link changes the hash, which cannot be cancelled, so
 // the old address is put back when they stay) and on closing or reloading
 // the tab (the browser's own question).
 export function useLeaveGuard(dirty: boolean, message = 'You have unsaved changes. Leave this page and lose them?') {
-  const last = useRef(window.location.hash);
   useEffect(() => {
-    last.current = window.location.hash;
     if (!dirty) return;
-    const onHash = (e: HashChangeEvent) => {
-      if (window.location.hash === last.current) return;
-      if (window.confirm(message)) {
-        last.current = window.location.hash;
-        return;
-      }
-      // The router may have seen the move already: put the address back and
-      // tell it again, in the same task, so React renders only where the
-      // person stays.
-      history.replaceState(null, '', new URL(e.oldURL).hash || '#/');
-      window.dispatchEvent(new HashChangeEvent('hashchange', { oldURL: e.newURL, newURL: e.oldURL }));
-    };
-    const onUnload = (e: BeforeUnloadEvent) => {
-      e.preventDefault();
-    };
-    window.addEventListener('hashchange', onHash);
+    const key = Symbol('guard');
+    here = window.location.hash;
+    guards.set(key, message);
+    const onUnload = (e: BeforeUnloadEvent) => e.preventDefault();
     window.addEventListener('beforeunload', onUnload);
     return () => {
-      window.removeEventListener('hashchange', onHash);
+      guards.delete(key);
       window.removeEventListener('beforeunload', onUnload);
     };
   }, [dirty, message]);
