@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
-import { password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { desktop, expectAccessible, password, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors, receiver;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -128,6 +128,7 @@ test('an admin registers an endpoint, with a refused address marked at the URL, 
   await row.filter({ hasText: receiver.url }).waitFor();
   assert.match(await row.innerText(), /order\.completed/);
   assert.equal(await url.inputValue(), '', 'the form starts again');
+  await expectAccessible(page, 'webhooks with a secret shown, desktop');
 
   await shown.getByRole('button', { name: 'I have saved it' }).click();
   await shown.waitFor({ state: 'detached' });
@@ -161,6 +162,13 @@ test('a purchase reaches the receiver signed, and the log says it was delivered'
   await open.click();
   assert.equal(await open.getAttribute('aria-expanded'), 'true');
   assert.match(await page.getByTestId('delivery-payload').innerText(), new RegExp(`"order_id": "${orderId}"`));
+  await expectAccessible(page, 'webhooks with a delivery and its payload, desktop');
+  await page.setViewportSize(phone);
+  try {
+    await expectAccessible(page, 'webhooks with a delivery and its payload, phone');
+  } finally {
+    await page.setViewportSize(desktop);
+  }
 
   // The filter by endpoint shows it too.
   await page.getByLabel('Deliveries to').selectOption({ label: receiver.url });

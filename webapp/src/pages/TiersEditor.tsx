@@ -3,7 +3,7 @@
 // read) and the window. A save names the version it was made against: if
 // someone else saved meanwhile, the store refuses and the editor shows
 // theirs.
-import { ActionIcon, Alert, Button, Group, NumberInput, Paper, Stack, Table, Text, TextInput } from '@mantine/core';
+import { ActionIcon, Alert, Button, Group, NumberInput, Paper, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ErrorNote, Loading } from '../components/States';
 import { ApiError, errorText, send } from '../lib/api';
@@ -98,7 +98,7 @@ export function TiersEditor() {
                 <Table.Th>Name</Table.Th>
                 <Table.Th>Points needed</Table.Th>
                 <Table.Th>Multiplier</Table.Th>
-                <Table.Th />
+                <Table.Th><VisuallyHidden>Remove</VisuallyHidden></Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>

@@ -85,7 +85,7 @@ describe('the webhooks console', () => {
       return answer(204);
     });
     renderUI(<Webhooks />);
-    fireEvent.click(await screen.findByRole('button', { name: 'Rotate the secret of https://hooks.example.com/unicorn' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Rotate secret of https://hooks.example.com/unicorn' }));
     fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Rotate secret' }));
     expect((await screen.findByTestId('webhooks-note')).textContent).toBe(
       'Someone changed this endpoint meanwhile, so it was not rotated. The list shows it as it is now: try again.',
@@ -110,7 +110,7 @@ describe('the webhooks console', () => {
       return answer(200, { ...endpoint({ version: 2 }), secret });
     });
     renderUI(<Webhooks />);
-    fireEvent.click(await screen.findByRole('button', { name: 'Rotate the secret of https://hooks.example.com/unicorn' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Rotate secret of https://hooks.example.com/unicorn' }));
     fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Rotate secret' }));
     const shown = await screen.findByTestId('webhook-secret');
     expect(shown.textContent).toMatch(/^The new signing secret/);

@@ -5,12 +5,15 @@
 // made against: if someone changed the endpoint meanwhile, the store
 // refuses and the list shows it as it is.
 import {
-  Alert, Badge, Button, Checkbox, Code, CopyButton, Group, Modal, NativeSelect, NumberInput, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title,
+  Alert, Badge, Button, Checkbox, Code, CopyButton, Group, NativeSelect, NumberInput, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title,
+  VisuallyHidden,
 } from '@mantine/core';
 import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Section } from '../components/States';
+import { Dialog, ScrollTable } from './backoffice/parts';
 import { ApiError, errorText, request, send } from '../lib/api';
 import { when } from '../lib/format';
+import { useLeaveGuard } from '../lib/route';
 import type { WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList } from '../lib/types';
 import { useApi } from '../lib/useApi';
 import {
@@ -30,6 +33,9 @@ export function Webhooks() {
   const [rotating, setRotating] = useState<WebhookEndpoint>();
   const [busy, setBusy] = useState(false);
   const list = endpoints.data?.items ?? [];
+  // The secret is never shown again: leaving the page before it is saved
+  // asks first.
+  useLeaveGuard(secret !== undefined, 'The signing secret is shown only now. Leave without saving it?');
 
   async function remove(e: WebhookEndpoint) {
     setBusy(true);
@@ -77,14 +83,14 @@ export function Webhooks() {
       <Title order={2} size="h3">Endpoints</Title>
       <Section load={endpoints} isEmpty={(d) => d.items.length === 0} empty="No endpoints yet: add one to have the store send it events.">
         {(d) => (
-          <Table.ScrollContainer minWidth={760}>
+          <ScrollTable label="Webhook endpoints table" minWidth={760}>
             <Table aria-label="Webhook endpoints" verticalSpacing="xs">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>URL</Table.Th>
                   <Table.Th>Events</Table.Th>
                   <Table.Th>Added</Table.Th>
-                  <Table.Th />
+                  <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -107,7 +113,7 @@ export function Webhooks() {
                     <Table.Td><Text size="sm">{when(e.created_at)}</Text></Table.Td>
                     <Table.Td>
                       <Group gap={4} wrap="nowrap" justify="flex-end">
-                        <Button size="xs" variant="default" onClick={() => setRotating(e)} aria-label={`Rotate the secret of ${e.url}`}>Rotate secret</Button>
+                        <Button size="xs" variant="default" onClick={() => setRotating(e)} aria-label={`Rotate secret of ${e.url}`}>Rotate secret</Button>
                         <Button size="xs" variant="subtle" color="red" onClick={() => setRemoving(e)} aria-label={`Remove ${e.url}`}>Remove</Button>
                       </Group>
                     </Table.Td>
@@ -115,7 +121,7 @@ export function Webhooks() {
                 ))}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )}
       </Section>
       <AddEndpoint onAdded={(e) => {
@@ -125,14 +131,14 @@ export function Webhooks() {
       }} />
       <Title order={2} size="h3">Delivery log</Title>
       <Deliveries endpoints={list} />
-      <Modal opened={removing !== undefined} onClose={() => setRemoving(undefined)} title="Remove this endpoint?" centered>
+      <Dialog opened={removing !== undefined} onClose={() => setRemoving(undefined)} title="Remove this endpoint?">
         <Text><Code>{removing?.url}</Code> is sent nothing more; deliveries still pending to it fail without being sent. The log keeps what was sent.</Text>
         <Group justify="flex-end" mt="md">
           <Button variant="default" onClick={() => setRemoving(undefined)}>Keep it</Button>
           <Button color="red" loading={busy} onClick={() => removing && void remove(removing)}>Remove endpoint</Button>
         </Group>
-      </Modal>
-      <Modal opened={rotating !== undefined} onClose={() => setRotating(undefined)} title="Rotate the signing secret?" centered>
+      </Dialog>
+      <Dialog opened={rotating !== undefined} onClose={() => setRotating(undefined)} title="Rotate the signing secret?">
         <Text>
           The store signs what it sends to <Code>{rotating?.url}</Code> with a new secret from now on; the old one stops working at once, so the
           receiver must be given the new one.
@@ -141,7 +147,7 @@ export function Webhooks() {
           <Button variant="default" onClick={() => setRotating(undefined)}>Cancel</Button>
           <Button loading={busy} onClick={() => rotating && void rotate(rotating)}>Rotate secret</Button>
         </Group>
-      </Modal>
+      </Dialog>
     </Stack>
   );
 }
@@ -324,7 +330,7 @@ export function Deliveries({ endpoints, refreshEvery = 2_000 }: { endpoints: Web
       <Section load={{ data: items, error, loading: items === undefined, reload: () => void reload(Math.max(pageSize, shown)) }}
         isEmpty={(d) => d.length === 0} empty={endpointId ? 'Nothing was sent to this endpoint yet.' : 'Nothing was sent yet.'}>
         {(list) => (
-          <Table.ScrollContainer minWidth={820}>
+          <ScrollTable label="Deliveries table" minWidth={820}>
             <Table aria-label="Deliveries" verticalSpacing="xs">
               <Table.Thead>
                 <Table.Tr>
@@ -333,7 +339,7 @@ export function Deliveries({ endpoints, refreshEvery = 2_000 }: { endpoints: Web
                   <Table.Th>Endpoint</Table.Th>
                   <Table.Th miw={110}>Status</Table.Th>
                   <Table.Th>Attempts</Table.Th>
-                  <Table.Th />
+                  <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -378,7 +384,7 @@ export function Deliveries({ endpoints, refreshEvery = 2_000 }: { endpoints: Web
                 })}
               </Table.Tbody>
             </Table>
-          </Table.ScrollContainer>
+          </ScrollTable>
         )}
       </Section>
       {cursor && (
