@@ -266,7 +266,7 @@ func (a *Account) decideReverse(t reversalTarget, amount int64, now time.Time) (
 	}
 	switch c := t.change.(type) {
 	case Issued:
-		return a.reverseIssue(t.id, amount, c.Lot, DayOf(now).String()), nil
+		return a.reverseIssue(t.id, amount, c.Lot, c.MaturesOn != "", DayOf(now).String()), nil
 	default:
 		r := t.change.(Redeemed)
 		return RedemptionReversed{RedemptionID: t.id, Amount: amount, Allocations: restorable(r.Allocations, t.restored, amount)}, nil
@@ -299,17 +299,19 @@ func restorable(allocs []Allocation, restored map[string]int64, amount int64) []
 }
 
 // reverseIssue takes need points of an issue back: from its own lot first
-// (its pending points, then whatever is left there, even past expiry), then
-// from the oldest other active lots. What the account no longer has is recorded as unrecovered,
-// never overdrawn.
-func (a *Account) reverseIssue(id string, need int64, lot, today string) IssueReversed {
+// (its pending points when the issue was pending, then whatever is left
+// there, even past expiry), then from the oldest other active lots. What
+// the account no longer has is recorded as unrecovered, never overdrawn.
+func (a *Account) reverseIssue(id string, need int64, lot string, pending bool, today string) IssueReversed {
 	rev := IssueReversed{IssueID: id}
 	asked := need
-	// Pending points of its lot first: points a purchase earned are
-	// pending through its return window, and a return within it cancels
-	// them before they could be spent.
+	// A pending issue's points first: points a purchase earned are pending
+	// through its return window, and a return within it cancels them
+	// before they could be spent. An issue that was never pending (a
+	// grant) takes none: the pending points beside it in its day's lot are
+	// another purchase's.
 	rev.Lot = lot
-	if i := a.book.find(lot); i >= 0 && a.book.lots[i].Pending > 0 {
+	if i := a.book.find(lot); pending && i >= 0 && a.book.lots[i].Pending > 0 {
 		rev.Pending = min(need, a.book.lots[i].Pending)
 		need -= rev.Pending
 	}

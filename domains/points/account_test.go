@@ -347,6 +347,26 @@ func TestPendingPointsCannotBeSpentUntilTheyMature(t *testing.T) {
 	h.checkInvariants()
 }
 
+// TestReversingAGrantLeavesAPurchasesPendingPoints: a grant and a
+// purchase's pending award on the same day share a lot; reversing the grant
+// takes the grant's spendable points, not the award's pending ones.
+func TestReversingAGrantLeavesAPurchasesPendingPoints(t *testing.T) {
+	h := newHistory(t, 365)
+	grant := h.issue(dayN(0), 250)
+	h.commit(dayN(0), h.acct.decideIssue(65, dayN(0), 365, 30, "order:1", nil))
+	rev, err := h.reverse(dayN(1), grant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev.Pending != 0 || rev.Amount != 250 || rev.Unrecovered != 0 {
+		t.Errorf("reversal of the grant = %+v, want its 250 spendable points and no pending", rev)
+	}
+	if got, pending := h.acct.Available(dayN(1)), h.acct.book.pending(); got != 0 || pending != 65 {
+		t.Errorf("after the reversal: available %d, pending %d; want 0 and the award's 65", got, pending)
+	}
+	h.checkInvariants()
+}
+
 // goldAt is a policy of two tiers: gold from 100 points earned in 30 days.
 type goldAt struct{}
 

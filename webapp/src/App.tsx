@@ -75,6 +75,11 @@ function Shell({ user }: { user: User }) {
       first.current = false;
       return;
     }
+    // A move made inside the page (a tab, a filter) keeps its focus; one
+    // that took the focused element away (a link, the menu) starts again at
+    // the content.
+    const active = document.activeElement;
+    if (active && active !== document.body && main.current?.contains(active)) return;
     main.current?.focus({ preventScroll: false });
   }, [where]);
 
@@ -130,7 +135,9 @@ function Shell({ user }: { user: User }) {
         {opened && <Stack gap={0}>{nav(true)}</Stack>}
       </AppShell.Navbar>
       <AppShell.Main id="main-content" ref={main} tabIndex={-1} style={{ outline: 'none' }}>
-        <ErrorBoundary key={route.join('/')}>
+        {/* Keyed by the address: each page starts fresh from its address (and a
+            failed one is left behind). */}
+        <ErrorBoundary key={where}>
           <Suspense fallback={<Loading />}>
             <PageView page={current.path} rest={route.slice(1)} user={user} />
           </Suspense>
