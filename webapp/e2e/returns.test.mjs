@@ -33,6 +33,7 @@ async function buyAndOpen(name, quantity) {
   await q.fill(String(quantity));
   await q.blur();
   await page.getByRole('button', { name: 'Buy now' }).click();
+  await page.getByRole('dialog', { name: 'Review your order' }).getByRole('button', { name: /^Confirm and pay/ }).click();
   const outcome = page.getByTestId('purchase-outcome');
   await outcome.and(page.locator(':not([data-tone="pending"])')).waitFor();
   assert.equal(await outcome.getAttribute('data-tone'), 'success', await outcome.innerText());

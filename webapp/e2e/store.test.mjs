@@ -40,9 +40,16 @@ async function addToCart(name, quantity = 1) {
   }
 }
 
-// buy checks out and waits for the saga's end; it returns the outcome box.
-async function buy() {
+// review opens the review of what will be charged.
+async function review() {
   await page.getByRole('button', { name: 'Buy now' }).click();
+  return page.getByRole('dialog', { name: 'Review your order' });
+}
+
+// buy checks out, confirms the review (opened already, or now) and waits
+// for the saga's end; it returns the outcome box.
+async function buy(dialog) {
+  await (dialog ?? (await review())).getByRole('button', { name: /^Confirm and pay/ }).click();
   const outcome = page.getByTestId('purchase-outcome');
   await outcome.and(page.locator(':not([data-tone="pending"])')).waitFor();
   return outcome;
@@ -91,18 +98,25 @@ test('a customer signs in, buys a unicorn and sees it succeed and the points it 
   assert.doesNotMatch(why, /\$\.amount/);
 });
 
-test('a customer who asks for more than the stock sees the compensation explained', async () => {
+test('a customer whose unicorn sells out during the review sees the failure explained, with nothing given back that was never taken', async () => {
   await page.getByRole('link', { name: 'Store' }).click();
-  await addToCart('Rainbow Dash X', 3); // 2 in stock
-  await page.getByText('Only 2 Rainbow Dash X left').waitFor();
-  const outcome = await buy();
+  await addToCart('Rainbow Dash X', 3); // 2 in stock: the cart says so and offers no purchase
+  await page.getByText('Only 2 Rainbow Dash X left: lower the quantity.').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Buy now' }).isDisabled(), true);
+  await page.getByRole('button', { name: 'Remove Rainbow Dash X' }).click();
+  await addToCart('Unicorn Air (2023 Model)');
+  const dialog = await review();
+  await asAdmin('POST', '/products/1/stock', { delta: -4 }); // sold elsewhere while the customer reads the review
+  const outcome = await buy(dialog);
   assert.equal(await outcome.getAttribute('data-tone'), 'failure');
   assert.match(await outcome.innerText(), /Not enough of a unicorn in stock: nothing was charged\./);
-  assert.deepEqual(await sagaStates(), ['ReserveStock:failed', 'ReleaseStock:undone', 'FailOrder:undone']);
+  assert.deepEqual(await sagaStates(), ['ReserveStock:failed', 'ReleaseStock:skipped', 'FailOrder:done']);
+  assert.match(await page.getByRole('dialog').getByTestId('saga').innerText(), /Put the unicorns back on the shelf\s+nothing to give back/i);
   await closeOutcome();
   assert.equal(await wallet(), '2650.00');
   assert.equal(await page.getByTestId('cart-line').count(), 1, 'a failed purchase keeps the cart');
-  await page.getByRole('button', { name: 'Remove Rainbow Dash X' }).click();
+  await page.getByRole('button', { name: 'Remove Unicorn Air (2023 Model)' }).click();
+  await asAdmin('POST', '/products/1/stock', { delta: 4 });
 });
 
 test('a customer whose wallet is short sees the points given back', async () => {
@@ -111,30 +125,43 @@ test('a customer whose wallet is short sees the points given back', async () => 
   await page.reload();
   await spendable('100 pts');
   await pendingBadge('\\+65 pending');
-  await addToCart('Midnight Galloper', 2); // 2 × 2450 is more than the 2650 in the wallet
+  await addToCart('Golden Mane', 2); // 2,599.00 of the 2,650.00 in the wallet
   await page.getByRole('switch', { name: 'Use my points (100 available)' }).check();
   await page.getByRole('button', { name: 'Max' }).click();
   assert.equal(await page.getByTestId('points-savings').innerText(), '−$1.00');
-  const outcome = await buy();
+  const dialog = await review();
+  assert.match(await dialog.getByTestId('review-summary').innerText(), /You pay \$2,598\.00 from your wallet and 100 points worth \$1\.00\. Your wallet keeps \$52\.00\./);
+  // The customer spends the wallet elsewhere (another tab) while reading the review.
+  const elsewhere = await asCustomer('POST', '/purchase', { user_id: 'derick', items: [{ product_id: '6', quantity: 1 }] });
+  const outcome = await buy(dialog);
   assert.equal(await outcome.getAttribute('data-tone'), 'failure');
   assert.match(await outcome.innerText(), /Not enough money in your wallet: nothing was charged and your points are back\./);
   const states = await sagaStates();
   assert.deepEqual(states.slice(0, 3), ['ReserveStock:done', 'RedeemPoints:done', 'ChargeWallet:failed']);
   assert.ok(states.includes('RestorePoints:undone') && states.includes('ReleaseStock:undone'), states.join());
+  assert.match(await page.getByRole('dialog').getByTestId('saga').innerText(), /The order costs \$2,598\.00; the wallet holds \$2,000\.00\./);
   await closeOutcome();
+  // The other tab's purchase goes back, and the wallet with it.
+  await asCustomer('POST', `/orders/${encodeURIComponent(elsewhere.id)}/returns`, {});
+  await page.reload();
   await spendable('100 pts');
   await pendingBadge('\\+65 pending');
   assert.equal(await wallet(), '2650.00');
-  await page.getByRole('button', { name: 'Remove Midnight Galloper' }).click();
+  await page.getByRole('button', { name: 'Remove Golden Mane' }).click();
 });
 
 // asAdmin calls the API as the demo admin, beside the customer's browser.
-async function asAdmin(method, path, body) {
+const asAdmin = (method, path, body) => asUser('admin', method, path, body);
+const asCustomer = (method, path, body) => asUser('derick', method, path, body);
+
+async function asUser(username, method, path, body) {
   // fetch sends a string body as text/plain unless told: the API takes JSON only.
   const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password }) })).json();
+  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
   const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, Authorization: `Bearer ${t.access_token}` }, body: JSON.stringify(body) });
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${await r.text()}`);
+  const text = await r.text();
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
 }
 
 const goldenMane = { name: 'Golden Mane', description: 'A calm unicorn with a golden mane, good with children', image: '/images/golden-mane.svg' };
@@ -143,12 +170,20 @@ test('a customer whose cart price changed meanwhile sees today\'s price before p
   await addToCart('Golden Mane');
   assert.equal(await page.getByTestId('cart-total').innerText(), '$1,299.50');
   await asAdmin('PUT', '/products/5', { ...goldenMane, price: 1350 });
+  // The review looks at today's prices first: the customer sees the change before any review.
   await page.getByRole('button', { name: 'Buy now' }).click();
   const note = page.getByTestId('prices-changed');
   await note.waitFor();
   assert.match(await note.innerText(), /the order now costs \$1,350\.00\. Nothing was charged/);
   assert.equal(await page.getByTestId('cart-total').innerText(), '$1,350.00');
+  assert.equal(await page.getByRole('dialog').count(), 0);
   assert.equal(await wallet(), '2650.00');
+  // Between the review and the purchase, the store itself refuses the old price.
+  const dialog = await review();
+  await asAdmin('PUT', '/products/5', { ...goldenMane, price: 1400 });
+  await dialog.getByRole('button', { name: /^Confirm and pay/ }).click();
+  await note.filter({ hasText: 'the order now costs $1,400.00.' }).waitFor();
+  assert.equal(await page.getByTestId('cart-total').innerText(), '$1,400.00');
   expectedErrors.push(/status of 409 \(Conflict\).*\/purchase/); // the refused purchase, as the browser logs it
   await asAdmin('PUT', '/products/5', { ...goldenMane, price: 1299.5 });
   await page.getByRole('button', { name: 'Remove Golden Mane' }).click();
@@ -177,9 +212,10 @@ test('a customer pays part of an order with points', async () => {
   assert.match(await page.getByTestId('points-pending').innerText(), /^129 pending until \w{3} \d{1,2}:/);
   const txs = await page.getByRole('table', { name: 'Transactions' }).innerText();
   // A row: when, what, the reference (on lines of its own), the points.
-  assert.match(txs, /\tSpent\t[^\t]*\t−40(?:\n|$)/);
-  assert.match(txs, /\tEarned, pending until \w{3} \d{1,2}\t[^\t]*\t\+64 pending(?:\n|$)/);
-  assert.match(txs, /\tEarned\t\s*e2e-goodwill\s*\t\+100(?:\n|$)/);
+  // (The words of the "What" column are the points page's own.)
+  assert.match(txs, /\t[^\t\n]+\t[^\t\n]*\t−40(?:\n|$)/);
+  assert.match(txs, /pending until \w{3} \d{1,2}\t[^\t\n]*\t\+64 pending(?:\n|$)/);
+  assert.match(txs, /\t[^\t\n]+\t\s*e2e-goodwill\s*\t\+100(?:\n|$)/);
   await signOut(page);
 });
 
@@ -312,20 +348,22 @@ test('an admin changes stock and price, deletes a product, deposits money and se
   await page.getByText('Sparkle Comet deleted.').waitFor();
   await row.waitFor({ state: 'detached' });
 
-  await page.getByRole('tab', { name: 'Wallets' }).click();
-  await page.getByLabel('Customer').fill('derick');
-  await page.getByLabel('Amount').fill('100');
+  await page.getByRole('tab', { name: 'Customers' }).click();
+  await page.getByLabel('Username').fill('derick');
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await page.getByLabel('Amount to deposit').fill('100');
   await page.getByRole('button', { name: 'Deposit' }).click();
   await page.getByRole('status').filter({ hasText: /derick now has \$/ }).waitFor();
 
-  await page.getByRole('tab', { name: 'Needs attention' }).click();
+  await page.getByRole('tab', { name: 'Orders' }).click();
+  await page.getByLabel('Status').selectOption({ label: 'Needs attention' });
   await page.getByText('Nothing needs attention.').waitFor();
   await signOut(page);
 });
 
 test('a customer can sign in and fill the cart with the keyboard alone', async () => {
   await page.goto(`${store.url}/`);
-  await page.evaluate(() => sessionStorage.clear());
+  await page.evaluate(() => { localStorage.removeItem('unicorn.session'); sessionStorage.clear(); });
   await page.reload();
   await page.getByLabel('Username').waitFor();
   await page.keyboard.type('derick'); // the username field has the focus

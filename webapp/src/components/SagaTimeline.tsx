@@ -3,8 +3,10 @@ import { Badge, Group, List, Text, ThemeIcon } from '@mantine/core';
 import { stateMark, timeline, type StepState } from '../lib/saga';
 import type { SagaStep } from '../lib/types';
 
-const colors: Record<StepState, string> = { running: 'blue', done: 'teal', failed: 'red', retrying: 'yellow', undone: 'grape' };
-const words: Record<StepState, string> = { running: 'in progress', done: 'done', failed: 'failed', retrying: 'retrying', undone: 'undone' };
+const colors: Record<StepState, string> = { running: 'blue', done: 'teal', failed: 'red', retrying: 'yellow', undone: 'grape', skipped: 'gray' };
+// A compensation that gave something back is done like any step; one whose
+// forward step took nothing says so.
+const words: Record<StepState, string> = { running: 'in progress', done: 'done', failed: 'failed', retrying: 'trying again', undone: 'done', skipped: 'nothing to give back' };
 
 // label names the list (a purchase's or a return's steps); testId tells the
 // timelines of one page apart.
@@ -16,25 +18,20 @@ export function SagaTimeline({ steps, live = false, label = 'Purchase steps', te
       {items.map((it) => (
         <List.Item key={it.step} data-step={it.step} data-state={it.state}>
           <Group gap="sm" wrap="nowrap" align="flex-start">
-            <ThemeIcon size="sm" radius="xl" color={colors[it.state]} variant={it.compensation ? 'light' : 'filled'} aria-hidden>
+            <ThemeIcon size="sm" radius="xl" color={colors[it.state]} variant={it.compensation || it.state === 'skipped' ? 'light' : 'filled'} aria-hidden>
               <span>{stateMark[it.state]}</span>
             </ThemeIcon>
             <div>
               <Group gap={6}>
-                <Text size="sm" fw={500}>
+                <Text size="sm" fw={500} c={it.state === 'skipped' ? 'dimmed' : undefined}>
                   {it.label}
                 </Text>
                 <Badge size="xs" variant="light" color={colors[it.state]}>
                   {words[it.state]}
                 </Badge>
-                {it.compensation && (
-                  <Badge size="xs" variant="outline" color="gray">
-                    compensation
-                  </Badge>
-                )}
                 {it.attempts > 1 && (
                   <Text size="xs" c="dimmed">
-                    {it.attempts} attempts
+                    {it.attempts} tries
                   </Text>
                 )}
               </Group>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cartReducer, cartTotal, checkout, maxPoints, shortOfStock, type Cart } from './cart';
+import { cartCount, cartReducer, cartTotal, checkout, goneLines, maxPoints, priceChanges, shortOfStock, type Cart } from './cart';
 import { formatMoney, moneyNumber, parseMoney } from './money';
 
 const rainbow = { id: 'rainbow', name: 'Rainbow', price: '0.10', stock: 3 };
@@ -90,4 +90,31 @@ describe('reprice', () => {
     ['0.10', 0.1],
     ['999999999.99', 999999999.99],
   ])('sends %s as the JSON number %s', (m, want) => expect(JSON.stringify(moneyNumber(parseMoney(m)))).toBe(JSON.stringify(want)));
+});
+
+describe('sync with the catalog', () => {
+  const cart = () => fill({ type: 'add', product: rainbow }, { type: 'add', product: golden, quantity: 2 });
+
+  it('marks a product the store no longer sells, and leaves it out of the total and the count', () => {
+    const next = cartReducer(cart(), { type: 'sync', products: [{ ...golden, stock: 4 }] });
+    expect(next.map((l) => [l.productId, !!l.gone, l.stock])).toEqual([['rainbow', true, 3], ['golden', false, 4]]);
+    expect(formatMoney(cartTotal(next))).toBe('0.40');
+    expect(cartCount(next)).toBe(2);
+    expect(goneLines(next).map((l) => l.productId)).toEqual(['rainbow']);
+    expect(shortOfStock(next)).toEqual([]); // a gone line is not short: it is gone
+  });
+
+  it('takes today\'s name and stock but never a price, and keeps the same cart when nothing changed', () => {
+    const c = cart();
+    expect(cartReducer(c, { type: 'sync', products: [rainbow, golden] })).toBe(c);
+    const next = cartReducer(c, { type: 'sync', products: [{ ...rainbow, name: 'Rainbow II', price: '9.99', stock: 1 }, golden] });
+    expect(next[0]).toMatchObject({ name: 'Rainbow II', price: '0.10', stock: 1 });
+    expect(priceChanges(next, [{ ...rainbow, price: '9.99' }, { ...golden, price: 0.2 }])).toEqual([{ product_id: 'rainbow', unit_price: '9.99' }]);
+  });
+
+  it('marks the products a refused purchase named, and brings one back when the store sells it again', () => {
+    const gone = cartReducer(cart(), { type: 'gone', productIds: ['golden'] });
+    expect(gone.map((l) => !!l.gone)).toEqual([false, true]);
+    expect(cartReducer(gone, { type: 'sync', products: [rainbow, golden] }).map((l) => !!l.gone)).toEqual([false, false]);
+  });
 });

@@ -10,13 +10,14 @@ export const shortDate = (ymd: string) => new Date(`${ymd}T00:00:00Z`).toLocaleD
 
 export const count = (n: number) => n.toLocaleString('en-US');
 
-// orderNumber is how people see an order: "#" and the first eight
-// characters of its id after the "o-", in capitals, in two groups
-// ("#3F9A-01C2"). Ids are random or a hash of the purchase's key, so eight
-// hex characters tell a customer's orders apart; the full id stays in the
-// page's address and in the API.
+// orderNumber is how people see an order: "#" and the last eight
+// characters of its id, in capitals, in two groups ("#3F9A-01C2"). An id is
+// a hash of the purchase's key or a time-ordered random id: the last
+// characters are the random ones (the first of a time-ordered id repeat
+// for orders placed within a minute). The full id stays in the page's
+// address and in the API.
 export function orderNumber(id: string): string {
-  const core = id.replace(/^o-/, '').replace(/[^0-9a-zA-Z]/g, '').slice(0, 8).toUpperCase();
+  const core = id.replace(/^o-/, '').replace(/[^0-9a-zA-Z]/g, '').slice(-8).toUpperCase();
   return core.length === 8 ? `#${core.slice(0, 4)}-${core.slice(4)}` : `#${core}`;
 }
 

@@ -51,6 +51,12 @@ describe('returnProblems', () => {
 });
 
 describe('returnOutcome', () => {
+  it('tells the store\'s staff what the customer got back, in the third person', () => {
+    expect(returnOutcome(ret({ points_restored: 166 }), 'derick').text).toBe(
+      'derick was refunded $650.00 to their wallet. 166 points they paid with are back. 65 points the order earned were taken back.',
+    );
+  });
+
   it('says what a completed return gave back, in money and points', () => {
     expect(returnOutcome(ret()).text).toBe('We refunded $650.00 to your wallet. 65 points the order earned were taken back.');
     expect(returnOutcome(ret({ refund: 648.33, refunded: 648.33, points_restored: 166, points_reversed: 64 })).text).toBe(

@@ -10,6 +10,11 @@ export const policy =
   'A return gives back its share of what you paid: the money and the points you paid with. ' +
   'It takes back its share of the points the order earned; if you have already spent those points, their value is kept from the refund.';
 
+// staffPolicy is the same policy, told to the store's staff.
+export const staffPolicy =
+  'A return gives back its share of what the customer paid: the money and the points they paid with. ' +
+  'It takes back its share of the points the order earned; if the customer has already spent those points, their value is kept from the refund.';
+
 // leftOf is how many of a line may still be returned.
 export const leftOf = (l: OrderLine) => Math.max(0, l.quantity - (l.returned ?? 0));
 
@@ -72,8 +77,10 @@ export type ReturnTone = 'success' | 'pending' | 'attention';
 
 const points = (n: number) => `${n.toLocaleString('en-US')} point${n === 1 ? '' : 's'}`;
 
-// returnOutcome says what a return gave back, or where it stands.
-export function returnOutcome(r: OrderReturn): { tone: ReturnTone; title: string; text: string } {
+// returnOutcome says what a return gave back, or where it stands: to the
+// customer, or (customer: their name) to the store's staff.
+export function returnOutcome(r: OrderReturn, customer?: string): { tone: ReturnTone; title: string; text: string } {
+  if (customer !== undefined) return staffReturnOutcome(r, customer);
   switch (r.status) {
     case 'completed': {
       const parts = [`We refunded $${formatMoney(parseMoney(r.refunded ?? r.refund))} to your wallet.`];
@@ -94,6 +101,25 @@ export function returnOutcome(r: OrderReturn): { tone: ReturnTone; title: string
         title: `We are looking into return ${r.id}`,
         text: 'Something went wrong while giving back what you paid. Our support team has been told and will finish it; you do not need to do anything.',
       };
+    default:
+      return { tone: 'pending', title: `Working on return ${r.id}…`, text: 'This usually takes a moment.' };
+  }
+}
+
+function staffReturnOutcome(r: OrderReturn, who: string): { tone: ReturnTone; title: string; text: string } {
+  switch (r.status) {
+    case 'completed': {
+      const parts = [`${who} was refunded $${formatMoney(parseMoney(r.refunded ?? r.refund))} to their wallet.`];
+      if (r.points_restored > 0) parts.push(`${points(r.points_restored)} they paid with ${r.points_restored === 1 ? 'is' : 'are'} back.`);
+      if (r.points_reversed > 0) parts.push(`${points(r.points_reversed)} the order earned ${r.points_reversed === 1 ? 'was' : 'were'} taken back.`);
+      const unrecovered = r.points_unrecovered ?? 0;
+      const kept = parseMoney(r.kept_from_refund ?? 0);
+      if (unrecovered > 0 && kept > 0n) parts.push(`${who} had already spent ${points(unrecovered)} of them, so $${formatMoney(kept)} of their value was kept from the refund.`);
+      else if (unrecovered > 0) parts.push(`${who} had already spent ${points(unrecovered)} of them; there was no refund to keep their value from.`);
+      return { tone: 'success', title: `Return ${r.id} is done`, text: parts.join(' ') };
+    }
+    case 'needs_attention':
+      return { tone: 'attention', title: `Return ${r.id} needs attention`, text: r.failure_reason || 'A step kept failing: run the return again once the cause is fixed.' };
     default:
       return { tone: 'pending', title: `Working on return ${r.id}…`, text: 'This usually takes a moment.' };
   }

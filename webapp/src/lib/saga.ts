@@ -1,22 +1,24 @@
 // How a purchase (or return) saga reads to a customer: its steps in order with a mark
 // each, and the outcome in plain words.
-import { day } from './format';
+import { count, day, orderNumber } from './format';
 import { formatMoney, money } from './money';
 import { totalRefunded, unitsBought, unitsReturned } from './returns';
 import type { Order, SagaStep } from './types';
 
+// Each step in plain words: what it does, said the same to the customer
+// and to support.
 export const stepLabels: Record<string, string> = {
-  ReserveStock: 'Reserve stock',
-  RedeemPoints: 'Redeem points',
-  ChargeWallet: 'Charge wallet',
-  AwardPoints: 'Award points',
-  CompleteOrder: 'Complete order',
-  PublishPurchaseCompleted: 'Confirm purchase',
-  ReverseAward: 'Take back awarded points',
-  RefundWallet: 'Refund wallet',
-  RestorePoints: 'Give points back',
-  ReleaseStock: 'Release stock',
-  FailOrder: 'Close order',
+  ReserveStock: 'Set the unicorns aside',
+  RedeemPoints: 'Pay with the points',
+  ChargeWallet: 'Charge the wallet',
+  AwardPoints: 'Add the points earned',
+  CompleteOrder: 'Complete the order',
+  PublishPurchaseCompleted: 'Confirm the purchase',
+  ReverseAward: 'Take back the points earned',
+  RefundWallet: 'Refund the wallet',
+  RestorePoints: 'Give the points back',
+  ReleaseStock: 'Put the unicorns back on the shelf',
+  FailOrder: 'Close the order',
   MarkNeedsAttention: 'Hand over to support',
   // The return saga: each step gives something back, and runs forward.
   ReverseReturnAward: 'Take back points earned',
@@ -28,10 +30,22 @@ export const stepLabels: Record<string, string> = {
   MarkReturnNeedsAttention: 'Hand over to support',
 };
 
-// Compensations undo a forward step; the timeline marks them with ↺.
-export const compensations = new Set(['ReverseAward', 'RefundWallet', 'RestorePoints', 'ReleaseStock', 'FailOrder', 'MarkNeedsAttention']);
+// undoes names the step each compensation gives back: when that step never
+// took anything (it failed, or never ran), the compensation had nothing to
+// give back, whatever it recorded.
+export const undoes: Record<string, string> = {
+  ReverseAward: 'AwardPoints',
+  RefundWallet: 'ChargeWallet',
+  RestorePoints: 'RedeemPoints',
+  ReleaseStock: 'ReserveStock',
+};
 
-export type StepState = 'running' | 'done' | 'failed' | 'retrying' | 'undone';
+// Compensations undo a forward step; the timeline marks them with ↺.
+// Closing a failed order (or handing it over) undoes nothing: it is a step
+// like the others.
+export const compensations = new Set(Object.keys(undoes));
+
+export type StepState = 'running' | 'done' | 'failed' | 'retrying' | 'undone' | 'skipped';
 
 export type TimelineItem = {
   step: string;
@@ -79,7 +93,26 @@ export function timeline(steps: SagaStep[] = []): TimelineItem[] {
     }
     it.at = s.at;
   }
-  return [...items.values()];
+  // A compensation whose forward step took nothing gave nothing back.
+  for (const it of items.values()) {
+    const forward = undoes[it.step] && items.get(undoes[it.step]);
+    if (it.compensation && it.state === 'undone' && (!forward || forward.state !== 'done')) it.state = 'skipped';
+  }
+  return [...items.values()].map((it) => (it.cause ? { ...it, cause: plainCause(it.cause) } : it));
+}
+
+const amount = (s: string) => `$${money(s)}`;
+
+// plainCause rewrites what a step recorded as its cause in the words of
+// the page: amounts as money, counts grouped, orders by their number.
+export function plainCause(cause: string): string {
+  let m = /^the order costs ([\d.]+), the wallet holds ([\d.]+)$/.exec(cause);
+  if (m) return `The order costs ${amount(m[1])}; the wallet holds ${amount(m[2])}.`;
+  m = /^(\d+) points asked, (\d+) available$/.exec(cause);
+  if (m) return `${count(Number(m[1]))} points asked; ${count(Number(m[2]))} available.`;
+  m = /^(.+): only (\d+) left$/.exec(cause);
+  if (m) return `Only ${count(Number(m[2]))} ${m[1]} left.`;
+  return cause.replace(/\bo-[0-9a-zA-Z]{8,}\b/g, (id) => orderNumber(id));
 }
 
 export const stateMark: Record<StepState, string> = {
@@ -88,6 +121,7 @@ export const stateMark: Record<StepState, string> = {
   failed: '✗',
   retrying: '⟳',
   undone: '↺',
+  skipped: '–',
 };
 
 const reasons: Record<string, string> = {
@@ -119,11 +153,11 @@ export function outcome(o: Order, now = Date.now()): Outcome {
             : 'The returns below show how giving back what you paid is going.',
         };
       }
-      const back = returned > 0 ? ` You returned ${returned} of the ${bought} unicorns.` : '';
+      const back = returned > 0 ? ` You returned ${count(returned)} of the ${count(bought)} unicorns.` : '';
       // A purchase's points stay pending through its return window.
       const until = o.returnable_until && now < Date.parse(o.returnable_until) ? `, spendable once the return window closes on ${day(o.returnable_until)}` : '';
-      const earned = o.points_awarded > 0 ? ` You earned ${o.points_awarded.toLocaleString('en-US')} points${until}.` : '';
-      const used = o.points_redeemed > 0 ? ` ${o.points_redeemed.toLocaleString('en-US')} points paid $${money(o.points_value)} of it.` : '';
+      const earned = o.points_awarded > 0 ? ` You earned ${count(o.points_awarded)} points${until}.` : '';
+      const used = o.points_redeemed > 0 ? ` ${count(o.points_redeemed)} points paid $${money(o.points_value)} of it.` : '';
       return { tone: 'success', title: 'Thank you! Your unicorns are on their way', text: `We charged $${money(o.charged)} to your wallet.${used}${earned}${back}` };
     }
     case 'failed': {
@@ -139,5 +173,52 @@ export function outcome(o: Order, now = Date.now()): Outcome {
       };
     default:
       return { tone: 'pending', title: 'Working on your order…', text: 'This usually takes a moment.' };
+  }
+}
+
+const staffReasons: Record<string, string> = {
+  OutOfStock: 'Not enough of a unicorn was in stock',
+  InsufficientPoints: 'The customer no longer had the points they chose to use',
+  InsufficientFunds: 'The customer\'s wallet did not hold enough money',
+  ReservationExpired: 'The order took too long and the stock held for it was released',
+  OrderClosed: 'The order was already closed',
+};
+
+// staffOutcome says what happened to an order to the store's staff: whose
+// it is, in the third person, with the failure's own words when there are
+// some.
+export function staffOutcome(o: Order, now = Date.now()): Outcome {
+  const who = o.user_id;
+  switch (o.status) {
+    case 'completed': {
+      const bought = unitsBought(o);
+      const returned = unitsReturned(o);
+      if (bought > 0 && returned >= bought) {
+        const done = (o.returns ?? []).every((r) => r.status === 'completed');
+        return {
+          tone: 'success',
+          title: 'Everything in this order was returned',
+          text: done ? `${who} was refunded $${formatMoney(totalRefunded(o))} in all.` : 'The returns below show how giving back what was paid is going.',
+        };
+      }
+      const back = returned > 0 ? ` ${who} returned ${count(returned)} of the ${count(bought)} unicorns.` : '';
+      const until = o.returnable_until && now < Date.parse(o.returnable_until) ? `, pending until the return window closes on ${day(o.returnable_until)}` : '';
+      const earned = o.points_awarded > 0 ? ` The order earned ${count(o.points_awarded)} points${until}.` : '';
+      const used = o.points_redeemed > 0 ? ` ${count(o.points_redeemed)} points paid $${money(o.points_value)} of it.` : '';
+      return { tone: 'success', title: `${who}'s purchase went through`, text: `${who}'s wallet was charged $${money(o.charged)}.${used}${earned}${back}` };
+    }
+    case 'failed': {
+      const reason = staffReasons[o.failure_code ?? ''] ?? 'The purchase could not be completed';
+      const back = o.points_requested > 0 ? ' and the points are back' : '';
+      return { tone: 'failure', title: 'The purchase did not go through', text: `${reason}: nothing was charged${back}.` };
+    }
+    case 'needs_attention':
+      return {
+        tone: 'attention',
+        title: 'This order needs attention',
+        text: `${o.failure_reason ? `${plainCause(o.failure_reason)} ` : ''}A step kept failing while the purchase was undone: run the order again once the cause is fixed.`,
+      };
+    default:
+      return { tone: 'pending', title: 'The order is in progress…', text: 'Its steps are running.' };
   }
 }

@@ -1,14 +1,15 @@
 // Returning some of an order's lines or cancelling it (what is left), on the
 // order page of its customer and of an admin, and the order's returns with
 // their sagas.
-import { Alert, Badge, Button, Group, Modal, NumberInput, Paper, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Group, NumberInput, Paper, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { SagaTimeline } from '../components/SagaTimeline';
+import { AppModal } from './CheckoutDialog';
 import { useAccount } from '../lib/account';
 import { ApiError, errorText, newKey, retryOrder, returnOrder } from '../lib/api';
 import { day, when } from '../lib/format';
 import { formatMoney, money, parseMoney, times } from '../lib/money';
-import { leftOf, newReturn, policy, returnability, returnLines, returnOutcome, returnProblems, type ReturnProblems } from '../lib/returns';
+import { leftOf, newReturn, policy, staffPolicy, returnability, returnLines, returnOutcome, returnProblems, type ReturnProblems } from '../lib/returns';
 import { toneColor } from '../lib/saga';
 import type { Order, OrderReturn, ReturnRequest } from '../lib/types';
 
@@ -100,7 +101,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
   const count = lines.reduce((n, l) => n + l.quantity, 0);
   const tooMany = (id: string, left: number) => Number(chosen[id] ?? 0) > left;
   const canSend = count > 0 && !order.lines.some((l) => tooMany(l.product_id, leftOf(l)));
-  const outcome = followedReturn && returnOutcome(followedReturn);
+  const outcome = followedReturn && returnOutcome(followedReturn, admin ? order.user_id : undefined);
   const leftLines = order.lines.filter((l) => leftOf(l) > 0);
 
   return (
@@ -123,7 +124,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
         {can.allowed && (
           <>
             <Text size="sm" c="dimmed">
-              {policy}
+              {admin ? staffPolicy : policy}
             </Text>
             <Group>
               <Button variant="light" onClick={() => open('lines')}>
@@ -137,7 +138,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
         )}
       </Stack>
 
-      <Modal opened={mode === 'lines'} onClose={close} title="Return items" centered closeButtonProps={{ 'aria-label': 'Close' }}>
+      <AppModal opened={mode === 'lines'} onClose={close} title="Return items" centered>
         <form
           onSubmit={(e: FormEvent) => {
             e.preventDefault();
@@ -145,7 +146,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
           }}
         >
           <Stack>
-            <Text size="sm">How many of each unicorn do you want to return?</Text>
+            <Text size="sm">{admin ? `How many of each unicorn does ${order.user_id} return?` : 'How many of each unicorn do you want to return?'}</Text>
             {problem && (
               <Alert color="red" title={problem.title} role="alert" data-testid="return-problem">
                 {problem.text}
@@ -185,7 +186,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
               error={problems.reason}
             />
             <Text size="xs" c="dimmed">
-              {policy}
+              {admin ? staffPolicy : policy}
             </Text>
             <Group justify="flex-end">
               <Button variant="default" onClick={close} disabled={busy}>
@@ -197,9 +198,9 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
             </Group>
           </Stack>
         </form>
-      </Modal>
+      </AppModal>
 
-      <Modal opened={mode === 'all'} onClose={close} title="Cancel the order?" centered closeButtonProps={{ 'aria-label': 'Close' }}>
+      <AppModal opened={mode === 'all'} onClose={close} title="Cancel the order?" centered>
         <Stack>
           {problem && (
             <Alert color="red" title={problem.title} role="alert" data-testid="return-problem">
@@ -211,7 +212,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
             {leftLines.map((l) => `${leftOf(l)} × ${l.name}`).join(', ')}
           </Text>
           <Text size="xs" c="dimmed">
-            {policy}
+            {admin ? staffPolicy : policy}
           </Text>
           <Group justify="flex-end">
             <Button variant="default" onClick={close} disabled={busy} data-autofocus>
@@ -222,7 +223,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
             </Button>
           </Group>
         </Stack>
-      </Modal>
+      </AppModal>
     </Paper>
   );
 }

@@ -244,8 +244,28 @@ describe('the return window', () => {
   it('offers nothing for an order that did not complete', async () => {
     serve(() => json(200, order({ status: 'failed', failure_code: 'OutOfStock', charged: 0, returnable_until: undefined, completed_at: undefined })));
     renderUI(<OrderDetail id="o-1" admin />);
-    await screen.findByText(/Not enough of a unicorn in stock/);
+    await screen.findByText(/Not enough of a unicorn was in stock/);
     expect(screen.queryByRole('button', { name: 'Return items' })).toBeNull();
+  });
+});
+
+describe('the order as an admin reads it', () => {
+  it('says whose order it is and what they bought, never in the customer\'s voice', async () => {
+    serve(() => json(200, order({ id: 'o-dead3f9a01c2' })));
+    renderUI(<OrderDetail id="o-dead3f9a01c2" admin />);
+    await screen.findByRole('heading', { name: 'derick bought' });
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Order #3F9A-01C2');
+    expect(screen.getByTestId('order-customer').textContent).toBe('derick');
+    expect(screen.getByTestId('order-outcome').textContent).toMatch(/derick's wallet was charged \$2,599\.50\./);
+    expect(document.body.textContent).not.toMatch(/What you bought|your wallet|You earned/);
+  });
+
+  it('speaks to the customer on their own page', async () => {
+    serve(() => json(200, order({ id: 'o-dead3f9a01c2' })));
+    renderUI(<OrderDetail id="o-dead3f9a01c2" />);
+    await screen.findByRole('heading', { name: 'What you bought' });
+    expect(screen.queryByTestId('order-customer')).toBeNull();
+    expect(screen.getByRole('link', { name: 'Receipt' }).getAttribute('href')).toBe('#/store/receipt/o-dead3f9a01c2');
   });
 });
 

@@ -5,10 +5,11 @@ import { Breakdown } from '../components/Breakdown';
 import { SagaTimeline } from '../components/SagaTimeline';
 import { Empty, ErrorNote, Loading, Section } from '../components/States';
 import { get, type User } from '../lib/api';
-import { when } from '../lib/format';
+import { count, orderNumber, when } from '../lib/format';
 import { formatMoney, money } from '../lib/money';
 import { pointsTakenBack, totalRefunded, unitsBought, unitsReturned } from '../lib/returns';
-import { outcome, toneColor } from '../lib/saga';
+import { outcome, staffOutcome, toneColor } from '../lib/saga';
+import { useDocumentTitle } from '../lib/title';
 import { ReturnList, ReturnPanel } from './OrderReturns';
 import type { Order, OrderPage } from '../lib/types';
 import { useApi } from '../lib/useApi';
@@ -35,6 +36,7 @@ export function Orders({ user, orderId }: { user: User; orderId?: string }) {
 
 
 function OrderList({ user }: { user: User }) {
+  useDocumentTitle('My orders');
   const [orders, setOrders] = useState<Order[]>();
   const [next, setNext] = useState<string>();
   const [error, setError] = useState<unknown>();
@@ -66,10 +68,11 @@ function OrderList({ user }: { user: User }) {
       {orders === undefined && error === undefined && <Loading />}
       {orders?.length === 0 && <Empty>No orders yet. <Anchor href="#/store">Find a unicorn</Anchor>.</Empty>}
       {orders && orders.length > 0 && (
-        <Table.ScrollContainer minWidth={560}>
+        <Table.ScrollContainer minWidth={640} tabIndex={0} aria-label="Orders, scrollable">
           <Table highlightOnHover aria-label="Orders">
             <Table.Thead>
               <Table.Tr>
+                <Table.Th>Order</Table.Th>
                 <Table.Th>Date</Table.Th>
                 <Table.Th>Items</Table.Th>
                 <Table.Th ta="right">Total</Table.Th>
@@ -81,13 +84,16 @@ function OrderList({ user }: { user: User }) {
               {orders.map((o) => (
                 <Table.Tr key={o.id}>
                   <Table.Td>
-                    <Anchor href={`#/orders/${o.id}`}>{when(o.created_at)}</Anchor>
+                    <Anchor href={`#/orders/${encodeURIComponent(o.id)}`} style={{ whiteSpace: 'nowrap' }}>
+                      {orderNumber(o.id)}
+                    </Anchor>
                   </Table.Td>
-                  <Table.Td>{o.lines.map((l) => `${l.quantity} × ${l.name}`).join(', ')}</Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>{when(o.created_at)}</Table.Td>
+                  <Table.Td>{o.lines.map((l) => `${count(l.quantity)} × ${l.name}`).join(', ')}</Table.Td>
                   <Table.Td ta="right">${money(o.total)}</Table.Td>
                   <Table.Td ta="right">
-                    {o.points_awarded > 0 && <Text span c="teal">+{o.points_awarded}</Text>}
-                    {o.points_redeemed > 0 && <Text span c="grape"> −{o.points_redeemed}</Text>}
+                    {o.points_awarded > 0 && <Text span c="teal">+{count(o.points_awarded)}</Text>}
+                    {o.points_redeemed > 0 && <Text span c="grape"> −{count(o.points_redeemed)}</Text>}
                   </Table.Td>
                   <Table.Td>
                     <Group gap={4}>
@@ -113,9 +119,11 @@ function OrderList({ user }: { user: User }) {
 }
 
 // OrderDetail is one order for its customer, or for an admin (who may
-// return it after the customer's return window).
+// return it after the customer's return window). The admin reads it as
+// someone else's order: whose it is, what they bought, in the third person.
 export function OrderDetail({ id, back = '#/orders', admin = false }: { id: string; back?: string; admin?: boolean }) {
   const order = useApi<Order>(`/orders/${encodeURIComponent(id)}`);
+  useDocumentTitle(`Order ${orderNumber(id)}`);
   // Follow the purchase's saga, or a return's, until it ends.
   const pending = order.data?.status === 'pending' || (order.data?.returns ?? []).some((r) => r.status === 'pending');
   useEffect(() => {
@@ -128,32 +136,48 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
       <Anchor href={back}>← Back</Anchor>
       <Section load={order}>
         {(o) => {
-          const result = outcome(o);
+          const result = admin ? staffOutcome(o) : outcome(o);
+          const whose = admin ? `${o.user_id}'s wallet` : 'your wallet';
           return (
             <Stack>
               <Group justify="space-between">
-                <Title order={1} size="h2">Order {o.id}</Title>
+                <div>
+                  <Title order={1} size="h2">Order {orderNumber(o.id)}</Title>
+                  <Text size="sm" c="dimmed">
+                    {admin && (
+                      <>
+                        Customer: <Text span fw={600} c="dark" data-testid="order-customer">{o.user_id}</Text> ·{' '}
+                      </>
+                    )}
+                    Placed {when(o.created_at)}
+                  </Text>
+                </div>
                 <Group gap="xs">
                   <StatusBadge status={o.status} />
                   <ReturnedBadge order={o} />
+                  {o.status === 'completed' && (
+                    <Button size="xs" variant="light" component="a" href={`#/store/receipt/${encodeURIComponent(o.id)}`}>
+                      Receipt
+                    </Button>
+                  )}
                 </Group>
               </Group>
-              <Alert color={toneColor[result.tone]} title={result.title}>
+              <Alert color={toneColor[result.tone]} title={result.title} data-testid="order-outcome">
                 {result.text}
               </Alert>
               <Grid>
                 <Grid.Col span={{ base: 12, md: 7 }}>
                   <Paper withBorder p="md">
-                    <Title order={2} size="h4" mb="sm">What you bought</Title>
+                    <Title order={2} size="h4" mb="sm">{admin ? `${o.user_id} bought` : 'What you bought'}</Title>
                     <Table aria-label="Order lines">
                       <Table.Tbody>
                         {o.lines.map((l) => (
                           <Table.Tr key={l.product_id} data-testid="order-line">
                             <Table.Td>
-                              {l.quantity} × {l.name}
+                              {count(l.quantity)} × {l.name}
                               {(l.returned ?? 0) > 0 && (
                                 <Badge ml="xs" size="sm" variant="light" color="gray" data-testid="line-returned">
-                                  {l.returned === l.quantity ? 'all returned' : `${l.returned} returned`}
+                                  {l.returned === l.quantity ? 'all returned' : `${count(l.returned ?? 0)} returned`}
                                 </Badge>
                               )}
                             </Table.Td>
@@ -168,12 +192,12 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
                           <>
                             {o.points_redeemed > 0 && (
                               <Table.Tr>
-                                <Table.Td>Paid with {o.points_redeemed.toLocaleString('en-US')} points</Table.Td>
+                                <Table.Td>Paid with {count(o.points_redeemed)} points</Table.Td>
                                 <Table.Td ta="right">−${money(o.points_value)}</Table.Td>
                               </Table.Tr>
                             )}
                             <Table.Tr>
-                              <Table.Th>Charged to your wallet</Table.Th>
+                              <Table.Th>Charged to {whose}</Table.Th>
                               <Table.Th ta="right">${money(o.charged)}</Table.Th>
                             </Table.Tr>
                             {totalRefunded(o) > 0n && (
@@ -187,7 +211,7 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
                           <>
                             {o.points_requested > 0 && (
                               <Table.Tr>
-                                <Table.Td>To pay with {o.points_requested.toLocaleString('en-US')} points</Table.Td>
+                                <Table.Td>To pay with {count(o.points_requested)} points</Table.Td>
                                 <Table.Td ta="right">−${money(o.points_value)}</Table.Td>
                               </Table.Tr>
                             )}
@@ -198,7 +222,7 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
                           </>
                         ) : (
                           <Table.Tr>
-                            <Table.Th>Charged to your wallet</Table.Th>
+                            <Table.Th>Charged to {whose}</Table.Th>
                             <Table.Th ta="right">nothing</Table.Th>
                           </Table.Tr>
                         )}
@@ -209,12 +233,12 @@ export function OrderDetail({ id, back = '#/orders', admin = false }: { id: stri
                   {o.status === 'completed' && (
                     <Paper withBorder p="md" mt="md">
                       <Title order={2} size="h4" mb="sm">
-                        Why {o.points_awarded.toLocaleString('en-US')} points?
+                        Why {count(o.points_awarded)} points?
                       </Title>
                       <Breakdown lines={o.award} total={o.points_awarded} />
                       {pointsTakenBack(o) > 0 && (
                         <Text size="sm" c="dimmed" mt="sm" data-testid="points-taken-back">
-                          Returns took back {pointsTakenBack(o).toLocaleString('en-US')} of these points.
+                          Returns took back {count(pointsTakenBack(o))} of these points.
                         </Text>
                       )}
                     </Paper>

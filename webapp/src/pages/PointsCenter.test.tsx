@@ -36,7 +36,7 @@ const tx = (t: Partial<Transaction> & Pick<Transaction, 'transaction_type'>): Tr
 const history: Transaction[] = [
   tx({ seq: 4, transaction_type: 'tier_change', tier: 'silver', previous_tier: 'member', reason: '1370 points earned in the last 365 days; silver needs 1000' }),
   tx({ seq: 5, transaction_type: 'issue_reversal', amount: 30, pending: 30, reverses: 'issue-3', date_time: '2026-12-04T10:00:00Z' }),
-  tx({ seq: 3, transaction_type: 'issue', amount: 200, matures_on: '2027-01-02', reference: 'order:o-7f3a9b2c11', details: { order_id: 'o-7f3a9b2c11', breakdown: [] } }),
+  tx({ seq: 3, transaction_type: 'issue', amount: 200, matures_on: '2027-01-02', reference: 'order:o-117f3a9b2c', details: { order_id: 'o-117f3a9b2c', breakdown: [] } }),
   tx({ seq: 2, transaction_type: 'maturity', amount: 1200, date_time: '2026-01-29T00:00:00Z' }),
   tx({ seq: 1, transaction_type: 'issue', amount: 1200, matures_on: '2026-01-29', reference: 'Welcome gift', date_time: '2025-12-30T10:00:00Z' }),
 ];
@@ -95,9 +95,9 @@ describe('the points center', () => {
     const txs = within(await screen.findByRole('table', { name: 'Transactions' }));
     const earned = (await txs.findByText('Earned on a purchase, pending until Jan 2')).closest('tr')!;
     const link = within(earned).getByRole('link', { name: 'Order #7F3A-9B2C' });
-    expect(link.getAttribute('href')).toBe('#/orders/o-7f3a9b2c11');
+    expect(link.getAttribute('href')).toBe('#/orders/o-117f3a9b2c');
     const back = txs.getByText('Earned points taken back (30 of them pending)').closest('tr')!;
-    await waitFor(() => expect(within(back).getByRole('link', { name: 'Order #7F3A-9B2C' }).getAttribute('href')).toBe('#/orders/o-7f3a9b2c11'));
+    await waitFor(() => expect(within(back).getByRole('link', { name: 'Order #7F3A-9B2C' }).getAttribute('href')).toBe('#/orders/o-117f3a9b2c'));
   });
 
   it('says when points expire, date by date, and how to earn them', async () => {
