@@ -4,7 +4,7 @@
 // Run with `npm run e2e` (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { desktop, expectAccessible, password, phone, signIn, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, desktop, expectAccessible, orderNumber, password, phone, signIn, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -28,14 +28,7 @@ after(async () => {
 // it as anyone.
 const asAdmin = (method, path, body, headers = {}) => as('admin', method, path, body, headers);
 
-async function as(username, method, path, body, headers = {}) {
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, ...headers, Authorization: `Bearer ${t.access_token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const as = (...call) => callAs(store.url, ...call);
 
 // openBackOffice starts at the back office afresh (a test's dialog or
 // message does not carry over to the next).
@@ -170,8 +163,7 @@ test('an admin finds a customer: wallet, points, transactions and orders, with a
 
   // The order, by its number, opens the admin's view of it.
   const orders = page.getByRole('table', { name: 'Orders of the customer' });
-  const number = `#${orderId.replace(/^o-/, '').replace(/[^0-9a-zA-Z]/g, '').slice(0, 4).toUpperCase()}`;
-  await orders.getByRole('link', { name: new RegExp(`^${number}`) }).click();
+  await orders.getByRole('link', { name: orderNumber(orderId) }).click();
   await page.waitForURL(`**/#/admin/orders/${encodeURIComponent(orderId)}`);
   await page.getByRole('link', { name: /Back/ }).first().waitFor();
 });

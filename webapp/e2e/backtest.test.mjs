@@ -5,7 +5,7 @@
 // Run with `npm run e2e` (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -24,16 +24,8 @@ after(async () => {
   await store?.stop();
 });
 
-// api calls the API as username, beside the browser.
-async function api(username, method, path, body, headers = {}) {
-  // fetch sends a string body as text/plain unless told: the API takes JSON only.
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, ...headers, Authorization: `Bearer ${t.access_token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+// api calls the API as a demo user, beside the browser.
+const api = (...call) => callAs(store.url, ...call);
 
 // eventually calls check until it answers something, for up to a minute.
 async function eventually(what, check) {

@@ -6,7 +6,7 @@
 // Run with `npm run e2e` (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { desktop, expectAccessible, password, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, desktop, expectAccessible, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -25,15 +25,8 @@ after(async () => {
   await store?.stop();
 });
 
-// api calls the API as username, beside the browser.
-async function api(username, method, path, body, headers = {}) {
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, ...headers, Authorization: `Bearer ${t.access_token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+// api calls the API as a demo user, beside the browser.
+const api = (...call) => callAs(store.url, ...call);
 
 const draft = (name, formula = '$.amount / 100', extra = {}) => ({
   client: 'UnicornStore',

@@ -112,6 +112,9 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 // practices) on the page as it is now and returns what it found, each
 // violation with the elements it names, ready for an assertion message.
 export async function axeViolations(page) {
+  // A dialog fading in is drawn half transparent: its colors are checked
+  // once every transition has ended.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
   await page.evaluate(axeSource);
   const found = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
@@ -129,4 +132,23 @@ export async function expectAccessible(page, what) {
     const lines = v.flatMap((x) => [`${x.id} (${x.impact}): ${x.help}`, ...x.nodes.slice(0, 8).map((n) => `    ${n}`)]);
     throw new Error(`axe found ${v.length} violation(s) on ${what}:\n${lines.join('\n')}`);
   }
+}
+
+// orderNumber is an order's number as the web app shows it (src/lib/format.ts):
+// the last eight characters of its id, in two groups ("#3F9A-01C2").
+export function orderNumber(id) {
+  const core = id.replace(/^o-/, '').replace(/[^0-9a-zA-Z]/g, '').slice(-8).toUpperCase();
+  return `#${core.slice(0, 4)}-${core.slice(4)}`;
+}
+
+// callAs calls the store's API at url as a demo user (a fresh token each
+// time), beside the browser; a failure fails the test with the answer.
+export async function callAs(url, username, method, path, body, headers = {}) {
+  // fetch sends a string body as text/plain unless told: the API takes JSON only.
+  const json = { 'Content-Type': 'application/json' };
+  const t = await (await fetch(`${url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
+  const r = await fetch(`${url}${path}`, { method, headers: { ...json, ...headers, Authorization: `Bearer ${t.access_token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
 }

@@ -6,7 +6,7 @@
 // Run with `npm run e2e` (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { desktop, expectAccessible, password, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, desktop, expectAccessible, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -26,15 +26,7 @@ after(async () => {
 });
 
 // asAdmin calls the API as the demo admin, beside the browser.
-async function asAdmin(method, path, body, headers = {}) {
-  // fetch sends a string body as text/plain unless told: the API takes JSON only.
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, ...headers, Authorization: `Bearer ${t.access_token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const asAdmin = (...call) => callAs(store.url, 'admin', ...call);
 
 const exactly = (text) => new RegExp(`^${text}$`);
 const spendable = (text) => page.getByTestId('points-balance').filter({ hasText: exactly(text) }).waitFor();

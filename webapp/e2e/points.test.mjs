@@ -7,7 +7,7 @@
 // the page's 90-day window.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { desktop, expectAccessible, password, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, desktop, expectAccessible, orderNumber, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 const expectedErrors = [];
@@ -26,15 +26,7 @@ after(async () => {
 });
 
 // as calls the API as a demo user, beside the browser.
-async function as(username, method, path, body) {
-  // fetch sends a string body as text/plain unless told: the API takes JSON only.
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, Authorization: `Bearer ${t.access_token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const as = (...call) => callAs(store.url, ...call);
 const asAdmin = (...a) => as('admin', ...a);
 
 // buy has derick buy a product through the API, paying with points, and
@@ -55,10 +47,6 @@ async function buy(name, points) {
 
 // As src/lib/format.ts writes them.
 const longDate = (ymd) => new Date(`${ymd}T00:00:00Z`).toLocaleDateString('en-US', { dateStyle: 'medium', timeZone: 'UTC' });
-const orderNumber = (id) => {
-  const core = id.replace(/^o-/, '').replace(/[^0-9a-zA-Z]/g, '').slice(0, 8).toUpperCase();
-  return `#${core.slice(0, 4)}-${core.slice(4)}`;
-};
 
 // card is a chart's card, found by its heading (as the page was before
 // the cards became named regions, so that the bugs' tests fail before

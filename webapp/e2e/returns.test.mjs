@@ -3,7 +3,7 @@
 // Run with `npm run e2e` (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -106,15 +106,7 @@ test('a customer returns one unicorn, sees the refund and the return\'s steps, t
 });
 
 // asAdmin calls the API as the demo admin, beside the customer's browser.
-async function asAdmin(method, path, body) {
-  // fetch sends a string body as text/plain unless told: the API takes JSON only.
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, Authorization: `Bearer ${t.access_token}` }, body: JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const asAdmin = (...call) => callAs(store.url, 'admin', ...call);
 
 test('a customer whose order was returned meanwhile is told why, at the quantity', async () => {
   const id = await buyAndOpen('Golden Mane', 1);

@@ -41,6 +41,8 @@ try {
   await buy([{ product_id: '4', quantity: 3 }]);
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  // Leaving the campaign editor with its unsaved edit asks first: yes.
+  page.on('dialog', (d) => void d.accept());
   const shot = async (name) => {
     await page.mouse.move(0, 0); // no tooltip left open under the pointer
     await page.waitForTimeout(400); // charts animate in
@@ -61,9 +63,17 @@ try {
   await shot('store');
 
   await page.getByRole('button', { name: 'Buy now' }).click();
+  const review = page.getByRole('dialog', { name: 'Review your order' });
+  await review.getByTestId('review-summary').waitFor();
+  await shot('review');
+  await review.getByRole('button', { name: /^Confirm and pay/ }).click();
   await page.getByTestId('purchase-outcome').and(page.locator(':not([data-tone="pending"])')).waitFor();
   await shot('checkout');
   await page.getByRole('dialog').getByRole('button', { name: 'Back to the cart' }).click();
+
+  await page.getByRole('article', { name: 'Golden Mane' }).getByRole('link', { name: 'Golden Mane' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Golden Mane' }).waitFor();
+  await shot('product');
 
   await page.getByRole('link', { name: 'My orders' }).click();
   await page.getByRole('table', { name: 'Orders' }).waitFor();
@@ -72,6 +82,9 @@ try {
   await page.getByRole('row').filter({ hasText: 'Golden Mane' }).getByRole('link').click();
   await page.getByRole('table', { name: 'Points breakdown' }).waitFor();
   await shot('order');
+  await page.getByRole('link', { name: 'Receipt' }).click();
+  await page.getByTestId('receipt').waitFor();
+  await shot('receipt');
 
   await page.getByRole('link', { name: 'Points' }).click();
   await page.getByRole('table', { name: 'Transactions' }).waitFor();
@@ -98,10 +111,23 @@ try {
   await page.getByTestId('problem').waitFor();
   await page.getByRole('button', { name: 'Simulate' }).click();
   await shot('campaign-editor');
+  await page.getByRole('radiogroup', { name: 'Edit the campaign as' }).getByText('Form').click();
+  await page.getByLabel('Description', { exact: true }).waitFor();
+  await shot('campaign-form');
+  await page.getByRole('tab', { name: 'Versions' }).click();
+  await page.getByTestId('diff-summary').waitFor();
+  await shot('campaign-versions');
 
   await signIn(page, store.url, 'admin');
   await page.getByRole('table', { name: 'Catalog' }).waitFor();
   await shot('back-office');
+  await page.goto(`${store.url}/#/admin/customers/derick`);
+  await page.getByTestId('customer-points').waitFor();
+  await shot('customer');
+  await page.goto(`${store.url}/#/admin/orders`);
+  await page.getByLabel('Status').waitFor();
+  await page.getByRole('table').first().waitFor();
+  await shot('all-orders');
 } finally {
   await browser.close();
   await store.stop();

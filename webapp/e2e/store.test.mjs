@@ -3,7 +3,7 @@
 // (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, password, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -154,15 +154,7 @@ test('a customer whose wallet is short sees the points given back', async () => 
 const asAdmin = (method, path, body) => asUser('admin', method, path, body);
 const asCustomer = (method, path, body) => asUser('derick', method, path, body);
 
-async function asUser(username, method, path, body) {
-  // fetch sends a string body as text/plain unless told: the API takes JSON only.
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, Authorization: `Bearer ${t.access_token}` }, body: JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const asUser = (...call) => callAs(store.url, ...call);
 
 const goldenMane = { name: 'Golden Mane', description: 'A calm unicorn with a golden mane, good with children', image: '/images/golden-mane.svg' };
 

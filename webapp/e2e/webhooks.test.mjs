@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
-import { desktop, expectAccessible, password, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
+import { callAs, desktop, expectAccessible, password, phone, signIn, signOut, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors, receiver;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -66,15 +66,7 @@ after(async () => {
 });
 
 // asCustomer calls the API as derick, beside the admin's browser.
-async function asCustomer(method, path, body, headers = {}) {
-  // fetch sends a string body as text/plain unless told: the API takes JSON only.
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'derick', password }) })).json();
-  const r = await fetch(`${store.url}${path}`, { method, headers: { ...json, ...headers, Authorization: `Bearer ${t.access_token}` }, body: JSON.stringify(body) });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const asCustomer = (...call) => callAs(store.url, 'derick', ...call);
 
 // eventually calls check until it answers something, for up to a minute:
 // deliveries go out in the background.

@@ -17,6 +17,7 @@ export const theme = createTheme({
     // A dialog's title bar is Mantine's <header>: inside a dialog it reads as
     // a second banner landmark of the page. A <div> says nothing; and the
     // close button, an icon, needs a name.
+    Modal: { defaultProps: { centered: true } },
     ModalHeader: { defaultProps: { component: 'div' } },
     ModalCloseButton: { defaultProps: { 'aria-label': 'Close' } },
   },

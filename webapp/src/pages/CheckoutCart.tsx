@@ -1,7 +1,7 @@
 // The cart beside the products: its lines, points to pay with, why it
 // cannot be bought now (if so), and the checkout: a review of what will be
 // charged, then the purchase's steps as they run.
-import { ActionIcon, Alert, Anchor, Badge, Button, Divider, Group, List, NumberInput, Paper, Stack, Switch, Text, Title } from '@mantine/core';
+import { ActionIcon, Alert, Anchor, Badge, Button, Divider, Group, List, Modal, NumberInput, Paper, Stack, Switch, Text, Title } from '@mantine/core';
 import { type Ref, useEffect, useRef, useState } from 'react';
 import { Empty, ErrorNote } from '../components/States';
 import { ApiError, get, newKey, send, type User } from '../lib/api';
@@ -15,7 +15,6 @@ import { pendingWords } from '../lib/points';
 import { outcome } from '../lib/saga';
 import type { Order, PriceChanged, Product, Wallet } from '../lib/types';
 import type { Loaded } from '../lib/useApi';
-import { AppModal } from './CheckoutDialog';
 import { FollowStep, repricedWords, ReviewStep, type Follow } from './CheckoutSteps';
 
 // How long checkout follows a saga before it hands over to the order page.
@@ -305,7 +304,7 @@ export function CartPanel({ user, catalog }: { user: User; catalog: Loaded<Produ
           </Alert>
         )}
       </Stack>
-      <AppModal
+      <Modal
         opened={stage !== 'cart'}
         onClose={close}
         title={title}
@@ -320,7 +319,7 @@ export function CartPanel({ user, catalog }: { user: User; catalog: Loaded<Produ
         {stage === 'following' && order && (
           <FollowStep order={order} follow={follow} busy={busy} onLeave={() => (following.current = false)} onClose={close} />
         )}
-      </AppModal>
+      </Modal>
     </Paper>
   );
 }

@@ -1,10 +1,9 @@
 // Returning some of an order's lines or cancelling it (what is left), on the
 // order page of its customer and of an admin, and the order's returns with
 // their sagas.
-import { Alert, Badge, Button, Group, NumberInput, Paper, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Group, Modal, NumberInput, Paper, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { SagaTimeline } from '../components/SagaTimeline';
-import { AppModal } from './CheckoutDialog';
 import { useAccount } from '../lib/account';
 import { ApiError, errorText, newKey, retryOrder, returnOrder } from '../lib/api';
 import { day, when } from '../lib/format';
@@ -138,7 +137,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
         )}
       </Stack>
 
-      <AppModal opened={mode === 'lines'} onClose={close} title="Return items" centered>
+      <Modal opened={mode === 'lines'} onClose={close} title="Return items" centered>
         <form
           onSubmit={(e: FormEvent) => {
             e.preventDefault();
@@ -198,9 +197,9 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
             </Group>
           </Stack>
         </form>
-      </AppModal>
+      </Modal>
 
-      <AppModal opened={mode === 'all'} onClose={close} title="Cancel the order?" centered>
+      <Modal opened={mode === 'all'} onClose={close} title="Cancel the order?" centered>
         <Stack>
           {problem && (
             <Alert color="red" title={problem.title} role="alert" data-testid="return-problem">
@@ -223,7 +222,7 @@ export function ReturnPanel({ order, admin, onOrder, reload }: Props) {
             </Button>
           </Group>
         </Stack>
-      </AppModal>
+      </Modal>
     </Paper>
   );
 }

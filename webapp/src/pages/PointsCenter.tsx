@@ -15,7 +15,7 @@ import { Card } from './points/Card';
 import { BalanceChart, ExpiringChart, soonDays } from './points/Charts';
 import { Expiry } from './points/Expiry';
 import { HowToEarn } from './points/HowToEarn';
-import { ScrollTable } from './points/ScrollTable';
+import { ScrollTable } from '../components/ScrollTable';
 import { Transactions } from './points/Transactions';
 
 const today = () => new Date().toISOString().slice(0, 10);

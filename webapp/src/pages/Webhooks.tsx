@@ -4,13 +4,10 @@
 // can be sent again. Removals and rotations name the version they were
 // made against: if someone changed the endpoint meanwhile, the store
 // refuses and the list shows it as it is.
-import {
-  Alert, Badge, Button, Checkbox, Code, CopyButton, Group, NativeSelect, NumberInput, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title,
-  VisuallyHidden,
-} from '@mantine/core';
+import { Alert, Badge, Button, Checkbox, Code, CopyButton, Group, Modal, NativeSelect, NumberInput, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { Fragment, useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Section } from '../components/States';
-import { Dialog, ScrollTable } from './backoffice/parts';
+import { ScrollTable } from '../components/ScrollTable';
 import { ApiError, errorText, request, send } from '../lib/api';
 import { when } from '../lib/format';
 import { useLeaveGuard } from '../lib/route';
@@ -131,14 +128,14 @@ export function Webhooks() {
       }} />
       <Title order={2} size="h3">Delivery log</Title>
       <Deliveries endpoints={list} />
-      <Dialog opened={removing !== undefined} onClose={() => setRemoving(undefined)} title="Remove this endpoint?">
+      <Modal opened={removing !== undefined} onClose={() => setRemoving(undefined)} title="Remove this endpoint?">
         <Text><Code>{removing?.url}</Code> is sent nothing more; deliveries still pending to it fail without being sent. The log keeps what was sent.</Text>
         <Group justify="flex-end" mt="md">
           <Button variant="default" onClick={() => setRemoving(undefined)}>Keep it</Button>
           <Button color="red" loading={busy} onClick={() => removing && void remove(removing)}>Remove endpoint</Button>
         </Group>
-      </Dialog>
-      <Dialog opened={rotating !== undefined} onClose={() => setRotating(undefined)} title="Rotate the signing secret?">
+      </Modal>
+      <Modal opened={rotating !== undefined} onClose={() => setRotating(undefined)} title="Rotate the signing secret?">
         <Text>
           The store signs what it sends to <Code>{rotating?.url}</Code> with a new secret from now on; the old one stops working at once, so the
           receiver must be given the new one.
@@ -147,7 +144,7 @@ export function Webhooks() {
           <Button variant="default" onClick={() => setRotating(undefined)}>Cancel</Button>
           <Button loading={busy} onClick={() => rotating && void rotate(rotating)}>Rotate secret</Button>
         </Group>
-      </Dialog>
+      </Modal>
     </Stack>
   );
 }

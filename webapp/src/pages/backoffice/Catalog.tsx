@@ -2,7 +2,7 @@
 // version it was made against: when someone else changed the product
 // meanwhile, the form says so and can load theirs with this edit made
 // again on top.
-import { Alert, Button, Group, NumberInput, Stack, Table, Text, TextInput, Textarea, VisuallyHidden } from '@mantine/core';
+import { Alert, Button, Group, Modal, NumberInput, Stack, Table, Text, Textarea, TextInput, VisuallyHidden } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { Section } from '../../components/States';
 import { ApiError, errorText, get, newKey, request, send } from '../../lib/api';
@@ -11,7 +11,8 @@ import { count } from '../../lib/format';
 import { money } from '../../lib/money';
 import type { Product, Stock } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
-import { Dialog, NoteAlert, ScrollTable, type Note } from './parts';
+import { ScrollTable } from '../../components/ScrollTable';
+import { NoteAlert, type Note } from './parts';
 
 const slug = (s: string) => s.toLowerCase().trim().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 64);
 
@@ -86,13 +87,13 @@ export function Catalog() {
         <ProductForm product={editing.product} onClose={() => setEditing(null)}
           onSaved={(p) => { setEditing(null); setNote({ ok: true, text: `${p.name} saved.` }); products.reload(); }} />
       )}
-      <Dialog opened={deleting !== undefined} onClose={() => setDeleting(undefined)} title="Delete product?">
+      <Modal opened={deleting !== undefined} onClose={() => setDeleting(undefined)} title="Delete product?">
         <Text>{deleting?.name} disappears from the store. Orders that bought it keep their lines.</Text>
         <Group justify="flex-end" mt="md">
           <Button variant="default" onClick={() => setDeleting(undefined)}>Keep it</Button>
           <Button color="red" onClick={() => deleting && void remove(deleting)}>Delete</Button>
         </Group>
-      </Dialog>
+      </Modal>
     </Stack>
   );
 }
@@ -203,7 +204,7 @@ export function ProductForm({ product, onClose, onSaved }: { product?: Product; 
 
   const unplaced = error !== undefined && Object.keys(errors).length === 0;
   return (
-    <Dialog opened onClose={onClose} title={product ? `Edit ${product.name}` : 'Add a product'}>
+    <Modal opened onClose={onClose} title={product ? `Edit ${product.name}` : 'Add a product'}>
       <form onSubmit={submit} aria-label={product ? `Edit ${product.name}` : 'Add a product'}>
         <Stack>
           {conflict && (
@@ -234,6 +235,6 @@ export function ProductForm({ product, onClose, onSaved }: { product?: Product; 
           </Group>
         </Stack>
       </form>
-    </Dialog>
+    </Modal>
   );
 }

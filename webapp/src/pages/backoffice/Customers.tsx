@@ -1,7 +1,7 @@
 // Customer lookup: find a customer by username, then see their wallet (and
 // deposit money in it), their points and the transactions behind them
 // (where an admin may reverse one), and their orders.
-import { Anchor, Button, Group, NumberInput, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Anchor, Button, Group, Modal, NumberInput, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { Empty, ErrorNote, Loading, Section } from '../../components/States';
 import { ApiError, errorText, get, newKey, request } from '../../lib/api';
@@ -14,7 +14,8 @@ import type { Balance, Order, OrderPage, Transaction, TransactionPage, Wallet } 
 import { useApi } from '../../lib/useApi';
 import type { components } from '../../lib/api-types';
 import { StatusBadge } from '../Orders';
-import { Dialog, NoteAlert, ScrollTable, type Note } from './parts';
+import { ScrollTable } from '../../components/ScrollTable';
+import { NoteAlert, type Note } from './parts';
 
 type UserList = components['schemas']['UserList'];
 
@@ -258,7 +259,7 @@ function Transactions({ username, onReversed }: { username: string; onReversed: 
           <Button variant="default" loading={more} onClick={() => void older()}>Older transactions</Button>
         </Group>
       )}
-      <Dialog opened={reversing !== undefined} onClose={() => setReversing(undefined)} title="Reverse this transaction?">
+      <Modal opened={reversing !== undefined} onClose={() => setReversing(undefined)} title="Reverse this transaction?">
         {reversing && (
           <Stack>
             <Text>
@@ -271,7 +272,7 @@ function Transactions({ username, onReversed }: { username: string; onReversed: 
             </Group>
           </Stack>
         )}
-      </Dialog>
+      </Modal>
     </Stack>
   );
 }

@@ -8,7 +8,8 @@ import { fieldErrors } from '../../lib/backoffice';
 import { day } from '../../lib/format';
 import type { components } from '../../lib/api-types';
 import { useApi } from '../../lib/useApi';
-import { NoteAlert, ScrollTable, type Note } from './parts';
+import { ScrollTable } from '../../components/ScrollTable';
+import { NoteAlert, type Note } from './parts';
 
 type Schemas = components['schemas'];
 type UserList = Schemas['UserList'];

@@ -1,12 +1,11 @@
 // What a marketer does to a saved campaign as a whole, beside editing it:
 // activate or pause, duplicate under a new name, archive (pause and end
 // its schedule, hidden from the list) or bring back, and delete.
-import { Button, Group, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { ApiError, errorText, send } from '../../lib/api';
 import { archivePatch, draftText, isArchived, problemsOf, unarchivePatch } from '../../lib/campaigns';
 import type { Campaign } from '../../lib/types';
-import { Dialog } from './Dialog';
 import { campaignPath, q } from './List';
 
 type Props = {
@@ -76,7 +75,7 @@ function DuplicateDialog({ campaign: c, opened, onClose, onDone }: { campaign: C
     }
   }
   return (
-    <Dialog opened={opened} onClose={onClose} title={`Duplicate ${c.campaign_name}`}>
+    <Modal opened={opened} onClose={onClose} title={`Duplicate ${c.campaign_name}`}>
       <form onSubmit={(e) => { e.preventDefault(); void duplicate(); }}>
         <Stack>
           <Text size="sm">A copy of the saved version {c.version}, under a new name. It starts paused.</Text>
@@ -87,7 +86,7 @@ function DuplicateDialog({ campaign: c, opened, onClose, onDone }: { campaign: C
           </Group>
         </Stack>
       </form>
-    </Dialog>
+    </Modal>
   );
 }
 
@@ -107,7 +106,7 @@ function DeleteDialog({ campaign: c, opened, onClose, onDone }: { campaign: Camp
     }
   }
   return (
-    <Dialog opened={opened} onClose={onClose} title={`Delete ${c.campaign_name}?`}>
+    <Modal opened={opened} onClose={onClose} title={`Delete ${c.campaign_name}?`}>
       <Stack>
         <Text size="sm">
           Purchases stop earning points from it at once. Its versions stay in the history; to keep it out of the way
@@ -119,6 +118,6 @@ function DeleteDialog({ campaign: c, opened, onClose, onDone }: { campaign: Camp
           <Button color="red" loading={busy} onClick={() => void remove()}>Delete {c.campaign_name}</Button>
         </Group>
       </Stack>
-    </Dialog>
+    </Modal>
   );
 }

@@ -12,7 +12,7 @@ import { useDocumentTitle } from '../../lib/title';
 import type { Campaign, CampaignAwards, CampaignPage } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
 import { dropHandoff, peekHandoff } from './handoff';
-import { ScrollTable } from './ScrollTable';
+import { ScrollTable } from '../../components/ScrollTable';
 
 export const q = (client: string) => `client=${encodeURIComponent(client)}`;
 export const campaignPath = (name: string) => `/campaigns/${encodeURIComponent(name)}`;

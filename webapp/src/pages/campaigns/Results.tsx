@@ -11,7 +11,7 @@ import { count, date, shortDate } from '../../lib/format';
 import type { Campaign, CampaignAwards } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
 import { BudgetBar, q } from './List';
-import { ScrollTable } from './ScrollTable';
+import { ScrollTable } from '../../components/ScrollTable';
 
 const ymd = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -2,16 +2,15 @@
 // versions (a line diff of their JSON), and the way back: load an old
 // version into the editor, or make it current again (a new version with
 // its rules and settings; the history is kept).
-import { Box, Button, Group, NativeSelect, Paper, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Box, Button, Group, Modal, NativeSelect, Paper, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { Section } from '../../components/States';
 import { diffSummary, draftText, lineDiff, type DiffLine } from '../../lib/campaigns';
 import { when } from '../../lib/format';
 import type { Campaign, Revision, RevisionPage } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
-import { Dialog } from './Dialog';
 import { campaignPath, q } from './List';
-import { ScrollTable } from './ScrollTable';
+import { ScrollTable } from '../../components/ScrollTable';
 
 type Props = {
   campaign: Campaign;
@@ -71,7 +70,7 @@ export function Versions({ campaign, dirty, busy, onLoad, onRollback }: Props) {
               </Table>
             </ScrollTable>
             {live.length > 1 && <Diff versions={live} current={campaign.version} />}
-            <Dialog opened={confirm !== undefined} onClose={() => setConfirm(undefined)} title={`Make version ${confirm?.version ?? ''} current?`}>
+            <Modal opened={confirm !== undefined} onClose={() => setConfirm(undefined)} title={`Make version ${confirm?.version ?? ''} current?`}>
               {confirm && (
                 <Stack>
                   <Text size="sm">
@@ -88,7 +87,7 @@ export function Versions({ campaign, dirty, busy, onLoad, onRollback }: Props) {
                   </Group>
                 </Stack>
               )}
-            </Dialog>
+            </Modal>
           </Stack>
         );
       }}

@@ -3,7 +3,7 @@
 import { Table, Text } from '@mantine/core';
 import { count, date } from '../../lib/format';
 import { nextExpiry, type ExpiryDay } from '../../lib/points';
-import { ScrollTable } from './ScrollTable';
+import { ScrollTable } from '../../components/ScrollTable';
 
 export function Expiry({ days }: { days: ExpiryDay[] }) {
   return (

@@ -8,7 +8,7 @@ import { count, orderNumber, when } from '../../lib/format';
 import { describe, effect, noteOf, orderOf, storeOrder } from '../../lib/points';
 import type { Transaction, TransactionPage } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
-import { ScrollTable } from './ScrollTable';
+import { ScrollTable } from '../../components/ScrollTable';
 
 const pageSize = 10;
 
