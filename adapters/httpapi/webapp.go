@@ -97,7 +97,11 @@ func accepts(header, coding string) bool {
 			continue
 		}
 		q := 1.0
-		if k, v, found := strings.Cut(strings.TrimSpace(params), "="); found && strings.TrimSpace(k) == "q" {
+		for _, param := range strings.Split(params, ";") {
+			k, v, found := strings.Cut(strings.TrimSpace(param), "=")
+			if !found || !strings.EqualFold(strings.TrimSpace(k), "q") {
+				continue
+			}
 			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 				q = f
 			}

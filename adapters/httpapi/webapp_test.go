@@ -170,6 +170,8 @@ func TestWebAppPrecompressed(t *testing.T) {
 		{"/assets/app-abc.js", "*, br;q=0", "GZIP-BYTES", "gzip", "text/javascript; charset=utf-8", 200},
 		{"/assets/app-abc.js", "identity", "unicorns", "", "text/javascript; charset=utf-8", 200},
 		{"/assets/app-abc.js", "BR", "BROTLI-BYTES", "br", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "br;Q=0, gzip", "GZIP-BYTES", "gzip", "text/javascript; charset=utf-8", 200},
+		{"/assets/app-abc.js", "br;x=1;q=0, gzip", "GZIP-BYTES", "gzip", "text/javascript; charset=utf-8", 200},
 		{"/", "br, gzip", "BROTLI-INDEX", "br", "text/html; charset=utf-8", 200},
 		{"/", "gzip", `src="/assets/app-abc.js"`, "", "text/html; charset=utf-8", 200}, // no .gz of it: as it is
 		{"/favicon.svg", "br, gzip", "<svg/>", "", "image/svg+xml", 200},

@@ -75,7 +75,7 @@ test('a customer returns one unicorn, sees the refund and the return\'s steps, t
   assert.equal(await page.getByTestId('points-taken-back').innerText(), 'Returns took back 65 of these points.');
 
   assert.equal(await page.getByTestId('line-returned').textContent(), '1 returned');
-  const r1 = page.getByRole('article', { name: 'Return r1' });
+  const r1 = page.getByRole('article', { name: 'Return 1' });
   assert.equal(await r1.getAttribute('data-status'), 'completed');
   const r1Text = await r1.innerText();
   assert.match(r1Text, /1 × Cloud Strider/);
@@ -134,10 +134,10 @@ test('an admin sees the order\'s returns step by step', async () => {
   await page.goto(`${store.url}/#/admin/orders/${encodeURIComponent(orderId)}`);
   await page.getByRole('heading', { name: 'Returns' }).waitFor();
   assert.equal(await page.getByTestId('return').count(), 2);
-  const r1 = page.getByRole('article', { name: 'Return r1' });
+  const r1 = page.getByRole('article', { name: 'Return 1' });
   assert.match(await r1.innerText(), /Asked by derick/);
   assert.match(await r1.innerText(), /Reason: one is enough/);
-  assert.match(await page.getByRole('article', { name: 'Return r2' }).innerText(), /1 × Cloud Strider/);
+  assert.match(await page.getByRole('article', { name: 'Return 2' }).innerText(), /1 × Cloud Strider/);
   assert.deepEqual(await returnSteps('r1'), allSteps);
   assert.deepEqual(await returnSteps('r2'), allSteps);
   await page.getByText('Everything in this order was returned.').first().waitFor();

@@ -28,7 +28,7 @@ const headings: Record<number, string> = {
 
 export function ErrorNote({ error, onRetry, title }: { error: unknown; onRetry?: () => void; title?: string }) {
   const status = error instanceof ApiError ? error.status : undefined;
-  const heading = title ?? (status !== undefined && headings[status]) ?? (status !== undefined && status < 500 ? 'Cannot do that' : 'Something went wrong');
+  const heading = title ?? (status !== undefined ? headings[status] : undefined) ?? (status !== undefined && status < 500 ? 'Cannot do that' : 'Something went wrong');
   if (status === 403 || status === 404) onRetry = undefined;
   return (
     <Alert color="red" title={heading} role="alert">

@@ -102,6 +102,38 @@ describe('api client', () => {
     expect((calls[2].init.headers as Record<string, string>).Authorization).toBe('Bearer a2');
   });
 
+  it('keeps the session when a renewal fails for a reason other than a refusal', async () => {
+    script([{ status: 200, body: tokens('a1') }, { status: 401, body: {} }, { status: 503, body: { title: 'Unavailable' } }]);
+    await api.signIn('derick', 'pw');
+    await expect(api.get('/x')).rejects.toMatchObject({ status: 503 });
+    expect(api.currentUser()?.username).toBe('derick');
+    expect(api.sessionEnded()).toBe(false);
+    // The store did not refuse the refresh token: the next call renews.
+    script([{ status: 401, body: {} }, { status: 200, body: tokens('a2') }, { status: 200, body: { ok: 1 } }]);
+    expect(await api.get('/x')).toEqual({ ok: 1 });
+  });
+
+  it('does not sign back in when a renewal ends after a sign-out', async () => {
+    const calls: string[] = [];
+    let answerRefresh: (r: Response) => void = () => undefined;
+    vi.stubGlobal('fetch', async (url: string) => {
+      calls.push(url);
+      if (url === '/settings') return new Response(JSON.stringify({ point_value: 0.01, point_ttl_days: 365 }), { status: 200 });
+      if (url === '/auth/token') return new Response(JSON.stringify(tokens('a1')), { status: 200 });
+      if (url === '/auth/refresh') return new Promise<Response>((ok) => (answerRefresh = ok));
+      if (url === '/auth/logout') return new Response(null, { status: 204 });
+      return new Response(JSON.stringify({ title: 'Unauthorized' }), { status: 401 });
+    });
+    await api.signIn('derick', 'pw');
+    const pending = api.get('/x').catch((e) => e);
+    await vi.waitFor(() => expect(calls).toContain('/auth/refresh'));
+    await api.signOut();
+    answerRefresh(new Response(JSON.stringify(tokens('a2')), { status: 200 }));
+    await pending;
+    expect(api.currentUser()).toBeNull();
+    expect(localStorage.getItem('unicorn.session')).toBeNull();
+  });
+
   it('says the store cannot be reached when it is down', async () => {
     script([]);
     const err = await api.get('/x').catch((e) => e);

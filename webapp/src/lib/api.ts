@@ -47,6 +47,13 @@ const listeners = new Set<(u: User | null) => void>();
 // person is not news to them.
 let ended: 'expired' | null = null;
 
+// epoch counts sign-outs (here or in another tab): a renewal that started
+// before one drops its tokens rather than sign the person in again.
+let epoch = 0;
+// persisted: the session is in localStorage (not a private window that
+// refuses it), so an empty storage means another tab signed out.
+let persisted = false;
+
 function load(): Session | null {
   try {
     const raw = localStorage.getItem(storageKey);
@@ -67,9 +74,11 @@ function save(s: Session | null, why: 'expired' | null = null) {
   const before = session;
   session = s;
   ended = s ? null : why;
+  if (!s) epoch++;
   try {
     if (s) localStorage.setItem(storageKey, JSON.stringify(s));
     else localStorage.removeItem(storageKey);
+    persisted = s !== null;
   } catch {
     // Storage full or refused (a private window): the session lives in
     // this tab's memory only.
@@ -82,7 +91,10 @@ if (typeof window !== 'undefined') {
     if (e.key !== storageKey && e.key !== null) return;
     const before = session;
     session = load();
-    if (!session && before) ended = null; // signed out in another tab
+    if (!session && before) {
+      ended = null; // signed out in another tab
+      epoch++;
+    }
     tell(before);
   });
 }
@@ -183,41 +195,61 @@ export async function signOut() {
   }
 }
 
-let renewing: Promise<boolean> | null = null;
+// A renewal ends 'renewed', 'ended' (no session: refused, or signed out)
+// or 'later' (the store could not answer: the session stays).
+type Renewal = 'renewed' | 'ended' | 'later';
+
+let renewing: Promise<Renewal> | null = null;
 
 // renew trades the refresh token for new tokens, once for all callers
 // that saw a 401 at the same time. Tabs take turns (a Web Lock where the
 // browser has them): the server ends a session whose refresh token is
 // presented twice, so a tab first looks whether another renewed already.
-function renew(): Promise<boolean> {
-  if (!session) return Promise.resolve(false);
+function renew(): Promise<Renewal> {
+  if (!session) return Promise.resolve('ended');
   if (!renewing) {
     const mine = session;
-    const turn = (fn: () => Promise<boolean>): Promise<boolean> =>
+    const started = epoch;
+    const turn = (fn: () => Promise<Renewal>): Promise<Renewal> =>
       typeof navigator !== 'undefined' && navigator.locks
         ? // The lock's promise settles with the callback's (TypeScript's lib types it one promise deeper).
-          (navigator.locks.request('unicorn.session.renew', fn) as unknown as Promise<boolean>)
+          (navigator.locks.request('unicorn.session.renew', fn) as unknown as Promise<Renewal>)
         : fn();
     renewing = turn(async () => {
       const stored = load();
+      if (epoch !== started || (persisted && !stored)) {
+        // Signed out meanwhile, here or in another tab: nothing to renew.
+        if (session && !stored && persisted) save(null);
+        return 'ended';
+      }
       if (stored && stored.refresh !== mine.refresh && stored.user.username === mine.user.username && stored.expiresAt - Date.now() > 5_000) {
         const before = session;
         session = stored; // another tab renewed
         tell(before);
-        return true;
+        return 'renewed';
       }
       const s = stored ?? mine;
       if (s.cognito) {
         const t = await cognito.refresh(s.cognito, s.refresh);
+        if (epoch !== started) return 'ended'; // signed out while it ran
         save({ ...s, access: t.idToken, expiresAt: Date.now() + t.expiresIn * 1000 });
       } else {
-        keep(await request<TokenResponse>('POST', '/auth/refresh', { refresh_token: s.refresh }, { auth: false }));
+        const t = await request<TokenResponse>('POST', '/auth/refresh', { refresh_token: s.refresh }, { auth: false });
+        if (epoch !== started) return 'ended';
+        keep(t);
       }
-      return true;
+      return 'renewed';
     })
-      .catch(() => {
-        save(null, 'expired');
-        return false;
+      .catch((err) => {
+        // Only a refusal ends the session; a network failure, a 429 or a
+        // 5xx keeps it (for every tab) until a later renewal works.
+        const status = err instanceof ApiError || err instanceof cognito.CognitoError ? err.status : 0;
+        if (epoch !== started) return 'ended';
+        if (status === 400 || status === 401 || status === 403) {
+          save(null, 'expired');
+          return 'ended';
+        }
+        return 'later';
       })
       .finally(() => {
         renewing = null;
@@ -245,7 +277,11 @@ export async function send<T>(method: string, path: string, body?: unknown, opts
     throw new ApiError(0, 'The store cannot be reached', 'The store cannot be reached. Check your connection and try again.');
   }
   if (res.status === 401 && auth && session && !opts.retried) {
-    if (await renew()) return send<T>(method, path, body, { ...opts, retried: true });
+    const renewal = await renew();
+    if (renewal === 'renewed') return send<T>(method, path, body, { ...opts, retried: true });
+    if (renewal === 'later') {
+      throw new ApiError(503, 'Service Unavailable', 'The store could not renew your session just now. Please try again in a moment.');
+    }
   }
   const text = await res.text();
   let data: unknown = undefined;

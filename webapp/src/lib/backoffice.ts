@@ -103,6 +103,9 @@ export type OrderSource = { user: string; buffer: Order[]; cursor?: string; done
 
 export const sourcesOf = (users: string[]): OrderSource[] => users.map((user) => ({ user, buffer: [], done: false }));
 
+// readersAtOnce is how many customers' pages are read in parallel.
+const readersAtOnce = 8;
+
 export type PageReader = (user: string, cursor: string | undefined) => Promise<OrderPage>;
 
 // nextOrders is the next page of every customer's orders, newest first:
@@ -115,7 +118,12 @@ export async function nextOrders(sources: OrderSource[], size: number, read: Pag
   while (page.length < size) {
     const empty = state.filter((s) => s.buffer.length === 0 && !s.done);
     if (empty.length > 0) {
-      const pages = await Promise.all(empty.map((s) => read(s.user, s.cursor)));
+      // A few customers at a time: a store with thousands of customers
+      // would otherwise spend the caller's request budget in one burst.
+      const pages: OrderPage[] = [];
+      for (let i = 0; i < empty.length; i += readersAtOnce) {
+        pages.push(...(await Promise.all(empty.slice(i, i + readersAtOnce).map((s) => read(s.user, s.cursor)))));
+      }
       state = state.map((s) => {
         const i = empty.indexOf(s);
         if (i < 0) return s;

@@ -176,7 +176,8 @@ export function budgetUse(c: Pick<Campaign, 'budget' | 'awarded'>): { awarded: n
 // session: version is the saved campaign's it was made on.
 export type KeptDraft = { text: string; version?: number; at: string };
 
-export const draftKey = (username: string, name: string) => `unicorn.campaign-draft.${username}.${name}`;
+// JSON of the pair: a name may hold any separator ("a.b" + "c" and "a" + "b.c" differ).
+export const draftKey = (username: string, name: string) => `unicorn.campaign-draft:${JSON.stringify([username, name])}`;
 
 export function keptDraft(username: string, name: string): KeptDraft | null {
   try {

@@ -5,6 +5,10 @@ import { ApiError } from './api';
 import { formatMoney, parseMoney, sum } from './money';
 import type { Order, OrderLine, OrderReturn, ReturnLine } from './types';
 
+// returnNumber is how people see a return: its place in the order (the
+// store's id "r2" is the order's second return).
+export const returnNumber = (id: string) => id.replace(/^r(?=\d+$)/, '');
+
 // policy is the return policy in a customer's words.
 export const policy =
   'A return gives back its share of what you paid: the money and the points you paid with. ' +
@@ -93,7 +97,7 @@ export function returnOutcome(r: OrderReturn, customer?: string): { tone: Return
       } else if (unrecovered > 0) {
         parts.push(`You had already spent ${points(unrecovered)} of them; there was no refund to keep their value from.`);
       }
-      return { tone: 'success', title: `Return ${r.id} is done`, text: parts.join(' ') };
+      return { tone: 'success', title: `Return ${returnNumber(r.id)} is done`, text: parts.join(' ') };
     }
     case 'needs_attention':
       return {
@@ -116,10 +120,10 @@ function staffReturnOutcome(r: OrderReturn, who: string): { tone: ReturnTone; ti
       const kept = parseMoney(r.kept_from_refund ?? 0);
       if (unrecovered > 0 && kept > 0n) parts.push(`${who} had already spent ${points(unrecovered)} of them, so $${formatMoney(kept)} of their value was kept from the refund.`);
       else if (unrecovered > 0) parts.push(`${who} had already spent ${points(unrecovered)} of them; there was no refund to keep their value from.`);
-      return { tone: 'success', title: `Return ${r.id} is done`, text: parts.join(' ') };
+      return { tone: 'success', title: `Return ${returnNumber(r.id)} is done`, text: parts.join(' ') };
     }
     case 'needs_attention':
-      return { tone: 'attention', title: `Return ${r.id} needs attention`, text: r.failure_reason || 'A step kept failing: run the return again once the cause is fixed.' };
+      return { tone: 'attention', title: `Return ${returnNumber(r.id)} needs attention`, text: r.failure_reason || 'A step kept failing: run the return again once the cause is fixed.' };
     default:
       return { tone: 'pending', title: `Working on return ${r.id}…`, text: 'This usually takes a moment.' };
   }

@@ -57,7 +57,7 @@ export const resolver: CSSVariablesResolver = () => {
     if (name === 'dark' || name === 'gray') continue;
     const filled = readable(shades[8], '#ffffff');
     light[`--mantine-color-${name}-filled`] = filled;
-    light[`--mantine-color-${name}-filled-hover`] = readable(shades[9], filled === shades[8] ? '#ffffff' : filled);
+    light[`--mantine-color-${name}-filled-hover`] = readable(shades[9], '#ffffff');
     // On the tint, and on its hover (shade 2), the darker of the two.
     light[`--mantine-color-${name}-light-color`] = readable(shades[9], shades[2]);
     light[`--mantine-color-${name}-text`] = readable(shades[8], '#ffffff');

@@ -8,7 +8,7 @@ import { useAccount } from '../lib/account';
 import { ApiError, errorText, newKey, retryOrder, returnOrder } from '../lib/api';
 import { day, when } from '../lib/format';
 import { formatMoney, money, parseMoney, times } from '../lib/money';
-import { leftOf, newReturn, policy, staffPolicy, returnability, returnLines, returnOutcome, returnProblems, type ReturnProblems } from '../lib/returns';
+import { leftOf, newReturn, policy, staffPolicy, returnability, returnLines, returnNumber, returnOutcome, returnProblems, type ReturnProblems } from '../lib/returns';
 import { toneColor } from '../lib/saga';
 import type { Order, OrderReturn, ReturnRequest } from '../lib/types';
 
@@ -295,11 +295,11 @@ function ReturnCard({ order, r, admin, onOrder }: { order: Order; r: OrderReturn
   }
 
   return (
-    <Paper withBorder p="md" data-testid="return" data-return-id={r.id} data-status={r.status} aria-label={`Return ${r.id}`} component="article">
+    <Paper withBorder p="md" data-testid="return" data-return-id={r.id} data-status={r.status} aria-label={`Return ${returnNumber(r.id)}`} component="article">
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
         <Stack gap="xs">
           <Group justify="space-between">
-            <Title order={3} size="h4">Return {r.id}</Title>
+            <Title order={3} size="h4">Return {returnNumber(r.id)}</Title>
             <Badge color={returnStatusColor[r.status]} variant="light">
               {returnStatusWord[r.status]}
             </Badge>
@@ -314,7 +314,7 @@ function ReturnCard({ order, r, admin, onOrder }: { order: Order; r: OrderReturn
                 return (
                   <Table.Tr key={l.product_id}>
                     <Table.Td>
-                      {l.quantity} × {bought?.name ?? l.product_id}
+                      {l.quantity.toLocaleString('en-US')} × {bought?.name ?? l.product_id}
                     </Table.Td>
                     <Table.Td ta="right">{bought && `$${formatMoney(times(parseMoney(bought.unit_price), l.quantity))}`}</Table.Td>
                   </Table.Tr>

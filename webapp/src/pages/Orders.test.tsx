@@ -78,7 +78,7 @@ describe('returning items of an order', () => {
     expect(screen.getAllByTestId('line-returned').map((b) => b.textContent)).toEqual(['1 returned']);
     expect(screen.getByTestId('order-refunded').textContent).toBe('−$650.00');
     expect(screen.getByTestId('points-taken-back').textContent).toBe('Returns took back 65 of these points.');
-    const card = screen.getByRole('article', { name: 'Return r1' });
+    const card = screen.getByRole('article', { name: 'Return 1' });
     expect(card.textContent).toContain('1 × Cloud Strider');
     expect(card.textContent).toContain('Refunded to the wallet$650.00');
     expect(card.textContent).toContain('Points earned, taken back−65');
@@ -111,7 +111,7 @@ describe('returning items of an order', () => {
 
     const outcome = await screen.findByTestId('return-outcome');
     expect(outcome.dataset.tone).toBe('pending');
-    expect(screen.getByRole('article', { name: 'Return r1' }).dataset.status).toBe('pending');
+    expect(screen.getByRole('article', { name: 'Return 1' }).dataset.status).toBe('pending');
     await waitFor(() => expect(screen.getByTestId('return-outcome').dataset.tone).toBe('success'), { timeout: 4000 });
     expect(screen.getByTestId('return-outcome').textContent).toContain('We refunded $650.00');
   });
@@ -196,7 +196,7 @@ describe('returning items of an order', () => {
     expect(screen.queryByRole('button', { name: 'Cancel order' })).toBeNull();
     expect(screen.getByText('Everything in this order was returned.')).toBeTruthy();
     expect(screen.getByTestId('return-outcome').textContent).toContain('We refunded $1,949.50 to your wallet.');
-    expect(screen.getAllByRole('article').map((a) => a.getAttribute('aria-label'))).toEqual(['Return r1', 'Return r2']);
+    expect(screen.getAllByRole('article').map((a) => a.getAttribute('aria-label'))).toEqual(['Return 1', 'Return 2']);
     expect(screen.getByTestId('order-returned').textContent).toBe('returned');
   });
 
@@ -279,7 +279,7 @@ describe('a return that needs attention', () => {
   it('tells the customer support will finish it, without the internals', async () => {
     serve(() => json(200, stuck));
     renderUI(<OrderDetail id="o-1" />);
-    const card = await screen.findByRole('article', { name: 'Return r1' });
+    const card = await screen.findByRole('article', { name: 'Return 1' });
     expect(card.textContent).toContain('needs attention');
     expect(card.textContent).toContain('Our support team has been told');
     expect(within(card).queryByRole('button')).toBeNull();
@@ -291,10 +291,10 @@ describe('a return that needs attention', () => {
   it('lets an admin run it again', async () => {
     const calls = serve((c) => (c.method === 'POST' ? json(201, afterOne()) : json(200, stuck)));
     renderUI(<OrderDetail id="o-1" admin />);
-    const card = await screen.findByRole('article', { name: 'Return r1' });
+    const card = await screen.findByRole('article', { name: 'Return 1' });
     expect(card.textContent).toContain('the wallet store is down');
     fireEvent.click(within(card).getByRole('button', { name: 'Run return r1 again' }));
-    await waitFor(() => expect(screen.getByRole('article', { name: 'Return r1' }).dataset.status).toBe('completed'));
+    await waitFor(() => expect(screen.getByRole('article', { name: 'Return 1' }).dataset.status).toBe('completed'));
     expect(posts(calls).map((c) => c.url)).toEqual(['/orders/o-1/retry']);
   });
 });

@@ -3,6 +3,7 @@
 // points earned, ready to print.
 import { Alert, Anchor, Button, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { ErrorNote, Loading } from '../components/States';
+import { currentUser } from '../lib/api';
 import { count, orderNumber, when } from '../lib/format';
 import { formatMoney, money } from '../lib/money';
 import { totalRefunded } from '../lib/returns';
@@ -20,7 +21,8 @@ const printStyle = `@media print {
 export function Receipt({ id }: { id: string }) {
   const order = useApi<Order>(`/orders/${encodeURIComponent(id)}`);
   useDocumentTitle(`Receipt ${orderNumber(id)}`);
-  const back = `#/orders/${encodeURIComponent(id)}`;
+  // An admin came from the back office's view of the order.
+  const back = currentUser()?.role === 'admin' ? `#/admin/orders/${encodeURIComponent(id)}` : `#/orders/${encodeURIComponent(id)}`;
   return (
     <Stack maw={640} mx="auto">
       <style>{printStyle}</style>

@@ -30,8 +30,14 @@ type Listing = { items: Order[]; next?: () => Promise<Listing> };
 // listing reads the first page of the orders the filters ask for.
 async function listing(status: StatusFilter, customer: string, customers: string[]): Promise<Listing> {
   if (status) {
-    const page = await get<OrderPage>(`/orders?status=${status}`);
-    return { items: customer ? page.items.filter((o) => o.user_id === customer) : page.items };
+    // The store lists an order status across customers in pages of its
+    // own order; a customer's are picked out of each page.
+    const more = async (cursor?: string): Promise<Listing> => {
+      const page = await get<OrderPage>(`/orders?status=${status}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const after = page.next_cursor;
+      return { items: customer ? page.items.filter((o) => o.user_id === customer) : page.items, next: after ? () => more(after) : undefined };
+    };
+    return more();
   }
   if (customer) {
     const more = async (cursor?: string): Promise<Listing> => {
@@ -114,7 +120,7 @@ export function AllOrders() {
   return (
     <Stack>
       <Text c="dimmed" size="sm">
-        Every order, newest first. Orders that need attention are those whose undoing failed even after retries: fix the cause (a wallet, the
+        Every order, newest first (filtered by status: in the store's order). Orders that need attention are those whose undoing failed even after retries: fix the cause (a wallet, the
         stock), then run them again.
       </Text>
       <Group align="flex-end" data-testid="order-filters">

@@ -6,7 +6,7 @@
 // first.
 import { Alert, Anchor, Button, Grid, Group, Paper, SegmentedControl, Stack, Tabs, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import { Breakdown } from '../../components/Breakdown';
 import { JsonEditor, parseProblem, type Problem } from '../../components/JsonEditor';
@@ -30,10 +30,6 @@ import { Results } from './Results';
 import { Versions } from './Versions';
 
 const sampleEvent = JSON.stringify({ amount: 1700, total: 1700, quantity: 2, username: 'derick', points_redeemed: 0 }, null, 2);
-
-// Mantine draws input errors in red 6, under 4.5:1 on white: the theme's
-// readable red instead.
-const readableErrors = { '--mantine-color-error': 'var(--mantine-color-red-text)' } as CSSProperties;
 
 export function CampaignEditor({ user, name }: { user: User; name?: string }) {
   const key = name ?? 'new'; // where its handoff and its kept draft are
@@ -285,7 +281,7 @@ export function CampaignEditor({ user, name }: { user: User; name?: string }) {
   if (name && !current) return <Section load={saved}>{() => null}</Section>;
   const stale = simulation && (simulation.text !== text || simulation.event !== event);
   return (
-    <Stack style={readableErrors}>
+    <Stack>
       <Anchor href="#/campaigns">← All campaigns</Anchor>
       <Group justify="space-between" align="start">
         <Stack gap={6}>
