@@ -103,6 +103,25 @@ test('on a phone: Sign out fits beside large balances; the menu closes after a m
   await ctx.close();
 });
 
+test('too many failed sign-ins say when to try again in minutes, not in hundreds of seconds', async () => {
+  const ctx = await browser.newContext({ viewport: desktop });
+  const page = await ctx.newPage();
+  await page.goto(store.url);
+  const alert = page.getByRole('alert');
+  // Five failures for one name at one address lock it for a quarter of an
+  // hour (a name no one has: the demo users stay free for the other tests).
+  for (let i = 0; i < 8 && !/Too many/.test((await alert.count()) ? await alert.innerText() : ''); i++) {
+    await page.getByLabel('Username').fill('e2e-nobody');
+    await page.locator('input[type=password]').fill(`wrong-${i}`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // The button is busy (disabled) until the answer: the next click waits for it.
+    await page.getByRole('button', { name: 'Sign in' }).and(page.locator(':enabled')).waitFor();
+    await alert.waitFor();
+  }
+  assert.match(await alert.innerText(), /Too many attempts\. Try again in 1[45] minutes\./);
+  await ctx.close();
+});
+
 test('the skip link, the tab title and the focus follow the page', async () => {
   const ctx = await browser.newContext({ viewport: desktop });
   const page = await ctx.newPage();
