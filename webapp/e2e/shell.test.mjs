@@ -5,7 +5,7 @@
 // size.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, desktop, expectAccessible, password, phone, signIn, startBrowser, startStore, watch } from './harness.mjs';
+import { axeViolations, callAs, desktop, expectAccessible, password, phone, signIn, startBrowser, startStore, watch } from './harness.mjs';
 
 let store;
 let browser;
@@ -18,16 +18,9 @@ after(async () => {
   await store?.stop();
 });
 
-async function api(token, method, path, body) {
-  const r = await fetch(store.url + path, {
-    method,
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': crypto.randomUUID() },
-    body: body && JSON.stringify(body),
-  });
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-}
-const token = async (username) => (await api('', 'POST', '/auth/token', { username, password })).access_token;
+// asAdmin calls the API as the demo admin, beside the browser; each call is
+// its own action (a fresh Idempotency-Key).
+const asAdmin = (method, path, body) => callAs(store.url, 'admin', method, path, body, { 'Idempotency-Key': crypto.randomUUID() });
 
 test('the session outlives the tab: a new tab and a bookmark open signed in; sign-out in one tab signs out the other', async () => {
   const ctx = await browser.newContext({ viewport: desktop });
@@ -68,9 +61,8 @@ test('when the store ends a session, sign-in says so and brings the person back 
 });
 
 test('on a phone: Sign out fits beside large balances; the menu closes after a move within a page; a missing order says not found', async () => {
-  const admin = await token('admin');
-  await api(admin, 'POST', '/users/derick/wallet/deposits', { amount: 9876543.21 });
-  await api(admin, 'POST', '/points', { account_id: 'derick', amount: 123_456_789, reference: 'e2e-large-balance' });
+  await asAdmin('POST', '/users/derick/wallet/deposits', { amount: 9876543.21 });
+  await asAdmin('POST', '/points', { account_id: 'derick', amount: 123_456_789, reference: 'e2e-large-balance' });
   // A small phone (360 px wide), the narrowest common.
   const small = { width: 360, height: 740 };
   const ctx = await browser.newContext({ viewport: small });
