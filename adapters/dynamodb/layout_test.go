@@ -111,6 +111,11 @@ func TestOrdersStatusIndexIsSparse(t *testing.T) {
 // Items that expire carry "ttl" (epoch seconds), and their tables have
 // time to live on: idempotency records and budget grants after
 // 90 days, sessions when they expire, published messages after 90 days.
+//
+// Every time here is now, not the fixed t0 of the other tests: DynamoDB
+// Local's sweeper really deletes items whose ttl has passed, so a session
+// that expired in the past could vanish between its creation and its
+// rotation.
 func TestTimeToLive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -129,40 +134,40 @@ func TestTimeToLive(t *testing.T) {
 		}
 	}
 	retention := 90 * 24 * time.Hour
-	ev := ports.Event{ID: "e1", Account: "Store/derick", Seq: 1, Type: "points.issued", Version: 1, Data: []byte(`{}`), RecordedAt: t0}
+	now := time.Now().UTC()
+	ev := ports.Event{ID: "e1", Account: "Store/derick", Seq: 1, Type: "points.issued", Version: 1, Data: []byte(`{}`), RecordedAt: now}
 	if err := s.Ledger().Append(ctx, ports.Append{Account: ev.Account, Events: []ports.Event{ev},
-		Idempotency: &ports.IdempotencyRecord{Key: "Store/k", Account: ev.Account, Fingerprint: "f", Result: []byte(`[]`), CreatedAt: t0}}); err != nil {
+		Idempotency: &ports.IdempotencyRecord{Key: "Store/k", Account: ev.Account, Fingerprint: "f", Result: []byte(`[]`), CreatedAt: now}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Campaigns().Grant(ctx, "Store", "c", "k", 0, 5); err != nil {
 		t.Fatal(err)
 	}
-	session := ports.Session{ID: "s1", Username: "derick", RefreshHash: "h1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	session := ports.Session{ID: "s1", Username: "derick", RefreshHash: "h1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := s.Sessions().Create(ctx, session); err != nil {
 		t.Fatal(err)
 	}
 	rotated := session
-	rotated.RefreshHash, rotated.ExpiresAt = "h2", t0.Add(2*time.Hour)
+	rotated.RefreshHash, rotated.ExpiresAt = "h2", now.Add(2*time.Hour)
 	if err := s.Sessions().Rotate(ctx, rotated, "h1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Publisher().Publish(ctx, ports.Message{Topic: "t", Key: "k", Payload: []byte(`{}`), CreatedAt: t0}); err != nil {
+	if err := s.Publisher().Publish(ctx, ports.Message{Topic: "t", Key: "k", Payload: []byte(`{}`), CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
 	for _, c := range []struct {
 		what, table string
 		key         map[string]types.AttributeValue
 		from, to    time.Time
 	}{
 		{"idempotency record", tables.Ledger, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "K#Store/k"}, "sk": &types.AttributeValueMemberN{Value: "0"}},
-			t0.Add(retention), t0.Add(retention + 2*time.Second)},
+			now.Add(retention), now.Add(retention + 2*time.Second)},
 		{"budget grant", tables.Campaigns, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "G#Store#c"}, "sk": &types.AttributeValueMemberS{Value: "k"}},
 			now.Add(retention - time.Minute), now.Add(retention + time.Minute)},
 		{"session", tables.Identity, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "S#s1"}},
 			rotated.ExpiresAt, rotated.ExpiresAt.Add(2 * time.Second)},
 		{"published message", tables.Messages, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "M#k"}},
-			t0.Add(retention), t0.Add(retention + 2*time.Second)},
+			now.Add(retention), now.Add(retention + 2*time.Second)},
 	} {
 		out, err := s.Client().GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: c.key})
 		if err != nil {
