@@ -69,6 +69,27 @@ test('a product edit that meets someone else\'s change says so, and reloads thei
   assert.equal(after.price, 1400);
 });
 
+test('closing a product edit with unsaved changes asks first', async () => {
+  await openBackOffice();
+  await catalogRow('Cloud Strider').getByRole('button', { name: 'Edit Cloud Strider' }).click();
+  const form = page.getByRole('dialog', { name: 'Edit Cloud Strider' });
+  await form.getByLabel('Description').fill('A typo the admin means to keep');
+  // answer answers the next question the page asks, and resolves to it.
+  const answer = (yes) => new Promise((resolve) => page.once('dialog', (d) => {
+    void (yes ? d.accept() : d.dismiss());
+    resolve(d.message());
+  }));
+  let asked = answer(false);
+  await page.keyboard.press('Escape');
+  assert.equal(await asked, 'Discard your changes to Cloud Strider?');
+  assert.equal(await form.getByLabel('Description').inputValue(), 'A typo the admin means to keep', 'staying keeps the edit');
+  asked = answer(true);
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal(await asked, 'Discard your changes to Cloud Strider?');
+  await form.waitFor({ state: 'detached' });
+  assert.notEqual((await asAdmin('GET', '/products/6')).description, 'A typo the admin means to keep', 'nothing was saved');
+});
+
 test('restock: Enter applies it, and a refusal replaces the previous success', async () => {
   await openBackOffice();
   const row = catalogRow('Cloud Strider');

@@ -57,11 +57,16 @@ function sameValue(field: ProductField, a: string | number, b: string | number):
   }
 }
 
+// editedFields names the fields this admin changed from what they
+// started with.
+export const editedFields = (started: ProductFields, mine: ProductFields): ProductField[] =>
+  productFields.filter((f) => !sameValue(f, started[f], mine[f]));
+
 // reapply makes an edit again on top of someone else's: the fields this
 // admin changed from what they started with keep their edit, the others
 // take the latest version's. changed names the fields edited.
 export function reapply(started: ProductFields, mine: ProductFields, latest: ProductFields): { values: ProductFields; changed: ProductField[] } {
-  const changed = productFields.filter((f) => !sameValue(f, started[f], mine[f]));
+  const changed = editedFields(started, mine);
   const values = { ...latest };
   for (const f of changed) (values as Record<ProductField, string | number>)[f] = mine[f];
   return { values, changed };

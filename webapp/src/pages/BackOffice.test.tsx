@@ -59,4 +59,24 @@ describe('ProductForm', () => {
     expect(calls.map((c) => `${c.method} ${c.ifMatch ?? ''}`)).toEqual(['PUT "1"', 'GET ', 'PUT "2"']);
     expect(calls[2].body).toMatchObject({ description: 'Calm and golden', price: 1400 });
   });
+
+  it('closes at once when nothing changed, and asks before dropping an edit', () => {
+    const product = { id: 'g', name: 'Golden Mane', description: 'Calm', image: '/images/g.svg', price: 1299.5, stock: 7, version: 1, updated_at: '' };
+    const confirm = vi.fn(() => false);
+    vi.stubGlobal('confirm', confirm);
+    const closed = vi.fn();
+    renderUI(<ProductForm product={product} onClose={closed} onSaved={() => undefined} />);
+    fireEvent.change(screen.getByLabelText(/^Price/), { target: { value: '$1299.50' } }); // the same amount
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(confirm).not.toHaveBeenCalled();
+    expect(closed).toHaveBeenCalledTimes(1);
+
+    fireEvent.change(screen.getByLabelText(/^Description/), { target: { value: 'Calm and golden' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(confirm).toHaveBeenCalledWith('Discard your changes to Golden Mane?');
+    expect(closed).toHaveBeenCalledTimes(1); // they stayed
+    confirm.mockReturnValue(true);
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(closed).toHaveBeenCalledTimes(2);
+  });
 });

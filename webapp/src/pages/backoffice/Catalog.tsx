@@ -6,10 +6,11 @@ import { Alert, Button, Group, Modal, NumberInput, Stack, Table, Text, Textarea,
 import { useState, type FormEvent } from 'react';
 import { Section } from '../../components/States';
 import { ApiError, errorText, get, newKey, request, send } from '../../lib/api';
-import { conflictText, fieldErrors, fieldsOf, reapply, reappliedText, type ProductFields } from '../../lib/backoffice';
+import { conflictText, editedFields, fieldErrors, fieldsOf, reapply, reappliedText, type ProductFields } from '../../lib/backoffice';
 import { count } from '../../lib/format';
 import { money } from '../../lib/money';
 import type { Product, Stock } from '../../lib/types';
+import { useLeaveGuard } from '../../lib/route';
 import { useApi } from '../../lib/useApi';
 import { ScrollTable } from '../../components/ScrollTable';
 import { NoteAlert, type Note } from './parts';
@@ -155,6 +156,13 @@ export function ProductForm({ product, onClose, onSaved }: { product?: Product; 
   const [busy, setBusy] = useState(false);
   const theId = id || slug(fields.name);
   const edit = (change: Partial<ProductFields>) => setFields((f) => ({ ...f, ...change }));
+  // Unsaved edits are not dropped by a stray Escape, a click beside the
+  // dialog or a link: each asks first.
+  const dirty = editedFields(started, fields).length > 0 || (!product && (id !== '' || Number(stockN) !== 0));
+  useLeaveGuard(dirty);
+  const close = () => {
+    if (!dirty || window.confirm(product ? `Discard your changes to ${product.name}?` : 'Discard this new product?')) onClose();
+  };
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -204,7 +212,7 @@ export function ProductForm({ product, onClose, onSaved }: { product?: Product; 
 
   const unplaced = error !== undefined && Object.keys(errors).length === 0;
   return (
-    <Modal opened onClose={onClose} title={product ? `Edit ${product.name}` : 'Add a product'}>
+    <Modal opened onClose={close} title={product ? `Edit ${product.name}` : 'Add a product'}>
       <form onSubmit={submit} aria-label={product ? `Edit ${product.name}` : 'Add a product'}>
         <Stack>
           {conflict && (
@@ -230,7 +238,7 @@ export function ProductForm({ product, onClose, onSaved }: { product?: Product; 
           <Textarea label="Description" autosize minRows={2} value={fields.description} onChange={(e) => edit({ description: e.currentTarget.value })} error={errors.description} />
           <TextInput label="Image" description="A path on this site (/images/…) or an https:// address" value={fields.image} onChange={(e) => edit({ image: e.currentTarget.value })} error={errors.image} />
           <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>Cancel</Button>
+            <Button variant="default" onClick={close}>Cancel</Button>
             <Button type="submit" loading={busy}>{product ? 'Save' : 'Add product'}</Button>
           </Group>
         </Stack>
