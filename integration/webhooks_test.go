@@ -726,6 +726,58 @@ func TestWebhookWorkerDelivers(t *testing.T) {
 	}
 }
 
+// The worker forgets finished deliveries once they are past their
+// retention, so the log of one machine does not grow forever; younger
+// ones stay. A backlog of several batches is worked off at once: the
+// poll here is an hour, which the test would wait for otherwise.
+func TestWebhookWorkerForgetsOldDeliveries(t *testing.T) {
+	t.Parallel()
+	r := newWebhookRig(t, webhookBackends[0], webhooks.Config{AllowPrivate: true, Poll: time.Hour})
+	ctx := context.Background()
+	e := r.endpoint(t, "acme", "/a", 0, "order.completed")
+	for i := range 3 {
+		handle(t, r.svc, purchaseMessage(t, "acme", fmt.Sprintf("old-%d", i), webhookT0))
+	}
+	r.deliverAll(t, "acme")
+	r.clock.Advance(ports.WebhookRetention + time.Hour)
+	handle(t, r.svc, purchaseMessage(t, "acme", "young", r.clock.Now()))
+	r.deliverAll(t, "acme")
+	// More than a batch, failed long ago, as a store's years would hold.
+	for i := range 600 {
+		d := ports.WebhookDelivery{ID: fmt.Sprint("failed-", i), EndpointID: e.ID(), Client: "acme", EventID: fmt.Sprint("ev-", i), EventType: "order.completed",
+			Payload: []byte(`{}`), Status: ports.WebhookPending, NextAttemptAt: webhookT0, CreatedAt: webhookT0, UpdatedAt: webhookT0, Version: 1}
+		if _, err := r.store.Enqueue(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		d.Status, d.Version = ports.WebhookFailed, 2
+		if err := r.store.UpdateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logged := func() []ports.WebhookDelivery {
+		page, _, err := r.store.Deliveries(ctx, "acme", "", "", 2000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page
+	}
+	if got := len(logged()); got != 604 {
+		t.Fatalf("%d deliveries in the log, want 604", got)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- r.svc.Run(ctx) }()
+	waitFor(t, "the old deliveries forgotten", func() bool { return len(logged()) == 1 })
+	if d := logged()[0]; d.Status != ports.WebhookDelivered || !d.CreatedAt.Equal(r.clock.Now()) {
+		t.Errorf("the delivery left: %s created %v, want the young one, delivered", d.Status, d.CreatedAt)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v", err)
+	}
+}
+
 // On DynamoDB the worker has no queue to poll: it says so at once rather
 // than spinning.
 func TestWebhookWorkerNeedsAQueueOnDynamoDB(t *testing.T) {

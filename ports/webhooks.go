@@ -19,7 +19,8 @@ const (
 )
 
 // WebhookRetention is how long a store must keep a delivery after it was
-// created. A store may forget it later (DynamoDB's time to live does).
+// created. A store may forget it later: DynamoDB's time to live does, and
+// the one-machine worker calls ForgetDeliveries.
 const WebhookRetention = 90 * 24 * time.Hour
 
 // WebhookEndpoint is a client's webhook endpoint as stored. Which URLs,
@@ -100,6 +101,13 @@ type Webhooks interface {
 	// the cloud hands deliveries to a queue instead, see WebhookQueue)
 	// returns an error that is errors.ErrUnsupported.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]WebhookDelivery, error)
+	// ForgetDeliveries deletes up to limit finished deliveries (delivered
+	// or failed) created before before, the oldest first, and returns how
+	// many it deleted: the one-machine worker's pruning of the log after
+	// WebhookRetention. A pending delivery stays, however old. A store
+	// that forgets them on its own (DynamoDB: its time to live) returns an
+	// error that is errors.ErrUnsupported.
+	ForgetDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // WebhookQueue hands pending deliveries to what sends them where the

@@ -110,7 +110,8 @@ func TestOrdersStatusIndexIsSparse(t *testing.T) {
 
 // Items that expire carry "ttl" (epoch seconds), and their tables have
 // time to live on: idempotency records and budget grants after
-// 90 days, sessions when they expire, published messages after 90 days.
+// 90 days, sessions when they expire, published messages and webhook
+// deliveries after 90 days.
 //
 // Every time here is now, not the fixed t0 of the other tests: DynamoDB
 // Local's sweeper really deletes items whose ttl has passed, so a session
@@ -155,6 +156,10 @@ func TestTimeToLive(t *testing.T) {
 	if err := s.Publisher().Publish(ctx, ports.Message{Topic: "t", Key: "k", Payload: []byte(`{}`), CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.Webhooks().Enqueue(ctx, ports.WebhookDelivery{ID: "wd1", Client: "Store", EndpointID: "e1", EventID: "ev1", EventType: "order.completed",
+		Payload: []byte(`{}`), Status: ports.WebhookPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		what, table string
 		key         map[string]types.AttributeValue
@@ -168,6 +173,8 @@ func TestTimeToLive(t *testing.T) {
 			rotated.ExpiresAt, rotated.ExpiresAt.Add(2 * time.Second)},
 		{"published message", tables.Messages, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "M#k"}},
 			now.Add(retention), now.Add(retention + 2*time.Second)},
+		{"webhook delivery", tables.ReadModels, map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "WD#wd1"}, "sk": &types.AttributeValueMemberS{Value: "-"}},
+			now.Add(ports.WebhookRetention), now.Add(ports.WebhookRetention + 2*time.Second)},
 	} {
 		out, err := s.Client().GetItem(ctx, &ddb.GetItemInput{TableName: aws.String(c.table), Key: c.key})
 		if err != nil {

@@ -405,6 +405,12 @@ func (w *Webhooks) batchGet(ctx context.Context, ids []string) (map[string]ports
 	return out, nil
 }
 
+// ForgetDeliveries is unsupported: the table's time to live forgets a
+// delivery ports.WebhookRetention after it was created.
+func (w *Webhooks) ForgetDeliveries(context.Context, time.Time, int) (int, error) {
+	return 0, fmt.Errorf("forget webhook deliveries on DynamoDB: its time to live does: %w", errors.ErrUnsupported)
+}
+
 // DueDeliveries is unsupported: see Webhooks.
 func (w *Webhooks) DueDeliveries(context.Context, time.Time, int) ([]ports.WebhookDelivery, error) {
 	return nil, fmt.Errorf("due webhook deliveries on DynamoDB: no index lists them, a queue carries them: %w", errors.ErrUnsupported)

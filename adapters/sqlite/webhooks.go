@@ -14,7 +14,8 @@ import (
 
 // Webhooks stores webhook endpoints and the delivery log
 // (ports.Webhooks). The pending deliveries are indexed by when they are
-// due, which is the one-machine worker's queue.
+// due, which is the one-machine worker's queue; the finished ones by when
+// they were created, which is the order the worker forgets them in.
 type Webhooks struct{ db *DB }
 
 // Webhooks returns the webhook endpoints and deliveries in db.
@@ -263,6 +264,23 @@ func (s *Webhooks) Deliveries(ctx context.Context, client, endpointID, cursor st
 	}
 	last := out[len(out)-1]
 	return out, formatTime(last.CreatedAt) + "|" + last.ID, nil
+}
+
+func (s *Webhooks) ForgetDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.db.tx(ctx, func(tx *txn) error {
+		res, err := tx.exec(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+			WHERE status <> 'pending' AND created_at < ? ORDER BY created_at, id LIMIT ?)`, formatTime(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forget webhook deliveries: %w", err)
+	}
+	return int(n), nil
 }
 
 func (s *Webhooks) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]ports.WebhookDelivery, error) {

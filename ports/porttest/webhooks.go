@@ -325,6 +325,53 @@ func TestWebhooks(t *testing.T, newWebhooks NewWebhooks) {
 			t.Errorf("due, limit 1 = %v, %v", due, err)
 		}
 	})
+
+	t.Run("finished deliveries created before the cutoff are forgotten, the oldest first; pending ones stay", func(t *testing.T) {
+		t.Parallel()
+		w := newWebhooks(t)
+		if _, err := w.ForgetDeliveries(ctx, t0, 10); errors.Is(err, errors.ErrUnsupported) {
+			t.Skipf("the store forgets deliveries on its own: %v", err)
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		cutoff := t0.Add(ports.WebhookRetention)
+		oldest, older, failed := webhookDelivery("acme", "e1", "a", t0), webhookDelivery("acme", "e1", "b", t0.Add(time.Hour)), webhookDelivery("globex", "e2", "c", t0.Add(2*time.Hour))
+		stuck := webhookDelivery("acme", "e1", "d", t0)                     // pending, however old
+		edge := webhookDelivery("acme", "e1", "e", cutoff)                  // not before the cutoff
+		recent := webhookDelivery("acme", "e1", "f", cutoff.Add(time.Hour)) // young
+		finished := []*ports.WebhookDelivery{&oldest, &older, &failed, &edge, &recent}
+		if _, err := w.Enqueue(ctx, oldest, older, failed, stuck, edge, recent); err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range finished {
+			d.Version, d.Status = 2, ports.WebhookDelivered
+			if d == &failed {
+				d.Status = ports.WebhookFailed
+			}
+			if err := w.UpdateDelivery(ctx, *d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := w.ForgetDeliveries(ctx, cutoff, 1); err != nil || n != 1 {
+			t.Fatalf("ForgetDeliveries(limit 1) = %d, %v; want 1", n, err)
+		}
+		if _, err := w.Delivery(ctx, oldest.ID); !errors.Is(err, ports.ErrNotFound) {
+			t.Errorf("the oldest finished delivery: %v, want ErrNotFound", err)
+		}
+		if n, err := w.ForgetDeliveries(ctx, cutoff, 10); err != nil || n != 2 {
+			t.Fatalf("ForgetDeliveries = %d, %v; want 2 (the other old ones, of any client)", n, err)
+		}
+		if n, err := w.ForgetDeliveries(ctx, cutoff, 10); err != nil || n != 0 {
+			t.Errorf("ForgetDeliveries again = %d, %v; want 0", n, err)
+		}
+		want := sortedNewest(t, w, []string{stuck.ID, edge.ID, recent.ID})
+		if diff := cmp.Diff(want, allDeliveries(t, w, "acme", "", 10)); diff != "" {
+			t.Errorf("the log after forgetting (-want +got):\n%s", diff)
+		}
+		if got := allDeliveries(t, w, "globex", "", 10); len(got) != 0 {
+			t.Errorf("globex's log: %v, want its old failed delivery forgotten", got)
+		}
+	})
 }
 
 // sortedNewest orders delivery ids as the log does: newest first, then by
