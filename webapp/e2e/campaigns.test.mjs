@@ -331,8 +331,27 @@ test('the campaign can be edited as a form beside the JSON, on the same draft', 
   await page.getByRole('radiogroup', { name: 'Edit the campaign as' }).getByText('Form').click();
   const description = page.getByLabel('Description', { exact: true });
   await description.fill('Written in the form');
+
+  // The formula suggests the purchase's number fields for the path being
+  // typed, by keyboard too, and completes only that path.
+  const formula = page.getByLabel('Points formula');
+  const initial = await formula.inputValue();
+  await formula.click();
+  await formula.press('End');
+  await formula.pressSequentially(' * $.customer.t');
+  const suggestions = page.getByRole('listbox', { name: 'Fields of the purchase' });
+  await suggestions.getByRole('option', { name: /tier_multiplier/ }).waitFor();
+  assert.equal(await suggestions.getByRole('option').count(), 1, 'the tier, a text, is not offered for a formula');
+  await expectAccessible(page, 'the formula\'s suggestions');
+  await formula.press('ArrowDown');
+  await formula.press('Enter');
+  await suggestions.waitFor({ state: 'hidden' });
+  await formula.pressSequentially(' + 1');
+  assert.equal(await formula.inputValue(), `${initial} * $.customer.tier_multiplier + 1`);
+
   await page.getByRole('radiogroup', { name: 'Edit the campaign as' }).getByText('JSON').click();
   await content().filter({ hasText: '"description": "Written in the form"' }).waitFor();
+  await content().filter({ hasText: `"formula": "${initial} * $.customer.tier_multiplier + 1"` }).waitFor();
   await signOut(page);
 });
 

@@ -120,6 +120,31 @@ describe('the rule builder', { timeout: 60_000 }, () => {
     expect(last()).toMatchObject({ client: 'UnicornStore', status: 'active', priority: 0 }); // fields the form does not show stay
   });
 
+  it('suggests the purchase’s number fields for the path typed in a formula, and completes only that path', async () => {
+    const { last } = open();
+    const formula = screen.getByLabelText('Points formula') as HTMLInputElement;
+    // (the dropdown may still be in its opening transition: hidden to the queries)
+    const list = () => screen.queryByRole('listbox', { name: 'Fields of the purchase', hidden: true });
+    const suggested = async () => {
+      await waitFor(() => expect(list()).not.toBeNull());
+      return within(list()!).getAllByRole('option', { hidden: true });
+    };
+    const noSuggestions = () => waitFor(() => expect(list() ? within(list()!).queryAllByRole('option', { hidden: true }) : []).toHaveLength(0));
+    fireEvent.change(formula, { target: { value: '$.amount / 10 * $.q', selectionStart: 19, selectionEnd: 19 } });
+    const options = await suggested();
+    expect(options.map((o) => o.textContent)).toEqual([expect.stringMatching(/^\$\.quantityUnits bought/)]);
+    fireEvent.click(options[0]);
+    expect(last().rules[0].action.formula).toBe('$.amount / 10 * $.quantity');
+    await waitFor(() => expect(formula.selectionStart).toBe(26)); // the caret after the field, to go on typing
+    await noSuggestions();
+
+    // A text field is not offered, and outside a path nothing is.
+    fireEvent.change(formula, { target: { value: '$.customer.tier', selectionStart: 15, selectionEnd: 15 } });
+    expect((await suggested()).map((o) => o.textContent)).toEqual([expect.stringMatching(/^\$\.customer\.tier_multiplier/)]);
+    fireEvent.change(formula, { target: { value: 'floor(', selectionStart: 6, selectionEnd: 6 } });
+    await noSuggestions();
+  });
+
   it('follows the JSON when it changes', () => {
     const { rerender } = renderUI(<RuleBuilder value={seed} onChange={() => undefined} />);
     const show = (value: string) => rerender(<MantineProvider><RuleBuilder value={value} onChange={() => undefined} /></MantineProvider>);

@@ -20,6 +20,7 @@ import {
 } from '@mantine/core';
 import { useMemo } from 'react';
 import { describeField, eventFieldPaths } from '../lib/eventFields';
+import { FormulaInput } from './FormulaInput';
 import {
   descriptionProblem,
   formulaProblem,
@@ -206,13 +207,10 @@ function RuleFields({ index, rule, fields, at, onChange, onRemove }: RuleProps) 
             </Group>
           </>
         )}
-        <TextInput
-          label="Points formula"
-          description="Points for a matching purchase, such as $.amount / 10: fields, numbers, + - * / ( ), min, max, floor, ceil, round, abs"
-          styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+        <FormulaInput
           value={rule.formula}
           error={formulaProblem(rule.formula) || at(`${field}.action.formula`) || at(`${field}.action.command`) || at(`${field}.action`)}
-          onChange={(e) => onChange({ ...rule, formula: e.currentTarget.value })}
+          onChange={(formula) => onChange({ ...rule, formula })}
         />
         {onRemove && (
           <Group justify="flex-end">

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeField, eventFieldPaths, eventFields } from './eventFields';
+import { completeField, describeField, eventFieldPaths, eventFields, fieldAt, formulaFields } from './eventFields';
 
 // The Go purchase event (domains/campaign/purchase.go) is where the fields
 // come from: a field added there and not here would be missing from the
@@ -33,5 +33,33 @@ describe('the purchase event’s fields', () => {
     }
     expect(describeField('$.customer.tier_multiplier')).toMatch(/multiplier/);
     expect(describeField('$.nope')).toBeUndefined();
+  });
+});
+
+describe('a formula’s field suggestions', () => {
+  const paths = (formula: string, caret = formula.length) => formulaFields(formula, caret).map((f) => f.path);
+
+  it('follows the path being typed, wherever it is in the formula', () => {
+    expect(paths('$.amount / 10 * $.q')).toEqual(['$.quantity']);
+    expect(paths('$.')).toContain('$.customer.tier_multiplier');
+    expect(paths('$.items[0].')).toEqual(['$.items[0].quantity', '$.items[0].price', '$.items[0].amount']);
+    expect(paths('min($.a', 7)).toEqual(['$.amount']);
+    // The caret in the first path of two.
+    expect(paths('$.to + $.amount', 4)).toEqual(['$.total']);
+  });
+
+  it('offers only numbers, and nothing outside a path or once it is complete', () => {
+    expect(paths('$.customer.t')).toEqual(['$.customer.tier_multiplier']); // not the tier's name
+    expect(paths('$.amount / 1')).toEqual([]);
+    expect(paths('floor(')).toEqual([]);
+    expect(paths('$.amount')).toEqual([]);
+    expect(paths('$.nope')).toEqual([]);
+  });
+
+  it('puts the chosen path in place of the one at the caret, the caret after it', () => {
+    expect(completeField('$.amount / 10 * $.q', 19, '$.quantity')).toEqual({ formula: '$.amount / 10 * $.quantity', caret: 26 });
+    expect(completeField('$.to + 1', 3, '$.total')).toEqual({ formula: '$.total + 1', caret: 7 });
+    expect(completeField('10 * ', 5, '$.amount')).toEqual({ formula: '10 * $.amount', caret: 13 });
+    expect(fieldAt('max($.amount, 1)', 8)).toEqual({ start: 4, end: 12, text: '$.amount' });
   });
 });

@@ -33,3 +33,40 @@ export const eventFieldPaths: string[] = eventFields.map((f) => f.path);
 export function describeField(path: string): string | undefined {
   return eventFields.find((f) => f.path === path)?.description;
 }
+
+// A formula reads fields inside arithmetic ("$.amount / 10 * $.quantity"),
+// so its suggestions follow the path being typed, not the whole text. A
+// path is made of these characters.
+const pathChar = /[\w$.[\]]/;
+
+// FieldToken is the path the caret is in: text[start:end].
+export type FieldToken = { start: number; end: number; text: string };
+
+// fieldAt is the path around the caret of a formula, if the caret is in
+// (or just after) one: a run of path characters that starts with "$".
+export function fieldAt(formula: string, caret: number): FieldToken | undefined {
+  let start = caret;
+  while (start > 0 && pathChar.test(formula[start - 1])) start--;
+  let end = caret;
+  while (end < formula.length && pathChar.test(formula[end])) end++;
+  const text = formula.slice(start, end);
+  if (!text.startsWith('$')) return undefined;
+  return { start, end, text };
+}
+
+// formulaFields are the number fields that continue the path at the caret:
+// what a formula can compute with. None once the path is complete.
+export function formulaFields(formula: string, caret: number): EventField[] {
+  const token = fieldAt(formula, caret);
+  if (!token) return [];
+  const typed = formula.slice(token.start, caret).toLowerCase();
+  const fits = eventFields.filter((f) => f.type === 'number' && f.path.toLowerCase().startsWith(typed));
+  return fits.length === 1 && fits[0].path === token.text ? [] : fits;
+}
+
+// completeField puts path in place of the path at the caret, and says
+// where the caret goes: just after it.
+export function completeField(formula: string, caret: number, path: string): { formula: string; caret: number } {
+  const token = fieldAt(formula, caret) ?? { start: caret, end: caret, text: '' };
+  return { formula: formula.slice(0, token.start) + path + formula.slice(token.end), caret: token.start + path.length };
+}
