@@ -346,12 +346,15 @@ test('the campaign can be edited as a form beside the JSON, on the same draft', 
   await formula.press('ArrowDown');
   await formula.press('Enter');
   await suggestions.waitFor({ state: 'hidden' });
+  await formula.pressSequentially(' + $.qu');
+  await suggestions.getByRole('option', { name: /^\$\.quantity/ }).click(); // by pointer
+  await suggestions.waitFor({ state: 'hidden' });
   await formula.pressSequentially(' + 1');
-  assert.equal(await formula.inputValue(), `${initial} * $.customer.tier_multiplier + 1`);
+  assert.equal(await formula.inputValue(), `${initial} * $.customer.tier_multiplier + $.quantity + 1`);
 
   await page.getByRole('radiogroup', { name: 'Edit the campaign as' }).getByText('JSON').click();
   await content().filter({ hasText: '"description": "Written in the form"' }).waitFor();
-  await content().filter({ hasText: `"formula": "${initial} * $.customer.tier_multiplier + 1"` }).waitFor();
+  await content().filter({ hasText: `"formula": "${initial} * $.customer.tier_multiplier + $.quantity + 1"` }).waitFor();
   await signOut(page);
 });
 
