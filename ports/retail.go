@@ -330,6 +330,10 @@ type Orders interface {
 	Update(ctx context.Context, id string, fn func(*Order) error) (Order, error)
 	// ByUser pages through a user's orders, newest first; cursor "" starts.
 	ByUser(ctx context.Context, userID, cursor string, limit int) (orders []Order, next string, err error)
+	// Recent pages through every order, newest first (by CreatedAt, then
+	// id, descending): the back office's list. cursor "" starts; next is
+	// "" at the end. A page may be shorter than limit before the end.
+	Recent(ctx context.Context, cursor string, limit int) (orders []Order, next string, err error)
 	// WithStatus lists the orders listed under an open status (pending,
 	// needs_attention, returning: see ListedStatus), oldest first, for
 	// operators. A store may index only open orders: another status may be

@@ -2,8 +2,13 @@ package dynamodb
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -13,8 +18,9 @@ import (
 )
 
 // Orders stores orders on DynamoDB (ports.Orders): each is one item holding
-// its JSON, with the keys of two indexes, by user (newest first) and, while
-// open, by status (oldest first). Updates are optimistic on the version.
+// its JSON, with the keys of three indexes: by user (newest first), while
+// open by status (oldest first), and every order in one of recentShards
+// partitions (Recent). Updates are optimistic on the version.
 type Orders struct {
 	client *ddb.Client
 	table  string
@@ -32,7 +38,7 @@ func orderItem(o ports.Order) (map[string]types.AttributeValue, error) {
 	}
 	sortKey := formatTime(o.CreatedAt) + "|" + o.ID
 	m := map[string]types.AttributeValue{"pk": str("O#" + o.ID), "data": str(string(data)), "version": num(o.Version),
-		"uk": str(o.UserID), "us": str(sortKey)}
+		"uk": str(o.UserID), "us": str(sortKey), "rk": str(recentShard(o.ID))}
 	if listed := o.ListedStatus(); openStatus(listed) {
 		// Only open orders are in the status index: each status is one
 		// partition of it, and a partition of every completed order ever
@@ -177,4 +183,123 @@ func (s *Orders) WithStatus(ctx context.Context, status string, limit int) ([]po
 		return nil, fmt.Errorf("orders %s: %w", status, err)
 	}
 	return orders, nil
+}
+
+// recentShards is how many partitions the recent index spreads orders
+// over: one partition would take every order's writes (its limit is about
+// 1,000 a second), and each page of Recent reads them all.
+const recentShards = 8
+
+// recentShard is the recent index's partition of an order.
+func recentShard(id string) string {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return recentKey(int(h.Sum32() % recentShards))
+}
+
+// recentKey is the recent index's partition key of shard n.
+func recentKey(n int) string { return fmt.Sprint("ALL#", n) }
+
+// exhausted marks a shard of a Recent cursor with nothing left to read.
+const exhausted = "~"
+
+// Recent reads every shard of the recent index newest first and merges
+// them: a page is the newest limit of their heads. The cursor holds each
+// shard's position: "" (from its newest), the sort key of the last order
+// taken from it, or exhausted. Like every index it is eventually
+// consistent: an order placed a moment ago may be missing.
+func (s *Orders) Recent(ctx context.Context, cursor string, limit int) ([]ports.Order, string, error) {
+	at, err := decodeRecentCursor(cursor)
+	if err != nil {
+		return nil, "", fmt.Errorf("recent orders: %w", err)
+	}
+	type head struct {
+		orders []ports.Order
+		more   bool // the shard holds more than was read
+		err    error
+	}
+	heads := make([]head, recentShards)
+	var wg sync.WaitGroup
+	for i, pos := range at {
+		if pos == exhausted {
+			continue
+		}
+		wg.Go(func() {
+			shard := recentKey(i)
+			in := &ddb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(recentIndex),
+				KeyConditionExpression: aws.String("rk = :r"), ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(shard)},
+				ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit))}
+			if pos != "" {
+				_, id, _ := strings.Cut(pos, "|")
+				in.ExclusiveStartKey = map[string]types.AttributeValue{"rk": str(shard), "us": str(pos), "pk": str("O#" + id)}
+			}
+			orders, last, err := s.query(ctx, in)
+			heads[i] = head{orders: orders, more: len(last) > 0, err: err}
+		})
+	}
+	wg.Wait()
+	type taken struct {
+		shard int
+		key   string
+		order ports.Order
+	}
+	var all []taken
+	for i, h := range heads {
+		if h.err != nil {
+			return nil, "", fmt.Errorf("recent orders: %w", h.err)
+		}
+		for _, o := range h.orders {
+			all = append(all, taken{i, formatTime(o.CreatedAt) + "|" + o.ID, o})
+		}
+	}
+	slices.SortFunc(all, func(a, b taken) int { return strings.Compare(b.key, a.key) })
+	all = all[:min(limit, len(all))]
+	page := make([]ports.Order, len(all))
+	left := make([]int, recentShards) // orders read from each shard and not taken
+	for i, h := range heads {
+		left[i] = len(h.orders)
+	}
+	for i, t := range all {
+		page[i] = t.order
+		at[t.shard] = t.key
+		left[t.shard]--
+	}
+	done := true
+	for i, h := range heads {
+		if at[i] != exhausted && !h.more && left[i] == 0 {
+			at[i] = exhausted
+		}
+		done = done && at[i] == exhausted
+	}
+	if done {
+		return page, "", nil
+	}
+	next, err := json.Marshal(at)
+	if err != nil {
+		return nil, "", fmt.Errorf("recent orders: %w", err)
+	}
+	return page, base64.RawURLEncoding.EncodeToString(next), nil
+}
+
+// decodeRecentCursor reads the shards' positions of a Recent cursor ("":
+// each from its newest).
+func decodeRecentCursor(cursor string) ([]string, error) {
+	at := make([]string, recentShards)
+	if cursor == "" {
+		return at, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil || json.Unmarshal(b, &at) != nil || len(at) != recentShards {
+		return nil, ports.ErrBadCursor
+	}
+	for _, pos := range at {
+		created, id, ok := strings.Cut(pos, "|")
+		if pos == "" || pos == exhausted {
+			continue
+		}
+		if _, err := parseTime(created); !ok || err != nil || id == "" {
+			return nil, ports.ErrBadCursor
+		}
+	}
+	return at, nil
 }

@@ -31,7 +31,8 @@
 //	           pk (S) "W#<user>"   wallet (balance is an exact decimal number)
 //	           pk (S) "D#<key>"    deposit, once per key; "C#<order>" an order's payment
 //	           pk (S) "J#<key>"    a stock adjustment, once per key
-//	           pk (S) "O#<id>"     order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id) while open
+//	           pk (S) "O#<id>"     order; GSIs by_user (uk user, us created|id), by_status (stk, sts created|id) while open,
+//	                               recent (rk "ALL#<0-7>" by a hash of the id, us created|id)
 //	           pk (S) "H#<run>"    the steps of a saga run (a list, appended in place)
 //	identity   pk (S) "U#<username>" user; "N#<lower-cased username>" its name, taken in any case;
 //	           "K#<id>" API key; "S#<id>" session ("ttl": its expiry); "F#<key>" sign-in attempts
@@ -133,6 +134,7 @@ const (
 	heldIndex    = "held"
 	userIndex    = "by_user"
 	statusIndex  = "by_status"
+	recentIndex  = "recent"
 	productIndex = "products"
 )
 
@@ -197,11 +199,12 @@ func TableDefinitions(t Tables) []*ddb.CreateTableInput {
 	balances.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{gsi(expiryIndex, "due", "nx", types.ProjectionTypeKeysOnly)}
 
 	retail := table(t.Retail)
-	retail.AttributeDefinitions = attrs("pk", S, "hk", S, "hs", S, "uk", S, "us", S, "stk", S, "sts", S, "ck", S, "id", S)
+	retail.AttributeDefinitions = attrs("pk", S, "hk", S, "hs", S, "uk", S, "us", S, "stk", S, "sts", S, "ck", S, "id", S, "rk", S)
 	retail.KeySchema = keys("pk", "")
 	retail.GlobalSecondaryIndexes = []types.GlobalSecondaryIndex{
 		gsi(heldIndex, "hk", "hs", types.ProjectionTypeKeysOnly),
 		gsi(userIndex, "uk", "us", types.ProjectionTypeAll), gsi(statusIndex, "stk", "sts", types.ProjectionTypeAll),
+		gsi(recentIndex, "rk", "us", types.ProjectionTypeAll),
 		gsi(productIndex, "ck", "id", types.ProjectionTypeAll),
 	}
 	retail.StreamSpecification = stream(types.StreamViewTypeNewAndOldImages)

@@ -206,6 +206,7 @@ func TestCustomersReachOnlyTheirOwn(t *testing.T) {
 		{"POST", "/purchase", `{"userId":"derick","productId":"1"}`},
 		{"POST", "/purchase", `{"user_id":"ann","USER_ID":"derick","items":[{"product_id":"1","quantity":1}]}`},
 		{"GET", "/orders?status=needs_attention", ""},
+		{"GET", "/orders", ""}, // every customer's
 	} {
 		if r := x.as(ann, tt.method, tt.path, tt.body); r.status != http.StatusForbidden {
 			t.Errorf("ann: %s %s %s: %d, want 403\n%s", tt.method, tt.path, tt.body, r.status, r.body)

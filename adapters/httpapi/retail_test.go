@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +249,40 @@ func TestPurchaseAtThePriceSeen(t *testing.T) {
 	a.must(400, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"expected_total":"1100.5"}`, "Authorization", derick)
 	a.must(400, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"expected_total":1e10000000}`, "Authorization", derick)
 	a.must(201, "POST", "/purchase", `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"expected_total":1100.50}`, "Authorization", derick)
+}
+
+// TestStaffListEveryOrder: without user_id, staff page through every
+// customer's orders, newest first (a customer must name themself: see
+// TestCustomersReachOnlyTheirOwn).
+func TestStaffListEveryOrder(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, 365, purchaseWait(time.Minute))
+	derick := a.shop()
+	ann := a.user("ann", ports.RoleCustomer, "UnicornStore")
+	a.must(201, "POST", "/users/ann/wallet/deposits", `{"amount":3300}`)
+	a.runSagas()
+	var want []any
+	for _, buyer := range []struct{ name, auth string }{{"derick", derick}, {"ann", ann}, {"derick", derick}} {
+		o := a.must(201, "POST", "/purchase", fmt.Sprintf(`{"user_id":%q,"items":[{"product_id":"1","quantity":1}]}`, buyer.name), "Authorization", buyer.auth)
+		want = append([]any{o["id"]}, want...)
+	}
+	var got []any
+	for cursor := ""; ; {
+		page := a.must(200, "GET", "/orders?limit=2"+cursor, "")
+		for _, o := range page["items"].([]any) {
+			got = append(got, o.(map[string]any)["id"])
+		}
+		next, ok := page["next_cursor"].(string)
+		if !ok {
+			break
+		}
+		cursor = "&cursor=" + url.QueryEscape(next)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("every order = %v, want %v (newest first)", got, want)
+	}
+	a.must(400, "GET", "/orders?cursor=nonsense", "")
+	a.must(400, "GET", "/orders?limit=0", "")
 }
 
 // TestFailedOrderSpentNothing: an order that failed says what it asked

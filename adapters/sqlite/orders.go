@@ -136,6 +136,27 @@ func (s *Orders) ByUser(ctx context.Context, userID, cursor string, limit int) (
 	return out, formatTime(last.CreatedAt) + "|" + last.ID, nil
 }
 
+// Recent pages every order newest first, as ByUser pages a user's.
+func (s *Orders) Recent(ctx context.Context, cursor string, limit int) ([]ports.Order, string, error) {
+	at, id := "9999", ""
+	if cursor != "" {
+		var ok bool
+		if at, id, ok = strings.Cut(cursor, "|"); !ok {
+			return nil, "", fmt.Errorf("recent orders: %w", ports.ErrBadCursor)
+		}
+	}
+	out, err := s.list(ctx, `SELECT data FROM orders WHERE created_at < ? OR created_at = ? AND id < ?
+		ORDER BY created_at DESC, id DESC LIMIT ?`, at, at, id, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("recent orders: %w", err)
+	}
+	if len(out) < limit {
+		return out, "", nil
+	}
+	last := out[len(out)-1]
+	return out, formatTime(last.CreatedAt) + "|" + last.ID, nil
+}
+
 func (s *Orders) WithStatus(ctx context.Context, status string, limit int) ([]ports.Order, error) {
 	out, err := s.list(ctx, `SELECT data FROM orders WHERE status = ? ORDER BY created_at LIMIT ?`, status, limit)
 	if err != nil {

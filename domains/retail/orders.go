@@ -353,7 +353,17 @@ func (o *Orders) OrdersOf(ctx context.Context, userID, cursor string, limit int)
 	if !limits.ID.MatchString(userID) {
 		return nil, "", invalid("user_id", "a user id is %s", limits.IDRule)
 	}
-	recs, next, err := o.d.Orders.ByUser(ctx, userID, cursor, limit)
+	return orderPage(o.d.Orders.ByUser(ctx, userID, cursor, limit))
+}
+
+// Recent pages through every order, newest first: the back office's
+// list across customers.
+func (o *Orders) Recent(ctx context.Context, cursor string, limit int) ([]*Order, string, error) {
+	return orderPage(o.d.Orders.Recent(ctx, cursor, limit))
+}
+
+// orderPage is a page of orders read from storage, in the domain's terms.
+func orderPage(recs []ports.Order, next string, err error) ([]*Order, string, error) {
 	if errors.Is(err, ports.ErrBadCursor) {
 		return nil, "", invalid("cursor", "cursor must be a next_cursor value from a previous page")
 	}

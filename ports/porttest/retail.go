@@ -524,6 +524,56 @@ func TestOrders(t *testing.T, newOrders NewOrders) {
 		}
 	})
 
+	t.Run("every order, newest first, in pages", func(t *testing.T) {
+		t.Parallel()
+		s := newOrders(t)
+		if page, next, err := s.Recent(ctx, "", 10); err != nil || len(page) != 0 || next != "" {
+			t.Fatalf("Recent of no orders = %v, %q, %v", page, next, err)
+		}
+		var want []string
+		for i := range 23 {
+			id, at := fmt.Sprintf("o-%02d", i), t0.Add(time.Duration(i)*time.Minute)
+			if i >= 20 {
+				at = t0.Add(time.Hour) // the same moment: the greater id first
+			}
+			if _, _, err := s.Create(ctx, order(id, []string{"derick", "ann", "bea"}[i%3], at)); err != nil {
+				t.Fatal(err)
+			}
+			want = append([]string{id}, want...)
+		}
+		// An update (a new version, another status) leaves it listed once,
+		// where it was.
+		if _, err := s.Update(ctx, "o-05", func(o *ports.Order) error { o.Status = ports.OrderCompleted; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for _, limit := range []int{1, 7, 23, 100} {
+			var got []string
+			cursor := ""
+			for range 50 {
+				page, next, err := s.Recent(ctx, cursor, limit)
+				if err != nil {
+					t.Fatalf("Recent(%q, %d): %v", cursor, limit, err)
+				}
+				if len(page) > limit {
+					t.Fatalf("a page of %d orders, limit %d", len(page), limit)
+				}
+				for _, o := range page {
+					got = append(got, o.ID)
+				}
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Recent, pages of %d (-want +got):\n%s", limit, diff)
+			}
+		}
+		if _, _, err := s.Recent(ctx, "not a cursor", 5); !errors.Is(err, ports.ErrBadCursor) {
+			t.Errorf("a made-up cursor: %v, want ErrBadCursor", err)
+		}
+	})
+
 	t.Run("20 concurrent updates lose nothing", func(t *testing.T) {
 		t.Parallel()
 		s := newOrders(t)

@@ -224,6 +224,27 @@ test('an admin lists every order, filtered by status and customer', async () => 
   assert.equal(await row.count(), 1);
   await page.getByRole('button', { name: 'Clear filters' }).click();
   assert.equal(await page.getByLabel('Customer', { exact: true }).inputValue(), '');
+
+  // Another customer's 21 orders, newer: every order spans two pages of
+  // 20, newest first across customers, derick's last.
+  await asAdmin('POST', '/users/bea/wallet/deposits', { amount: 30000 });
+  await asAdmin('POST', '/products/2/stock', { delta: 25 });
+  const json = { 'Content-Type': 'application/json' };
+  const { access_token: token } = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password }) })).json();
+  for (let i = 0; i < 21; i++) {
+    const r = await fetch(`${store.url}/purchase`, { method: 'POST', headers: { ...json, Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ user_id: 'bea', items: [{ product_id: '2', quantity: 1 }] }) });
+    assert.ok(r.status === 201 || r.status === 202, `${r.status} ${await r.text()}`); // stored, finished or not
+  }
+  await openBackOffice('orders');
+  await row.nth(19).waitFor();
+  assert.equal(await row.count(), 20);
+  assert.match(await row.first().innerText(), /bea/);
+  await page.getByRole('button', { name: 'Older orders' }).click();
+  await row.nth(21).waitFor();
+  assert.equal(await row.count(), 22);
+  assert.match(await row.last().innerText(), /derick/);
+  await page.getByRole('button', { name: 'Older orders' }).waitFor({ state: 'detached' });
 });
 
 test('an admin adds a user, with the store\'s refusals beside their fields', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './api';
 import {
-  depositProblem, fieldErrors, moreOrders, pointsChange, nextOrders, reapply, reappliedText, reversalResult, reversible, sourcesOf, viewOf, type ProductFields,
+  depositProblem, fieldErrors, pointsChange, reapply, reappliedText, reversalResult, reversible, viewOf, type ProductFields,
 } from './backoffice';
-import type { Order, OrderPage, Transaction } from './types';
+import type { Transaction } from './types';
 
 describe('viewOf', () => {
   it('names the view of the address, the catalog by default', () => {
@@ -56,36 +56,6 @@ describe('depositProblem', () => {
     expect(depositProblem(0.01)).toBeUndefined();
     expect(depositProblem('100')).toBeUndefined();
     expect(depositProblem(1_000_000_000)).toBeUndefined();
-  });
-});
-
-const order = (id: string, user: string, created: string) => ({ id, user_id: user, created_at: created }) as Order;
-
-describe('nextOrders', () => {
-  // Two customers' orders, newest first, two to a page.
-  const lists: Record<string, Order[]> = {
-    ann: [order('a3', 'ann', '2026-03-05'), order('a2', 'ann', '2026-03-03'), order('a1', 'ann', '2026-03-01')],
-    bob: [order('b2', 'bob', '2026-03-04'), order('b1', 'bob', '2026-03-02')],
-    cid: [],
-  };
-  const reads: string[] = [];
-  const read = async (user: string, cursor?: string): Promise<OrderPage> => {
-    reads.push(`${user}@${cursor ?? 0}`);
-    const from = Number(cursor ?? 0);
-    const items = lists[user].slice(from, from + 2);
-    return from + 2 < lists[user].length ? { items, next_cursor: String(from + 2) } : { items };
-  };
-
-  it('merges every customer\'s orders newest first, a page at a time, reading only what it needs', async () => {
-    const first = await nextOrders(sourcesOf(['ann', 'bob', 'cid']), 3, read);
-    expect(first.page.map((o) => o.id)).toEqual(['a3', 'b2', 'a2']);
-    expect(reads).toEqual(['ann@0', 'bob@0', 'cid@0']);
-    expect(moreOrders(first.sources)).toBe(true);
-
-    const second = await nextOrders(first.sources, 3, read);
-    expect(second.page.map((o) => o.id)).toEqual(['b1', 'a1']);
-    expect(reads).toEqual(['ann@0', 'bob@0', 'cid@0', 'ann@2']);
-    expect(moreOrders(second.sources)).toBe(false);
   });
 });
 

@@ -6,7 +6,7 @@ import { ApiError } from './api';
 import { count } from './format';
 import { parseMoney } from './money';
 import { effect } from './points';
-import type { Order, OrderPage, Product, Transaction } from './types';
+import type { Product, Transaction } from './types';
 
 // The back office's views, each at #/admin/{value}.
 export const views = [
@@ -101,53 +101,6 @@ export function depositProblem(amount: string | number): string | undefined {
   if (v > parseMoney(1_000_000_000)) return 'At most $1,000,000,000.00 at once.';
   return undefined;
 }
-
-// A customer's orders as a source of the list of every order: what was
-// read and not shown yet, and where their list goes on.
-export type OrderSource = { user: string; buffer: Order[]; cursor?: string; done: boolean };
-
-export const sourcesOf = (users: string[]): OrderSource[] => users.map((user) => ({ user, buffer: [], done: false }));
-
-// readersAtOnce is how many customers' pages are read in parallel.
-const readersAtOnce = 8;
-
-export type PageReader = (user: string, cursor: string | undefined) => Promise<OrderPage>;
-
-// nextOrders is the next page of every customer's orders, newest first:
-// the store lists orders by customer only, so it merges their lists,
-// reading a customer's next page only when their orders read so far are
-// all shown. It answers the page and the sources to go on from.
-export async function nextOrders(sources: OrderSource[], size: number, read: PageReader): Promise<{ page: Order[]; sources: OrderSource[] }> {
-  let state = sources.map((s) => ({ ...s, buffer: [...s.buffer] }));
-  const page: Order[] = [];
-  while (page.length < size) {
-    const empty = state.filter((s) => s.buffer.length === 0 && !s.done);
-    if (empty.length > 0) {
-      // A few customers at a time: a store with thousands of customers
-      // would otherwise spend the caller's request budget in one burst.
-      const pages: OrderPage[] = [];
-      for (let i = 0; i < empty.length; i += readersAtOnce) {
-        pages.push(...(await Promise.all(empty.slice(i, i + readersAtOnce).map((s) => read(s.user, s.cursor)))));
-      }
-      state = state.map((s) => {
-        const i = empty.indexOf(s);
-        if (i < 0) return s;
-        const p = pages[i];
-        return { ...s, buffer: [...s.buffer, ...p.items], cursor: p.next_cursor, done: !p.next_cursor };
-      });
-    }
-    let newest: OrderSource | undefined;
-    for (const s of state) {
-      if (s.buffer.length > 0 && (!newest || s.buffer[0].created_at > newest.buffer[0].created_at)) newest = s;
-    }
-    if (!newest) break;
-    page.push(newest.buffer.shift()!);
-  }
-  return { page, sources: state };
-}
-
-// moreOrders says whether any customer has orders not shown yet.
-export const moreOrders = (sources: OrderSource[]) => sources.some((s) => s.buffer.length > 0 || !s.done);
 
 // The statuses the store lists every customer's orders by.
 export type StatusFilter = '' | 'needs_attention' | 'pending';

@@ -1,13 +1,12 @@
 // Every order, newest first, a page at a time, filtered by status and by
-// customer. The store lists orders by customer, or the ones that need
-// attention or are in progress: every customer's lists are merged for
-// "all customers", and a status list is narrowed to a customer here.
-// An order that needs attention can be run again.
+// customer. The store lists every order, a customer's, or the ones that
+// need attention or are in progress; a status list is narrowed to a
+// customer here. An order that needs attention can be run again.
 import { Button, Group, NativeSelect, Stack, Text } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Empty, ErrorNote, Loading } from '../../components/States';
 import { errorText, get, retryOrder } from '../../lib/api';
-import { moreOrders, nextOrders, sourcesOf, statusFilters, type OrderSource, type StatusFilter } from '../../lib/backoffice';
+import { statusFilters, type StatusFilter } from '../../lib/backoffice';
 import { orderNumber } from '../../lib/format';
 import type { Order, OrderPage } from '../../lib/types';
 import { useApi } from '../../lib/useApi';
@@ -20,38 +19,22 @@ type UserList = components['schemas']['UserList'];
 
 const pageSize = 20;
 
-const readPage = (user: string, cursor: string | undefined) =>
-  get<OrderPage>(`/orders?user_id=${encodeURIComponent(user)}&limit=${pageSize}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-
 // A list being read: what is shown, and how to read the next page (none
 // on the last).
 type Listing = { items: Order[]; next?: () => Promise<Listing> };
 
 // listing reads the first page of the orders the filters ask for.
-async function listing(status: StatusFilter, customer: string, customers: string[]): Promise<Listing> {
-  if (status) {
-    // The store lists an order status across customers in pages of its
-    // own order; a customer's are picked out of each page.
-    const more = async (cursor?: string): Promise<Listing> => {
-      const page = await get<OrderPage>(`/orders?status=${status}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      const after = page.next_cursor;
-      return { items: customer ? page.items.filter((o) => o.user_id === customer) : page.items, next: after ? () => more(after) : undefined };
-    };
-    return more();
-  }
-  if (customer) {
-    const more = async (cursor?: string): Promise<Listing> => {
-      const page = await readPage(customer, cursor);
-      const after = page.next_cursor;
-      return { items: page.items, next: after ? () => more(after) : undefined };
-    };
-    return more();
-  }
-  const merged = async (sources: OrderSource[]): Promise<Listing> => {
-    const { page, sources: after } = await nextOrders(sources, pageSize, readPage);
-    return { items: page, next: moreOrders(after) ? () => merged(after) : undefined };
+function listing(status: StatusFilter, customer: string): Promise<Listing> {
+  // The store lists an order status across customers in pages of its own
+  // order; a customer's are picked out of each page.
+  const query = status ? `status=${status}` : `${customer ? `user_id=${encodeURIComponent(customer)}&` : ''}limit=${pageSize}`;
+  const more = async (cursor?: string): Promise<Listing> => {
+    const page = await get<OrderPage>(`/orders?${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const after = page.next_cursor;
+    const items = status && customer ? page.items.filter((o) => o.user_id === customer) : page.items;
+    return { items, next: after ? () => more(after) : undefined };
   };
-  return merged(sourcesOf(customers));
+  return more();
 }
 
 export function AllOrders() {
@@ -67,22 +50,20 @@ export function AllOrders() {
   const [retrying, setRetrying] = useState<string>();
   // Only the last read started shows what it read.
   const latest = useRef(0);
-  const who = customers?.join('\n');
 
   const load = useCallback(async () => {
-    if (who === undefined) return;
     const ticket = ++latest.current;
     setItems(undefined);
     setError(undefined);
     try {
-      const l = await listing(status, customer, who ? who.split('\n') : []);
+      const l = await listing(status, customer);
       if (ticket !== latest.current) return;
       setItems(l.items);
       setNext(() => l.next);
     } catch (e) {
       if (ticket === latest.current) setError(e);
     }
-  }, [status, customer, who]);
+  }, [status, customer]);
   useEffect(() => void load(), [load]);
 
   async function more() {
