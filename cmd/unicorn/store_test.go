@@ -499,7 +499,7 @@ func TestStoreRequests(t *testing.T) {
 		{"POST", "/products/1/stock", `{"delta":-100}`, 400, "delta"},
 		{"POST", "/users/derick/wallet/deposits", `{"amount":-5}`, 400, "amount"},
 		{"POST", "/users/derick/wallet/deposits", `{"amount":0.001}`, 400, "amount"},
-		{"GET", "/orders", ``, 400, "user_id"},
+		{"GET", "/orders?limit=0", ``, 400, "limit"},
 		{"GET", "/orders/o-none", ``, 404, ""},
 		{"GET", "/products/none", ``, 404, ""},
 		{"GET", "/images/none.svg", ``, 404, ""},

@@ -149,6 +149,40 @@ func crashChild(dir string) error {
 	return <-done
 }
 
+// progressed polls until the process started last has called a task (the
+// task calls counted pass since) while executions are running, and
+// answers the count; false once every execution has ended. It gives up
+// after a minute, however slow the machine.
+func progressed(t *testing.T, dir string, since int) (int, bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		running, ended := countStatuses(t, dir)
+		if ended == crashCount {
+			return since, false
+		}
+		if calls := countCalls(dir); calls > since && running > 0 {
+			return calls, true
+		}
+	}
+	t.Fatal("the executor called no task within a minute")
+	return 0, false
+}
+
+// countCalls reads how many times the tasks were called, by every
+// process so far (0 before the first).
+func countCalls(dir string) int {
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "effects.db")+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return 0
+	}
+	defer db.Close()
+	var n int
+	if db.QueryRow(`SELECT n FROM calls`).Scan(&n) != nil {
+		return 0 // not created yet
+	}
+	return n
+}
+
 // countStatuses reads the store as it was left by a killed process.
 func countStatuses(t *testing.T, dir string) (running, ended int) {
 	t.Helper()
@@ -166,7 +200,10 @@ func countStatuses(t *testing.T, dir string) (running, ended int) {
 // TestCrashResumesEveryExecution kills the executor's process with SIGKILL
 // at random points several times; after the last restart every execution
 // ends, and each task's effect is there exactly once. Waits of 0 to 3 s
-// spread the executions out, so kills land in every phase.
+// spread the executions out, so kills land in every phase. Each kill
+// waits until the process is running executions, then a random moment
+// more: a fixed delay alone would, on a busy machine, kill a process that
+// had not started yet, and prove nothing.
 func TestCrashResumesEveryExecution(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts a process several times")
@@ -183,10 +220,16 @@ func TestCrashResumesEveryExecution(t *testing.T) {
 		}
 		return cmd
 	}
-	interrupted := 0
+	interrupted, called := 0, 0
 	for kill := range 6 {
 		cmd := child()
-		time.Sleep(time.Duration(200+rng.IntN(700)) * time.Millisecond)
+		var working bool
+		if called, working = progressed(t, dir, called); !working {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			break // every execution ended: nothing left to interrupt
+		}
+		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		running, ended := countStatuses(t, dir)
