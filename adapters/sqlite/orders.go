@@ -114,44 +114,38 @@ func (s *Orders) list(ctx context.Context, query string, args ...any) ([]ports.O
 	return out, rows.Err()
 }
 
-// ByUser pages newest first; the cursor is the last order's created_at and
-// id.
+// ByUser pages newest first (newest).
 func (s *Orders) ByUser(ctx context.Context, userID, cursor string, limit int) ([]ports.Order, string, error) {
-	at, id := "9999", ""
-	if cursor != "" {
-		var ok bool
-		if at, id, ok = strings.Cut(cursor, "|"); !ok {
-			return nil, "", fmt.Errorf("orders of %s: %w", userID, ports.ErrBadCursor)
-		}
-	}
-	out, err := s.list(ctx, `SELECT data FROM orders WHERE user_id = ? AND (created_at < ? OR created_at = ? AND id < ?)
-		ORDER BY created_at DESC, id DESC LIMIT ?`, userID, at, at, id, limit)
+	out, next, err := s.newest(ctx, `user_id = ? AND `, []any{userID}, cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("orders of %s: %w", userID, err)
 	}
-	if len(out) < limit {
-		return out, "", nil
-	}
-	last := out[len(out)-1]
-	return out, formatTime(last.CreatedAt) + "|" + last.ID, nil
+	return out, next, nil
 }
 
-// Recent pages every order newest first, as ByUser pages a user's.
+// Recent pages every order newest first (newest).
 func (s *Orders) Recent(ctx context.Context, cursor string, limit int) ([]ports.Order, string, error) {
+	out, next, err := s.newest(ctx, ``, nil, cursor, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("recent orders: %w", err)
+	}
+	return out, next, nil
+}
+
+// newest pages the orders that where (a condition and "AND", or "") picks,
+// newest first; the cursor is the last order's created_at and id.
+func (s *Orders) newest(ctx context.Context, where string, args []any, cursor string, limit int) ([]ports.Order, string, error) {
 	at, id := "9999", ""
 	if cursor != "" {
 		var ok bool
 		if at, id, ok = strings.Cut(cursor, "|"); !ok {
-			return nil, "", fmt.Errorf("recent orders: %w", ports.ErrBadCursor)
+			return nil, "", ports.ErrBadCursor
 		}
 	}
-	out, err := s.list(ctx, `SELECT data FROM orders WHERE created_at < ? OR created_at = ? AND id < ?
-		ORDER BY created_at DESC, id DESC LIMIT ?`, at, at, id, limit)
-	if err != nil {
-		return nil, "", fmt.Errorf("recent orders: %w", err)
-	}
-	if len(out) < limit {
-		return out, "", nil
+	out, err := s.list(ctx, `SELECT data FROM orders WHERE `+where+`(created_at < ? OR created_at = ? AND id < ?)
+		ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, at, at, id, limit)...)
+	if err != nil || len(out) < limit {
+		return out, "", err
 	}
 	last := out[len(out)-1]
 	return out, formatTime(last.CreatedAt) + "|" + last.ID, nil
