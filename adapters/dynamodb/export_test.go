@@ -19,3 +19,6 @@ func StoredMessages(ctx context.Context, s *Store, key string) ([]ports.Message,
 	}
 	return []ports.Message{msg}, nil
 }
+
+// RecentShard is the recent index's partition of an order id.
+var RecentShard = recentShard

@@ -14,6 +14,7 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/unicornstore/unicorn/limits"
 	"github.com/unicornstore/unicorn/ports"
 )
 
@@ -226,15 +227,26 @@ func (s *Orders) Recent(ctx context.Context, cursor string, limit int) ([]ports.
 		}
 		wg.Go(func() {
 			shard := recentKey(i)
-			in := &ddb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(recentIndex),
-				KeyConditionExpression: aws.String("rk = :r"), ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(shard)},
-				ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit))}
+			var start map[string]types.AttributeValue
 			if pos != "" {
 				_, id, _ := strings.Cut(pos, "|")
-				in.ExclusiveStartKey = map[string]types.AttributeValue{"rk": str(shard), "us": str(pos), "pk": str("O#" + id)}
+				start = map[string]types.AttributeValue{"rk": str(shard), "us": str(pos), "pk": str("O#" + id)}
 			}
-			orders, last, err := s.query(ctx, in)
-			heads[i] = head{orders: orders, more: len(last) > 0, err: err}
+			// A query stops at 1 MB, however few orders that is: the
+			// shard is asked again until it gives limit orders or has no
+			// more, or the merge would take older orders of other shards
+			// ahead of its newer ones.
+			var h head
+			for len(h.orders) < limit {
+				orders, last, err := s.query(ctx, &ddb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(recentIndex),
+					KeyConditionExpression: aws.String("rk = :r"), ExpressionAttributeValues: map[string]types.AttributeValue{":r": str(shard)},
+					ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit - len(h.orders))), ExclusiveStartKey: start})
+				h.orders, h.more, h.err, start = append(h.orders, orders...), len(last) > 0, err, last
+				if err != nil || !h.more {
+					break
+				}
+			}
+			heads[i] = h
 		})
 	}
 	wg.Wait()
@@ -292,12 +304,15 @@ func decodeRecentCursor(cursor string) ([]string, error) {
 	if err != nil || json.Unmarshal(b, &at) != nil || len(at) != recentShards {
 		return nil, ports.ErrBadCursor
 	}
-	for _, pos := range at {
+	for i, pos := range at {
 		created, id, ok := strings.Cut(pos, "|")
 		if pos == "" || pos == exhausted {
 			continue
 		}
-		if _, err := parseTime(created); !ok || err != nil || id == "" {
+		// Only an order of the shard is a position in it: anything else
+		// is not a cursor this store made (and a key DynamoDB might
+		// refuse, as a 500, for its length).
+		if _, err := parseTime(created); !ok || err != nil || !limits.ID.MatchString(id) || recentShard(id) != recentKey(i) {
 			return nil, ports.ErrBadCursor
 		}
 	}

@@ -170,7 +170,9 @@ var hostileRoutes = map[string]hostileRoute{
 	"POST /users/{username}/wallet/deposits": {as: boss, path: "/users/derick/wallet/deposits", body: `{"amount":100.25}`},
 	"POST /purchase": {as: boss, path: "/purchase",
 		body: `{"user_id":"derick","items":[{"product_id":"1","quantity":1}],"redeem_points":0,"expected_total":1}`},
-	"GET /orders": {as: boss, path: "/orders?user_id=derick", params: []string{"limit", "cursor", "status"},
+	// Staff naming no customer: hostile cursors reach the list of every
+	// order; user_id is among the params, so its hostile values are sent too.
+	"GET /orders": {as: boss, path: "/orders?limit=5", params: []string{"user_id", "cursor", "status"},
 		answers: map[string]string{"query user_id: empty": "staff who name no customer list every customer's orders"}},
 	"GET /orders/{id}":        {as: boss, path: "/orders/o-derick"},
 	"POST /orders/{id}/retry": {as: boss, path: "/orders/o-stuck/retry"},

@@ -150,22 +150,22 @@ func crashChild(dir string) error {
 }
 
 // progressed polls until the process started last has called a task (the
-// task calls counted pass since) while executions are running, and
-// answers the count; false once every execution has ended. It gives up
-// after a minute, however slow the machine.
-func progressed(t *testing.T, dir string, since int) (int, bool) {
+// task calls counted pass since, their count when the one before was
+// killed) while executions are running; false once every execution has
+// ended. It gives up after a minute, however slow the machine.
+func progressed(t *testing.T, dir string, since int) bool {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		running, ended := countStatuses(t, dir)
 		if ended == crashCount {
-			return since, false
+			return false
 		}
-		if calls := countCalls(dir); calls > since && running > 0 {
-			return calls, true
+		if countCalls(dir) > since && running > 0 {
+			return true
 		}
 	}
 	t.Fatal("the executor called no task within a minute")
-	return 0, false
+	return false
 }
 
 // countCalls reads how many times the tasks were called, by every
@@ -223,8 +223,7 @@ func TestCrashResumesEveryExecution(t *testing.T) {
 	interrupted, called := 0, 0
 	for kill := range 6 {
 		cmd := child()
-		var working bool
-		if called, working = progressed(t, dir, called); !working {
+		if !progressed(t, dir, called) {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			break // every execution ended: nothing left to interrupt
@@ -232,6 +231,7 @@ func TestCrashResumesEveryExecution(t *testing.T) {
 		time.Sleep(time.Duration(rng.IntN(500)) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		called = countCalls(dir) // what the next process must go beyond
 		running, ended := countStatuses(t, dir)
 		t.Logf("kill %d: %d executions running, %d ended", kill+1, running, ended)
 		interrupted += running

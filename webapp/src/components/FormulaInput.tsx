@@ -29,9 +29,15 @@ export function FormulaInput({ value, error, onChange }: Props) {
       withinPortal={false}
       onOptionSubmit={(path) => {
         const next = completeField(value, caret, path);
-        place.current = next.caret;
         setCaret(next.caret);
-        onChange(next.formula);
+        if (next.formula === value) {
+          // The path that was there already: no new value will come back
+          // to place the caret, so it moves now.
+          input.current?.setSelectionRange(next.caret, next.caret);
+        } else {
+          place.current = next.caret;
+          onChange(next.formula);
+        }
         combobox.closeDropdown();
       }}
     >

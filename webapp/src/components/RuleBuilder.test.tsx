@@ -138,6 +138,16 @@ describe('the rule builder', { timeout: 60_000 }, () => {
     await waitFor(() => expect(formula.selectionStart).toBe(26)); // the caret after the field, to go on typing
     await noSuggestions();
 
+    // Choosing the path already there changes nothing but the caret.
+    fireEvent.change(formula, { target: { value: '$.items[0].amount * 2', selectionStart: 11, selectionEnd: 11 } });
+    const lines = await suggested();
+    // (each option is the path, then its description, which starts with a capital)
+    expect(lines.map((o) => /^[^A-Z]+/.exec(o.textContent ?? '')?.[0])).toEqual(['$.items[0].quantity', '$.items[0].price', '$.items[0].amount']);
+    const before = last();
+    fireEvent.click(lines[2]);
+    await waitFor(() => expect(formula.selectionStart).toBe(17));
+    expect(last()).toEqual(before);
+
     // A text field is not offered, and outside a path nothing is.
     fireEvent.change(formula, { target: { value: '$.customer.tier', selectionStart: 15, selectionEnd: 15 } });
     expect((await suggested()).map((o) => o.textContent)).toEqual([expect.stringMatching(/^\$\.customer\.tier_multiplier/)]);
