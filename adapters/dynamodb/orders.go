@@ -37,7 +37,7 @@ func orderItem(o ports.Order) (map[string]types.AttributeValue, error) {
 	if err != nil {
 		return nil, err
 	}
-	sortKey := formatTime(o.CreatedAt) + "|" + o.ID
+	sortKey := orderSortKey(o)
 	m := map[string]types.AttributeValue{"pk": str("O#" + o.ID), "data": str(string(data)), "version": num(o.Version),
 		"uk": str(o.UserID), "us": str(sortKey), "rk": str(recentShard(o.ID))}
 	if listed := o.ListedStatus(); openStatus(listed) {
@@ -48,6 +48,10 @@ func orderItem(o ports.Order) (map[string]types.AttributeValue, error) {
 	}
 	return m, nil
 }
+
+// orderSortKey orders an order in the indexes: by when it was created,
+// then by id ("us", "sts").
+func orderSortKey(o ports.Order) string { return formatTime(o.CreatedAt) + "|" + o.ID }
 
 // openStatus reports whether orders in status are listed by status: those
 // an operator looks at, still pending or needing attention.
@@ -261,7 +265,7 @@ func (s *Orders) Recent(ctx context.Context, cursor string, limit int) ([]ports.
 			return nil, "", fmt.Errorf("recent orders: %w", h.err)
 		}
 		for _, o := range h.orders {
-			all = append(all, taken{i, formatTime(o.CreatedAt) + "|" + o.ID, o})
+			all = append(all, taken{i, orderSortKey(o), o})
 		}
 	}
 	slices.SortFunc(all, func(a, b taken) int { return strings.Compare(b.key, a.key) })

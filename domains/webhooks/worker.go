@@ -93,20 +93,21 @@ type forgetter struct {
 	s         *Service
 	next      time.Time // when to look again; zero: at once
 	forgotten int       // deleted so far in this pass
+	off       bool      // the store forgets on its own
 }
 
 // step deletes one batch when a pass is due, and says whether more are
 // waiting.
 func (f *forgetter) step(ctx context.Context) (more bool) {
 	now := f.s.now()
-	if now.Before(f.next) {
+	if f.off || now.Before(f.next) {
 		return false
 	}
 	n, err := f.s.d.Store.ForgetDeliveries(ctx, now.Add(-ports.WebhookRetention), forgetBatch)
 	f.forgotten += n
 	switch {
 	case errors.Is(err, errors.ErrUnsupported):
-		f.next = now.Add(100 * 365 * 24 * time.Hour) // never again
+		f.off = true
 		return false
 	case err != nil:
 		if ctx.Err() == nil {

@@ -4,7 +4,7 @@
 // Run with `npm run e2e` (make test runs it) after `npm run build`.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { callAs, desktop, expectAccessible, orderNumber, password, phone, signIn, startBrowser, startStore, watch } from './harness.mjs';
+import { bearer, callAs, desktop, expectAccessible, orderNumber, phone, signIn, startBrowser, startStore, watch } from './harness.mjs';
 
 let store, browser, page, errors;
 // Errors the browser reports for answers a test asks for on purpose.
@@ -229,10 +229,9 @@ test('an admin lists every order, filtered by status and customer', async () => 
   // 20, newest first across customers, derick's last.
   await asAdmin('POST', '/users/bea/wallet/deposits', { amount: 30000 });
   await asAdmin('POST', '/products/2/stock', { delta: 25 });
-  const json = { 'Content-Type': 'application/json' };
-  const { access_token: token } = await (await fetch(`${store.url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'admin', password }) })).json();
+  const admin = await bearer(store.url, 'admin'); // one sign-in for the 21
   for (let i = 0; i < 21; i++) {
-    const r = await fetch(`${store.url}/purchase`, { method: 'POST', headers: { ...json, Authorization: `Bearer ${token}` },
+    const r = await fetch(`${store.url}/purchase`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: admin },
       body: JSON.stringify({ user_id: 'bea', items: [{ product_id: '2', quantity: 1 }] }) });
     assert.ok(r.status === 201 || r.status === 202, `${r.status} ${await r.text()}`); // stored, finished or not
   }

@@ -141,13 +141,20 @@ export function orderNumber(id) {
   return `#${core.slice(0, 4)}-${core.slice(4)}`;
 }
 
+// fetch sends a string body as text/plain unless told: the API takes JSON only.
+const json = { 'Content-Type': 'application/json' };
+
+// bearer signs a demo user in (with the demo password): the value of an
+// Authorization header, for calls beside the browser.
+export async function bearer(url, username) {
+  const t = await (await fetch(`${url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
+  return `Bearer ${t.access_token}`;
+}
+
 // callAs calls the store's API at url as a demo user (a fresh token each
 // time), beside the browser; a failure fails the test with the answer.
 export async function callAs(url, username, method, path, body, headers = {}) {
-  // fetch sends a string body as text/plain unless told: the API takes JSON only.
-  const json = { 'Content-Type': 'application/json' };
-  const t = await (await fetch(`${url}/auth/token`, { method: 'POST', headers: json, body: JSON.stringify({ username, password }) })).json();
-  const r = await fetch(`${url}${path}`, { method, headers: { ...json, ...headers, Authorization: `Bearer ${t.access_token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(`${url}${path}`, { method, headers: { ...json, ...headers, Authorization: await bearer(url, username) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
